@@ -1,0 +1,101 @@
+using System.Text;
+using System.Text.Json;
+using Realtime.Protocol;
+
+namespace Realtime;
+
+/// <summary>
+/// One application message, in either direction: a text message (JSON <see cref="Data"/>) or a
+/// binary message (<see cref="Bytes"/>), each with an optional <see cref="Type"/>.
+/// </summary>
+/// <remarks>
+/// A received message owns its data: it stays valid after the handler returns, so it may be kept.
+/// <c>default(Message)</c> is a text message with no type whose <see cref="Data"/> is undefined.
+/// </remarks>
+public readonly struct Message
+{
+    private static readonly JsonSerializerOptions DefaultJsonOptions = new(JsonSerializerDefaults.Web);
+
+    /// <summary>Creates a text message.</summary>
+    /// <param name="type">The message type; <see langword="null"/> or empty for none. At most 255 bytes of UTF-8.</param>
+    /// <param name="data">The JSON payload. An undefined element is read as JSON <c>null</c>.</param>
+    /// <exception cref="ArgumentException">The type is longer than 255 bytes of UTF-8.</exception>
+    public Message(string? type, JsonElement data)
+    {
+        Type = NormalizeType(type);
+        Data = data.ValueKind == JsonValueKind.Undefined ? JsonNull : data;
+        IsBinary = false;
+        Bytes = ReadOnlyMemory<byte>.Empty;
+    }
+
+    /// <summary>Creates a binary message.</summary>
+    /// <param name="type">The message type; <see langword="null"/> or empty for none. At most 255 bytes of UTF-8.</param>
+    /// <param name="bytes">The payload, which the message references without copying.</param>
+    /// <exception cref="ArgumentException">The type is longer than 255 bytes of UTF-8.</exception>
+    public Message(string? type, ReadOnlyMemory<byte> bytes)
+    {
+        Type = NormalizeType(type);
+        Data = default;
+        IsBinary = true;
+        Bytes = bytes;
+    }
+
+    /// <summary>The message type, or <see langword="null"/> when there is none (an empty type is normalized to <see langword="null"/>).</summary>
+    public string? Type { get; }
+
+    /// <summary>Whether this is a binary message (<see cref="Bytes"/>) rather than a text one (<see cref="Data"/>).</summary>
+    public bool IsBinary { get; }
+
+    /// <summary>The JSON payload of a text message: <see cref="JsonValueKind.Null"/> when the frame had none; undefined for a binary message.</summary>
+    public JsonElement Data { get; }
+
+    /// <summary>The payload of a binary message; empty for a text message.</summary>
+    public ReadOnlyMemory<byte> Bytes { get; }
+
+    /// <summary>A JSON <c>null</c> element, the data of a text message that carries none.</summary>
+    internal static JsonElement JsonNull { get; } = JsonDocument.Parse("null"u8.ToArray()).RootElement;
+
+    /// <summary>Creates a text message by serializing <paramref name="data"/> with System.Text.Json.</summary>
+    /// <typeparam name="T">The payload's type.</typeparam>
+    /// <param name="data">The payload.</param>
+    /// <param name="type">The message type, or <see langword="null"/>.</param>
+    /// <param name="options">Serializer options; <see langword="null"/> means <see cref="JsonSerializerDefaults.Web"/> (camelCase).</param>
+    /// <returns>The message.</returns>
+    public static Message Create<T>(T data, string? type = null, JsonSerializerOptions? options = null)
+        => new(type, JsonSerializer.SerializeToElement(data, options ?? DefaultJsonOptions));
+
+    /// <summary>Deserializes <see cref="Data"/> into <typeparamref name="T"/>.</summary>
+    /// <typeparam name="T">The target type.</typeparam>
+    /// <param name="options">Serializer options; <see langword="null"/> means <see cref="JsonSerializerDefaults.Web"/> (camelCase names, case-insensitive reads).</param>
+    /// <returns>The deserialized value; <see langword="default"/> for JSON <c>null</c>.</returns>
+    /// <exception cref="InvalidOperationException">This is a binary message; read <see cref="Bytes"/> instead.</exception>
+    /// <exception cref="JsonException">The data does not fit <typeparamref name="T"/>.</exception>
+    public T? GetData<T>(JsonSerializerOptions? options = null)
+    {
+        if (IsBinary)
+        {
+            throw new InvalidOperationException("This is a binary message: read Bytes instead of GetData<T>().");
+        }
+
+        return Data.ValueKind == JsonValueKind.Undefined ? default : Data.Deserialize<T>(options ?? DefaultJsonOptions);
+    }
+
+    /// <inheritdoc/>
+    public override string ToString()
+        => IsBinary ? $"binary message (type {Type ?? "none"}, {Bytes.Length} bytes)" : $"text message (type {Type ?? "none"})";
+
+    internal static string? NormalizeType(string? type)
+    {
+        if (string.IsNullOrEmpty(type))
+        {
+            return null;
+        }
+
+        if (Encoding.UTF8.GetByteCount(type) > ProtocolLimits.MaxTypeLength)
+        {
+            throw new ArgumentException($"A message type is at most {ProtocolLimits.MaxTypeLength} bytes of UTF-8.", nameof(type));
+        }
+
+        return type;
+    }
+}

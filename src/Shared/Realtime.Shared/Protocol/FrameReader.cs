@@ -1,0 +1,249 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Unicode;
+
+namespace Realtime.Protocol;
+
+/// <summary>
+/// Decodes frames of protocol v1. Each WebSocket message carries exactly one frame, so the reader
+/// takes one whole message; the transport enforces <c>maxMessageSize</c> before calling it.
+/// </summary>
+/// <remarks>
+/// Every malformed input throws <see cref="ProtocolException"/> and nothing else, with close code
+/// 1007 (cannot be decoded) or 1002 (decodes, but is not a frame of v1). A decoded frame owns its
+/// data: it copies what it keeps, so the input buffer may be reused at once.
+/// </remarks>
+public static class FrameReader
+{
+    private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 64 };
+
+    /// <summary>Decodes a text frame (a UTF-8 JSON object with a string field <c>t</c>).</summary>
+    /// <param name="utf8">The whole WebSocket text message.</param>
+    /// <returns>The frame.</returns>
+    /// <exception cref="ProtocolException">1007 when it is not UTF-8, not JSON, not an object, <c>t</c> is missing or not a string,
+    /// a known field has the wrong type or <c>type</c> is over 255 bytes; 1002 when <c>t</c> is not a frame kind of v1.</exception>
+    public static Frame ReadText(ReadOnlySpan<byte> utf8)
+    {
+        if (!Utf8.IsValid(utf8))
+        {
+            throw Invalid("The text frame is not valid UTF-8.");
+        }
+
+        var fields = default(TextFields);
+        try
+        {
+            var reader = new Utf8JsonReader(utf8, ReaderOptions);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                throw Invalid("The text frame is not a JSON object.");
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                ReadField(ref reader, ref fields);
+            }
+
+            if (reader.Read())
+            {
+                throw Invalid("The text frame has content after its JSON object.");
+            }
+        }
+        catch (JsonException ex)
+        {
+            throw new ProtocolException("The text frame is not valid JSON.", ex);
+        }
+
+        return fields.ToFrame();
+    }
+
+    /// <summary>Decodes a binary frame: <c>[0x01][typeLength][type][payload]</c>.</summary>
+    /// <param name="bytes">The whole WebSocket binary message.</param>
+    /// <returns>A <see cref="FrameKind.Message"/> frame whose binary payload is a copy of the input's.</returns>
+    /// <exception cref="ProtocolException">1002 for a bad first byte or a truncated header; 1007 for a type that is not UTF-8.</exception>
+    public static Frame ReadBinary(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length < 2 || bytes[0] != ProtocolLimits.BinaryMessageMarker)
+        {
+            throw new ProtocolException(CloseCodes.ProtocolError,
+                bytes.Length == 0 ? "The binary frame is empty." :
+                bytes[0] != ProtocolLimits.BinaryMessageMarker ? "The binary frame does not start with 0x01." : "The binary frame header is truncated.");
+        }
+
+        int typeLength = bytes[1];
+        if (bytes.Length < 2 + typeLength)
+        {
+            throw new ProtocolException(CloseCodes.ProtocolError, "The binary frame header is truncated.");
+        }
+
+        ReadOnlySpan<byte> type = bytes.Slice(2, typeLength);
+        if (!Utf8.IsValid(type))
+        {
+            throw Invalid("The binary frame's type is not valid UTF-8.");
+        }
+
+        string? typeText = typeLength == 0 ? null : Encoding.UTF8.GetString(type);
+        return Frame.ForMessage(new Message(typeText, bytes[(2 + typeLength)..].ToArray()));
+    }
+
+    private static void ReadField(ref Utf8JsonReader reader, ref TextFields fields)
+    {
+        if (reader.ValueTextEquals("t"u8))
+        {
+            fields.KindOk = ReadString(ref reader, out fields.Kind) && fields.Kind is not null;
+        }
+        else if (reader.ValueTextEquals("type"u8))
+        {
+            fields.TypeOk = ReadString(ref reader, out fields.Type)
+                && (fields.Type is null || Encoding.UTF8.GetByteCount(fields.Type) <= ProtocolLimits.MaxTypeLength);
+        }
+        else if (reader.ValueTextEquals("data"u8))
+        {
+            fields.Data = JsonElement.ParseValue(ref reader);
+        }
+        else if (reader.ValueTextEquals("auth"u8))
+        {
+            fields.Auth = JsonElement.ParseValue(ref reader);
+        }
+        else if (reader.ValueTextEquals("message"u8))
+        {
+            fields.TextOk = ReadString(ref reader, out fields.Text);
+        }
+        else if (reader.ValueTextEquals("id"u8))
+        {
+            fields.IdOk = ReadString(ref reader, out fields.Id);
+        }
+        else if (reader.ValueTextEquals("roomId"u8))
+        {
+            fields.RoomIdOk = ReadString(ref reader, out fields.RoomId);
+        }
+        else if (reader.ValueTextEquals("pingInterval"u8))
+        {
+            fields.PingIntervalOk = ReadPositiveInt(ref reader, out fields.PingInterval);
+        }
+        else if (reader.ValueTextEquals("pingTimeout"u8))
+        {
+            fields.PingTimeoutOk = ReadPositiveInt(ref reader, out fields.PingTimeout);
+        }
+        else if (reader.ValueTextEquals("maxMessageSize"u8))
+        {
+            fields.MaxMessageSizeOk = ReadPositiveInt(ref reader, out fields.MaxMessageSize);
+        }
+        else
+        {
+            // Receivers ignore fields they do not know.
+            reader.Read();
+            reader.Skip();
+        }
+    }
+
+    private static bool ReadString(ref Utf8JsonReader reader, out string? value)
+    {
+        reader.Read();
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.String:
+                value = reader.GetString();
+                return true;
+            case JsonTokenType.Null:
+                value = null;
+                return true;
+            default:
+                reader.Skip();
+                value = null;
+                return false;
+        }
+    }
+
+    private static bool ReadPositiveInt(ref Utf8JsonReader reader, out int value)
+    {
+        reader.Read();
+        if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out value) && value > 0)
+        {
+            return true;
+        }
+
+        reader.Skip();
+        value = 0;
+        return false;
+    }
+
+    private static ProtocolException Invalid(string message) => new(CloseCodes.InvalidPayload, message);
+
+    // Fields are collected first and checked against the kind afterwards: field order is not significant.
+    private struct TextFields
+    {
+        public string? Kind;
+        public bool KindOk;
+        public string? Type;
+        public bool? TypeOk;
+        public JsonElement Data;
+        public JsonElement Auth;
+        public string? Text;
+        public bool? TextOk;
+        public string? Id;
+        public bool? IdOk;
+        public string? RoomId;
+        public bool? RoomIdOk;
+        public int PingInterval;
+        public bool? PingIntervalOk;
+        public int PingTimeout;
+        public bool? PingTimeoutOk;
+        public int MaxMessageSize;
+        public bool? MaxMessageSizeOk;
+
+        public readonly Frame ToFrame()
+        {
+            if (!KindOk)
+            {
+                throw Invalid("The text frame has no string field 't'.");
+            }
+
+            switch (Kind)
+            {
+                case "msg":
+                    Check(TypeOk, "type");
+                    return Frame.ForMessage(new Message(Type, Data));
+                case "hello":
+                    return Frame.Hello(Auth);
+                case "pong":
+                    return Frame.Pong();
+                case "ping":
+                    return Frame.Ping();
+                case "reject":
+                case "error":
+                    Check(TextOk, "message");
+                    return Kind == "reject" ? Frame.Reject(Text ?? string.Empty) : Frame.Error(Text ?? string.Empty);
+                case "welcome":
+                    Require(IdOk, "id");
+                    Require(RoomIdOk, "roomId");
+                    Require(PingIntervalOk, "pingInterval");
+                    Require(PingTimeoutOk, "pingTimeout");
+                    Require(MaxMessageSizeOk, "maxMessageSize");
+                    if (Id is null || RoomId is null)
+                    {
+                        throw Invalid("The welcome frame needs string fields 'id' and 'roomId'.");
+                    }
+
+                    return Frame.Welcome(Id, RoomId, PingInterval, PingTimeout, MaxMessageSize);
+                default:
+                    throw new ProtocolException(CloseCodes.ProtocolError, "The text frame's kind 't' is not a frame of protocol v1.");
+            }
+        }
+
+        private static void Check(bool? ok, string field)
+        {
+            if (ok == false)
+            {
+                throw Invalid($"The text frame's field '{field}' has the wrong type or length.");
+            }
+        }
+
+        private static void Require(bool? ok, string field)
+        {
+            if (ok != true)
+            {
+                throw Invalid($"The welcome frame's field '{field}' is missing or has the wrong type.");
+            }
+        }
+    }
+}

@@ -1,0 +1,243 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+
+namespace Realtime.Protocol;
+
+/// <summary>
+/// Encodes frames of protocol v1 into an <see cref="IBufferWriter{T}"/>. Writers put <c>t</c> first
+/// and <c>type</c> before <c>data</c>, omit <c>type</c> when there is none, and copy a
+/// message's <c>data</c> as its exact JSON text.
+/// </summary>
+public static class FrameWriter
+{
+    private static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true };
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
+
+    /// <summary>The encoded <c>{"t":"ping"}</c> frame.</summary>
+    public static ReadOnlyMemory<byte> PingFrame { get; } = "{\"t\":\"ping\"}"u8.ToArray();
+
+    /// <summary>The encoded <c>{"t":"pong"}</c> frame.</summary>
+    public static ReadOnlyMemory<byte> PongFrame { get; } = "{\"t\":\"pong\"}"u8.ToArray();
+
+    /// <summary>Writes a <c>hello</c> frame.</summary>
+    /// <param name="output">Where to write.</param>
+    /// <param name="auth">The auth payload; <see cref="JsonValueKind.Undefined"/> writes no <c>auth</c> field.</param>
+    public static void WriteHello(IBufferWriter<byte> output, JsonElement auth)
+    {
+        Utf8JsonWriter w = Start(output, "hello"u8);
+        if (auth.ValueKind != JsonValueKind.Undefined)
+        {
+            w.WritePropertyName("auth"u8);
+            WriteRaw(w, auth);
+        }
+
+        End(w);
+    }
+
+    /// <summary>Writes a <c>welcome</c> frame.</summary>
+    /// <param name="output">Where to write.</param>
+    /// <param name="connectionId">The connection id.</param>
+    /// <param name="roomId">The room joined.</param>
+    /// <param name="pingInterval">The ping interval, in milliseconds (positive).</param>
+    /// <param name="pingTimeout">The ping timeout, in milliseconds (positive).</param>
+    /// <param name="maxMessageSize">The largest message the client may send, in bytes (positive).</param>
+    public static void WriteWelcome(IBufferWriter<byte> output, string connectionId, string roomId, int pingInterval, int pingTimeout, int maxMessageSize)
+    {
+        Utf8JsonWriter w = Start(output, "welcome"u8);
+        w.WriteString("id"u8, connectionId);
+        w.WriteString("roomId"u8, roomId);
+        w.WriteNumber("pingInterval"u8, pingInterval);
+        w.WriteNumber("pingTimeout"u8, pingTimeout);
+        w.WriteNumber("maxMessageSize"u8, maxMessageSize);
+        End(w);
+    }
+
+    /// <summary>Writes a <c>reject</c> frame.</summary>
+    /// <param name="output">Where to write.</param>
+    /// <param name="message">The text for the application.</param>
+    public static void WriteReject(IBufferWriter<byte> output, string message) => WriteText(output, "reject"u8, message);
+
+    /// <summary>Writes an <c>error</c> frame.</summary>
+    /// <param name="output">Where to write.</param>
+    /// <param name="message">The text for the application.</param>
+    public static void WriteError(IBufferWriter<byte> output, string message) => WriteText(output, "error"u8, message);
+
+    /// <summary>
+    /// Writes an application message. A <see cref="Realtime.Message"/>, a <see cref="JsonElement"/>, a <see cref="byte"/> array,
+    /// a <see cref="ReadOnlyMemory{T}"/> or <see cref="Memory{T}"/> of bytes is sent as it is (the byte forms as binary frames);
+    /// anything else is serialized with System.Text.Json into a <c>msg</c> frame.
+    /// </summary>
+    /// <typeparam name="T">The payload's type.</typeparam>
+    /// <param name="output">Where to write.</param>
+    /// <param name="data">The payload.</param>
+    /// <param name="type">The message type, or <see langword="null"/>. For a <see cref="Realtime.Message"/>, <see langword="null"/> keeps the message's own type.</param>
+    /// <param name="options">Serializer options for other payloads.</param>
+    /// <returns><see langword="true"/> when a binary frame was written; <see langword="false"/> for a text frame.</returns>
+    /// <exception cref="ArgumentException">The type is longer than 255 bytes of UTF-8.</exception>
+    public static bool WriteMessage<T>(IBufferWriter<byte> output, T data, string? type, JsonSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(options);
+        type = Message.NormalizeType(type);
+
+        // typeof(T) checks are folded by the JIT for value types, so structs are not boxed.
+        if (typeof(T) == typeof(Message))
+        {
+            Message m = Unsafe.As<T, Message>(ref data);
+            return WriteMessage(output, m, type ?? m.Type);
+        }
+
+        if (typeof(T) == typeof(JsonElement))
+        {
+            WriteTextMessage(output, type, Unsafe.As<T, JsonElement>(ref data));
+            return false;
+        }
+
+        if (typeof(T) == typeof(ReadOnlyMemory<byte>))
+        {
+            WriteBinaryMessage(output, type, Unsafe.As<T, ReadOnlyMemory<byte>>(ref data).Span);
+            return true;
+        }
+
+        if (typeof(T) == typeof(Memory<byte>))
+        {
+            WriteBinaryMessage(output, type, Unsafe.As<T, Memory<byte>>(ref data).Span);
+            return true;
+        }
+
+        switch (data)
+        {
+            case byte[] bytes:
+                WriteBinaryMessage(output, type, bytes);
+                return true;
+            case Message boxed:
+                return WriteMessage(output, boxed, type ?? boxed.Type);
+            case JsonElement element:
+                WriteTextMessage(output, type, element);
+                return false;
+        }
+
+        Utf8JsonWriter w = Start(output, "msg"u8);
+        if (type is not null)
+        {
+            w.WriteString("type"u8, type);
+        }
+
+        w.WritePropertyName("data"u8);
+        JsonSerializer.Serialize(w, data, options);
+        End(w);
+        return false;
+    }
+
+    /// <summary>Writes a <see cref="Realtime.Message"/> as a <c>msg</c> frame or a binary frame.</summary>
+    /// <param name="output">Where to write.</param>
+    /// <param name="message">The message.</param>
+    /// <param name="type">The type to write (normally <c>message.Type</c>).</param>
+    /// <returns><see langword="true"/> when a binary frame was written.</returns>
+    private static bool WriteMessage(IBufferWriter<byte> output, Message message, string? type)
+    {
+        if (message.IsBinary)
+        {
+            WriteBinaryMessage(output, type, message.Bytes.Span);
+            return true;
+        }
+
+        WriteTextMessage(output, type, message.Data);
+        return false;
+    }
+
+    /// <summary>Writes a <c>msg</c> frame whose <c>data</c> is the exact JSON text of <paramref name="data"/>.</summary>
+    /// <param name="output">Where to write.</param>
+    /// <param name="type">The message type, or <see langword="null"/>.</param>
+    /// <param name="data">The payload; <c>null</c> and undefined write no <c>data</c> field.</param>
+    public static void WriteTextMessage(IBufferWriter<byte> output, string? type, JsonElement data)
+    {
+        type = Message.NormalizeType(type);
+        Utf8JsonWriter w = Start(output, "msg"u8);
+        if (type is not null)
+        {
+            w.WriteString("type"u8, type);
+        }
+
+        if (data.ValueKind is not (JsonValueKind.Undefined or JsonValueKind.Null))
+        {
+            w.WritePropertyName("data"u8);
+            WriteRaw(w, data);
+        }
+
+        End(w);
+    }
+
+    /// <summary>Writes a binary frame: <c>[0x01][typeLength][type][payload]</c>.</summary>
+    /// <param name="output">Where to write.</param>
+    /// <param name="type">The message type, or <see langword="null"/> (at most 255 bytes of UTF-8).</param>
+    /// <param name="payload">The payload.</param>
+    public static void WriteBinaryMessage(IBufferWriter<byte> output, string? type, ReadOnlySpan<byte> payload)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        type = Message.NormalizeType(type);
+        int typeLength = type is null ? 0 : Encoding.UTF8.GetByteCount(type);
+        int length = 2 + typeLength + payload.Length;
+        Span<byte> span = output.GetSpan(length);
+        span[0] = ProtocolLimits.BinaryMessageMarker;
+        span[1] = (byte)typeLength;
+        if (type is not null)
+        {
+            Encoding.UTF8.GetBytes(type, span[2..]);
+        }
+
+        payload.CopyTo(span[(2 + typeLength)..]);
+        output.Advance(length);
+    }
+
+    private static void WriteText(IBufferWriter<byte> output, ReadOnlySpan<byte> kind, string message)
+    {
+        Utf8JsonWriter w = Start(output, kind);
+        w.WriteString("message"u8, message);
+        End(w);
+    }
+
+    private static void WriteRaw(Utf8JsonWriter w, JsonElement value)
+    {
+        // The exact JSON text received, without re-escaping: a relayed frame grows only by the envelope.
+        // An element is always complete, valid JSON, so validation is skipped.
+        w.WriteRawValue(JsonMarshal.GetRawUtf8Value(value), skipInputValidation: true);
+    }
+
+    private static Utf8JsonWriter Start(IBufferWriter<byte> output, ReadOnlySpan<byte> kind)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        Utf8JsonWriter w = t_writer ??= new Utf8JsonWriter(output, WriterOptions);
+        w.Reset(output);
+        w.WriteStartObject();
+        w.WriteString("t"u8, kind);
+        return w;
+    }
+
+    private static void End(Utf8JsonWriter w)
+    {
+        w.WriteEndObject();
+        w.Flush();
+
+        // Drop the reference to the caller's buffer so it can be collected or reused.
+        w.Reset(NullBufferWriter.Instance);
+    }
+
+    private sealed class NullBufferWriter : IBufferWriter<byte>
+    {
+        public static readonly NullBufferWriter Instance = new();
+
+        public void Advance(int count)
+        {
+        }
+
+        public Memory<byte> GetMemory(int sizeHint = 0) => throw new InvalidOperationException();
+
+        public Span<byte> GetSpan(int sizeHint = 0) => throw new InvalidOperationException();
+    }
+}

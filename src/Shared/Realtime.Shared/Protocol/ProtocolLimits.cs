@@ -1,0 +1,23 @@
+namespace Realtime.Protocol;
+
+/// <summary>Fixed limits and names of protocol v1.</summary>
+public static class ProtocolLimits
+{
+    /// <summary>The WebSocket subprotocol of v1: <c>realtime.v1</c> (case-sensitive).</summary>
+    public const string SubProtocol = "realtime.v1";
+
+    /// <summary>The longest message type, in bytes of UTF-8: 255.</summary>
+    public const int MaxTypeLength = 255;
+
+    /// <summary>The default largest message a client may send, in bytes: 1 MiB.</summary>
+    public const int DefaultMaxMessageSize = 1024 * 1024;
+
+    /// <summary>How much larger than <c>maxMessageSize</c> a server frame may be (the envelope around relayed data), in bytes: 1 KiB.</summary>
+    public const int EnvelopeAllowance = 1024;
+
+    /// <summary>The longest close reason text, in bytes of UTF-8: 123.</summary>
+    public const int MaxCloseReasonLength = 123;
+
+    /// <summary>The first byte of every binary frame: 0x01.</summary>
+    public const byte BinaryMessageMarker = 0x01;
+}
