@@ -60,4 +60,6 @@ public readonly struct Frame
     internal static Frame Ping() => new(FrameKind.Ping);
 
     internal static Frame Pong() => new(FrameKind.Pong);
+
+    internal static Frame Unknown() => new(FrameKind.Unknown);
 }

@@ -23,4 +23,7 @@ public enum FrameKind
 
     /// <summary><c>pong</c>, client to server: heartbeat answer.</summary>
     Pong,
+
+    /// <summary>A text frame whose <c>t</c> is not a kind of v1: a server closes with 1002, a client ignores it.</summary>
+    Unknown,
 }

@@ -10,7 +10,8 @@ namespace Realtime.Protocol;
 /// </summary>
 /// <remarks>
 /// Every malformed input throws <see cref="ProtocolException"/> and nothing else, with close code
-/// 1007 (cannot be decoded) or 1002 (decodes, but is not a frame of v1). A decoded frame owns its
+/// 1007 (cannot be decoded) or 1002 (a binary frame with a bad header). A text frame of an unknown
+/// kind decodes as <see cref="FrameKind.Unknown"/>. A decoded frame owns its
 /// data: it copies what it keeps, so the input buffer may be reused at once.
 /// </remarks>
 public static class FrameReader
@@ -19,9 +20,9 @@ public static class FrameReader
 
     /// <summary>Decodes a text frame (a UTF-8 JSON object with a string field <c>t</c>).</summary>
     /// <param name="utf8">The whole WebSocket text message.</param>
-    /// <returns>The frame.</returns>
+    /// <returns>The frame; <see cref="FrameKind.Unknown"/> when <c>t</c> is not a frame kind of v1.</returns>
     /// <exception cref="ProtocolException">1007 when it is not UTF-8, not JSON, not an object, <c>t</c> is missing or not a string,
-    /// a known field has the wrong type or <c>type</c> is over 255 bytes; 1002 when <c>t</c> is not a frame kind of v1.</exception>
+    /// a known field has the wrong type or <c>type</c> is over 255 bytes.</exception>
     public static Frame ReadText(ReadOnlySpan<byte> utf8)
     {
         if (!Utf8.IsValid(utf8))
@@ -226,7 +227,8 @@ public static class FrameReader
 
                     return Frame.Welcome(Id, RoomId, PingInterval, PingTimeout, MaxMessageSize);
                 default:
-                    throw new ProtocolException(CloseCodes.ProtocolError, "The text frame's kind 't' is not a frame of protocol v1.");
+                    // Decodes, but is not a kind of v1: the receiver decides (servers close with 1002, clients ignore it).
+                    return Frame.Unknown();
             }
         }
 

@@ -1,0 +1,18 @@
+// The Realtime host: the relay app, written with the public API only, as any user's app would be.
+using Realtime.Server;
+
+WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
+
+// The "Realtime" configuration section binds RealtimeOptions: appsettings.json, or environment
+// variables such as Realtime__PingInterval=00:00:05.
+builder.Services.AddRealtime();
+builder.Services.AddOptions<RealtimeOptions>().BindConfiguration("Realtime");
+builder.Services.AddHealthChecks();
+
+WebApplication app = builder.Build();
+
+// Relay: every message a client sends goes to the other members of its room, type preserved.
+app.MapRealtime("/realtime", server => server.On(ServerEvents.Message, ctx => ctx.Connection.Broadcast(ctx.Message)));
+app.MapHealthChecks("/healthz");
+
+app.Run();

@@ -1,0 +1,52 @@
+using Microsoft.Extensions.Logging;
+
+namespace Realtime.Server.Diagnostics;
+
+/// <summary>
+/// Every log message of the server. EventIds are fixed and never reused. Payloads, auth data and
+/// tokens are never logged: only ids, room ids, sizes, codes and reasons.
+/// </summary>
+internal static partial class RealtimeLog
+{
+    [LoggerMessage(1, LogLevel.Debug, "Connection {ConnectionId} accepted into room {RoomId}.", EventName = "ConnectionAccepted")]
+    public static partial void ConnectionAccepted(ILogger logger, string connectionId, string roomId);
+
+    [LoggerMessage(2, LogLevel.Debug, "Connection {ConnectionId} rejected during the handshake.", EventName = "ConnectionRejected")]
+    public static partial void ConnectionRejected(ILogger logger, string connectionId);
+
+    [LoggerMessage(3, LogLevel.Debug, "Connection {ConnectionId} closed: {Reason}, close code {CloseCode}.", EventName = "ConnectionClosed")]
+    public static partial void ConnectionClosed(ILogger logger, string connectionId, DisconnectReason reason, int closeCode);
+
+    [LoggerMessage(4, LogLevel.Information, "Connection {ConnectionId} did not complete the handshake within {Timeout} (Realtime:HandshakeTimeout); closing with 4008.", EventName = "HandshakeTimeout")]
+    public static partial void HandshakeTimedOut(ILogger logger, string connectionId, TimeSpan timeout);
+
+    [LoggerMessage(5, LogLevel.Information, "Connection {ConnectionId} violated the protocol ({Problem}); closing with {CloseCode}.", EventName = "ProtocolViolation")]
+    public static partial void ProtocolViolation(ILogger logger, string connectionId, string problem, int closeCode);
+
+    [LoggerMessage(6, LogLevel.Warning, "Connection {ConnectionId} is a slow consumer: its outbound queue of {Capacity} frames (Realtime:MaxQueuedMessages) is full; closing with 4003.", EventName = "SlowConsumer")]
+    public static partial void SlowConsumer(ILogger logger, string connectionId, int capacity);
+
+    [LoggerMessage(7, LogLevel.Information, "Connection {ConnectionId} answered no ping within {Timeout} (Realtime:PingTimeout); closing with 4001.", EventName = "PingTimeout")]
+    public static partial void PingTimedOut(ILogger logger, string connectionId, TimeSpan timeout);
+
+    [LoggerMessage(8, LogLevel.Error, "Connect middleware failed for connection {ConnectionId}; the connection is rejected with \"Internal server error\".", EventName = "ConnectMiddlewareFailed")]
+    public static partial void ConnectMiddlewareFailed(ILogger logger, string connectionId, Exception exception);
+
+    [LoggerMessage(9, LogLevel.Error, "Message middleware failed for connection {ConnectionId}; the message is dropped and the sender gets an error frame.", EventName = "MessageMiddlewareFailed")]
+    public static partial void MessageMiddlewareFailed(ILogger logger, string connectionId, Exception exception);
+
+    [LoggerMessage(10, LogLevel.Error, "A '{EventName}' hook failed (connection {ConnectionId}); the other hooks still ran.", EventName = "HookFailed")]
+    public static partial void HookFailed(ILogger logger, string eventName, string? connectionId, Exception exception);
+
+    [LoggerMessage(11, LogLevel.Debug, "Connection {ConnectionId}: the WebSocket failed while sending or receiving.", EventName = "TransportFailed")]
+    public static partial void TransportFailed(ILogger logger, string connectionId, Exception exception);
+
+    [LoggerMessage(12, LogLevel.Information, "The application is stopping: refusing new connections and closing {Count} connections with 1001.", EventName = "ShuttingDown")]
+    public static partial void ShuttingDown(ILogger logger, int count);
+
+    [LoggerMessage(13, LogLevel.Error, "Unexpected error in connection {ConnectionId}; closing with 1011.", EventName = "UnexpectedError")]
+    public static partial void UnexpectedError(ILogger logger, string connectionId, Exception exception);
+
+    [LoggerMessage(14, LogLevel.Debug, "Refused a request to the Realtime endpoint with HTTP {StatusCode}: {Problem}", EventName = "RequestRefused")]
+    public static partial void RequestRefused(ILogger logger, int statusCode, string problem);
+}

@@ -1,0 +1,40 @@
+using System.Buffers;
+using System.Text.Json;
+using Realtime.Protocol;
+
+namespace Realtime.Server.Internal;
+
+/// <summary>Encodes one frame into an exact-size array that outbound queues can share.</summary>
+internal static class FrameEncoder
+{
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_buffer;
+
+    public static OutboundFrame EncodeMessage<T>(T data, string? type, JsonSerializerOptions options)
+    {
+        ArrayBufferWriter<byte> buffer = Rent();
+        bool binary = FrameWriter.WriteMessage(buffer, data, type, options);
+        return new OutboundFrame(buffer.WrittenSpan.ToArray(), binary);
+    }
+
+    public static OutboundFrame Encode<TState>(TState state, Action<IBufferWriter<byte>, TState> write)
+    {
+        ArrayBufferWriter<byte> buffer = Rent();
+        write(buffer, state);
+        return new OutboundFrame(buffer.WrittenSpan.ToArray(), IsBinary: false);
+    }
+
+    private static ArrayBufferWriter<byte> Rent()
+    {
+        ArrayBufferWriter<byte> buffer = t_buffer ??= new ArrayBufferWriter<byte>(4096);
+
+        // Do not let one huge frame pin a huge buffer to this thread forever.
+        if (buffer.Capacity > 256 * 1024)
+        {
+            t_buffer = buffer = new ArrayBufferWriter<byte>(4096);
+        }
+
+        buffer.ResetWrittenCount();
+        return buffer;
+    }
+}

@@ -1,0 +1,19 @@
+namespace Realtime.Server.Internal;
+
+/// <summary>The single-node <see cref="IRoomBroker"/>: fan-out straight from the <see cref="RoomIndex"/>.</summary>
+internal sealed class LocalRoomBroker : IRoomBroker
+{
+    private readonly RoomIndex _index = new();
+
+    public IReadOnlyCollection<string> Rooms => _index.RoomIds;
+
+    public bool Join(ServerConnection connection) => _index.Add(connection);
+
+    public bool Leave(ServerConnection connection) => _index.Remove(connection);
+
+    public bool HasMembers(string roomId) => _index.HasMembers(roomId);
+
+    public IReadOnlyCollection<ServerConnection> GetConnections(string roomId) => _index.GetMembers(roomId);
+
+    public void Broadcast(string roomId, OutboundFrame frame, ServerConnection? except) => _index.Broadcast(roomId, frame, except);
+}

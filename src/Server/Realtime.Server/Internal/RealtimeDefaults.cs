@@ -1,0 +1,16 @@
+namespace Realtime.Server.Internal;
+
+/// <summary>The defaults of <see cref="RealtimeOptions"/>, as named constants.</summary>
+internal static class RealtimeDefaults
+{
+    public static readonly TimeSpan PingInterval = TimeSpan.FromSeconds(25);
+    public static readonly TimeSpan PingTimeout = TimeSpan.FromSeconds(20);
+    public static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
+    public static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
+    public const int MaxMessageSize = Protocol.ProtocolLimits.DefaultMaxMessageSize;
+    public const int MaxQueuedMessages = 1024;
+    public const int MinMaxMessageSize = 1024;
+
+    /// <summary>Inbound messages waiting for the application's middleware and hooks; past this the receive loop waits (TCP back-pressure).</summary>
+    public const int InboundQueueCapacity = 128;
+}

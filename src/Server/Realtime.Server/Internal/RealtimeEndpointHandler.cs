@@ -1,0 +1,62 @@
+using System.Net.WebSockets;
+using Microsoft.AspNetCore.Http;
+using Realtime.Protocol;
+using Realtime.Server.Diagnostics;
+
+namespace Realtime.Server.Internal;
+
+/// <summary>The HTTP side of the endpoint: refuses what is not a v1 WebSocket upgrade, accepts the rest and runs the connection.</summary>
+internal static class RealtimeEndpointHandler
+{
+    public static async Task HandleAsync(HttpContext context, RealtimeServer server)
+    {
+        if (server.IsStopping)
+        {
+            await RefuseAsync(context, server, StatusCodes.Status503ServiceUnavailable, "The server is shutting down; reconnect to another node or later.").ConfigureAwait(false);
+            return;
+        }
+
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            await RefuseAsync(context, server, StatusCodes.Status400BadRequest, "This endpoint accepts WebSocket connections only (subprotocol realtime.v1).").ConfigureAwait(false);
+            return;
+        }
+
+        IList<string> offered = context.WebSockets.WebSocketRequestedProtocols;
+        bool offersV1 = offered.Contains(ProtocolLimits.SubProtocol, StringComparer.Ordinal);
+        if (offered.Count > 0 && !offersV1)
+        {
+            await RefuseAsync(context, server, StatusCodes.Status400BadRequest, "Unsupported WebSocket subprotocol: offer realtime.v1.").ConfigureAwait(false);
+            return;
+        }
+
+        // Query values are percent-decoded by ASP.NET Core. roomId must appear once; other keys expose their first value.
+        IQueryCollection query = context.Request.Query;
+        var values = new Dictionary<string, string>(query.Count, StringComparer.Ordinal);
+        foreach (KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues> pair in query)
+        {
+            values[pair.Key] = pair.Value.Count > 0 ? pair.Value[0] ?? string.Empty : string.Empty;
+        }
+
+        Microsoft.Extensions.Primitives.StringValues roomValues = query["roomId"];
+        string roomId = roomValues.Count == 1 ? roomValues[0] ?? string.Empty : string.Empty;
+        bool roomIdValid = roomValues.Count == 1 && RoomId.IsValid(roomId);
+
+        using WebSocket socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+        {
+            SubProtocol = offersV1 ? ProtocolLimits.SubProtocol : null,
+            KeepAliveInterval = TimeSpan.Zero, // the protocol's own ping/pong is the heartbeat
+        }).ConfigureAwait(false);
+
+        var connection = new ServerConnection(server, socket, roomId, roomIdValid, values, context.User);
+        await connection.RunAsync(context).ConfigureAwait(false);
+    }
+
+    private static Task RefuseAsync(HttpContext context, RealtimeServer server, int statusCode, string text)
+    {
+        RealtimeLog.RequestRefused(server.Logger, statusCode, text);
+        context.Response.StatusCode = statusCode;
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        return context.Response.WriteAsync(text + "\n", context.RequestAborted);
+    }
+}

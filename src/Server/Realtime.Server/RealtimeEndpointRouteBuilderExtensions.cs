@@ -1,0 +1,48 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Realtime.Server;
+using Realtime.Server.Internal;
+
+namespace Microsoft.AspNetCore.Builder;
+
+/// <summary>Maps the Realtime endpoint.</summary>
+public static class RealtimeEndpointRouteBuilderExtensions
+{
+    /// <summary>
+    /// Maps the Realtime WebSocket endpoint at <paramref name="pattern"/> and configures the server's hooks and
+    /// middleware. WebSockets are enabled on this endpoint itself (calling <c>UseWebSockets</c> is not needed, and
+    /// harmless). Endpoint conventions compose: <c>RequireAuthorization</c>, <c>RequireCors</c>, rate limiting.
+    /// </summary>
+    /// <param name="endpoints">The application's endpoints.</param>
+    /// <param name="pattern">The route, for example <c>/realtime</c>.</param>
+    /// <param name="configure">Registers hooks and middleware on the <see cref="RealtimeServer"/>.</param>
+    /// <returns>The endpoint's convention builder.</returns>
+    /// <exception cref="InvalidOperationException"><c>AddRealtime</c> was not called.</exception>
+    /// <example>
+    /// <code>
+    /// app.MapRealtime("/realtime", server =>
+    /// {
+    ///     server.Use(ServerEvents.Connect, async (ctx, next) => { /* check ctx.Connection.Auth */ await next(); });
+    ///     server.On(ServerEvents.Message, ctx => ctx.Connection.Broadcast(ctx.Message));
+    /// }).RequireAuthorization();
+    /// </code>
+    /// </example>
+    public static IEndpointConventionBuilder MapRealtime(this IEndpointRouteBuilder endpoints, string pattern, Action<RealtimeServer>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        ArgumentNullException.ThrowIfNull(pattern);
+        RealtimeServer server = endpoints.ServiceProvider.GetService<RealtimeServer>()
+            ?? throw new InvalidOperationException(
+                "Unable to find the Realtime services. Call 'builder.Services.AddRealtime()' when configuring services, before 'MapRealtime'.");
+
+        configure?.Invoke(server);
+        server.EnsureStopsWith(endpoints.ServiceProvider.GetRequiredService<IHostApplicationLifetime>());
+
+        IApplicationBuilder app = endpoints.CreateApplicationBuilder();
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.Zero });
+        app.Run(context => RealtimeEndpointHandler.HandleAsync(context, server));
+        return endpoints.Map(pattern, app.Build()).WithDisplayName("Realtime " + pattern);
+    }
+}

@@ -1,0 +1,220 @@
+using Microsoft.AspNetCore.Http;
+using Realtime.Protocol;
+using Realtime.Server.Diagnostics;
+using Realtime.Server.Internal;
+
+namespace Realtime.Server;
+
+public sealed partial class ServerConnection
+{
+    /// <summary>Runs the connection from the upgrade to the end, then returns (the HTTP request then completes).</summary>
+    internal async Task RunAsync(HttpContext httpContext)
+    {
+        _server.AddHandshaking(this);
+        Task sendLoop = SendLoopAsync();
+        Task receiveLoop = ReceiveLoopAsync();
+        ConnectContext? accepted = null;
+        try
+        {
+            accepted = await HandshakeAsync(httpContext).ConfigureAwait(false);
+            _server.RemoveHandshaking(this);
+            if (accepted is null)
+            {
+                _server.Metrics.HandshakeFailed();
+            }
+            else
+            {
+                await RunAcceptedAsync(accepted).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex)
+        {
+            RealtimeLog.UnexpectedError(_server.Logger, Id, ex);
+            RequestClose(DisconnectReason.TransportError, CloseCodes.InternalError, "Internal server error", drain: false);
+        }
+        finally
+        {
+            _server.RemoveHandshaking(this);
+
+            // Every path that ends processing has requested a close already; this is a safety net.
+            RequestClose(DisconnectReason.TransportError, CloseCodes.InternalError, "Internal server error", drain: false);
+            if (accepted is not null)
+            {
+                await LeaveAsync().ConfigureAwait(false);
+            }
+
+            // Neither loop throws; the close timer aborts the socket if the peer never completes the close.
+            await Task.WhenAll(sendLoop, receiveLoop).ConfigureAwait(false);
+            Interlocked.Exchange(ref _closeTimer, null)?.Dispose();
+            RealtimeLog.ConnectionClosed(_server.Logger, Id, _reason, _closeCode);
+            if (accepted is not null)
+            {
+                await _server.DisconnectHooks.InvokeAsync(new DisconnectContext(this, _reason), _server.Logger, Id).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task<ConnectContext?> HandshakeAsync(HttpContext httpContext)
+    {
+        using var timeoutCts = new CancellationTokenSource();
+        Task<ConnectContext?> handshake = HandshakeCoreAsync(httpContext);
+        Task timeout = Task.Delay(_server.Options.HandshakeTimeout, _server.Time, timeoutCts.Token);
+        if (await Task.WhenAny(handshake, timeout).ConfigureAwait(false) == handshake)
+        {
+            await timeoutCts.CancelAsync().ConfigureAwait(false);
+            return await handshake.ConfigureAwait(false);
+        }
+
+        // The middleware may still be running; once the state is Closing it can no longer accept the connection.
+        RealtimeLog.HandshakeTimedOut(_server.Logger, Id, _server.Options.HandshakeTimeout);
+        RequestClose(DisconnectReason.TransportError, CloseCodes.HandshakeTimeout, "Handshake timeout", drain: false);
+        return null;
+    }
+
+    private async Task<ConnectContext?> HandshakeCoreAsync(HttpContext httpContext)
+    {
+        Frame? hello = await _hello.Task.ConfigureAwait(false);
+        if (hello is null)
+        {
+            return null;
+        }
+
+        Auth = hello.Value.Auth;
+        if (!RoomIdValid)
+        {
+            Reject("Invalid roomId");
+            return null;
+        }
+
+        var context = new ConnectContext(this, httpContext);
+        try
+        {
+            await _server.ConnectMiddleware.InvokeAsync(context, () =>
+            {
+                if (context.RejectMessage is null)
+                {
+                    TryAccept();
+                }
+
+                return ValueTask.CompletedTask;
+            }).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            RealtimeLog.ConnectMiddlewareFailed(_server.Logger, Id, ex);
+            if (!_accepted)
+            {
+                Reject("Internal server error");
+                return null;
+            }
+        }
+
+        if (!_accepted)
+        {
+            Reject(context.RejectMessage ?? "Connection rejected");
+            return null;
+        }
+
+        return Connected ? context : null;
+    }
+
+    /// <summary>The end of connect middleware: queue <c>welcome</c>, unless the connection is already closing.</summary>
+    private void TryAccept()
+    {
+        if (Interlocked.CompareExchange(ref _state, StateOpen, StateHandshaking) != StateHandshaking)
+        {
+            return;
+        }
+
+        _accepted = true;
+        Enqueue(FrameEncoder.Encode(this, static (output, c) => FrameWriter.WriteWelcome(output, c.Id, c.RoomId,
+            (int)c._server.Options.PingInterval.TotalMilliseconds, (int)c._server.Options.PingTimeout.TotalMilliseconds, c._server.Options.MaxMessageSize)));
+        StartHeartbeat();
+    }
+
+    private void Reject(string message)
+    {
+        if (Volatile.Read(ref _state) != StateHandshaking)
+        {
+            return;
+        }
+
+        RealtimeLog.ConnectionRejected(_server.Logger, Id);
+        _outbound.Writer.TryWrite(FrameEncoder.Encode(message, static (output, m) => FrameWriter.WriteReject(output, m)));
+        RequestClose(DisconnectReason.ServerDisconnect, CloseCodes.HandshakeRejected, "Handshake rejected", drain: true);
+    }
+
+    private async Task RunAcceptedAsync(ConnectContext context)
+    {
+        _server.Register(this);
+        RealtimeLog.ConnectionAccepted(_server.Logger, Id, RoomId);
+        if (_server.Broker.Join(this))
+        {
+            await _server.CreateRoomHooks.InvokeAsync(new RoomContext(RoomId, null), _server.Logger, Id).ConfigureAwait(false);
+        }
+
+        await _server.EnterRoomHooks.InvokeAsync(new RoomContext(RoomId, this), _server.Logger, Id).ConfigureAwait(false);
+        await _server.ConnectHooks.InvokeAsync(context, _server.Logger, Id).ConfigureAwait(false);
+
+        // Messages are processed in arrival order, one at a time, and not before the connect hooks finished.
+        while (await _inbound.Reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (_inbound.Reader.TryRead(out Message message))
+            {
+                // Once the server has closed the connection, what it still sent is dropped; a client's own close keeps its earlier messages.
+                if (Connected || _reason == DisconnectReason.ClientDisconnect)
+                {
+                    await ProcessMessageAsync(message).ConfigureAwait(false);
+                }
+            }
+        }
+    }
+
+    private async ValueTask ProcessMessageAsync(Message message)
+    {
+        var context = new MessageContext(this, message);
+        bool passed = false;
+        try
+        {
+            await _server.MessageMiddleware.InvokeAsync(context, () =>
+            {
+                passed = true;
+                return ValueTask.CompletedTask;
+            }).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            RealtimeLog.MessageMiddlewareFailed(_server.Logger, Id, ex);
+            SendError("Internal server error");
+            return;
+        }
+
+        if (context.RejectMessage is not null)
+        {
+            SendError(context.RejectMessage);
+        }
+        else if (passed)
+        {
+            await _server.MessageHooks.InvokeAsync(context, _server.Logger, Id).ConfigureAwait(false);
+        }
+    }
+
+    private void SendError(string message)
+    {
+        if (Connected)
+        {
+            Enqueue(FrameEncoder.Encode(message, static (output, m) => FrameWriter.WriteError(output, m)));
+        }
+    }
+
+    private async Task LeaveAsync()
+    {
+        _server.Unregister(this, _reason);
+        bool destroyed = _server.Broker.Leave(this);
+        await _server.LeaveRoomHooks.InvokeAsync(new RoomContext(RoomId, this), _server.Logger, Id).ConfigureAwait(false);
+        if (destroyed)
+        {
+            await _server.DestroyRoomHooks.InvokeAsync(new RoomContext(RoomId, null), _server.Logger, Id).ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,89 @@
+using System.Net.WebSockets;
+using System.Threading.Channels;
+using Realtime.Internal;
+using Realtime.Protocol;
+using Realtime.Server.Diagnostics;
+
+namespace Realtime.Server;
+
+public sealed partial class ServerConnection
+{
+    private readonly TaskCompletionSource<Frame?> _hello = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _helloSeen;
+
+    /// <summary>
+    /// Reads frames until the socket closes. Heartbeat answers are handled here, so a slow application
+    /// never delays them; application messages go to the inbound queue, processed in arrival order.
+    /// </summary>
+    private async Task ReceiveLoopAsync()
+    {
+        using var reader = new WebSocketMessageReader();
+        try
+        {
+            while (true)
+            {
+                WebSocketMessageType type = await reader.ReadAsync(_socket, _server.Options.MaxMessageSize, CancellationToken.None).ConfigureAwait(false);
+                if (type == WebSocketMessageType.Close)
+                {
+                    DisconnectReason reason = CloseCodes.ReasonForClientClose((int?)_socket.CloseStatus);
+                    RequestClose(reason, CloseCodes.NormalClosure, string.Empty, drain: false);
+                    return;
+                }
+
+                if (!await HandleFrameAsync(reader.Decode(type)).ConfigureAwait(false))
+                {
+                    return;
+                }
+            }
+        }
+        catch (ProtocolException ex)
+        {
+            RealtimeLog.ProtocolViolation(_server.Logger, Id, ex.Message, ex.CloseCode);
+            RequestClose(DisconnectReason.TransportError, ex.CloseCode, ex.CloseCode == CloseCodes.MessageTooBig ? "Message too big" : "Protocol error", drain: false);
+        }
+        catch (Exception ex) when (IsTransportFailure(ex))
+        {
+            OnTransportFailure(ex);
+        }
+        finally
+        {
+            _inbound.Writer.TryComplete();
+            _hello.TrySetResult(null);
+        }
+    }
+
+    private async ValueTask<bool> HandleFrameAsync(Frame frame)
+    {
+        switch (frame.Kind)
+        {
+            case FrameKind.Hello when !_helloSeen:
+                _helloSeen = true;
+                _hello.TrySetResult(frame);
+                return true;
+            case FrameKind.Hello:
+                throw new ProtocolException(CloseCodes.ProtocolError, "A second hello frame.");
+            case FrameKind.Pong or FrameKind.Message when !_helloSeen:
+                throw new ProtocolException(CloseCodes.ProtocolError, "A frame before hello.");
+            case FrameKind.Pong:
+                OnPong();
+                return true;
+            case FrameKind.Message:
+                _server.Metrics.MessageReceived();
+                try
+                {
+                    // Waits when the application is behind: back-pressure onto TCP instead of unbounded memory.
+                    await _inbound.Writer.WriteAsync(frame.Message).ConfigureAwait(false);
+                    return true;
+                }
+                catch (ChannelClosedException)
+                {
+                    return false;
+                }
+
+            case FrameKind.Unknown:
+                throw new ProtocolException(CloseCodes.ProtocolError, "A text frame of an unknown kind.");
+            default:
+                throw new ProtocolException(CloseCodes.ProtocolError, $"A {frame.Kind} frame is sent by servers only.");
+        }
+    }
+}

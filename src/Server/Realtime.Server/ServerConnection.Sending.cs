@@ -1,0 +1,141 @@
+using System.Net.WebSockets;
+using System.Threading.Channels;
+using Realtime.Protocol;
+using Realtime.Server.Diagnostics;
+using Realtime.Server.Internal;
+
+namespace Realtime.Server;
+
+public sealed partial class ServerConnection
+{
+    private static readonly OutboundFrame Ping = new(FrameWriter.PingFrame, IsBinary: false);
+
+    private int _closeRequested;
+    private DisconnectReason _reason;
+    private int _closeCode;
+    private string _closeText = string.Empty;
+    private volatile bool _discardQueued;
+    private ITimer? _closeTimer;
+    private long _nextPingAt;
+    private long _pingOutstandingSince;
+
+    internal DisconnectReason Reason => _reason;
+
+    /// <summary>Queues an encoded frame. Never blocks: a full queue closes the connection with 4003.</summary>
+    internal void Enqueue(OutboundFrame frame)
+    {
+        if (!_outbound.Writer.TryWrite(frame) && Volatile.Read(ref _closeRequested) == 0)
+        {
+            RealtimeLog.SlowConsumer(_server.Logger, Id, _server.Options.MaxQueuedMessages);
+            RequestClose(DisconnectReason.TransportError, CloseCodes.SlowConsumer, "Slow consumer", drain: false);
+        }
+    }
+
+    /// <summary>
+    /// Starts closing, once: the first caller's reason wins. With <paramref name="drain"/> the frames already
+    /// queued are sent before the close frame; without it they are discarded. After
+    /// <see cref="RealtimeOptions.CloseTimeout"/> the socket is aborted if the close has not completed.
+    /// </summary>
+    internal void RequestClose(DisconnectReason reason, int closeCode, string closeText, bool drain)
+    {
+        if (Interlocked.CompareExchange(ref _closeRequested, 1, 0) != 0)
+        {
+            return;
+        }
+
+        _reason = reason;
+        _closeCode = closeCode;
+        _closeText = closeText;
+        Volatile.Write(ref _state, StateClosing);
+        _discardQueued = !drain;
+        _outbound.Writer.TryComplete();
+        ITimer timer = _server.Time.CreateTimer(static s => ((ServerConnection)s!).Abort(), this, _server.Options.CloseTimeout, Timeout.InfiniteTimeSpan);
+        Interlocked.Exchange(ref _closeTimer, timer)?.Dispose();
+    }
+
+    /// <summary>Called by the shared heartbeat timer: sends a due ping, or closes with 4001 when the oldest unanswered ping expired.</summary>
+    internal void OnHeartbeat(long now)
+    {
+        if (!Connected)
+        {
+            return;
+        }
+
+        long outstanding = Volatile.Read(ref _pingOutstandingSince);
+        if (outstanding != 0 && _server.Time.GetElapsedTime(outstanding, now) >= _server.Options.PingTimeout)
+        {
+            RealtimeLog.PingTimedOut(_server.Logger, Id, _server.Options.PingTimeout);
+            RequestClose(DisconnectReason.PingTimeout, CloseCodes.PingTimeout, "Ping timeout", drain: false);
+            return;
+        }
+
+        if (now >= Volatile.Read(ref _nextPingAt))
+        {
+            Volatile.Write(ref _nextPingAt, now + ToTimestamp(_server.Options.PingInterval));
+            Interlocked.CompareExchange(ref _pingOutstandingSince, now, 0);
+            Enqueue(Ping);
+        }
+    }
+
+    private void OnPong() => Volatile.Write(ref _pingOutstandingSince, 0);
+
+    private void StartHeartbeat() => Volatile.Write(ref _nextPingAt, _server.Time.GetTimestamp() + ToTimestamp(_server.Options.PingInterval));
+
+    private long ToTimestamp(TimeSpan span) => (long)(span.TotalSeconds * _server.Time.TimestampFrequency);
+
+    /// <summary>The only code that writes to the socket, so no lock is ever held across a send.</summary>
+    private async Task SendLoopAsync()
+    {
+        ChannelReader<OutboundFrame> reader = _outbound.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync().ConfigureAwait(false))
+            {
+                while (!_discardQueued && reader.TryRead(out OutboundFrame frame))
+                {
+                    await _socket.SendAsync(frame.Bytes, frame.IsBinary ? WebSocketMessageType.Binary : WebSocketMessageType.Text,
+                                            endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
+                }
+
+                if (_discardQueued)
+                {
+                    break;
+                }
+            }
+
+            if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                await _socket.CloseOutputAsync((WebSocketCloseStatus)_closeCode, _closeText, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (IsTransportFailure(ex))
+        {
+            // A write failure aborts the connection; it never reaches whoever queued the frame.
+            OnTransportFailure(ex);
+        }
+    }
+
+    private void OnTransportFailure(Exception ex)
+    {
+        RealtimeLog.TransportFailed(_server.Logger, Id, ex);
+        bool vanished = ex is WebSocketException { WebSocketErrorCode: WebSocketError.ConnectionClosedPrematurely };
+        RequestClose(vanished ? DisconnectReason.TransportClose : DisconnectReason.TransportError,
+                     vanished ? CloseCodes.GoingAway : CloseCodes.InternalError, string.Empty, drain: false);
+        Abort();
+    }
+
+    private void Abort()
+    {
+        try
+        {
+            _socket.Abort();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already gone.
+        }
+    }
+
+    private static bool IsTransportFailure(Exception ex)
+        => ex is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException or InvalidOperationException;
+}

@@ -1,0 +1,71 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using Realtime.Protocol;
+
+namespace Realtime.Internal;
+
+/// <summary>
+/// Reads one whole WebSocket message (all fragments) into a pooled buffer that grows only as data
+/// arrives and never past the limit + 1, so the size limit is enforced before any large allocation.
+/// Compiled into the server and the client (one source, no public type).
+/// </summary>
+internal sealed class WebSocketMessageReader : IDisposable
+{
+    private const int InitialSize = 4096;
+    private const int RetainedSize = 64 * 1024;
+
+    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(InitialSize);
+    private int _count;
+
+    /// <summary>The bytes of the last message read.</summary>
+    public ReadOnlySpan<byte> Message => _buffer.AsSpan(0, _count);
+
+    /// <summary>Reads the next whole message.</summary>
+    /// <returns>Its type; <see cref="WebSocketMessageType.Close"/> when the peer closed.</returns>
+    /// <exception cref="ProtocolException">1009 when the message is larger than <paramref name="maxSize"/>.</exception>
+    public async ValueTask<WebSocketMessageType> ReadAsync(WebSocket socket, int maxSize, CancellationToken cancellationToken)
+    {
+        if (_buffer.Length > RetainedSize)
+        {
+            // Do not keep a large buffer after a large message.
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = ArrayPool<byte>.Shared.Rent(InitialSize);
+        }
+
+        _count = 0;
+        ValueWebSocketReceiveResult result;
+        do
+        {
+            if (_count == _buffer.Length)
+            {
+                byte[] larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)_buffer.Length * 2, (long)maxSize + 1));
+                _buffer.AsSpan(0, _count).CopyTo(larger);
+                ArrayPool<byte>.Shared.Return(_buffer);
+                _buffer = larger;
+            }
+
+            result = await socket.ReceiveAsync(_buffer.AsMemory(_count), cancellationToken).ConfigureAwait(false);
+            _count += result.Count;
+            if (_count > maxSize)
+            {
+                throw new ProtocolException(CloseCodes.MessageTooBig, $"A message exceeded the limit of {maxSize} bytes.");
+            }
+        }
+        while (!result.EndOfMessage);
+
+        return result.MessageType;
+    }
+
+    /// <summary>Decodes the last message read as a frame.</summary>
+    public Frame Decode(WebSocketMessageType type)
+        => type == WebSocketMessageType.Text ? FrameReader.ReadText(Message) : FrameReader.ReadBinary(Message);
+
+    public void Dispose()
+    {
+        byte[] buffer = Interlocked.Exchange(ref _buffer, []);
+        if (buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+}
