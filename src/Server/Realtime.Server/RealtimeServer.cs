@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using Realtime.Internal;
 using Realtime.Server.Diagnostics;
 using Realtime.Server.Internal;
 

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Realtime.Internal;
 using Realtime.Protocol;
 using Realtime.Server.Diagnostics;
 using Realtime.Server.Internal;

@@ -1,5 +1,6 @@
 using System.Net.WebSockets;
 using System.Threading.Channels;
+using Realtime.Internal;
 using Realtime.Protocol;
 using Realtime.Server.Diagnostics;
 using Realtime.Server.Internal;

@@ -3,6 +3,7 @@ using System.Net.WebSockets;
 using System.Security.Claims;
 using System.Text.Json;
 using System.Threading.Channels;
+using Realtime.Internal;
 using Realtime.Protocol;
 using Realtime.Server.Internal;
 

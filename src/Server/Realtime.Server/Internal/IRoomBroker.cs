@@ -1,3 +1,5 @@
+using Realtime.Internal;
+
 namespace Realtime.Server.Internal;
 
 /// <summary>

@@ -1,3 +1,5 @@
+using Realtime.Internal;
+
 namespace Realtime.Server.Internal;
 
 /// <summary>The single-node <see cref="IRoomBroker"/>: fan-out straight from the <see cref="RoomIndex"/>.</summary>

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Realtime.Internal;
 
 namespace Realtime.Server.Internal;
 

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Text.Json;
 using Realtime.Protocol;
 
-namespace Realtime.Server.Internal;
+namespace Realtime.Internal;
 
 /// <summary>Encodes one frame into an exact-size array that outbound queues can share.</summary>
 internal static class FrameEncoder
