@@ -1,0 +1,46 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+
+namespace Realtime.Testing;
+
+/// <summary>Captures log entries so a test can assert that no unexpected error was logged.</summary>
+public sealed class LogSink : ILoggerProvider
+{
+    private readonly ConcurrentQueue<LogEntry> _entries = new();
+
+    public IReadOnlyCollection<LogEntry> Entries => _entries;
+
+    public IEnumerable<LogEntry> Errors => _entries.Where(e => e.Level >= LogLevel.Error);
+
+    public ILogger CreateLogger(string categoryName) => new SinkLogger(this, categoryName);
+
+    /// <summary>Fails when an Error-level entry was logged whose event name is not in <paramref name="expectedEventNames"/>.</summary>
+    public void AssertNoUnexpectedErrors(params string[] expectedEventNames)
+    {
+        LogEntry[] unexpected = Errors.Where(e => !expectedEventNames.Contains(e.EventName)).ToArray();
+        if (unexpected.Length > 0)
+        {
+            throw new InvalidOperationException("Unexpected error logs:\n" + string.Join("\n", unexpected.Select(e => e.ToString())));
+        }
+    }
+
+    public void Dispose()
+    {
+    }
+
+    public sealed record LogEntry(string Category, LogLevel Level, string? EventName, string Message, Exception? Exception)
+    {
+        public override string ToString() => $"{Level} {Category} [{EventName}] {Message} {Exception}";
+    }
+
+    private sealed class SinkLogger(LogSink sink, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Debug;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            => sink._entries.Enqueue(new LogEntry(category, logLevel, eventId.Name, formatter(state, exception), exception));
+    }
+}

@@ -1,0 +1,90 @@
+using System.Net.WebSockets;
+using System.Text;
+using Realtime.Protocol;
+
+namespace Realtime.Testing;
+
+/// <summary>A bare WebSocket that speaks (or breaks) the protocol by hand: for hostile input and server-side behaviour.</summary>
+public sealed class RawProtocolClient : IAsyncDisposable
+{
+    private readonly ClientWebSocket _socket = new();
+
+    private RawProtocolClient()
+    {
+    }
+
+    public WebSocket Socket => _socket;
+
+    public WebSocketCloseStatus? CloseStatus => _socket.CloseStatus;
+
+    public static async Task<RawProtocolClient> ConnectAsync(string url, string query = "roomId=room1", string[]? subProtocols = null)
+    {
+        var client = new RawProtocolClient();
+        client._socket.Options.KeepAliveInterval = TimeSpan.Zero;
+        foreach (string protocol in subProtocols ?? [ProtocolLimits.SubProtocol])
+        {
+            client._socket.Options.AddSubProtocol(protocol);
+        }
+
+        await client._socket.ConnectAsync(new Uri($"{url}?{query}"), CancellationToken.None).DefaultTimeout("the WebSocket upgrade");
+        return client;
+    }
+
+    public Task SendTextAsync(string text) => SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text);
+
+    public Task SendAsync(byte[] bytes, WebSocketMessageType type)
+        => _socket.SendAsync(bytes, type, endOfMessage: true, CancellationToken.None).DefaultTimeout("a send");
+
+    public Task HelloAsync(string? authJson = null) => SendTextAsync(authJson is null ? "{\"t\":\"hello\"}" : $"{{\"t\":\"hello\",\"auth\":{authJson}}}");
+
+    /// <summary>Receives the next message: its text (binary as base64), or <see langword="null"/> when the server closed (see <see cref="CloseStatus"/>).</summary>
+    public async Task<string?> ReceiveAsync()
+    {
+        var buffer = new byte[1 << 20];
+        int count = 0;
+        ValueWebSocketReceiveResult result;
+        do
+        {
+            result = await _socket.ReceiveAsync(buffer.AsMemory(count), CancellationToken.None).AsTask().DefaultTimeout("a frame from the server");
+            count += result.Count;
+        }
+        while (!result.EndOfMessage);
+
+        return result.MessageType switch
+        {
+            WebSocketMessageType.Close => null,
+            WebSocketMessageType.Text => Encoding.UTF8.GetString(buffer, 0, count),
+            _ => Convert.ToBase64String(buffer, 0, count),
+        };
+    }
+
+    /// <summary>Reads (and discards) frames until the server closes; returns the close code.</summary>
+    public async Task<int> ReceiveCloseAsync()
+    {
+        while (await ReceiveAsync() is not null)
+        {
+        }
+
+        return (int)_socket.CloseStatus!.Value;
+    }
+
+    /// <summary>Reads frames until one starts with <paramref name="prefix"/> (skipping pings unless asked for).</summary>
+    public async Task<string> ReceiveStartingWithAsync(string prefix)
+    {
+        while (true)
+        {
+            string frame = await ReceiveAsync() ?? throw new InvalidOperationException($"The server closed ({_socket.CloseStatus}) before a frame starting with {prefix}.");
+            if (frame.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                return frame;
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _socket.Abort();
+        _socket.Dispose();
+        await Task.CompletedTask;
+    }
+}
