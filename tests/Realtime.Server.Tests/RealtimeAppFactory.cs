@@ -1,0 +1,45 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Realtime.Client;
+using Realtime.Server;
+using Realtime.Testing;
+
+namespace Realtime.Server.Tests;
+
+/// <summary>The host's own Program (the relay app) in memory; clients connect through the TestServer's WebSocket client.</summary>
+public sealed class RealtimeAppFactory(Action<RealtimeOptions>? configure = null) : WebApplicationFactory<Program>
+{
+    public LogSink Logs { get; } = new();
+
+    public RealtimeServer RealtimeServer => Services.GetRequiredService<RealtimeServer>();
+
+    public Client.Client CreateRealtimeClient(ClientOptions? options = null)
+    {
+        TestServer server = Server;
+        options ??= new ClientOptions();
+        options.LoggerFactory ??= LoggerFactory.Create(b => b.AddProvider(Logs));
+        options.WebSocketFactory = async (uri, protocols, ct) =>
+        {
+            WebSocketClient client = server.CreateWebSocketClient();
+            foreach (string protocol in protocols)
+            {
+                client.SubProtocols.Add(protocol);
+            }
+
+            return await client.ConnectAsync(uri, ct);
+        };
+        return new Client.Client("ws://localhost/realtime", options);
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.ConfigureLogging(logging => logging.ClearProviders().SetMinimumLevel(LogLevel.Debug).AddProvider(Logs));
+        if (configure is not null)
+        {
+            builder.ConfigureTestServices(services => services.Configure(configure));
+        }
+    }
+}

@@ -1,0 +1,2 @@
+global using Realtime.Client;
+global using Realtime.Testing;
