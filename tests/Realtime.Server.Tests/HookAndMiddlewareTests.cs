@@ -56,7 +56,8 @@ public class HookAndMiddlewareTests
     public async Task A_rejected_connect_raises_Error_with_the_middleware_message_and_no_Disconnect()
     {
         await using var app = new RealtimeAppFactory();
-        int connectHooks = 0, disconnectHooks = 0;
+        int disconnectHooks = 0;
+        var connectHook = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         app.RealtimeServer.Use(ServerEvents.Connect, async (ctx, next) =>
         {
             if (ctx.Connection.Auth.ValueKind == JsonValueKind.Object &&
@@ -69,7 +70,7 @@ public class HookAndMiddlewareTests
                 ctx.Reject("Authentication failed");
             }
         });
-        app.RealtimeServer.On(ServerEvents.Connect, _ => connectHooks++);
+        app.RealtimeServer.On(ServerEvents.Connect, ctx => Assert.True(connectHook.TrySetResult(ctx.Connection.Id), "a second connect hook ran"));
         app.RealtimeServer.On(ServerEvents.Disconnect, _ => disconnectHooks++);
         Client.Client client = app.CreateRealtimeClient();
 
@@ -89,7 +90,9 @@ public class HookAndMiddlewareTests
 
         await using Connection accepted = await client.ConnectAsync("room1", new ConnectOptions { Auth = new { token = "valid-token" } }).DefaultTimeout();
         Assert.True(accepted.Connected);
-        Assert.Equal(1, connectHooks);
+
+        // Connect hooks run after welcome, so await the hook: only the accepted connection runs one.
+        Assert.Equal(accepted.Id, await connectHook.Task.DefaultTimeout("the connect hook"));
         Assert.Equal(0, disconnectHooks);
         Assert.Equal(1, app.RealtimeServer.ConnectionCount);
     }

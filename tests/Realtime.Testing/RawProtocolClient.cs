@@ -8,6 +8,7 @@ namespace Realtime.Testing;
 public sealed class RawProtocolClient : IAsyncDisposable
 {
     private readonly ClientWebSocket _socket = new();
+    private readonly byte[] _buffer = new byte[1 << 20];
 
     private RawProtocolClient()
     {
@@ -40,7 +41,7 @@ public sealed class RawProtocolClient : IAsyncDisposable
     /// <summary>Receives the next message: its text (binary as base64), or <see langword="null"/> when the server closed (see <see cref="CloseStatus"/>).</summary>
     public async Task<string?> ReceiveAsync()
     {
-        var buffer = new byte[1 << 20];
+        byte[] buffer = _buffer;
         int count = 0;
         ValueWebSocketReceiveResult result;
         do
@@ -58,11 +59,33 @@ public sealed class RawProtocolClient : IAsyncDisposable
         };
     }
 
+    /// <summary>What <see cref="ReceiveCloseOrResetAsync"/> returns when the connection was reset instead of closed.</summary>
+    public const int ConnectionReset = -1;
+
+    /// <summary>Like <see cref="ReceiveCloseAsync"/>, but returns <see cref="ConnectionReset"/> when the TCP connection was reset.</summary>
+    public async Task<int> ReceiveCloseOrResetAsync()
+    {
+        try
+        {
+            return await ReceiveCloseAsync();
+        }
+        catch (WebSocketException ex) when (ex.WebSocketErrorCode == WebSocketError.ConnectionClosedPrematurely)
+        {
+            return ConnectionReset;
+        }
+    }
+
     /// <summary>Reads (and discards) frames until the server closes; returns the close code.</summary>
     public async Task<int> ReceiveCloseAsync()
     {
         while (await ReceiveAsync() is not null)
         {
+        }
+
+        // Answer the close as a well-behaved client does, so the server need not wait for its close timeout.
+        if (_socket.State == WebSocketState.CloseReceived)
+        {
+            await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None).DefaultTimeout("the close answer");
         }
 
         return (int)_socket.CloseStatus!.Value;

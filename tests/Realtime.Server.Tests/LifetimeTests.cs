@@ -1,0 +1,91 @@
+using System.Net;
+using System.Net.WebSockets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Realtime.Protocol;
+using Realtime.Server;
+
+namespace Realtime.Server.Tests;
+
+public class LifetimeTests
+{
+    [Fact]
+    public async Task Stopping_refuses_new_upgrades_with_503_then_closes_every_connection_with_1001_and_runs_disconnect_hooks()
+    {
+        var reasons = new TaskCompletionSource<DisconnectReason>(TaskCreationOptions.RunContinuationsAsynchronously);
+        KestrelRealtimeHost host = await KestrelRealtimeHost.StartAsync(configureServer: s => s.On(ServerEvents.Disconnect, ctx => reasons.TrySetResult(ctx.Reason)));
+        await using RawProtocolClient raw = await RawProtocolClient.ConnectAsync(host.Url);
+        await raw.HelloAsync();
+        await raw.ReceiveStartingWithAsync("{\"t\":\"welcome\"");
+
+        host.Server.Stop();
+        var refused = await Assert.ThrowsAsync<WebSocketException>(() => RawProtocolClient.ConnectAsync(host.Url));
+        Assert.Contains("503", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(CloseCodes.GoingAway, await raw.ReceiveCloseAsync());
+        Assert.Equal(DisconnectReason.TransportClose, await reasons.Task.DefaultTimeout());
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public void MapRealtime_without_AddRealtime_fails_with_a_message_that_says_so()
+    {
+        WebApplication app = WebApplication.CreateSlimBuilder().Build();
+        var ex = Assert.Throws<InvalidOperationException>(() => app.MapRealtime("/realtime"));
+        Assert.Contains("AddRealtime", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Invalid_options_fail_at_start_up_naming_the_setting()
+    {
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Services.AddRealtime(o =>
+        {
+            o.PingInterval = TimeSpan.Zero;
+            o.MaxQueuedMessages = 0;
+        });
+        await using WebApplication app = builder.Build();
+
+        // MapRealtime resolves the server, so validation fails there already; StartAsync (ValidateOnStart) would catch it otherwise.
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(async () =>
+        {
+            app.MapRealtime("/realtime");
+            await app.StartAsync();
+        });
+        Assert.Contains("Realtime:PingInterval", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Realtime:MaxQueuedMessages", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_host_binds_the_Realtime_configuration_section()
+    {
+        Environment.SetEnvironmentVariable("Realtime__PingInterval", "00:00:01");
+        try
+        {
+            using var app = new RealtimeAppFactory();
+            RealtimeOptions options = app.Services.GetRequiredService<IOptions<RealtimeOptions>>().Value;
+            Assert.Equal(TimeSpan.FromSeconds(1), options.PingInterval);
+            Assert.Equal(TimeSpan.FromSeconds(20), options.PingTimeout);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("Realtime__PingInterval", null);
+        }
+    }
+
+    [Fact]
+    public async Task The_host_answers_healthz_and_the_endpoint_composes_with_endpoint_conventions()
+    {
+        await using var app = new RealtimeAppFactory();
+        using HttpClient http = app.CreateClient();
+        using HttpResponseMessage health = await http.GetAsync(new Uri("/healthz", UriKind.Relative)).DefaultTimeout();
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        Endpoint endpoint = app.Services.GetRequiredService<EndpointDataSource>().Endpoints.Single(e => e.DisplayName == "Realtime /realtime");
+        Assert.NotNull(endpoint);
+    }
+}

@@ -1,0 +1,128 @@
+using Realtime.Server;
+
+namespace Realtime.Server.Tests;
+
+/// <summary>Reconnection against real Kestrel: the server goes away and comes back on the same port.</summary>
+public class ReconnectionTests
+{
+    private static ClientOptions FastReconnect(int attempts = int.MaxValue) => new()
+    {
+        ReconnectionDelay = TimeSpan.FromMilliseconds(50),
+        ReconnectionDelayMax = TimeSpan.FromMilliseconds(200),
+        ReconnectionAttempts = attempts,
+        Timeout = TimeSpan.FromSeconds(5),
+    };
+
+    [Fact]
+    public async Task Server_restart_gives_Disconnect_TransportClose_then_ReconnectAttempts_then_Reconnect_then_Connect_with_a_new_id()
+    {
+        KestrelRealtimeHost first = await KestrelRealtimeHost.StartAsync();
+        var serverSideReason = new TaskCompletionSource<DisconnectReason>(TaskCreationOptions.RunContinuationsAsynchronously);
+        first.Server.On(ServerEvents.Disconnect, ctx => serverSideReason.TrySetResult(ctx.Reason));
+        int port = first.Port;
+        await using Connection ann = await new Client.Client(first.Url, FastReconnect()).ConnectAsync("room1").DefaultTimeout();
+        var events = new ConnectionRecorder(ann);
+        string firstId = ann.Id!;
+
+        await first.StopAsync();
+        Assert.Equal(DisconnectReason.TransportClose, await serverSideReason.Task.DefaultTimeout());
+        await events.WaitForEventAsync("disconnect:TransportClose");
+
+        // Sent while offline: buffered, and delivered once the connection is back.
+        ann.Send(new { n = 1 }, "while-offline");
+        await events.WaitForCountAsync("error", 1);
+
+        var delivered = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using KestrelRealtimeHost second = await KestrelRealtimeHost.StartAsync(
+            configureServer: s => s.On(ServerEvents.Message, ctx => delivered.TrySetResult(ctx.Type + ctx.Data.GetRawText())), port: port);
+        await events.WaitForEventAsync("connect");
+        Assert.Equal("while-offline{\"n\":1}", await delivered.Task.DefaultTimeout());
+
+        IReadOnlyList<string> seq = events.Events;
+        Assert.Equal("disconnect:TransportClose", seq[0]);
+        Assert.Equal("connect", seq[^1]);
+        string reconnect = seq[^2];
+        Assert.StartsWith("reconnect:", reconnect, StringComparison.Ordinal);
+        int attempts = int.Parse(reconnect["reconnect:".Length..], System.Globalization.CultureInfo.InvariantCulture);
+
+        // Between them: reconnectAttempt:1..n, each failed one followed by exactly one error.
+        var expected = new List<string> { "disconnect:TransportClose" };
+        for (int i = 1; i <= attempts; i++)
+        {
+            expected.Add("reconnectAttempt:" + i);
+            if (i < attempts)
+            {
+                expected.Add("error");
+            }
+        }
+
+        expected.Add(reconnect);
+        expected.Add("connect");
+        Assert.Equal(expected, seq);
+        Assert.NotEqual(firstId, ann.Id);
+        Assert.Equal(20, ann.Id!.Length);
+        Assert.Equal(ann.Id, second.Server.GetConnections("room1").Single().Id);
+    }
+
+    [Fact]
+    public async Task ReconnectFailed_after_ReconnectionAttempts_failures_with_one_error_each()
+    {
+        KestrelRealtimeHost host = await KestrelRealtimeHost.StartAsync();
+        await using Connection ann = await new Client.Client(host.Url, FastReconnect(attempts: 3)).ConnectAsync("room1").DefaultTimeout();
+        var events = new ConnectionRecorder(ann);
+
+        await host.StopAsync();
+        await events.WaitForEventAsync("reconnectFailed");
+        Assert.Equal(
+            new[]
+            {
+                "disconnect:TransportClose",
+                "reconnectAttempt:1", "error", "reconnectAttempt:2", "error", "reconnectAttempt:3", "error",
+                "reconnectFailed",
+            },
+            events.Events);
+        Assert.All(events.Errors, e => Assert.IsType<RealtimeConnectException>(e));
+        Assert.False(ann.Connected);
+        Assert.Equal(Client.Internal.ConnectionState.Closed, ann.State);
+    }
+
+    [Fact]
+    public async Task Connect_retries_a_failed_first_attempt_in_the_background()
+    {
+        // Take a free port, then free it: the first attempts fail until a server starts there.
+        KestrelRealtimeHost probe = await KestrelRealtimeHost.StartAsync();
+        int port = probe.Port;
+        string url = probe.Url;
+        await probe.StopAsync();
+
+        await using Connection ann = new Client.Client(url, FastReconnect()).Connect("room1");
+        var events = new ConnectionRecorder(ann);
+        await events.WaitForEventAsync("reconnectAttempt:1");
+        await using KestrelRealtimeHost host = await KestrelRealtimeHost.StartAsync(port: port);
+        await events.WaitForEventAsync("connect");
+        Assert.Equal("error", events.Events[0]);
+        Assert.True(ann.Connected);
+    }
+
+    [Fact]
+    public async Task ConnectAsync_to_nothing_throws_RealtimeConnectException_and_does_not_retry()
+    {
+        KestrelRealtimeHost probe = await KestrelRealtimeHost.StartAsync();
+        string url = probe.Url;
+        await probe.StopAsync();
+
+        var ex = await Assert.ThrowsAsync<RealtimeConnectException>(() => new Client.Client(url, FastReconnect()).ConnectAsync("room1").DefaultTimeout());
+        Assert.False(ex.IsRejection);
+    }
+
+    [Fact]
+    public async Task ConnectAsync_honours_its_cancellation_token()
+    {
+        await using KestrelRealtimeHost host = await KestrelRealtimeHost.StartAsync(
+            configureServer: s => s.Use(ServerEvents.Connect, async (ctx, next) => await Task.Delay(Timeout.Infinite, ctx.HttpContext.RequestAborted)));
+        using var cts = new CancellationTokenSource();
+        Task<Connection> connecting = new Client.Client(host.Url).ConnectAsync("room1", cancellationToken: cts.Token);
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => connecting.DefaultTimeout());
+    }
+}
