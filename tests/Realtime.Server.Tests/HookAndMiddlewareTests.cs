@@ -101,6 +101,7 @@ public class HookAndMiddlewareTests
     public async Task Connect_middleware_that_does_not_call_next_rejects_with_a_default_message_and_a_throw_with_internal_server_error()
     {
         await using var app = new RealtimeAppFactory();
+        app.ExpectErrors("ConnectMiddlewareFailed");
         app.RealtimeServer.Use(ServerEvents.Connect, (ctx, next) => ctx.Connection.Query["mode"] switch
         {
             "silent" => ValueTask.CompletedTask,
@@ -240,6 +241,7 @@ public class HookAndMiddlewareTests
     public async Task A_throwing_hook_is_logged_and_neither_the_other_hooks_nor_the_connection_are_affected()
     {
         await using var app = new RealtimeAppFactory();
+        app.ExpectErrors("HookFailed");
         app.RealtimeServer.On(ServerEvents.Message, (Action<MessageContext>)(_ => throw new InvalidOperationException("hook bug")));
         Client.Client client = app.CreateRealtimeClient();
         await using Connection ann = await client.ConnectAsync("room1").DefaultTimeout();

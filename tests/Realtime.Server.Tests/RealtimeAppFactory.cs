@@ -12,7 +12,18 @@ namespace Realtime.Server.Tests;
 /// <summary>The host's own Program (the relay app) in memory; clients connect through the TestServer's WebSocket client.</summary>
 public sealed class RealtimeAppFactory(Action<RealtimeOptions>? configure = null) : WebApplicationFactory<Program>
 {
+    private string[] _expectedErrors = [];
+
     public LogSink Logs { get; } = new();
+
+    /// <summary>Error-level events this test provokes on purpose; any other error log fails the test when the factory is disposed.</summary>
+    public void ExpectErrors(params string[] eventNames) => _expectedErrors = eventNames;
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        Logs.AssertNoUnexpectedErrors(_expectedErrors);
+    }
 
     public RealtimeServer RealtimeServer => Services.GetRequiredService<RealtimeServer>();
 

@@ -81,7 +81,8 @@ public sealed partial class RealtimeServer
     /// <code>
     /// server.Use(ServerEvents.Connect, async (ctx, next) =>
     /// {
-    ///     if (ctx.Connection.Auth.TryGetProperty("token", out var t) &amp;&amp; t.GetString() == "valid-token") await next();
+    ///     if (ctx.Connection.Auth is { ValueKind: JsonValueKind.Object } auth &amp;&amp;
+    ///         auth.TryGetProperty("token", out var t) &amp;&amp; t.GetString() == "valid-token") await next();
     ///     else ctx.Reject("Authentication failed");
     /// });
     /// </code>
