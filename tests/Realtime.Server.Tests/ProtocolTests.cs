@@ -191,7 +191,7 @@ public class ProtocolTests : IAsyncLifetime
             {
                 if (ctx.Connection.Query.ContainsKey("hang"))
                 {
-                    await Task.Delay(Timeout.Infinite, ctx.HttpContext.RequestAborted);
+                    await Task.Delay(Timeout.Infinite, ctx.HttpContext.RequestAborted); // sleep-ok: connect middleware that hangs
                 }
 
                 await next();

@@ -119,7 +119,7 @@ public class ReconnectionTests
     public async Task ConnectAsync_honours_its_cancellation_token()
     {
         await using KestrelRealtimeHost host = await KestrelRealtimeHost.StartAsync(
-            configureServer: s => s.Use(ServerEvents.Connect, async (ctx, next) => await Task.Delay(Timeout.Infinite, ctx.HttpContext.RequestAborted)));
+            configureServer: s => s.Use(ServerEvents.Connect, async (ctx, next) => await Task.Delay(Timeout.Infinite, ctx.HttpContext.RequestAborted))); // sleep-ok: connect middleware that never finishes
         using var cts = new CancellationTokenSource();
         Task<Connection> connecting = new Client.Client(host.Url).ConnectAsync("room1", cancellationToken: cts.Token);
         await cts.CancelAsync();
