@@ -1,11 +1,6 @@
 using System.Net.WebSockets;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Realtime.Protocol;
 using Realtime.Server;
 
@@ -162,32 +157,29 @@ public class DisconnectReasonTests
 
         public static async Task<SilentServer> StartAsync()
         {
-            WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
-            builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
-            builder.Logging.ClearProviders();
-            WebApplication app = builder.Build();
-            app.UseWebSockets();
-            app.Run(async context =>
+            (WebApplication app, int port) = await LoopbackApp.StartAsync(_ => { }, app =>
             {
-                using WebSocket socket = await context.WebSockets.AcceptWebSocketAsync(ProtocolLimits.SubProtocol);
-                var buffer = new byte[4096];
-                await socket.ReceiveAsync(buffer, context.RequestAborted); // hello
-                byte[] welcome = "{\"t\":\"welcome\",\"id\":\"AAAAAAAAAAAAAAAAAAAA\",\"roomId\":\"room1\",\"pingInterval\":100,\"pingTimeout\":100,\"maxMessageSize\":1024}"u8.ToArray();
-                await socket.SendAsync(welcome, WebSocketMessageType.Text, true, context.RequestAborted);
-                try
+                app.UseWebSockets();
+                app.Run(async context =>
                 {
-                    while (!(await socket.ReceiveAsync(buffer, context.RequestAborted)).CloseStatus.HasValue)
+                    using WebSocket socket = await context.WebSockets.AcceptWebSocketAsync(ProtocolLimits.SubProtocol);
+                    var buffer = new byte[4096];
+                    await socket.ReceiveAsync(buffer, context.RequestAborted); // hello
+                    byte[] welcome = "{\"t\":\"welcome\",\"id\":\"AAAAAAAAAAAAAAAAAAAA\",\"roomId\":\"room1\",\"pingInterval\":100,\"pingTimeout\":100,\"maxMessageSize\":1024}"u8.ToArray();
+                    await socket.SendAsync(welcome, WebSocketMessageType.Text, true, context.RequestAborted);
+                    try
                     {
+                        while (!(await socket.ReceiveAsync(buffer, context.RequestAborted)).CloseStatus.HasValue)
+                        {
+                        }
                     }
-                }
-                catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
-                {
-                    // The client aborted: expected.
-                }
+                    catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+                    {
+                        // The client aborted: expected.
+                    }
+                });
             });
-            await app.StartAsync().DefaultTimeout();
-            string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-            return new SilentServer(app, address.Replace("http://", "ws://", StringComparison.Ordinal) + "/realtime");
+            return new SilentServer(app, $"ws://127.0.0.1:{port}/realtime");
         }
 
         public async ValueTask DisposeAsync()

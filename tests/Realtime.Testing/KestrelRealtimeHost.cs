@@ -1,7 +1,4 @@
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Realtime.Server;
@@ -38,21 +35,20 @@ public sealed class KestrelRealtimeHost : IAsyncDisposable
     public static async Task<KestrelRealtimeHost> StartAsync(Action<RealtimeOptions>? configureOptions = null, Action<RealtimeServer>? configureServer = null,
                                                              int port = 0, LogSink? logs = null)
     {
-        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseKestrel().UseUrls($"http://127.0.0.1:{port}");
-        builder.Logging.ClearProviders();
-        builder.Logging.SetMinimumLevel(LogLevel.Debug);
-        if (logs is not null)
-        {
-            builder.Logging.AddProvider(logs);
-        }
+        (WebApplication app, int boundPort) = await LoopbackApp.StartAsync(
+            builder =>
+            {
+                builder.Logging.SetMinimumLevel(LogLevel.Debug);
+                if (logs is not null)
+                {
+                    builder.Logging.AddProvider(logs);
+                }
 
-        builder.Services.AddRealtime(configureOptions);
-        WebApplication app = builder.Build();
-        app.MapRealtime("/realtime", configureServer ?? (server => server.On(ServerEvents.Message, ctx => ctx.Connection.Broadcast(ctx.Message))));
-        await app.StartAsync().DefaultTimeout("Kestrel to start");
-        string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new KestrelRealtimeHost(app, new Uri(address).Port);
+                builder.Services.AddRealtime(configureOptions);
+            },
+            app => app.MapRealtime("/realtime", configureServer ?? (server => server.On(ServerEvents.Message, ctx => ctx.Connection.Broadcast(ctx.Message)))),
+            port);
+        return new KestrelRealtimeHost(app, boundPort);
     }
 
     /// <summary>Stops the app the way a real shutdown does (connections get 1001), and releases the port.</summary>
