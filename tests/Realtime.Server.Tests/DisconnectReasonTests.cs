@@ -27,7 +27,7 @@ public class DisconnectReasonTests
         await using var probe = await ReasonProbe.StartAsync();
         await using Connection ann = await probe.ConnectAsync();
         var events = new ConnectionRecorder(ann);
-        probe.Host.Server.GetConnection(ann.Id!)!.Close();
+        (await probe.Host.Connections.WaitAsync(ann.Id!)).Close();
         await events.WaitForEventAsync("disconnect:ServerDisconnect");
         Assert.Equal(DisconnectReason.ServerDisconnect, await probe.ServerReason.DefaultTimeout());
     }

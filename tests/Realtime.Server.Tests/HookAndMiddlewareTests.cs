@@ -228,12 +228,14 @@ public class HookAndMiddlewareTests
         await annEvents.WaitForEventAsync("message:shout");
 
         app.RealtimeServer.Broadcast("room2", new { level = 3 }, "alert");
-        app.RealtimeServer.GetConnection(bob.Id!)!.Send(new { only = "bob" }, "direct");
+        await app.Connections.WaitAsync(carol.Id!);
+        (await app.Connections.WaitAsync(bob.Id!)).Send(new { only = "bob" }, "direct");
         await carolEvents.WaitForEventAsync("message:alert");
         await bobEvents.WaitForEventAsync("message:direct");
         Assert.Equal(3, Assert.Single(carolEvents.Messages).Data.GetProperty("level").GetInt32());
         Assert.Contains("message:shout", bobEvents.Events);
         Assert.Equal(new[] { "room1", "room2" }, app.RealtimeServer.Rooms.Order());
+        await app.Connections.WaitAsync(ann.Id!);
         Assert.Equal(3, app.RealtimeServer.ConnectionCount);
     }
 

@@ -25,11 +25,17 @@ public sealed class RealtimeAppFactory(Action<RealtimeOptions>? configure = null
         Logs.AssertNoUnexpectedErrors(_expectedErrors);
     }
 
+    private ServerConnectionProbe? _probe;
+
     public RealtimeServer RealtimeServer => Services.GetRequiredService<RealtimeServer>();
+
+    /// <summary>Awaits server-side connections (their connect hooks have run); attached before any client connects.</summary>
+    public ServerConnectionProbe Connections => _probe ??= new ServerConnectionProbe(RealtimeServer);
 
     public Client.Client CreateRealtimeClient(ClientOptions? options = null)
     {
         TestServer server = Server;
+        _ = Connections;
         options ??= new ClientOptions();
         options.LoggerFactory ??= LoggerFactory.Create(b => b.AddProvider(Logs));
         options.WebSocketFactory = async (uri, protocols, ct) =>

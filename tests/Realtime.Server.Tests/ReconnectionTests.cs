@@ -61,7 +61,7 @@ public class ReconnectionTests
         Assert.Equal(expected, seq);
         Assert.NotEqual(firstId, ann.Id);
         Assert.Equal(20, ann.Id!.Length);
-        Assert.Equal(ann.Id, second.Server.GetConnections("room1").Single().Id);
+        Assert.Same(await second.Connections.WaitAsync(ann.Id), second.Server.GetConnections("room1").Single());
     }
 
     [Fact]

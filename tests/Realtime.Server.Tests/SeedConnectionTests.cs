@@ -23,6 +23,8 @@ public class SeedConnectionTests
 
         string annId = Assert.Single(annEvents.ConnectIds)!;
         string bobId = Assert.Single(bobEvents.ConnectIds)!;
+        await app.Connections.WaitAsync(annId);
+        await app.Connections.WaitAsync(bobId);
         Assert.Equal(20, annId.Length);
         Assert.Equal(20, bobId.Length);
         Assert.NotEqual(annId, bobId);
@@ -89,7 +91,7 @@ public class SeedConnectionTests
         await using Connection ann = await client.ConnectAsync("room1").DefaultTimeout();
         var events = new ConnectionRecorder(ann);
 
-        app.RealtimeServer.GetConnections("room1").Single().Close();
+        (await app.Connections.WaitAsync(ann.Id!)).Close();
         await events.WaitForEventAsync("disconnect:ServerDisconnect");
         Assert.Equal((null, false), Assert.Single(events.StateInDisconnect));
         Assert.Null(ann.Id);
@@ -124,7 +126,7 @@ public class SeedConnectionTests
         await using Connection ann = await app.CreateRealtimeClient().ConnectAsync("room1").DefaultTimeout();
         var events = new ConnectionRecorder(ann);
 
-        app.RealtimeServer.GetConnection(ann.Id!)!.Close();
+        (await app.Connections.WaitAsync(ann.Id!)).Close();
         await events.WaitForEventAsync("disconnect:ServerDisconnect");
         await ann.CloseAsync().DefaultTimeout();
         Assert.Equal(Client.Internal.ConnectionState.Closed, ann.State);

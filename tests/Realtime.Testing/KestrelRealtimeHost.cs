@@ -16,6 +16,7 @@ public sealed class KestrelRealtimeHost : IAsyncDisposable
         _app = app;
         Port = port;
         Server = app.Services.GetRequiredService<RealtimeServer>();
+        Connections = new ServerConnectionProbe(Server);
     }
 
     public int Port { get; }
@@ -24,6 +25,9 @@ public sealed class KestrelRealtimeHost : IAsyncDisposable
     public string Url => $"ws://127.0.0.1:{Port}/realtime";
 
     public RealtimeServer Server { get; }
+
+    /// <summary>Awaits server-side connections (their connect hooks have run).</summary>
+    public ServerConnectionProbe Connections { get; }
 
     public IServiceProvider Services => _app.Services;
 

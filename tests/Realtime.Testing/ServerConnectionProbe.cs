@@ -1,0 +1,23 @@
+using System.Collections.Concurrent;
+using Realtime.Server;
+
+namespace Realtime.Testing;
+
+/// <summary>
+/// Awaits a connection on the server side. The server registers a connection and runs its connect hooks
+/// after it queued <c>welcome</c>, so a client's Connect event can come first: tests that then use the
+/// server-side connection wait for its connect hook here instead of racing it.
+/// </summary>
+public sealed class ServerConnectionProbe
+{
+    private readonly ConcurrentDictionary<string, TaskCompletionSource<ServerConnection>> _connected = new(StringComparer.Ordinal);
+
+    public ServerConnectionProbe(RealtimeServer server)
+        => server.On(ServerEvents.Connect, ctx => Entry(ctx.Connection.Id).TrySetResult(ctx.Connection));
+
+    /// <summary>Completes when the connection's connect hooks have run (it is then in its room).</summary>
+    public Task<ServerConnection> WaitAsync(string connectionId) => Entry(connectionId).Task.DefaultTimeout($"the server-side connection {connectionId}");
+
+    private TaskCompletionSource<ServerConnection> Entry(string id)
+        => _connected.GetOrAdd(id, _ => new TaskCompletionSource<ServerConnection>(TaskCreationOptions.RunContinuationsAsynchronously));
+}
