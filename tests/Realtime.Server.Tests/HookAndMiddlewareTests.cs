@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using Nito.AsyncEx;
 using Realtime.Server;
 
 namespace Realtime.Server.Tests;
@@ -172,7 +173,12 @@ public class HookAndMiddlewareTests
             await next();
         });
         var hookSaw = new ConcurrentQueue<string>();
-        app.RealtimeServer.On(ServerEvents.Message, ctx => hookSaw.Enqueue(ctx.Data.GetRawText()));
+        var hookRan = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        app.RealtimeServer.On(ServerEvents.Message, ctx =>
+        {
+            hookSaw.Enqueue(ctx.Data.GetRawText());
+            hookRan.TrySetResult();
+        });
         Client.Client client = app.CreateRealtimeClient();
         await using Connection ann = await client.ConnectAsync("room1").DefaultTimeout();
         await using Connection bob = await client.ConnectAsync("room1").DefaultTimeout();
@@ -181,6 +187,7 @@ public class HookAndMiddlewareTests
         ann.Send("buy now", "spam");
         ann.Send(new { password = "hunter2" }, "secret");
         await bobEvents.WaitForEventAsync("message:secret");
+        await hookRan.Task.DefaultTimeout("the message hook");
         Assert.Equal("{\"redacted\":true}", Assert.Single(bobEvents.Messages).Data.GetRawText());
         Assert.Equal(new[] { "{\"redacted\":true}" }, hookSaw);
         Assert.Equal(new[] { "message:secret" }, bobEvents.Events);
@@ -245,6 +252,10 @@ public class HookAndMiddlewareTests
         await using var app = new RealtimeAppFactory();
         app.ExpectErrors("HookFailed");
         app.RealtimeServer.On(ServerEvents.Message, (Action<MessageContext>)(_ => throw new InvalidOperationException("hook bug")));
+
+        // Hooks of one event run in order: this one runs after the throwing one has thrown and been logged.
+        var afterThrowingHook = new AsyncCountdownEvent(2);
+        app.RealtimeServer.On(ServerEvents.Message, _ => afterThrowingHook.Signal());
         Client.Client client = app.CreateRealtimeClient();
         await using Connection ann = await client.ConnectAsync("room1").DefaultTimeout();
         await using Connection bob = await client.ConnectAsync("room1").DefaultTimeout();
@@ -253,6 +264,7 @@ public class HookAndMiddlewareTests
         ann.Send(1, "a");
         ann.Send(2, "b");
         await bobEvents.WaitForCountAsync("message:", 2);
+        await afterThrowingHook.WaitAsync().DefaultTimeout("the hooks after the throwing one");
         Assert.True(ann.Connected);
         Assert.Equal(2, app.Logs.Errors.Count(e => e.EventName == "HookFailed"));
         app.Logs.AssertNoUnexpectedErrors("HookFailed");

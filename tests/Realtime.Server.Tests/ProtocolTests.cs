@@ -11,17 +11,17 @@ public class ProtocolTests : IAsyncLifetime
 {
     private readonly LogSink _logs = new();
     private KestrelRealtimeHost _host = null!;
-    private readonly List<string> _hookOrder = [];
+    private readonly List<(string ConnectionId, string Event)> _hookOrder = [];
 
     public async Task InitializeAsync()
     {
         _host = await KestrelRealtimeHost.StartAsync(o => o.MaxMessageSize = 4096, s => s
-            .On(ServerEvents.Connect, ctx => { lock (_hookOrder) { _hookOrder.Add("connect"); } })
+            .On(ServerEvents.Connect, ctx => { lock (_hookOrder) { _hookOrder.Add((ctx.Connection.Id, "connect")); } })
             .On(ServerEvents.Message, ctx =>
             {
                 lock (_hookOrder)
                 {
-                    _hookOrder.Add("message:" + ctx.Type);
+                    _hookOrder.Add((ctx.Connection.Id, "message:" + ctx.Type));
                 }
 
                 ctx.Connection.Broadcast(ctx.Message);
@@ -112,9 +112,11 @@ public class ProtocolTests : IAsyncLifetime
         await other.ReceiveStartingWithAsync("{\"t\":\"welcome\"");
         await raw.SendTextAsync("{\"t\":\"msg\",\"type\":\"ping-through\"}");
         Assert.Equal("{\"t\":\"msg\",\"type\":\"ping-through\"}", await other.ReceiveStartingWithAsync("{\"t\":\"msg\""));
+        // Order is per connection: the sender's early message came after its own connect hooks.
         lock (_hookOrder)
         {
-            Assert.Equal(new[] { "connect", "message:early", "connect", "message:ping-through" }, _hookOrder);
+            string sender = _hookOrder.First(e => e.Event == "message:early").ConnectionId;
+            Assert.Equal(new[] { "connect", "message:early", "message:ping-through" }, _hookOrder.Where(e => e.ConnectionId == sender).Select(e => e.Event));
         }
     }
 

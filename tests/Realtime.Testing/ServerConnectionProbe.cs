@@ -4,9 +4,8 @@ using Realtime.Server;
 namespace Realtime.Testing;
 
 /// <summary>
-/// Awaits a connection on the server side. The server registers a connection and runs its connect hooks
-/// after it queued <c>welcome</c>, so a client's Connect event can come first: tests that then use the
-/// server-side connection wait for its connect hook here instead of racing it.
+/// Awaits a connection's connect hooks on the server side. They run after <c>welcome</c> is queued, so a
+/// client's Connect event can come first: tests that depend on what the hooks did wait here instead of racing them.
 /// </summary>
 public sealed class ServerConnectionProbe
 {

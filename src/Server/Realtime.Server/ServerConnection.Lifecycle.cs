@@ -8,24 +8,29 @@ namespace Realtime.Server;
 
 public sealed partial class ServerConnection
 {
+    private ConnectContext? _connectContext;
+    private bool _roomCreated;
+
     /// <summary>Runs the connection from the upgrade to the end, then returns (the HTTP request then completes).</summary>
     internal async Task RunAsync(HttpContext httpContext)
     {
         _server.AddHandshaking(this);
         Task sendLoop = SendLoopAsync();
         Task receiveLoop = ReceiveLoopAsync();
-        ConnectContext? accepted = null;
         try
         {
-            accepted = await HandshakeAsync(httpContext).ConfigureAwait(false);
+            await HandshakeAsync(httpContext).ConfigureAwait(false);
             _server.RemoveHandshaking(this);
-            if (accepted is null)
+
+            // Accepted means welcome was queued (and the connection joined its room): it then gets the whole
+            // lifecycle, even if it closed meanwhile, so that it always leaves its room again.
+            if (_accepted)
             {
-                _server.Metrics.HandshakeFailed();
+                await RunAcceptedAsync(_connectContext!).ConfigureAwait(false);
             }
             else
             {
-                await RunAcceptedAsync(accepted).ConfigureAwait(false);
+                _server.Metrics.HandshakeFailed();
             }
         }
         catch (Exception ex)
@@ -39,7 +44,7 @@ public sealed partial class ServerConnection
 
             // Every path that ends processing has requested a close already; this is a safety net.
             RequestClose(DisconnectReason.TransportError, CloseCodes.InternalError, "Internal server error", drain: false);
-            if (accepted is not null)
+            if (_accepted)
             {
                 await LeaveAsync().ConfigureAwait(false);
             }
@@ -48,46 +53,47 @@ public sealed partial class ServerConnection
             await Task.WhenAll(sendLoop, receiveLoop).ConfigureAwait(false);
             Interlocked.Exchange(ref _closeTimer, null)?.Dispose();
             RealtimeLog.ConnectionClosed(_server.Logger, Id, _reason, _closeCode);
-            if (accepted is not null)
+            if (_accepted)
             {
                 await _server.DisconnectHooks.InvokeAsync(new DisconnectContext(this, _reason), _server.Logger, Id).ConfigureAwait(false);
             }
         }
     }
 
-    private async Task<ConnectContext?> HandshakeAsync(HttpContext httpContext)
+    private async Task HandshakeAsync(HttpContext httpContext)
     {
         using var timeoutCts = new CancellationTokenSource();
-        Task<ConnectContext?> handshake = HandshakeCoreAsync(httpContext);
+        Task handshake = HandshakeCoreAsync(httpContext);
         Task timeout = Task.Delay(_server.Options.HandshakeTimeout, _server.Time, timeoutCts.Token);
         if (await Task.WhenAny(handshake, timeout).ConfigureAwait(false) == handshake)
         {
             await timeoutCts.CancelAsync().ConfigureAwait(false);
-            return await handshake.ConfigureAwait(false);
+            await handshake.ConfigureAwait(false);
+            return;
         }
 
         // The middleware may still be running; once the state is Closing it can no longer accept the connection.
         RealtimeLog.HandshakeTimedOut(_server.Logger, Id, _server.Options.HandshakeTimeout);
         RequestClose(DisconnectReason.TransportError, CloseCodes.HandshakeTimeout, "Handshake timeout", drain: false);
-        return null;
     }
 
-    private async Task<ConnectContext?> HandshakeCoreAsync(HttpContext httpContext)
+    private async Task HandshakeCoreAsync(HttpContext httpContext)
     {
         Frame? hello = await _hello.Task.ConfigureAwait(false);
         if (hello is null)
         {
-            return null;
+            return;
         }
 
         Auth = hello.Value.Auth;
         if (!RoomIdValid)
         {
             Reject("Invalid roomId");
-            return null;
+            return;
         }
 
         var context = new ConnectContext(this, httpContext);
+        _connectContext = context;
         try
         {
             await _server.ConnectMiddleware.InvokeAsync(context, () =>
@@ -106,20 +112,21 @@ public sealed partial class ServerConnection
             if (!_accepted)
             {
                 Reject("Internal server error");
-                return null;
+                return;
             }
         }
 
         if (!_accepted)
         {
             Reject(context.RejectMessage ?? "Connection rejected");
-            return null;
         }
-
-        return Connected ? context : null;
     }
 
-    /// <summary>The end of connect middleware: queue <c>welcome</c>, unless the connection is already closing.</summary>
+    /// <summary>
+    /// The end of connect middleware: register the connection, then join its room and queue <c>welcome</c> in one
+    /// step, unless the connection is already closing. A broadcast to the room thus reaches it after its welcome or
+    /// not at all, and a client that has seen <c>welcome</c> receives every broadcast sent after it.
+    /// </summary>
     private void TryAccept()
     {
         if (Interlocked.CompareExchange(ref _state, StateOpen, StateHandshaking) != StateHandshaking)
@@ -128,9 +135,11 @@ public sealed partial class ServerConnection
         }
 
         _accepted = true;
-        Enqueue(FrameEncoder.Encode(this, static (output, c) => FrameWriter.WriteWelcome(output, c.Id, c.RoomId,
-            (int)c._server.Options.PingInterval.TotalMilliseconds, (int)c._server.Options.PingTimeout.TotalMilliseconds, c._server.Options.MaxMessageSize)));
         StartHeartbeat();
+        _server.Register(this);
+        OutboundFrame welcome = FrameEncoder.Encode(this, static (output, c) => FrameWriter.WriteWelcome(output, c.Id, c.RoomId,
+            (int)c._server.Options.PingInterval.TotalMilliseconds, (int)c._server.Options.PingTimeout.TotalMilliseconds, c._server.Options.MaxMessageSize));
+        _roomCreated = _server.Broker.Join(this, welcome);
     }
 
     private void Reject(string message)
@@ -147,9 +156,8 @@ public sealed partial class ServerConnection
 
     private async Task RunAcceptedAsync(ConnectContext context)
     {
-        _server.Register(this);
         RealtimeLog.ConnectionAccepted(_server.Logger, Id, RoomId);
-        if (_server.Broker.Join(this))
+        if (_roomCreated)
         {
             await _server.CreateRoomHooks.InvokeAsync(new RoomContext(RoomId, null), _server.Logger, Id).ConfigureAwait(false);
         }

@@ -12,9 +12,12 @@ internal interface IRoomBroker
     /// <summary>Names of the rooms with members on this node (a snapshot).</summary>
     IReadOnlyCollection<string> Rooms { get; }
 
-    /// <summary>Adds the connection to its room.</summary>
+    /// <summary>
+    /// Adds the connection to its room and queues <paramref name="welcome"/> to it in the same step, ordered with the
+    /// room's broadcasts: every broadcast then reaches the connection after its welcome, or not at all.
+    /// </summary>
     /// <returns><see langword="true"/> when the room was created on this node by this join.</returns>
-    bool Join(ServerConnection connection);
+    bool Join(ServerConnection connection, OutboundFrame welcome);
 
     /// <summary>Removes the connection from its room.</summary>
     /// <returns><see langword="true"/> when the room became empty and was removed.</returns>

@@ -9,7 +9,7 @@ internal sealed class LocalRoomBroker : IRoomBroker
 
     public IReadOnlyCollection<string> Rooms => _index.RoomIds;
 
-    public bool Join(ServerConnection connection) => _index.Add(connection);
+    public bool Join(ServerConnection connection, OutboundFrame welcome) => _index.Add(connection, welcome);
 
     public bool Leave(ServerConnection connection) => _index.Remove(connection);
 

@@ -14,7 +14,8 @@ internal sealed class RoomIndex
 
     public IReadOnlyCollection<string> RoomIds => (IReadOnlyCollection<string>)_rooms.Keys;
 
-    public bool Add(ServerConnection connection)
+    /// <summary>Adds a member, queuing its first frame under the room's lock so that no broadcast can precede it.</summary>
+    public bool Add(ServerConnection connection, OutboundFrame first)
     {
         while (true)
         {
@@ -27,6 +28,7 @@ internal sealed class RoomIndex
                     continue;
                 }
 
+                connection.Enqueue(first);
                 room.Members.Add(connection);
                 return room.Members.Count == 1;
             }
