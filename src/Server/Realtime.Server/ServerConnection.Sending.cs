@@ -20,8 +20,6 @@ public sealed partial class ServerConnection
     private long _nextPingAt;
     private long _pingOutstandingSince;
 
-    internal DisconnectReason Reason => _reason;
-
     /// <summary>Queues an encoded frame. Never blocks: a full queue closes the connection with 4003.</summary>
     internal void Enqueue(OutboundFrame frame)
     {

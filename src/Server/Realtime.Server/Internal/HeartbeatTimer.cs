@@ -22,8 +22,6 @@ internal sealed class HeartbeatTimer : IDisposable
         _period = TimeSpan.FromTicks(Math.Clamp(shortest.Ticks / 4, TimeSpan.TicksPerMillisecond * 10, TimeSpan.TicksPerSecond));
     }
 
-    public TimeSpan Period => _period;
-
     /// <summary>Starts ticking (once); <paramref name="onTick"/> receives <see cref="TimeProvider.GetTimestamp"/>.</summary>
     public void EnsureStarted(Action<long> onTick)
     {

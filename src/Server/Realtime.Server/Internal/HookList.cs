@@ -9,8 +9,6 @@ internal sealed class HookList<TContext>(string eventName)
     private readonly Lock _gate = new();
     private Func<TContext, ValueTask>[] _hooks = [];
 
-    public bool IsEmpty => Volatile.Read(ref _hooks).Length == 0;
-
     public void Add(Func<TContext, ValueTask> hook)
     {
         lock (_gate)

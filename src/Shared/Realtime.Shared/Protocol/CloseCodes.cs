@@ -67,18 +67,6 @@ public static class CloseCodes
         _ => DisconnectReason.TransportError,
     };
 
-    /// <summary>The close code a server sends for a disconnect it initiates for <paramref name="reason"/>.</summary>
-    /// <param name="reason">Why the server closes.</param>
-    /// <returns>4000, 4001, 1001 or 1011.</returns>
-    public static int ForServerReason(DisconnectReason reason) => reason switch
-    {
-        DisconnectReason.ServerDisconnect => ServerDisconnect,
-        DisconnectReason.PingTimeout => PingTimeout,
-        DisconnectReason.TransportClose => GoingAway,
-        DisconnectReason.ClientDisconnect => NormalClosure,
-        _ => InternalError,
-    };
-
     /// <summary>Whether a client reconnects automatically after the server closed with <paramref name="closeCode"/>.</summary>
     /// <param name="closeCode">The code of the server's close frame.</param>
     /// <returns><see langword="false"/> for 4000 and 4002; <see langword="true"/> for everything else.</returns>

@@ -15,9 +15,6 @@ public static class ProtocolLimits
     /// <summary>How much larger than <c>maxMessageSize</c> a server frame may be (the envelope around relayed data), in bytes: 1 KiB.</summary>
     public const int EnvelopeAllowance = 1024;
 
-    /// <summary>The longest close reason text, in bytes of UTF-8: 123.</summary>
-    public const int MaxCloseReasonLength = 123;
-
     /// <summary>The first byte of every binary frame: 0x01.</summary>
     public const byte BinaryMessageMarker = 0x01;
 }
