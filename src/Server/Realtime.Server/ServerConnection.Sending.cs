@@ -20,6 +20,18 @@ public sealed partial class ServerConnection
     private long _nextPingAt;
     private long _pingOutstandingSince;
 
+    /// <summary>Takes every queued frame without sending it, as the send loop would: for the broadcast benchmark, whose connections have no socket loop.</summary>
+    internal int TakeQueued()
+    {
+        int count = 0;
+        while (_outbound.Reader.TryRead(out _))
+        {
+            count++;
+        }
+
+        return count;
+    }
+
     /// <summary>Queues an encoded frame. Never blocks: a full queue closes the connection with 4003.</summary>
     internal void Enqueue(OutboundFrame frame)
     {
