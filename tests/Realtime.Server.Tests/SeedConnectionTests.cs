@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using Realtime.Server;
 
 namespace Realtime.Server.Tests;
 
@@ -103,7 +104,9 @@ public class SeedConnectionTests
     {
         await using var app = new RealtimeAppFactory();
         var serverReason = new TaskCompletionSource<DisconnectReason>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var lastWords = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
         app.RealtimeServer.On(ServerEvents.Disconnect, ctx => serverReason.TrySetResult(ctx.Reason));
+        app.RealtimeServer.On(ServerEvents.Message, ctx => lastWords.TrySetResult(ctx.Type));
         Connection ann = await app.CreateRealtimeClient().ConnectAsync("room1").DefaultTimeout();
         var events = new ConnectionRecorder(ann);
 
@@ -111,6 +114,9 @@ public class SeedConnectionTests
         await ann.CloseAsync().DefaultTimeout();
         await events.WaitForEventAsync("disconnect:ClientDisconnect");
         Assert.Equal(DisconnectReason.ClientDisconnect, await serverReason.Task.DefaultTimeout());
+
+        // What was queued before Close is sent before the close frame, and the server processes it.
+        Assert.Equal("bye", await lastWords.Task.DefaultTimeout("the message sent before Close"));
 
         // The run loop has ended in Closed: no reconnection can follow.
         Assert.Equal(Client.Internal.ConnectionState.Closed, ann.State);
