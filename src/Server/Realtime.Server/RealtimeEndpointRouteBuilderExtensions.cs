@@ -41,6 +41,11 @@ public static class RealtimeEndpointRouteBuilderExtensions
         server.EnsureStopsWith(endpoints.ServiceProvider.GetRequiredService<IHostApplicationLifetime>());
 
         IApplicationBuilder app = endpoints.CreateApplicationBuilder();
+        app.Use((context, next) =>
+        {
+            GracefulUpgradeFeature.Install(context);
+            return next(context);
+        });
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.Zero });
         app.Run(context => RealtimeEndpointHandler.HandleAsync(context, server));
         return endpoints.Map(pattern, app.Build()).WithDisplayName("Realtime " + pattern);

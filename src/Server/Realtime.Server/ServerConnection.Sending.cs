@@ -60,7 +60,7 @@ public sealed partial class ServerConnection
         Volatile.Write(ref _state, StateClosing);
         _discardQueued = !drain;
         _outbound.Writer.TryComplete();
-        ITimer timer = _server.Time.CreateTimer(static s => ((ServerConnection)s!).Abort(), this, _server.Options.CloseTimeout, Timeout.InfiniteTimeSpan);
+        ITimer timer = _server.Time.CreateTimer(static s => ((ServerConnection)s!).AbortHard(), this, _server.Options.CloseTimeout, Timeout.InfiniteTimeSpan);
         Interlocked.Exchange(ref _closeTimer, timer)?.Dispose();
     }
 
@@ -132,9 +132,20 @@ public sealed partial class ServerConnection
         bool vanished = ex is WebSocketException { WebSocketErrorCode: WebSocketError.ConnectionClosedPrematurely };
         RequestClose(vanished ? DisconnectReason.TransportClose : DisconnectReason.TransportError,
                      vanished ? CloseCodes.GoingAway : CloseCodes.InternalError, string.Empty, drain: false);
-        Abort();
+
+        // A WebSocket that failed has aborted itself, after sending any close frame of its own (1007 for invalid UTF-8).
+        // Aborting it again through ASP.NET Core's wrapper would also abort the HTTP connection, and that reset can
+        // overtake the close frame. The connection ends when the request completes.
+        if (_socket.State != WebSocketState.Aborted)
+        {
+            Abort();
+        }
     }
 
+    /// <summary>
+    /// Stops the WebSocket: pending operations end and the connection closes when the request completes, after
+    /// whatever was already written (for example the WebSocket's own close frame) has been sent.
+    /// </summary>
     private void Abort()
     {
         try
@@ -145,6 +156,13 @@ public sealed partial class ServerConnection
         {
             // Already gone.
         }
+    }
+
+    /// <summary>The close did not complete within <see cref="RealtimeOptions.CloseTimeout"/>: reset the connection itself.</summary>
+    private void AbortHard()
+    {
+        Abort();
+        _abortTransport?.Invoke();
     }
 
     private static bool IsTransportFailure(Exception ex)

@@ -25,6 +25,7 @@ public sealed partial class ServerConnection
 
     private readonly RealtimeServer _server;
     private readonly WebSocket _socket;
+    private readonly Action? _abortTransport;
     private readonly Channel<OutboundFrame> _outbound;
     private readonly Channel<Message> _inbound;
     private ConcurrentDictionary<string, object?>? _tags;
@@ -32,10 +33,11 @@ public sealed partial class ServerConnection
     private volatile bool _accepted;
 
     internal ServerConnection(RealtimeServer server, WebSocket socket, string roomId, bool roomIdValid,
-                              IReadOnlyDictionary<string, string> query, ClaimsPrincipal user)
+                              IReadOnlyDictionary<string, string> query, ClaimsPrincipal user, Action? abortTransport = null)
     {
         _server = server;
         _socket = socket;
+        _abortTransport = abortTransport;
         Id = ConnectionId.New();
         RoomId = roomId;
         RoomIdValid = roomIdValid;

@@ -48,8 +48,14 @@ internal static class RealtimeEndpointHandler
             KeepAliveInterval = TimeSpan.Zero, // the protocol's own ping/pong is the heartbeat
         }).ConfigureAwait(false);
 
-        var connection = new ServerConnection(server, socket, roomId, roomIdValid, values, context.User);
+        var connection = new ServerConnection(server, socket, roomId, roomIdValid, values, context.User, context.Abort);
         await connection.RunAsync(context).ConfigureAwait(false);
+
+        // A WebSocket that aborted itself after its own close frame (a bad frame): give the peer the chance to read it.
+        if (socket.State == WebSocketState.Aborted && !context.RequestAborted.IsCancellationRequested)
+        {
+            await GracefulUpgradeFeature.WaitForPeerAsync(context, server.Options.CloseTimeout, server.Time).ConfigureAwait(false);
+        }
     }
 
     private static Task RefuseAsync(HttpContext context, RealtimeServer server, int statusCode, string text)

@@ -1,0 +1,121 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Realtime.Server.Internal;
+
+/// <summary>
+/// Wraps the HTTP/1.1 upgrade so that a WebSocket that fails on a bad frame can still deliver its close frame.
+/// The WebSocket sends its own close (1007 for invalid UTF-8), aborts, and disposes its stream; if the request
+/// then ends at once, Kestrel ends the unfinished upgraded connection with a reset that can overtake that close
+/// frame. Here the WebSocket's stream is a wrapper whose disposal only cancels pending reads, so the raw stream
+/// stays usable and <see cref="WaitForPeerAsync"/> can hold the request until the peer has answered.
+/// </summary>
+internal sealed class GracefulUpgradeFeature(IHttpUpgradeFeature inner) : IHttpUpgradeFeature
+{
+    public bool IsUpgradableRequest => inner.IsUpgradableRequest;
+
+    /// <summary>Installs the wrapper on this request, when it can be upgraded over HTTP/1.1.</summary>
+    public static void Install(HttpContext context)
+    {
+        if (context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } upgrade and not GracefulUpgradeFeature)
+        {
+            context.Features.Set<IHttpUpgradeFeature>(new GracefulUpgradeFeature(upgrade));
+        }
+    }
+
+    private Stream? _raw;
+
+    public async Task<Stream> UpgradeAsync()
+    {
+        _raw = await inner.UpgradeAsync().ConfigureAwait(false);
+        return new UpgradedStream(_raw);
+    }
+
+    /// <summary>
+    /// After the WebSocket aborted itself: waits until the peer sends anything (its close frame) or closes, or until
+    /// <paramref name="timeout"/>; either way the peer has had the chance to read what was sent before.
+    /// </summary>
+    public static async Task WaitForPeerAsync(HttpContext context, TimeSpan timeout, TimeProvider time)
+    {
+        if (context.Features.Get<IHttpUpgradeFeature>() is not GracefulUpgradeFeature { _raw: { } raw })
+        {
+            return;
+        }
+
+        using var cts = new CancellationTokenSource(timeout, time);
+        try
+        {
+            byte[] scratch = new byte[256];
+            await raw.ReadAsync(scratch, cts.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // Timed out, or the connection is already gone: nothing more to wait for.
+        }
+    }
+
+    private sealed class UpgradedStream(Stream inner) : Stream
+    {
+        private readonly CancellationTokenSource _disposed = new();
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (!cancellationToken.CanBeCanceled)
+            {
+                return await inner.ReadAsync(buffer, _disposed.Token).ConfigureAwait(false);
+            }
+
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposed.Token);
+            return await inner.ReadAsync(buffer, linked.Token).ConfigureAwait(false);
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+            => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
+            return inner.WriteAsync(buffer, cancellationToken);
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+            => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+
+        public override void Flush() => inner.Flush();
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("Synchronous reads are not supported.");
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("Synchronous writes are not supported.");
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing && !_disposed.IsCancellationRequested)
+            {
+                // Only stop pending reads; Kestrel's streams end with the request.
+                _disposed.Cancel();
+            }
+
+            base.Dispose(disposing);
+        }
+    }
+}
