@@ -142,10 +142,7 @@ public sealed partial class ServerConnection
         }
     }
 
-    /// <summary>
-    /// Stops the WebSocket: pending operations end and the connection closes when the request completes, after
-    /// whatever was already written (for example the WebSocket's own close frame) has been sent.
-    /// </summary>
+    /// <summary>Aborts the WebSocket: pending sends and receives end at once. (The socket ASP.NET Core hands out also aborts its HTTP connection.)</summary>
     private void Abort()
     {
         try
