@@ -20,9 +20,7 @@ public class ClientLimitsTests
     [Fact]
     public async Task Send_throws_when_MaxBufferedMessages_are_waiting_and_SendAsync_waits_instead()
     {
-        KestrelRealtimeHost probe = await KestrelRealtimeHost.StartAsync();
-        string url = probe.Url;
-        await probe.StopAsync();
+        (string url, _) = await KestrelRealtimeHost.UnusedEndpointAsync();
 
         // Nothing listens: every message stays buffered while the connection retries.
         await using Connection offline = new Client.Client(url, new ClientOptions { MaxBufferedMessages = 3, ReconnectionDelay = TimeSpan.FromSeconds(30) }).Connect("room1");

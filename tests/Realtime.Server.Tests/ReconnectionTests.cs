@@ -89,11 +89,8 @@ public class ReconnectionTests
     [Fact]
     public async Task Connect_retries_a_failed_first_attempt_in_the_background()
     {
-        // Take a free port, then free it: the first attempts fail until a server starts there.
-        KestrelRealtimeHost probe = await KestrelRealtimeHost.StartAsync();
-        int port = probe.Port;
-        string url = probe.Url;
-        await probe.StopAsync();
+        // Nothing listens at first: the first attempts fail until a server starts there.
+        (string url, int port) = await KestrelRealtimeHost.UnusedEndpointAsync();
 
         await using Connection ann = new Client.Client(url, FastReconnect()).Connect("room1");
         var events = new ConnectionRecorder(ann);
@@ -107,9 +104,7 @@ public class ReconnectionTests
     [Fact]
     public async Task ConnectAsync_to_nothing_throws_RealtimeConnectException_and_does_not_retry()
     {
-        KestrelRealtimeHost probe = await KestrelRealtimeHost.StartAsync();
-        string url = probe.Url;
-        await probe.StopAsync();
+        (string url, _) = await KestrelRealtimeHost.UnusedEndpointAsync();
 
         var ex = await Assert.ThrowsAsync<RealtimeConnectException>(() => new Client.Client(url, FastReconnect()).ConnectAsync("room1").DefaultTimeout());
         Assert.False(ex.IsRejection);

@@ -55,6 +55,14 @@ public sealed class KestrelRealtimeHost : IAsyncDisposable
         return new KestrelRealtimeHost(app, boundPort);
     }
 
+    /// <summary>A loopback endpoint where nothing listens (a port that was free a moment ago), and its port.</summary>
+    public static async Task<(string Url, int Port)> UnusedEndpointAsync()
+    {
+        KestrelRealtimeHost host = await StartAsync();
+        await host.StopAsync();
+        return (host.Url, host.Port);
+    }
+
     /// <summary>Stops the app the way a real shutdown does (connections get 1001), and releases the port.</summary>
     public async Task StopAsync()
     {
