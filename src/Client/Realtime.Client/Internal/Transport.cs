@@ -31,6 +31,7 @@ internal sealed class Transport
     private int _closeToSend;
     private volatile bool _drainOnClose;
     private volatile bool _watchdogFired;
+    private CancellationTokenSource? _closeDeadline;
 
     private Transport(WebSocket socket, WebSocketMessageReader reader, Frame welcome, ChannelReader<OutboundFrame> outbound,
                       AsyncAutoResetEvent signal, EventDispatcher events, TimeProvider time, ILogger logger)
@@ -113,11 +114,18 @@ internal sealed class Transport
             await _stop.CancelAsync().ConfigureAwait(false);
         }
 
-        if (await Task.WhenAny(sendLoop, Task.Delay(CloseTimeout, _time)).ConfigureAwait(false) != sendLoop)
+        using (var sendDeadline = new CancellationTokenSource())
         {
-            _socket.Abort();
-            await sendLoop.ConfigureAwait(false);
+            if (await Task.WhenAny(sendLoop, Task.Delay(CloseTimeout, _time, sendDeadline.Token)).ConfigureAwait(false) != sendLoop)
+            {
+                _socket.Abort();
+                await sendLoop.ConfigureAwait(false);
+            }
+
+            await sendDeadline.CancelAsync().ConfigureAwait(false);
         }
+
+        Interlocked.Exchange(ref _closeDeadline, null)?.Dispose();
 
         _socket.Dispose();
         _reader.Dispose();
@@ -131,9 +139,13 @@ internal sealed class Transport
         _drainOnClose = true;
         RequestCloseFrame(CloseCodes.NormalClosure);
 
-        // If the server never answers, the receive loop must still end.
-        _ = Task.Delay(CloseTimeout, _time).ContinueWith(static (_, s) => ((WebSocket)s!).Abort(), _socket, CancellationToken.None,
-                                                        TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        // If the server never answers, the receive loop must still end: abort at the deadline (disposed when the run ends).
+        var deadline = new CancellationTokenSource(CloseTimeout, _time);
+        deadline.Token.Register(static s => ((WebSocket)s!).Abort(), _socket);
+        if (Interlocked.CompareExchange(ref _closeDeadline, deadline, null) is not null)
+        {
+            deadline.Dispose();
+        }
     }
 
     private static async Task<WebSocket> OpenSocketAsync(Uri uri, ClientOptions options, CancellationToken cancellationToken)
