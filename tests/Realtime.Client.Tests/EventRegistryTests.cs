@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Realtime.Client.Internal;
-using Realtime.Testing;
+using Realtime.TestSupport;
 
 namespace Realtime.Client.Tests;
 

@@ -77,7 +77,7 @@ public class DisconnectReasonTests
     public async Task PingTimeout_on_the_client_when_the_server_stops_pinging_and_it_reconnects()
     {
         await using var silent = await SilentServer.StartAsync();
-        await using Connection ann = await new Client.Client(silent.Url, new ClientOptions { ReconnectionDelay = TimeSpan.FromMilliseconds(10) })
+        await using Connection ann = await new Client.Client(silent.Url.ToString(), new ClientOptions { ReconnectionDelay = TimeSpan.FromMilliseconds(10) })
             .ConnectAsync("room1").DefaultTimeout();
         var events = new ConnectionRecorder(ann);
         await events.WaitForEventAsync("disconnect:PingTimeout");
@@ -143,49 +143,29 @@ public class DisconnectReasonTests
     }
 
     /// <summary>A server that completes the handshake with a short heartbeat, then never pings.</summary>
-    private sealed class SilentServer : IAsyncDisposable
+    private static class SilentServer
     {
-        private readonly WebApplication _app;
-
-        private SilentServer(WebApplication app, string url)
+        public static Task<RealtimeTestHost> StartAsync() => RealtimeTestHost.StartAppAsync(_ => { }, app =>
         {
-            _app = app;
-            Url = url;
-        }
-
-        public string Url { get; }
-
-        public static async Task<SilentServer> StartAsync()
-        {
-            (WebApplication app, int port) = await LoopbackApp.StartAsync(_ => { }, app =>
+            app.UseWebSockets();
+            app.Run(async context =>
             {
-                app.UseWebSockets();
-                app.Run(async context =>
+                using WebSocket socket = await context.WebSockets.AcceptWebSocketAsync(ProtocolLimits.SubProtocol);
+                var buffer = new byte[4096];
+                await socket.ReceiveAsync(buffer, context.RequestAborted); // hello
+                byte[] welcome = "{\"t\":\"welcome\",\"id\":\"AAAAAAAAAAAAAAAAAAAA\",\"roomId\":\"room1\",\"pingInterval\":100,\"pingTimeout\":100,\"maxMessageSize\":1024}"u8.ToArray();
+                await socket.SendAsync(welcome, WebSocketMessageType.Text, true, context.RequestAborted);
+                try
                 {
-                    using WebSocket socket = await context.WebSockets.AcceptWebSocketAsync(ProtocolLimits.SubProtocol);
-                    var buffer = new byte[4096];
-                    await socket.ReceiveAsync(buffer, context.RequestAborted); // hello
-                    byte[] welcome = "{\"t\":\"welcome\",\"id\":\"AAAAAAAAAAAAAAAAAAAA\",\"roomId\":\"room1\",\"pingInterval\":100,\"pingTimeout\":100,\"maxMessageSize\":1024}"u8.ToArray();
-                    await socket.SendAsync(welcome, WebSocketMessageType.Text, true, context.RequestAborted);
-                    try
+                    while (!(await socket.ReceiveAsync(buffer, context.RequestAborted)).CloseStatus.HasValue)
                     {
-                        while (!(await socket.ReceiveAsync(buffer, context.RequestAborted)).CloseStatus.HasValue)
-                        {
-                        }
                     }
-                    catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
-                    {
-                        // The client aborted: expected.
-                    }
-                });
+                }
+                catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+                {
+                    // The client aborted: expected.
+                }
             });
-            return new SilentServer(app, $"ws://127.0.0.1:{port}/realtime");
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-        }
+        }).DefaultTimeout("Kestrel to start");
     }
 }

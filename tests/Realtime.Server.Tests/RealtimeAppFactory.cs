@@ -5,7 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Realtime.Client;
 using Realtime.Server;
-using Realtime.Testing;
+using Realtime.TestSupport;
 
 namespace Realtime.Server.Tests;
 

@@ -1,2 +1,3 @@
 global using Realtime.Client;
+global using Realtime.TestSupport;
 global using Realtime.Testing;

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Realtime.Server;
 
-namespace Realtime.Testing;
+namespace Realtime.TestSupport;
 
 /// <summary>
 /// Awaits a connection's connect hooks on the server side. They run after <c>welcome</c> is queued, so a

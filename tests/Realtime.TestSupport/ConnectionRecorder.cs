@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Realtime.Client;
 
-namespace Realtime.Testing;
+namespace Realtime.TestSupport;
 
 /// <summary>
 /// Records every event of a client connection as text ("connect", "disconnect:TransportClose",

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Realtime.Testing;
+namespace Realtime.TestSupport;
 
 /// <summary>Every await in a test has a deadline: a hang becomes a failure that names what was awaited.</summary>
 public static class TaskTimeoutExtensions

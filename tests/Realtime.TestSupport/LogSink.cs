@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace Realtime.Testing;
+namespace Realtime.TestSupport;
 
 /// <summary>Captures log entries so a test can assert that no unexpected error was logged.</summary>
 public sealed class LogSink : ILoggerProvider

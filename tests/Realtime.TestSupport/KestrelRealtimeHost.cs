@@ -1,35 +1,31 @@
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Realtime.Server;
+using Realtime.Testing;
 
-namespace Realtime.Testing;
+namespace Realtime.TestSupport;
 
-/// <summary>A Realtime app on real Kestrel at 127.0.0.1 (port 0 picks a free port), for tests that need real TCP.</summary>
+/// <summary>The public <see cref="RealtimeTestHost"/> with what the suite adds: Debug logs captured, a probe of server-side connections, timeouts.</summary>
 public sealed class KestrelRealtimeHost : IAsyncDisposable
 {
-    private readonly WebApplication _app;
-    private int _stopped;
+    private readonly RealtimeTestHost _host;
 
-    private KestrelRealtimeHost(WebApplication app, int port)
+    private KestrelRealtimeHost(RealtimeTestHost host)
     {
-        _app = app;
-        Port = port;
-        Server = app.Services.GetRequiredService<RealtimeServer>();
-        Connections = new ServerConnectionProbe(Server);
+        _host = host;
+        Connections = new ServerConnectionProbe(host.Server);
     }
 
-    public int Port { get; }
+    public int Port => _host.Port;
 
     /// <summary>The endpoint, <c>ws://127.0.0.1:port/realtime</c>.</summary>
-    public string Url => $"ws://127.0.0.1:{Port}/realtime";
+    public string Url => _host.Url.ToString();
 
-    public RealtimeServer Server { get; }
+    public RealtimeServer Server => _host.Server;
 
     /// <summary>Awaits server-side connections (their connect hooks have run).</summary>
     public ServerConnectionProbe Connections { get; }
 
-    public IServiceProvider Services => _app.Services;
+    public IServiceProvider Services => _host.Services;
 
     /// <summary>Starts the app.</summary>
     /// <param name="configureOptions">Options for AddRealtime.</param>
@@ -39,20 +35,15 @@ public sealed class KestrelRealtimeHost : IAsyncDisposable
     public static async Task<KestrelRealtimeHost> StartAsync(Action<RealtimeOptions>? configureOptions = null, Action<RealtimeServer>? configureServer = null,
                                                              int port = 0, LogSink? logs = null)
     {
-        (WebApplication app, int boundPort) = await LoopbackApp.StartAsync(
-            builder =>
+        RealtimeTestHost host = await RealtimeTestHost.StartAsync(configureServer, configureOptions, builder =>
+        {
+            builder.Logging.SetMinimumLevel(LogLevel.Debug);
+            if (logs is not null)
             {
-                builder.Logging.SetMinimumLevel(LogLevel.Debug);
-                if (logs is not null)
-                {
-                    builder.Logging.AddProvider(logs);
-                }
-
-                builder.Services.AddRealtime(configureOptions);
-            },
-            app => app.MapRealtime("/realtime", configureServer ?? (server => server.On(ServerEvents.Message, ctx => ctx.Connection.Broadcast(ctx.Message)))),
-            port);
-        return new KestrelRealtimeHost(app, boundPort);
+                builder.Logging.AddProvider(logs);
+            }
+        }, port).DefaultTimeout("Kestrel to start");
+        return new KestrelRealtimeHost(host);
     }
 
     /// <summary>A loopback endpoint where nothing listens (a port that was free a moment ago), and its port.</summary>
@@ -64,14 +55,7 @@ public sealed class KestrelRealtimeHost : IAsyncDisposable
     }
 
     /// <summary>Stops the app the way a real shutdown does (connections get 1001), and releases the port.</summary>
-    public async Task StopAsync()
-    {
-        if (Interlocked.Exchange(ref _stopped, 1) == 0)
-        {
-            await _app.StopAsync().DefaultTimeout("Kestrel to stop");
-            await _app.DisposeAsync();
-        }
-    }
+    public Task StopAsync() => _host.StopAsync().DefaultTimeout("Kestrel to stop");
 
     public ValueTask DisposeAsync() => new(StopAsync());
 }

@@ -2,7 +2,7 @@ using System.Net.WebSockets;
 using System.Text;
 using Realtime.Protocol;
 
-namespace Realtime.Testing;
+namespace Realtime.TestSupport;
 
 /// <summary>A bare WebSocket that speaks (or breaks) the protocol by hand: for hostile input and server-side behaviour.</summary>
 public sealed class RawProtocolClient : IAsyncDisposable
