@@ -48,6 +48,12 @@ public class LifetimeTests
         {
             o.PingInterval = TimeSpan.Zero;
             o.MaxQueuedMessages = 0;
+            o.MaxQueuedBytes = 10;
+            o.MaxConnections = 0;
+            o.MaxConnectionsPerIpAddress = -1;
+            o.MaxMessagesPerSecond = -1;
+            o.MessageBurst = 0;
+            o.AllowedOrigins.Add("https://app.example.com/path");
         });
         await using WebApplication app = builder.Build();
 
@@ -58,7 +64,10 @@ public class LifetimeTests
             await app.StartAsync();
         });
         Assert.Contains("Realtime:PingInterval", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("Realtime:MaxQueuedMessages", ex.Message, StringComparison.Ordinal);
+        foreach (string setting in (string[])["MaxQueuedMessages", "MaxQueuedBytes", "MaxConnections ", "MaxConnectionsPerIpAddress", "MaxMessagesPerSecond", "MessageBurst", "AllowedOrigins"])
+        {
+            Assert.Contains("Realtime:" + setting, ex.Message, StringComparison.Ordinal);
+        }
     }
 
     [Fact]

@@ -9,8 +9,13 @@ public class RelayLoadTests
     {
         const int Count = 10_000;
         // The sender can run ahead of a receiver starved of CPU; with the default bound (1024) such a receiver would be
-        // cut off as a slow consumer (4003), by design. Here the bound holds the whole burst, so nothing may be lost.
-        await using KestrelRealtimeHost host = await KestrelRealtimeHost.StartAsync(o => o.MaxQueuedMessages = 16_384);
+        // cut off as a slow consumer (4003), by design. Here the bound holds the whole burst, so nothing may be lost;
+        // and the sender's burst is far above the default inbound rate limit, which is turned off.
+        await using KestrelRealtimeHost host = await KestrelRealtimeHost.StartAsync(o =>
+        {
+            o.MaxQueuedMessages = 16_384;
+            o.MaxMessagesPerSecond = 0;
+        });
         var client = new Client.Client(host.Url);
         await using Connection sender = await client.ConnectAsync("room1").DefaultTimeout();
         Receiver[] receivers = [new(await client.ConnectAsync("room1").DefaultTimeout(), Count), new(await client.ConnectAsync("room1").DefaultTimeout(), Count)];

@@ -28,8 +28,12 @@ public sealed class LogSink : ILoggerProvider
     {
     }
 
-    public sealed record LogEntry(string Category, LogLevel Level, string? EventName, string Message, Exception? Exception)
+    public sealed record LogEntry(string Category, LogLevel Level, string? EventName, string Message, Exception? Exception,
+                                  IReadOnlyList<KeyValuePair<string, object?>> Values)
     {
+        /// <summary>A structured value of the entry (a placeholder of the message template).</summary>
+        public object? Value(string name) => Values.FirstOrDefault(v => v.Key == name).Value;
+
         public override string ToString() => $"{Level} {Category} [{EventName}] {Message} {Exception}";
     }
 
@@ -41,6 +45,7 @@ public sealed class LogSink : ILoggerProvider
         public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Debug;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            => sink._entries.Enqueue(new LogEntry(category, logLevel, eventId.Name, formatter(state, exception), exception));
+            => sink._entries.Enqueue(new LogEntry(category, logLevel, eventId.Name, formatter(state, exception), exception,
+                                                  state as IReadOnlyList<KeyValuePair<string, object?>> ?? []));
     }
 }

@@ -28,6 +28,39 @@ public sealed class RealtimeOptions
     /// <summary>How many frames may wait in one connection's outbound queue; when it is full the connection is closed with 4003 (slow consumer). Default 1024.</summary>
     public int MaxQueuedMessages { get; set; } = RealtimeDefaults.MaxQueuedMessages;
 
+    /// <summary>
+    /// How many bytes may wait in one connection's outbound queue; past this the connection is closed with 4003 (slow consumer).
+    /// A single frame larger than the bound is still queued when the queue is empty. Default 4 MiB (4 194 304); at least 1 KiB.
+    /// </summary>
+    /// <remarks>A broadcast's bytes are shared by every recipient, but each recipient's queue counts them in full: this bounds what one slow client can hold on to.</remarks>
+    public long MaxQueuedBytes { get; set; } = RealtimeDefaults.MaxQueuedBytes;
+
+    /// <summary>The most connections this server holds at once, handshakes included; past this an upgrade is refused with HTTP 503. Default 100 000.</summary>
+    public int MaxConnections { get; set; } = RealtimeDefaults.MaxConnections;
+
+    /// <summary>
+    /// The most connections one client IP address holds at once, handshakes included; past this an upgrade is refused with HTTP 429.
+    /// Default 1000. Behind a reverse proxy, use ASP.NET Core's forwarded-headers middleware so that the client's address is seen.
+    /// </summary>
+    public int MaxConnectionsPerIpAddress { get; set; } = RealtimeDefaults.MaxConnectionsPerIpAddress;
+
+    /// <summary>
+    /// The sustained rate of frames (messages and pongs) one connection may send, per second; a connection that exceeds it,
+    /// beyond <see cref="MessageBurst"/>, is closed with 1008 (policy violation). 0 turns the limit off. Default 100.
+    /// </summary>
+    public int MaxMessagesPerSecond { get; set; } = RealtimeDefaults.MaxMessagesPerSecond;
+
+    /// <summary>How many frames a connection may send at once above the sustained rate (the token bucket's size). Default 200; at least 1.</summary>
+    public int MessageBurst { get; set; } = RealtimeDefaults.MessageBurst;
+
+    /// <summary>
+    /// The browser origins allowed to connect, such as <c>https://app.example.com</c> (scheme, host and port; compared
+    /// without case). An upgrade whose <c>Origin</c> header is not listed is refused with HTTP 403, which stops
+    /// cross-site WebSocket hijacking. Requests without an <c>Origin</c> header (non-browser clients) are allowed.
+    /// Empty (the default): every origin is allowed.
+    /// </summary>
+    public IList<string> AllowedOrigins { get; } = [];
+
     /// <summary>The serializer options of <c>Send</c> and <c>Broadcast</c>. Default <see cref="JsonSerializerDefaults.Web"/> (camelCase).</summary>
     public JsonSerializerOptions JsonSerializerOptions { get; set; } = new(JsonSerializerDefaults.Web);
 }

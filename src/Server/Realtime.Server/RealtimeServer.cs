@@ -34,6 +34,7 @@ public sealed partial class RealtimeServer
         Logger = loggerFactory.CreateLogger("Realtime.Server");
         Metrics = metrics;
         _heartbeatTick = OnHeartbeatTick;
+        Limiter = new ConnectionLimiter(options);
     }
 
     /// <summary>The ids of the rooms that have members on this server (a snapshot).</summary>
@@ -51,6 +52,8 @@ public sealed partial class RealtimeServer
     internal RealtimeMetrics Metrics { get; }
 
     internal IRoomBroker Broker => _broker;
+
+    internal ConnectionLimiter Limiter { get; }
 
     internal bool IsStopping => _stopping;
 

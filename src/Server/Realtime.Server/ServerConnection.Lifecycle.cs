@@ -52,6 +52,8 @@ public sealed partial class ServerConnection
             // Neither loop throws; the close timer aborts the socket if the peer never completes the close.
             await Task.WhenAll(sendLoop, receiveLoop).ConfigureAwait(false);
             Interlocked.Exchange(ref _closeTimer, null)?.Dispose();
+            _rateLimiter?.Dispose();
+            _admission?.Dispose(); // the connection no longer counts towards the connection limits
             RealtimeLog.ConnectionClosed(_server.Logger, Id, _reason, _closeCode);
             if (_accepted)
             {
@@ -150,7 +152,7 @@ public sealed partial class ServerConnection
         }
 
         RealtimeLog.ConnectionRejected(_server.Logger, Id);
-        _outbound.Writer.TryWrite(FrameEncoder.Encode(message, static (output, m) => FrameWriter.WriteReject(output, m)));
+        TryQueue(FrameEncoder.Encode(message, static (output, m) => FrameWriter.WriteReject(output, m)));
         RequestClose(DisconnectReason.ServerDisconnect, CloseCodes.HandshakeRejected, "Handshake rejected", drain: true);
     }
 

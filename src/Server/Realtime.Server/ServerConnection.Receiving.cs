@@ -1,4 +1,5 @@
 using System.Net.WebSockets;
+using System.Threading.RateLimiting;
 using System.Threading.Channels;
 using Realtime.Internal;
 using Realtime.Protocol;
@@ -10,6 +11,9 @@ public sealed partial class ServerConnection
 {
     private readonly TaskCompletionSource<Frame?> _hello = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _helloSeen;
+
+    /// <summary>The inbound token bucket (<see cref="RealtimeOptions.MaxMessagesPerSecond"/>), refilled by elapsed time when a frame arrives: no timer per connection.</summary>
+    private TokenBucketRateLimiter? _rateLimiter;
 
     /// <summary>
     /// Reads frames until the socket closes. Heartbeat answers are handled here, so a slow application
@@ -30,6 +34,7 @@ public sealed partial class ServerConnection
                     return;
                 }
 
+                CheckRate();
                 if (!await HandleFrameAsync(reader.Decode(type)).ConfigureAwait(false))
                 {
                     return;
@@ -39,7 +44,13 @@ public sealed partial class ServerConnection
         catch (ProtocolException ex)
         {
             RealtimeLog.ProtocolViolation(_server.Logger, Id, ex.Message, ex.CloseCode);
-            RequestClose(DisconnectReason.TransportError, ex.CloseCode, ex.CloseCode == CloseCodes.MessageTooBig ? "Message too big" : "Protocol error", drain: false);
+            string closeText = ex.CloseCode switch
+            {
+                CloseCodes.MessageTooBig => "Message too big",
+                CloseCodes.PolicyViolation => "Message rate limit exceeded",
+                _ => "Protocol error",
+            };
+            RequestClose(DisconnectReason.TransportError, ex.CloseCode, closeText, drain: false);
         }
         catch (Exception ex) when (IsTransportFailure(ex))
         {
@@ -51,6 +62,30 @@ public sealed partial class ServerConnection
             _hello.TrySetResult(null);
         }
     }
+
+    private void CheckRate()
+    {
+        if (_rateLimiter is null)
+        {
+            return;
+        }
+
+        _rateLimiter.TryReplenish();
+        using RateLimitLease lease = _rateLimiter.AttemptAcquire();
+        if (!lease.IsAcquired)
+        {
+            throw new ProtocolException(CloseCodes.PolicyViolation, $"More than {_server.Options.MaxMessagesPerSecond} frames per second (burst {_server.Options.MessageBurst}).");
+        }
+    }
+
+    private static TokenBucketRateLimiter? CreateRateLimiter(RealtimeOptions options) => options.MaxMessagesPerSecond <= 0 ? null : new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
+    {
+        TokenLimit = options.MessageBurst,
+        TokensPerPeriod = options.MaxMessagesPerSecond,
+        ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+        AutoReplenishment = false,
+        QueueLimit = 0,
+    });
 
     private async ValueTask<bool> HandleFrameAsync(Frame frame)
     {

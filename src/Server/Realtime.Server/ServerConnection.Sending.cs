@@ -19,13 +19,15 @@ public sealed partial class ServerConnection
     private ITimer? _closeTimer;
     private long _nextPingAt;
     private long _pingOutstandingSince;
+    private long _queuedBytes;
 
     /// <summary>Takes every queued frame without sending it, as the send loop would: for the broadcast benchmark, whose connections have no socket loop.</summary>
     internal int TakeQueued()
     {
         int count = 0;
-        while (_outbound.Reader.TryRead(out _))
+        while (_outbound.Reader.TryRead(out OutboundFrame frame))
         {
+            Interlocked.Add(ref _queuedBytes, -frame.Bytes.Length);
             count++;
         }
 
@@ -35,11 +37,26 @@ public sealed partial class ServerConnection
     /// <summary>Queues an encoded frame. Never blocks: a full queue closes the connection with 4003.</summary>
     internal void Enqueue(OutboundFrame frame)
     {
-        if (!_outbound.Writer.TryWrite(frame) && Volatile.Read(ref _closeRequested) == 0)
+        if (!TryQueue(frame) && Volatile.Read(ref _closeRequested) == 0)
         {
-            RealtimeLog.SlowConsumer(_server.Logger, Id, _server.Options.MaxQueuedMessages);
+            RealtimeOptions options = _server.Options;
+            RealtimeLog.SlowConsumer(_server.Logger, Id, _outbound.Reader.Count, Volatile.Read(ref _queuedBytes), options.MaxQueuedMessages, options.MaxQueuedBytes);
             RequestClose(DisconnectReason.TransportError, CloseCodes.SlowConsumer, "Slow consumer", drain: false);
         }
+    }
+
+    /// <summary>Queues a frame within both bounds (frames and bytes); a frame larger than the byte bound still fits an empty queue.</summary>
+    private bool TryQueue(OutboundFrame frame)
+    {
+        int size = frame.Bytes.Length;
+        long queued = Interlocked.Add(ref _queuedBytes, size);
+        if ((queued > _server.Options.MaxQueuedBytes && queued != size) || !_outbound.Writer.TryWrite(frame))
+        {
+            Interlocked.Add(ref _queuedBytes, -size);
+            return false;
+        }
+
+        return true;
     }
 
     /// <summary>
@@ -106,6 +123,7 @@ public sealed partial class ServerConnection
                 {
                     await _socket.SendAsync(frame.Bytes, frame.IsBinary ? WebSocketMessageType.Binary : WebSocketMessageType.Text,
                                             endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
+                    Interlocked.Add(ref _queuedBytes, -frame.Bytes.Length); // counted until sent: a stuck send holds its bytes
                 }
 
                 if (_discardQueued)

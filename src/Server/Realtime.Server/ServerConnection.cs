@@ -26,6 +26,7 @@ public sealed partial class ServerConnection
     private readonly RealtimeServer _server;
     private readonly WebSocket _socket;
     private readonly Action? _abortTransport;
+    private readonly IDisposable? _admission;
     private readonly Channel<OutboundFrame> _outbound;
     private readonly Channel<Message> _inbound;
     private ConcurrentDictionary<string, object?>? _tags;
@@ -33,8 +34,9 @@ public sealed partial class ServerConnection
     private volatile bool _accepted;
 
     internal ServerConnection(RealtimeServer server, WebSocket socket, string roomId, bool roomIdValid,
-                              IReadOnlyDictionary<string, string> query, ClaimsPrincipal user, Action? abortTransport = null)
+                              IReadOnlyDictionary<string, string> query, ClaimsPrincipal user, Action? abortTransport = null, IDisposable? admission = null)
     {
+        _admission = admission;
         _server = server;
         _socket = socket;
         _abortTransport = abortTransport;
@@ -48,6 +50,7 @@ public sealed partial class ServerConnection
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait, // TryWrite then fails instead of dropping: that is the slow-consumer signal.
         });
+        _rateLimiter = CreateRateLimiter(server.Options);
         _inbound = Channel.CreateBounded<Message>(new BoundedChannelOptions(RealtimeDefaults.InboundQueueCapacity)
         {
             SingleReader = true,

@@ -23,8 +23,8 @@ internal static partial class RealtimeLog
     [LoggerMessage(5, LogLevel.Information, "Connection {ConnectionId} violated the protocol ({Problem}); closing with {CloseCode}.", EventName = "ProtocolViolation")]
     public static partial void ProtocolViolation(ILogger logger, string connectionId, string problem, int closeCode);
 
-    [LoggerMessage(6, LogLevel.Warning, "Connection {ConnectionId} is a slow consumer: its outbound queue of {Capacity} frames (Realtime:MaxQueuedMessages) is full; closing with 4003.", EventName = "SlowConsumer")]
-    public static partial void SlowConsumer(ILogger logger, string connectionId, int capacity);
+    [LoggerMessage(6, LogLevel.Warning, "Connection {ConnectionId} is a slow consumer: its outbound queue is full ({QueuedFrames} frames, {QueuedBytes} bytes; Realtime:MaxQueuedMessages {MaxFrames}, Realtime:MaxQueuedBytes {MaxBytes}); closing with 4003.", EventName = "SlowConsumer")]
+    public static partial void SlowConsumer(ILogger logger, string connectionId, int queuedFrames, long queuedBytes, int maxFrames, long maxBytes);
 
     [LoggerMessage(7, LogLevel.Information, "Connection {ConnectionId} answered no ping within {Timeout} (Realtime:PingTimeout); closing with 4001.", EventName = "PingTimeout")]
     public static partial void PingTimedOut(ILogger logger, string connectionId, TimeSpan timeout);

@@ -10,6 +10,11 @@ internal static class RealtimeDefaults
     public const int MaxMessageSize = Protocol.ProtocolLimits.DefaultMaxMessageSize;
     public const int MaxQueuedMessages = 1024;
     public const int MinMaxMessageSize = 1024;
+    public const long MaxQueuedBytes = 4L * 1024 * 1024;
+    public const int MaxConnections = 100_000;
+    public const int MaxConnectionsPerIpAddress = 1000;
+    public const int MaxMessagesPerSecond = 100;
+    public const int MessageBurst = 200;
 
     /// <summary>Inbound messages waiting for the application's middleware and hooks; past this the receive loop waits (TCP back-pressure).</summary>
     public const int InboundQueueCapacity = 128;

@@ -30,6 +30,32 @@ internal static class RealtimeEndpointHandler
             return;
         }
 
+        if (!IsOriginAllowed(context, server.Options))
+        {
+            await RefuseAsync(context, server, StatusCodes.Status403Forbidden, "This origin is not allowed to connect (Realtime:AllowedOrigins).").ConfigureAwait(false);
+            return;
+        }
+
+        (ConnectionLimiter.Outcome outcome, IDisposable? slot) = server.Limiter.TryAdmit(context.Connection.RemoteIpAddress);
+        switch (outcome)
+        {
+            case ConnectionLimiter.Outcome.ServerFull:
+                await RefuseAsync(context, server, StatusCodes.Status503ServiceUnavailable, "The server is at its connection limit; retry later.").ConfigureAwait(false);
+                return;
+            case ConnectionLimiter.Outcome.AddressFull:
+                await RefuseAsync(context, server, StatusCodes.Status429TooManyRequests, "Too many connections from this address; close some and retry later.").ConfigureAwait(false);
+                return;
+        }
+
+        using (slot)
+        {
+            await AcceptAsync(context, server, offersV1, slot).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Accepts the upgrade and runs the connection; it gives <paramref name="slot"/> back when its socket is done, before its Disconnect hooks.</summary>
+    private static async Task AcceptAsync(HttpContext context, RealtimeServer server, bool offersV1, IDisposable? slot)
+    {
         // Query values are percent-decoded by ASP.NET Core. roomId must appear once; other keys expose their first value.
         IQueryCollection query = context.Request.Query;
         var values = new Dictionary<string, string>(query.Count, StringComparer.Ordinal);
@@ -48,7 +74,7 @@ internal static class RealtimeEndpointHandler
             KeepAliveInterval = TimeSpan.Zero, // the protocol's own ping/pong is the heartbeat
         }).ConfigureAwait(false);
 
-        var connection = new ServerConnection(server, socket, roomId, roomIdValid, values, context.User, context.Abort);
+        var connection = new ServerConnection(server, socket, roomId, roomIdValid, values, context.User, context.Abort, slot);
         await connection.RunAsync(context).ConfigureAwait(false);
 
         // A WebSocket that aborted itself after its own close frame (a bad frame): give the peer the chance to read it.
@@ -56,6 +82,23 @@ internal static class RealtimeEndpointHandler
         {
             await GracefulUpgradeFeature.WaitForPeerAsync(context, server.Options.CloseTimeout, server.Time).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Browsers always send <c>Origin</c> on a WebSocket upgrade; other clients need not, and cannot be hijacked across sites.</summary>
+    private static bool IsOriginAllowed(HttpContext context, RealtimeOptions options)
+    {
+        if (options.AllowedOrigins.Count == 0)
+        {
+            return true;
+        }
+
+        Microsoft.Extensions.Primitives.StringValues origin = context.Request.Headers.Origin;
+        if (origin.Count == 0)
+        {
+            return true;
+        }
+
+        return origin.Count == 1 && options.AllowedOrigins.Contains(origin[0]!, StringComparer.OrdinalIgnoreCase);
     }
 
     private static Task RefuseAsync(HttpContext context, RealtimeServer server, int statusCode, string text)

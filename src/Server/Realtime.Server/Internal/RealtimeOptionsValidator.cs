@@ -19,9 +19,22 @@ internal sealed class RealtimeOptionsValidator : IValidateOptions<RealtimeOption
             failures.Add($"Realtime:MaxMessageSize must be at least {RealtimeDefaults.MinMaxMessageSize} bytes (it is {options.MaxMessageSize}).");
         }
 
-        if (options.MaxQueuedMessages < 1)
+        AtLeast(failures, nameof(options.MaxQueuedMessages), options.MaxQueuedMessages, 1);
+        if (options.MaxQueuedBytes < RealtimeDefaults.MinMaxMessageSize)
         {
-            failures.Add($"Realtime:MaxQueuedMessages must be at least 1 (it is {options.MaxQueuedMessages}).");
+            failures.Add($"Realtime:MaxQueuedBytes must be at least {RealtimeDefaults.MinMaxMessageSize} bytes (it is {options.MaxQueuedBytes}).");
+        }
+
+        AtLeast(failures, nameof(options.MaxConnections), options.MaxConnections, 1);
+        AtLeast(failures, nameof(options.MaxConnectionsPerIpAddress), options.MaxConnectionsPerIpAddress, 1);
+        AtLeast(failures, nameof(options.MaxMessagesPerSecond), options.MaxMessagesPerSecond, 0);
+        AtLeast(failures, nameof(options.MessageBurst), options.MessageBurst, 1);
+        foreach (string origin in options.AllowedOrigins)
+        {
+            if (!Uri.TryCreate(origin, UriKind.Absolute, out Uri? uri) || uri.PathAndQuery != "/" || origin.EndsWith('/'))
+            {
+                failures.Add($"Realtime:AllowedOrigins: '{origin}' is not an origin (scheme://host[:port], no path), such as https://app.example.com.");
+            }
         }
 
         if (options.JsonSerializerOptions is null)
@@ -30,6 +43,14 @@ internal sealed class RealtimeOptionsValidator : IValidateOptions<RealtimeOption
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void AtLeast(List<string> failures, string name, int value, int minimum)
+    {
+        if (value < minimum)
+        {
+            failures.Add($"Realtime:{name} must be at least {minimum} (it is {value}).");
+        }
     }
 
     private static void CheckDuration(List<string> failures, string name, TimeSpan value)

@@ -22,6 +22,9 @@ public static class CloseCodes
     /// <summary>1007: invalid payload: a frame that cannot be decoded.</summary>
     public const int InvalidPayload = 1007;
 
+    /// <summary>1008: policy violation: the connection sent frames faster than the server's rate limit allows.</summary>
+    public const int PolicyViolation = 1008;
+
     /// <summary>1009: a message larger than <c>maxMessageSize</c>.</summary>
     public const int MessageTooBig = 1009;
 
