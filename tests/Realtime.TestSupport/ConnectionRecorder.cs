@@ -9,9 +9,7 @@ namespace Realtime.TestSupport;
 /// </summary>
 public sealed class ConnectionRecorder
 {
-    private readonly Lock _gate = new();
-    private readonly List<string> _events = [];
-    private readonly List<(Func<IReadOnlyList<string>, bool> Condition, TaskCompletionSource Done)> _waiters = [];
+    private readonly WatchedList<string> _events = new();
 
     public ConnectionRecorder(Connection connection)
     {
@@ -52,68 +50,14 @@ public sealed class ConnectionRecorder
     /// <summary>(Id, Connected) as seen inside each Disconnect handler.</summary>
     public ConcurrentQueue<(string? Id, bool Connected)> StateInDisconnect { get; } = new();
 
-    public IReadOnlyList<string> Events
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _events.ToArray();
-            }
-        }
-    }
+    public IReadOnlyList<string> Events => _events.Items;
 
     /// <summary>Completes when <paramref name="condition"/> holds for the events so far (checked at every new event).</summary>
-    public Task WaitForAsync(Func<IReadOnlyList<string>, bool> condition, string what)
-    {
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (_gate)
-        {
-            if (condition(_events))
-            {
-                return Task.CompletedTask;
-            }
-
-            _waiters.Add((condition, done));
-        }
-
-        return WaitAsync(done.Task, what);
-    }
+    public Task WaitForAsync(Func<IReadOnlyList<string>, bool> condition, string what) => _events.WaitForAsync(condition, what);
 
     public Task WaitForEventAsync(string evt) => WaitForAsync(e => e.Contains(evt), $"event '{evt}'");
 
     public Task WaitForCountAsync(string prefix, int count) => WaitForAsync(e => e.Count(x => x.StartsWith(prefix, StringComparison.Ordinal)) >= count, $"{count} '{prefix}' events");
 
-    private async Task WaitAsync(Task task, string what)
-    {
-        try
-        {
-            await task.DefaultTimeout(what);
-        }
-        catch (TimeoutException ex)
-        {
-            throw new TimeoutException($"{ex.Message} Events so far: {string.Join(", ", Events)}", ex);
-        }
-    }
-
-    private void Add(string evt)
-    {
-        List<TaskCompletionSource> ready = [];
-        lock (_gate)
-        {
-            _events.Add(evt);
-            _waiters.RemoveAll(w =>
-            {
-                if (!w.Condition(_events))
-                {
-                    return false;
-                }
-
-                ready.Add(w.Done);
-                return true;
-            });
-        }
-
-        ready.ForEach(d => d.TrySetResult());
-    }
+    private void Add(string evt) => _events.Add(evt);
 }

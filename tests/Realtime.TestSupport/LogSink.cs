@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
 namespace Realtime.TestSupport;
@@ -6,11 +5,19 @@ namespace Realtime.TestSupport;
 /// <summary>Captures log entries so a test can assert that no unexpected error was logged.</summary>
 public sealed class LogSink : ILoggerProvider
 {
-    private readonly ConcurrentQueue<LogEntry> _entries = new();
+    private readonly WatchedList<LogEntry> _entries = new();
 
-    public IReadOnlyCollection<LogEntry> Entries => _entries;
+    public IReadOnlyList<LogEntry> Entries => _entries.Items;
 
-    public IEnumerable<LogEntry> Errors => _entries.Where(e => e.Level >= LogLevel.Error);
+    public IEnumerable<LogEntry> Errors => Entries.Where(e => e.Level >= LogLevel.Error);
+
+    /// <summary>Completes when an entry with <paramref name="eventName"/> matching <paramref name="match"/> has been logged; returns it.</summary>
+    public async Task<LogEntry> WaitForAsync(string eventName, Func<LogEntry, bool>? match = null)
+    {
+        bool Matches(LogEntry e) => e.EventName == eventName && (match is null || match(e));
+        await _entries.WaitForAsync(entries => entries.Any(Matches), $"a '{eventName}' log entry");
+        return Entries.First(Matches);
+    }
 
     public ILogger CreateLogger(string categoryName) => new SinkLogger(this, categoryName);
 
@@ -31,6 +38,9 @@ public sealed class LogSink : ILoggerProvider
     public sealed record LogEntry(string Category, LogLevel Level, string? EventName, string Message, Exception? Exception,
                                   IReadOnlyList<KeyValuePair<string, object?>> Values)
     {
+        /// <summary>When the entry was logged (<see cref="System.Diagnostics.Stopwatch.GetTimestamp"/>).</summary>
+        public long Timestamp { get; } = System.Diagnostics.Stopwatch.GetTimestamp();
+
         /// <summary>A structured value of the entry (a placeholder of the message template).</summary>
         public object? Value(string name) => Values.FirstOrDefault(v => v.Key == name).Value;
 
@@ -45,7 +55,7 @@ public sealed class LogSink : ILoggerProvider
         public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Debug;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            => sink._entries.Enqueue(new LogEntry(category, logLevel, eventId.Name, formatter(state, exception), exception,
+            => sink._entries.Add(new LogEntry(category, logLevel, eventId.Name, formatter(state, exception), exception,
                                                   state as IReadOnlyList<KeyValuePair<string, object?>> ?? []));
     }
 }

@@ -226,7 +226,10 @@ public sealed class FaultProxy : IAsyncDisposable
         }
     }
 
-    /// <summary>Copies one direction until its source ends; a failure on either side resets the whole connection.</summary>
+    /// <summary>
+    /// Copies one direction until its source ends. The end (FIN) or a failure (RST) is passed on to the other side,
+    /// unless the direction is blackholed: a vanished peer's close never arrives either.
+    /// </summary>
     private async Task PumpAsync(ProxiedConnection connection, Socket from, Socket to, FaultDirection direction)
     {
         byte[] buffer = new byte[BufferSize];
@@ -239,7 +242,11 @@ public sealed class FaultProxy : IAsyncDisposable
                 int read = await from.ReceiveAsync(buffer, SocketFlags.None, stopping).ConfigureAwait(false);
                 if (read == 0)
                 {
-                    to.Shutdown(SocketShutdown.Send);
+                    if (!Current(direction).Faults.Blackholed)
+                    {
+                        to.Shutdown(SocketShutdown.Send);
+                    }
+
                     return;
                 }
 
@@ -248,7 +255,10 @@ public sealed class FaultProxy : IAsyncDisposable
         }
         catch (Exception ex) when (ex is SocketException or OperationCanceledException or ObjectDisposedException)
         {
-            connection.Reset();
+            if (!Current(direction).Faults.Blackholed || stopping.IsCancellationRequested)
+            {
+                connection.Reset();
+            }
         }
     }
 
