@@ -25,6 +25,8 @@ public class MalformedFrameTests
         { "welcome with a negative interval", "{\"t\":\"welcome\",\"id\":\"i\",\"roomId\":\"r\",\"pingInterval\":-1,\"pingTimeout\":1,\"maxMessageSize\":1}"u8.ToArray() },
         { "trailing content", "{\"t\":\"pong\"}x"u8.ToArray() },
         { "two objects", "{\"t\":\"pong\"}{\"t\":\"pong\"}"u8.ToArray() },
+        { "a field name with an escaped lone surrogate (found by the property tests)", "{\"\\ud800\":1,\"t\":\"msg\"}"u8.ToArray() },
+        { "type with an escaped lone surrogate", "{\"t\":\"msg\",\"type\":\"\\udc00x\"}"u8.ToArray() },
         { "too deep", Encoding.UTF8.GetBytes("{\"t\":\"msg\",\"data\":" + new string('[', 100) + new string(']', 100) + "}") },
     };
 

@@ -8,7 +8,7 @@ namespace Realtime.TestSupport;
 public sealed class RawProtocolClient : IAsyncDisposable
 {
     private readonly ClientWebSocket _socket = new();
-    private readonly byte[] _buffer = new byte[1 << 20];
+    private byte[] _buffer = new byte[16 * 1024]; // grows for larger messages: hundreds of these may be open at once
 
     private RawProtocolClient()
     {
@@ -41,15 +41,21 @@ public sealed class RawProtocolClient : IAsyncDisposable
     /// <summary>Receives the next message: its text (binary as base64), or <see langword="null"/> when the server closed (see <see cref="CloseStatus"/>).</summary>
     public async Task<string?> ReceiveAsync()
     {
-        byte[] buffer = _buffer;
         int count = 0;
         ValueWebSocketReceiveResult result;
         do
         {
-            result = await _socket.ReceiveAsync(buffer.AsMemory(count), CancellationToken.None).AsTask().DefaultTimeout("a frame from the server");
+            if (count == _buffer.Length)
+            {
+                Array.Resize(ref _buffer, _buffer.Length * 2);
+            }
+
+            result = await _socket.ReceiveAsync(_buffer.AsMemory(count), CancellationToken.None).AsTask().DefaultTimeout("a frame from the server");
             count += result.Count;
         }
         while (!result.EndOfMessage);
+
+        byte[] buffer = _buffer;
 
         return result.MessageType switch
         {

@@ -22,7 +22,7 @@ public static class FrameReader
     /// <param name="utf8">The whole WebSocket text message.</param>
     /// <returns>The frame; <see cref="FrameKind.Unknown"/> when <c>t</c> is not a frame kind of v1.</returns>
     /// <exception cref="ProtocolException">1007 when it is not UTF-8, not JSON, not an object, <c>t</c> is missing or not a string,
-    /// a known field has the wrong type or <c>type</c> is over 255 bytes.</exception>
+    /// a known field has the wrong type, a field name or known string field holds an escaped lone surrogate, or <c>type</c> is over 255 bytes.</exception>
     public static Frame ReadText(ReadOnlySpan<byte> utf8)
     {
         if (!Utf8.IsValid(utf8))
@@ -52,6 +52,11 @@ public static class FrameReader
         catch (JsonException ex)
         {
             throw new ProtocolException("The text frame is not valid JSON.", ex);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // Valid JSON grammar, but not text: a field name or known string field with an escaped lone surrogate ("\ud800").
+            throw new ProtocolException("The text frame has a string with an unpaired surrogate escape.", ex);
         }
 
         return fields.ToFrame();
