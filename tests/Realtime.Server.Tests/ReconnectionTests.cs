@@ -65,6 +65,57 @@ public class ReconnectionTests
     }
 
     [Fact]
+    public async Task After_a_server_restart_every_member_of_a_room_reconnects_and_the_room_resumes_messaging()
+    {
+        KestrelRealtimeHost first = await KestrelRealtimeHost.StartAsync();
+        int port = first.Port;
+        var client = new Client.Client(first.Url, FastReconnect());
+        ConnectionRecorder[] members = await Task.WhenAll(Enumerable.Range(0, 3).Select(async _ => new ConnectionRecorder(await client.ConnectAsync("room1").DefaultTimeout())));
+        try
+        {
+            await first.StopAsync();
+            foreach (ConnectionRecorder member in members)
+            {
+                await member.WaitForEventAsync("disconnect:TransportClose");
+            }
+
+            await using KestrelRealtimeHost second = await KestrelRealtimeHost.StartAsync(port: port);
+            foreach (ConnectionRecorder member in members)
+            {
+                await member.WaitForEventAsync("connect");
+                await second.Connections.WaitAsync(member.Connection.Id!);
+            }
+
+            Assert.Equal(3, second.Server.ConnectionCount);
+            for (int i = 0; i < members.Length; i++)
+            {
+                members[i].Connection.Send(new { from = i }, "after-restart");
+            }
+
+            foreach (ConnectionRecorder member in members)
+            {
+                await member.WaitForCountAsync("message:after-restart", 2); // from each of the two others
+            }
+
+            foreach (ConnectionRecorder member in members)
+            {
+                await member.Connection.CloseAsync().DefaultTimeout();
+            }
+
+            await second.Connections.WaitForOpenCountAsync(0);
+            Assert.Equal(0, second.Server.ConnectionCount);
+            Assert.Empty(second.Server.Rooms);
+        }
+        finally
+        {
+            foreach (ConnectionRecorder member in members)
+            {
+                await member.Connection.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
     public async Task ReconnectFailed_after_ReconnectionAttempts_failures_with_one_error_each()
     {
         KestrelRealtimeHost host = await KestrelRealtimeHost.StartAsync();

@@ -1,0 +1,211 @@
+using System.Globalization;
+using Realtime.Server;
+
+namespace Realtime.Server.Tests;
+
+/// <summary>
+/// A bounded soak on real sockets: a few hundred clients connect to random rooms through the fault proxy, send, get
+/// their TCP connections reset or closed under them, reconnect, leave and join again. Afterwards every member that
+/// should be connected is, no message was lost or reordered between a connected sender and a connected receiver,
+/// the server is empty once everyone closed, nothing unexpected was logged and managed memory is back within a bound.
+/// </summary>
+/// <remarks>
+/// About 60 s by default; <c>REALTIME_SOAK_SECONDS</c> sets the length of the chaos phase (default 45) and
+/// <c>REALTIME_SOAK_CLIENTS</c> the number of clients (default 200).
+/// </remarks>
+public class SoakTests
+{
+    private const int Rooms = 10;
+    private const long MemoryBoundBytes = 32L * 1024 * 1024;
+
+    private static readonly TimeSpan ChaosDuration = TimeSpan.FromSeconds(Setting("REALTIME_SOAK_SECONDS", 45));
+    private static readonly int Clients = Setting("REALTIME_SOAK_CLIENTS", 200);
+
+    [Fact]
+    public async Task Hundreds_of_clients_with_random_drops_lose_nothing_and_leave_nothing_behind()
+    {
+        var logs = new LogSink();
+        await using KestrelRealtimeHost host = await KestrelRealtimeHost.StartAsync(o =>
+        {
+            o.PingInterval = TimeSpan.FromSeconds(1);
+            o.PingTimeout = TimeSpan.FromSeconds(2);
+        }, s => s.On(ServerEvents.Message, ctx => ctx.Connection.Broadcast(new { from = ctx.Connection.Id, d = ctx.Data }, ctx.Type)), logs: logs);
+
+        long memoryBefore = ManagedMemoryAfterFullGc();
+        SoakSummary summary = await RunAsync(host);
+        long memoryAfter = ManagedMemoryAfterFullGc();
+
+        Assert.True(summary.Deliveries > 1_000, $"only {summary.Deliveries} deliveries: the soak did not exercise the relay");
+        Assert.True(summary.Drops >= 10, $"only {summary.Drops} connections dropped by the proxy");
+        Assert.True(memoryAfter - memoryBefore <= MemoryBoundBytes, $"managed memory grew by {(memoryAfter - memoryBefore) / 1024} KiB (bound {MemoryBoundBytes / 1024} KiB)");
+        logs.AssertNoUnexpectedErrors();
+        Console.WriteLine($"Soak: {summary}; managed memory {memoryBefore / 1024} KiB before, {memoryAfter / 1024} KiB after.");
+    }
+
+    private static async Task<SoakSummary> RunAsync(KestrelRealtimeHost host)
+    {
+        await using FaultProxy proxy = await FaultProxy.StartAsync(new Uri(host.Url));
+        var client = new Client.Client(proxy.Url.ToString(), new ClientOptions
+        {
+            ReconnectionDelay = TimeSpan.FromMilliseconds(50),
+            ReconnectionDelayMax = TimeSpan.FromMilliseconds(500),
+            Timeout = TimeSpan.FromSeconds(5),
+        });
+        var random = new Random(Setting("REALTIME_SOAK_SEED", Environment.TickCount));
+        var everyone = new List<Member>();
+        var current = new Member[Clients];
+        long[] nextSeq = new long[Clients];
+
+        Member Join(int k)
+        {
+            var member = new Member(k, "room" + random.Next(Rooms), client);
+            everyone.Add(member);
+            return current[k] = member;
+        }
+
+        for (int k = 0; k < Clients; k++)
+        {
+            await Join(k).Connected();
+        }
+
+        // Chaos, bounded in time and in steps: every 20 ms a few sends, and now and then a reset, a clean TCP close,
+        // or a member that leaves and joins a random room again.
+        int drops = 0;
+        var chaos = System.Diagnostics.Stopwatch.StartNew();
+        for (int step = 0; chaos.Elapsed < ChaosDuration && step < 100_000; step++)
+        {
+            for (int i = 0; i < 5; i++)
+            {
+                int k = random.Next(Clients);
+                current[k].Connection.Send(new { k, s = nextSeq[k]++ }, "soak");
+            }
+
+            double dice = random.NextDouble();
+            if (dice < 0.10 && proxy.Connections is { Count: > 0 } open)
+            {
+                ProxiedConnection victim = open.ElementAt(random.Next(open.Count));
+                if (dice < 0.07)
+                {
+                    victim.Reset();
+                }
+                else
+                {
+                    victim.Close();
+                }
+
+                drops++;
+            }
+            else if (dice < 0.13)
+            {
+                int k = random.Next(Clients);
+                await current[k].Connection.CloseAsync().DefaultTimeout();
+                await Join(k).Connected();
+            }
+
+            await Task.Delay(20); // sleep-ok: paces the load generator; nothing waits on this for a result
+        }
+
+        // Calm: every current member reconnects by itself; then the server holds exactly them.
+        foreach (Member member in current)
+        {
+            await member.Connected();
+            await host.Connections.WaitAsync(member.Connection.Id!);
+        }
+
+        Assert.Equal(Clients, host.Server.ConnectionCount);
+        Assert.All(current, m => Assert.NotNull(host.Server.GetConnection(m.Connection.Id!)));
+
+        // A final round: each member's message reaches exactly every other member of its room.
+        foreach (Member member in current)
+        {
+            member.Connection.Send(new { k = member.K, s = nextSeq[member.K]++ }, "final");
+        }
+
+        foreach (Member member in current)
+        {
+            int[] expected = current.Where(m => m.Room == member.Room && m != member).Select(m => m.K).Order().ToArray();
+            await member.Received.WaitForAsync(r => r.Count(x => x.Type == "final") >= expected.Length, $"{expected.Length} final messages at member {member.K}");
+            Assert.Equal(expected, member.Received.Items.Where(x => x.Type == "final").Select(x => x.K).Order());
+        }
+
+        // No loss, no reordering: whatever one receiver connection got from one sender connection is a gap-free,
+        // increasing run of that sender's sequence numbers.
+        long deliveries = 0;
+        foreach (Member member in everyone)
+        {
+            foreach (IGrouping<(string Session, string From), Received> pair in member.Received.Items.Where(x => x.Type == "soak").GroupBy(x => (x.Session, x.From)))
+            {
+                Received[] run = [.. pair];
+                deliveries += run.Length;
+                Assert.True(run.All(x => x.K == run[0].K), $"sender connection {pair.Key.From} changed its client");
+                for (int i = 1; i < run.Length; i++)
+                {
+                    Assert.True(run[i].S == run[i - 1].S + 1,
+                        $"member {member.K} (connection {pair.Key.Session}) got seq {run[i].S} after {run[i - 1].S} from connection {pair.Key.From}");
+                }
+            }
+        }
+
+        foreach (Member member in current)
+        {
+            await member.Connection.CloseAsync().DefaultTimeout();
+        }
+
+        await host.Connections.WaitForOpenCountAsync(0);
+        Assert.Equal(0, host.Server.ConnectionCount);
+        Assert.Empty(host.Server.Rooms);
+        foreach (Member member in everyone)
+        {
+            await member.Connection.DisposeAsync();
+        }
+
+        return new SoakSummary(everyone.Count, drops, deliveries);
+    }
+
+    private static long ManagedMemoryAfterFullGc()
+    {
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+        return GC.GetTotalMemory(forceFullCollection: true);
+    }
+
+    private static int Setting(string name, int fallback)
+        => int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) ? value : fallback;
+
+    private sealed record SoakSummary(int Connections, int Drops, long Deliveries);
+
+    private sealed record Received(string Session, string Type, string From, int K, long S);
+
+    /// <summary>One client connection's life in a room, with what it received, keyed by the server-side id of the connection that received it.</summary>
+    private sealed class Member
+    {
+        private readonly WatchedList<string> _events = new();
+        private string _session = string.Empty;
+
+        public Member(int k, string room, Client.Client client)
+        {
+            K = k;
+            Room = room;
+            Connection = client.Connect(room);
+            Connection.On(ConnectionEvents.Connect, () =>
+            {
+                _session = Connection.Id!;
+                _events.Add("connect");
+            });
+            Connection.On(ConnectionEvents.Disconnect, reason => _events.Add("disconnect:" + reason));
+            Connection.On(ConnectionEvents.Message, m => Received.Add(new Received(_session, m.Type!, m.Data.GetProperty("from").GetString()!,
+                m.Data.GetProperty("d").GetProperty("k").GetInt32(), m.Data.GetProperty("d").GetProperty("s").GetInt64())));
+        }
+
+        public int K { get; }
+
+        public string Room { get; }
+
+        public Connection Connection { get; }
+
+        public WatchedList<Received> Received { get; } = new();
+
+        /// <summary>Completes when the member's latest event is a Connect.</summary>
+        public Task Connected() => _events.WaitForAsync(e => e.Count > 0 && e[^1] == "connect", $"member {K} to be connected");
+    }
+}
