@@ -68,6 +68,7 @@ public sealed class FaultMatrixTests : IAsyncLifetime
         // Each side notices when its oldest unanswered ping (sent at most one interval after the fault) is a timeout old.
         Assert.True(serverDetected <= PingInterval + PingTimeout + DetectionSlack, $"server detected after {serverDetected}");
         Assert.True(await clientDetected <= PingInterval + PingTimeout + DetectionSlack, $"client detected after {await clientDetected}");
+        Console.WriteLine($"Blackhole: server detected PingTimeout after {serverDetected.TotalMilliseconds:F0} ms, client after {(await clientDetected).TotalMilliseconds:F0} ms (interval + timeout = {(PingInterval + PingTimeout).TotalMilliseconds} ms).");
 
         await _bystanders.AssertExchangeAsync();
         await RemoveVictimAsync(victim);
@@ -129,6 +130,7 @@ public sealed class FaultMatrixTests : IAsyncLifetime
 
         LogSink.LogEntry entry = await cutOff;
         Assert.True((long)entry.Value("QueuedBytes")! <= 256 * 1024, $"queued {entry.Value("QueuedBytes")} bytes at the cut-off");
+        Console.WriteLine($"Slow consumer: cut off after {sent} messages of 4 KiB with {entry.Value("QueuedFrames")} frames / {entry.Value("QueuedBytes")} bytes queued (bound 262144 bytes).");
 
         // The stalled client reads again: what the kernel held, then the close frame.
         Assert.Equal(CloseCodes.SlowConsumer, await stalled.ReceiveCloseAsync());
