@@ -22,6 +22,7 @@ public sealed partial class ServerConnection
     private async Task ReceiveLoopAsync()
     {
         using var reader = new WebSocketMessageReader();
+        bool violated = false;
         try
         {
             while (true)
@@ -51,6 +52,7 @@ public sealed partial class ServerConnection
                 _ => "Protocol error",
             };
             RequestClose(DisconnectReason.TransportError, ex.CloseCode, closeText, drain: false);
+            violated = true;
         }
         catch (Exception ex) when (IsTransportFailure(ex))
         {
@@ -60,6 +62,35 @@ public sealed partial class ServerConnection
         {
             _inbound.Writer.TryComplete();
             _hello.TrySetResult(null);
+        }
+
+        if (violated)
+        {
+            await DiscardUntilPeerClosesAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// After a protocol violation the server has sent its close frame; it keeps reading, and discarding, until the
+    /// peer's close frame (or the close timer aborts the socket). Ending at once would close a socket with unread
+    /// input, which the kernel answers with a reset that can destroy the close frame before the peer reads it.
+    /// </summary>
+    private async Task DiscardUntilPeerClosesAsync()
+    {
+        byte[] scratch = System.Buffers.ArrayPool<byte>.Shared.Rent(4096);
+        try
+        {
+            while ((await _socket.ReceiveAsync(scratch.AsMemory(), CancellationToken.None).ConfigureAwait(false)).MessageType != WebSocketMessageType.Close)
+            {
+            }
+        }
+        catch (Exception ex) when (IsTransportFailure(ex))
+        {
+            // Aborted by the close timer, or the peer went away: either way the close is over.
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(scratch);
         }
     }
 
