@@ -1,0 +1,152 @@
+using System.Globalization;
+using System.Text;
+using Realtime.LoadTest;
+
+// Usage:
+//   dotnet run -c Release --project bench/Realtime.LoadTest -- --all            every system (Socket.IO when node is installed), full scenarios
+//   dotnet run -c Release --project bench/Realtime.LoadTest -- --systems realtime,raw
+//   dotnet run -c Release --project bench/Realtime.LoadTest -- --smoke          Realtime only, seconds per scenario; fails on a lost delivery
+string[] systems = ["realtime"];
+LoadSettings settings = LoadSettings.Full;
+bool smoke = false;
+for (int i = 0; i < args.Length; i++)
+{
+    switch (args[i])
+    {
+        case "--all":
+            systems = ["realtime", "signalr", "raw", .. (NodeAvailable() ? ["socketio"] : Array.Empty<string>())];
+            break;
+        case "--systems":
+            systems = args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            break;
+        case "--smoke":
+            smoke = true;
+            settings = LoadSettings.Smoke;
+            break;
+        default:
+            Console.Error.WriteLine($"Unknown argument {args[i]}. Use --all, --systems a,b or --smoke.");
+            return 2;
+    }
+}
+
+string root = RepositoryRoot();
+string configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name; // bin/<Configuration>/net10.0/
+var results = new Dictionary<string, List<Metric>>();
+foreach (string system in systems)
+{
+    Wire wire = Wire.For(system);
+    Console.Error.WriteLine($"== {wire.Name}");
+    var metrics = new List<Metric>();
+    foreach ((string name, Func<Wire, ServerProcess, LoadSettings, Task<List<Metric>>> run) in new (string, Func<Wire, ServerProcess, LoadSettings, Task<List<Metric>>>)[]
+             {
+                 ("echo latency", Scenarios.EchoLatencyAsync),
+                 ("echo throughput", Scenarios.EchoThroughputAsync),
+                 ("fan-out, fixed rate", Scenarios.FanoutFixedRateAsync),
+                 ("fan-out, max rate", Scenarios.FanoutMaxRateAsync),
+                 ("idle connections", Scenarios.IdleConnectionsAsync),
+             })
+    {
+        // A fresh server per scenario: one scenario's garbage and connections never weigh on the next.
+        await using ServerProcess server = await ServerProcess.StartAsync(system, root, configuration);
+        Console.Error.WriteLine($"   {name}…");
+        List<Metric> figures = await run(wire, server, settings);
+        figures.ForEach(m => Console.Error.WriteLine($"      {m.Name}: {m.Value.ToString(m.Format, CultureInfo.InvariantCulture)}"));
+        metrics.AddRange(figures);
+    }
+
+    results[wire.Name] = metrics;
+}
+
+Console.WriteLine(Report.Markdown(results, settings, configuration));
+long lost = (long)results.Values.SelectMany(m => m).Where(m => m.Name == "lost deliveries").Sum(m => m.Value);
+if (lost != 0)
+{
+    Console.Error.WriteLine($"FAILED: {lost} deliveries lost.");
+    return 1;
+}
+
+if (smoke)
+{
+    Console.Error.WriteLine("Smoke load test passed: every scenario ran and no delivery was lost.");
+}
+
+return 0;
+
+static bool NodeAvailable()
+{
+    try
+    {
+        using var node = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("node", "--version") { RedirectStandardOutput = true });
+        node!.WaitForExit();
+        return node.ExitCode == 0;
+    }
+    catch (System.ComponentModel.Win32Exception)
+    {
+        return false;
+    }
+}
+
+static string RepositoryRoot()
+{
+    for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+    {
+        if (File.Exists(Path.Combine(dir.FullName, "Realtime.sln")))
+        {
+            return dir.FullName;
+        }
+    }
+
+    throw new InvalidOperationException("Realtime.sln not found above " + AppContext.BaseDirectory);
+}
+
+/// <summary>The comparison as a markdown table: each system's figure and Realtime's ratio to each peer.</summary>
+internal static class Report
+{
+    public static string Markdown(Dictionary<string, List<Metric>> results, LoadSettings settings, string configuration)
+    {
+        string[] systems = [.. results.Keys];
+        string[] peers = [.. systems.Where(s => s != "Realtime")];
+        bool ratios = results.ContainsKey("Realtime") && peers.Length > 0;
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"Load test ({configuration}, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd}); ratio = Realtime ÷ peer (for µs, KB and CPU s lower is better).");
+        text.AppendLine();
+        text.Append("| scenario | metric | ").Append(string.Join(" | ", systems));
+        if (ratios)
+        {
+            text.Append(" | ").Append(string.Join(" | ", peers.Select(p => "vs " + p)));
+        }
+
+        text.AppendLine(" |");
+        text.Append("|---|---|").Append(string.Concat(Enumerable.Repeat("---:|", systems.Length + (ratios ? peers.Length : 0)))).AppendLine();
+        foreach (Metric row in results[systems[0]])
+        {
+            text.Append(CultureInfo.InvariantCulture, $"| {row.Scenario} | {row.Name} |");
+            foreach (string system in systems)
+            {
+                Metric? m = Find(results[system], row);
+                text.Append(' ').Append(m is null ? "–" : m.Value.ToString(m.Format, CultureInfo.InvariantCulture)).Append(" |");
+            }
+
+            if (ratios)
+            {
+                Metric? ours = Find(results["Realtime"], row);
+                foreach (string peer in peers)
+                {
+                    Metric? theirs = Find(results[peer], row);
+                    string ratio = ours is null || theirs is null || theirs.Value == 0 || row.Name == "lost deliveries"
+                        ? "–"
+                        : (ours.Value / theirs.Value).ToString("0.00", CultureInfo.InvariantCulture) + "×";
+                    text.Append(' ').Append(ratio).Append(" |");
+                }
+            }
+
+            text.AppendLine();
+        }
+
+        text.AppendLine();
+        text.AppendLine(CultureInfo.InvariantCulture, $"Settings: {settings.EchoClients} echo clients ({settings.InFlight} in flight for throughput), {settings.Subscribers} subscribers, fixed rate {settings.FixedRate} msg/s, window {settings.Window}, {settings.IdleConnections} idle connections; {settings.Warmup.TotalSeconds} s warm-up, {settings.Duration.TotalSeconds} s measured; 100-byte payloads.");
+        return text.ToString();
+    }
+
+    private static Metric? Find(List<Metric> metrics, Metric like) => metrics.FirstOrDefault(m => m.Scenario == like.Scenario && m.Name == like.Name);
+}

@@ -1,0 +1,298 @@
+using System.Diagnostics;
+
+namespace Realtime.LoadTest;
+
+/// <summary>How big and how long each scenario is. <see cref="Full"/> is the comparison; <see cref="Smoke"/> is CI's check.</summary>
+internal sealed record LoadSettings(int EchoClients, int InFlight, int Subscribers, int FixedRate, int Window, int IdleConnections, TimeSpan Warmup, TimeSpan Duration, TimeSpan IdleHold)
+{
+    public static LoadSettings Full { get; } = new(50, 32, 1000, 40, 16, 10_000, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(6));
+
+    public static LoadSettings Smoke { get; } = new(10, 8, 100, 20, 8, 200, TimeSpan.FromSeconds(0.3), TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(1));
+}
+
+/// <summary>One figure of one scenario.</summary>
+internal sealed record Metric(string Scenario, string Name, double Value, bool HigherIsBetter, string Format = "N0");
+
+/// <summary>The scenarios. Each is bounded in count and time, on loopback only, and reports the server's CPU seconds.</summary>
+internal static class Scenarios
+{
+    private static readonly TimeSpan ReplyTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>50 clients, one echo in flight each: round trips/s and latency percentiles.</summary>
+    public static async Task<List<Metric>> EchoLatencyAsync(Wire wire, ServerProcess server, LoadSettings settings)
+    {
+        const string Scenario = "echo latency";
+        LoadClient[] clients = await ConnectAsync(wire, server.Port, settings.EchoClients, i => "echo" + i);
+        var samples = new List<long>[clients.Length];
+        var phase = new Phase(settings);
+        Task[] loops = [.. clients.Select((client, i) => Task.Run(async () =>
+        {
+            samples[i] = new List<long>(64 * 1024);
+            TaskCompletionSource<Payload>? pending = null;
+            client.OnPayload = p => Volatile.Read(ref pending)?.TrySetResult(p);
+            for (long seq = 0; !phase.Over; seq++)
+            {
+                var reply = new TaskCompletionSource<Payload>(TaskCreationOptions.RunContinuationsAsynchronously);
+                Volatile.Write(ref pending, reply);
+                bool measured = phase.Measuring;
+                long start = Stopwatch.GetTimestamp();
+                await client.SendAsync(wire.Echo(Payload.Create(i, seq)));
+                await reply.Task.WaitAsync(ReplyTimeout);
+                if (measured && phase.Measuring)
+                {
+                    samples[i].Add(Stopwatch.GetTimestamp() - start);
+                }
+            }
+        }))];
+        TimeSpan cpu = await phase.RunAsync(server);
+        await Task.WhenAll(loops);
+        await DisposeAsync(clients);
+
+        long[] all = [.. samples.SelectMany(s => s).Order()];
+        return
+        [
+            new(Scenario, "round trips/s", all.Length / settings.Duration.TotalSeconds, true),
+            new(Scenario, "p50 µs", Micros(all, 0.50), false),
+            new(Scenario, "p99 µs", Micros(all, 0.99), false),
+            new(Scenario, "p99.9 µs", Micros(all, 0.999), false),
+            new(Scenario, "server CPU s", cpu.TotalSeconds, false, "N2"),
+        ];
+    }
+
+    /// <summary>50 clients with 32 echoes in flight each: round trips/s.</summary>
+    public static async Task<List<Metric>> EchoThroughputAsync(Wire wire, ServerProcess server, LoadSettings settings)
+    {
+        const string Scenario = "echo throughput";
+        LoadClient[] clients = await ConnectAsync(wire, server.Port, settings.EchoClients, i => "echo" + i);
+        long measuredTrips = 0;
+        var phase = new Phase(settings);
+        Task[] loops = [.. clients.Select((client, i) => Task.Run(async () =>
+        {
+            using var window = new SemaphoreSlim(settings.InFlight, settings.InFlight);
+            client.OnPayload = _ =>
+            {
+                if (phase.Measuring)
+                {
+                    Interlocked.Increment(ref measuredTrips);
+                }
+
+                window.Release();
+            };
+            for (long seq = 0; !phase.Over; seq++)
+            {
+                if (!await window.WaitAsync(ReplyTimeout))
+                {
+                    throw new TimeoutException("No echo came back within " + ReplyTimeout);
+                }
+
+                await client.SendAsync(wire.Echo(Payload.Create(i, seq)));
+            }
+
+            for (int k = 0; k < settings.InFlight; k++)
+            {
+                await window.WaitAsync(ReplyTimeout); // drain what is in flight
+            }
+        }))];
+        TimeSpan cpu = await phase.RunAsync(server);
+        await Task.WhenAll(loops);
+        await DisposeAsync(clients);
+        return
+        [
+            new(Scenario, "round trips/s", measuredTrips / settings.Duration.TotalSeconds, true),
+            new(Scenario, "server CPU s", cpu.TotalSeconds, false, "N2"),
+        ];
+    }
+
+    /// <summary>One publisher at a fixed rate to a room of subscribers: delivery latency and lost deliveries.</summary>
+    public static async Task<List<Metric>> FanoutFixedRateAsync(Wire wire, ServerProcess server, LoadSettings settings)
+    {
+        const string Scenario = "fan-out, fixed rate";
+        (LoadClient publisher, LoadClient[] subscribers) = await ConnectRoomAsync(wire, server, settings, "fixed");
+        var samples = new List<long>[subscribers.Length];
+        long received = 0;
+        long firstMeasured = long.MaxValue;
+        for (int i = 0; i < subscribers.Length; i++)
+        {
+            List<long> mine = samples[i] = new List<long>(4096);
+            subscribers[i].OnPayload = p =>
+            {
+                Interlocked.Increment(ref received);
+                if (p.Sequence >= Volatile.Read(ref firstMeasured))
+                {
+                    mine.Add(p.Age.Ticks);
+                }
+            };
+        }
+
+        var phase = new Phase(settings);
+        long sent = 0;
+        Task publishing = Task.Run(async () =>
+        {
+            using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1.0 / settings.FixedRate));
+            for (long seq = 0; !phase.Over && await timer.WaitForNextTickAsync(); seq++)
+            {
+                if (phase.Measuring && firstMeasured == long.MaxValue)
+                {
+                    Volatile.Write(ref firstMeasured, seq);
+                }
+
+                await publisher.SendAsync(wire.Broadcast(Payload.Create(-1, seq)));
+                sent++;
+            }
+        });
+        TimeSpan cpu = await phase.RunAsync(server);
+        await publishing;
+        long lost = await DrainAsync(() => Interlocked.Read(ref received), sent * subscribers.Length);
+        await DisposeAsync([publisher, .. subscribers]);
+
+        long[] all = [.. samples.SelectMany(s => s).Order()];
+        return
+        [
+            new(Scenario, $"p50 µs ({settings.FixedRate} msg/s × {settings.Subscribers})", TickMicros(all, 0.50), false),
+            new(Scenario, "p99 µs", TickMicros(all, 0.99), false),
+            new(Scenario, "lost deliveries", lost, false),
+            new(Scenario, "server CPU s", cpu.TotalSeconds, false, "N2"),
+        ];
+    }
+
+    /// <summary>One publisher as fast as a bounded window of unfinished broadcasts allows: deliveries/s, none lost.</summary>
+    public static async Task<List<Metric>> FanoutMaxRateAsync(Wire wire, ServerProcess server, LoadSettings settings)
+    {
+        const string Scenario = "fan-out, max rate";
+        const int MaxMessages = 200_000;
+        (LoadClient publisher, LoadClient[] subscribers) = await ConnectRoomAsync(wire, server, settings, "max");
+        int[] remaining = new int[MaxMessages];
+        Array.Fill(remaining, subscribers.Length);
+        using var window = new SemaphoreSlim(settings.Window, settings.Window);
+        long delivered = 0;
+        long measuredDeliveries = 0;
+        var phase = new Phase(settings);
+        foreach (LoadClient subscriber in subscribers)
+        {
+            subscriber.OnPayload = p =>
+            {
+                Interlocked.Increment(ref delivered);
+                if (phase.Measuring)
+                {
+                    Interlocked.Increment(ref measuredDeliveries);
+                }
+
+                if (Interlocked.Decrement(ref remaining[p.Sequence]) == 0)
+                {
+                    window.Release();
+                }
+            };
+        }
+
+        long sent = 0;
+        Task publishing = Task.Run(async () =>
+        {
+            for (long seq = 0; !phase.Over && seq < MaxMessages; seq++)
+            {
+                if (!await window.WaitAsync(ReplyTimeout))
+                {
+                    throw new TimeoutException("A broadcast did not reach every subscriber within " + ReplyTimeout);
+                }
+
+                await publisher.SendAsync(wire.Broadcast(Payload.Create(-1, seq)));
+                sent++;
+            }
+        });
+        TimeSpan cpu = await phase.RunAsync(server);
+        await publishing;
+        long lost = await DrainAsync(() => Interlocked.Read(ref delivered), sent * subscribers.Length);
+        await DisposeAsync([publisher, .. subscribers]);
+        return
+        [
+            new(Scenario, $"deliveries/s (window {settings.Window})", measuredDeliveries / settings.Duration.TotalSeconds, true),
+            new(Scenario, "lost deliveries", lost, false),
+            new(Scenario, "server CPU s", cpu.TotalSeconds, false, "N2"),
+        ];
+    }
+
+    /// <summary>Many idle connections held while heartbeats run: connections opened per second and server memory per connection.</summary>
+    public static async Task<List<Metric>> IdleConnectionsAsync(Wire wire, ServerProcess server, LoadSettings settings)
+    {
+        const string Scenario = "idle connections";
+        long before = server.ResidentBytes;
+        TimeSpan cpuBefore = server.CpuTime;
+        var clock = Stopwatch.StartNew();
+        LoadClient[] clients = await ConnectAsync(wire, server.Port, settings.IdleConnections, i => "idle" + (i % 100));
+        double perSecond = clients.Length / clock.Elapsed.TotalSeconds;
+        await Task.Delay(settings.IdleHold); // hold them idle through at least one heartbeat round
+        long after = server.ResidentBytes;
+        TimeSpan cpu = server.CpuTime - cpuBefore;
+        await DisposeAsync(clients);
+        return
+        [
+            new(Scenario, $"connections opened/s ({settings.IdleConnections})", perSecond, true),
+            new(Scenario, "server RSS KB per connection", (after - before) / 1024.0 / clients.Length, false, "N1"),
+            new(Scenario, "server CPU s (connect + hold)", cpu.TotalSeconds, false, "N2"),
+        ];
+    }
+
+    private static async Task<(LoadClient Publisher, LoadClient[] Subscribers)> ConnectRoomAsync(Wire wire, ServerProcess server, LoadSettings settings, string room)
+    {
+        LoadClient[] subscribers = await ConnectAsync(wire, server.Port, settings.Subscribers, _ => room);
+        LoadClient publisher = await LoadClient.ConnectAsync(wire, server.Port, room, CancellationToken.None);
+        return (publisher, subscribers);
+    }
+
+    private static async Task<LoadClient[]> ConnectAsync(Wire wire, int port, int count, Func<int, string> room)
+    {
+        using var parallel = new SemaphoreSlim(64);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        return await Task.WhenAll(Enumerable.Range(0, count).Select(async i =>
+        {
+            await parallel.WaitAsync(timeout.Token);
+            try
+            {
+                return await LoadClient.ConnectAsync(wire, port, room(i), timeout.Token);
+            }
+            finally
+            {
+                parallel.Release();
+            }
+        }));
+    }
+
+    private static async Task DisposeAsync(IEnumerable<LoadClient> clients) => await Task.WhenAll(clients.Select(c => c.DisposeAsync().AsTask()));
+
+    /// <summary>Waits (bounded) until every expected delivery arrived; returns how many did not.</summary>
+    private static async Task<long> DrainAsync(Func<long> received, long expected)
+    {
+        var clock = Stopwatch.StartNew();
+        while (received() < expected && clock.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(20);
+        }
+
+        return expected - received();
+    }
+
+    private static double Micros(long[] sortedTimestampDeltas, double quantile)
+        => sortedTimestampDeltas.Length == 0 ? double.NaN : sortedTimestampDeltas[(int)(quantile * (sortedTimestampDeltas.Length - 1))] * 1_000_000.0 / Stopwatch.Frequency;
+
+    private static double TickMicros(long[] sortedTicks, double quantile)
+        => sortedTicks.Length == 0 ? double.NaN : sortedTicks[(int)(quantile * (sortedTicks.Length - 1))] / 10.0;
+
+    /// <summary>Warm-up, then the measured window, then over; the server's CPU time over the measured window.</summary>
+    private sealed class Phase(LoadSettings settings)
+    {
+        private volatile int _phase;
+
+        public bool Measuring => _phase == 1;
+
+        public bool Over => _phase == 2;
+
+        public async Task<TimeSpan> RunAsync(ServerProcess server)
+        {
+            await Task.Delay(settings.Warmup);
+            TimeSpan before = server.CpuTime;
+            _phase = 1;
+            await Task.Delay(settings.Duration);
+            _phase = 2;
+            return server.CpuTime - before;
+        }
+    }
+}

@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Realtime.LoadTest;
+
+/// <summary>A system under test, in its own process on a free loopback port, with its CPU time and resident memory read from /proc.</summary>
+internal sealed class ServerProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private ServerProcess(Process process, int port)
+    {
+        _process = process;
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    /// <summary>User plus system CPU time of the server process so far.</summary>
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            // /proc/<pid>/stat: fields 14 and 15 (utime, stime) in clock ticks, after the parenthesised command name.
+            string stat = File.ReadAllText($"/proc/{_process.Id}/stat");
+            string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            long ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+            return TimeSpan.FromSeconds(ticks / 100.0);
+        }
+    }
+
+    /// <summary>Resident set size of the server process, in bytes.</summary>
+    public long ResidentBytes
+    {
+        get
+        {
+            string line = File.ReadLines($"/proc/{_process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+        }
+    }
+
+    public static async Task<ServerProcess> StartAsync(string system, string repositoryRoot, string configuration)
+    {
+        int port = FreePort();
+        ProcessStartInfo start = system switch
+        {
+            "realtime" => DotNet(repositoryRoot, configuration, "RealtimePeer", port),
+            "signalr" => DotNet(repositoryRoot, configuration, "SignalRPeer", port),
+            "raw" => DotNet(repositoryRoot, configuration, "RawPeer", port),
+            "socketio" => await NodeAsync(repositoryRoot, port),
+            _ => throw new ArgumentException(system),
+        };
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        Process process = Process.Start(start) ?? throw new InvalidOperationException("Could not start " + system);
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (!string.IsNullOrEmpty(e.Data))
+            {
+                Console.Error.WriteLine($"[{system}] {e.Data}");
+            }
+        };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var server = new ServerProcess(process, port);
+        await server.WaitUntilListeningAsync(TimeSpan.FromSeconds(60));
+        return server;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+
+    private static ProcessStartInfo DotNet(string root, string configuration, string project, int port)
+    {
+        string dll = Path.Combine(root, "bench", "peers", project, "bin", configuration, "net10.0", project + ".dll");
+        if (!File.Exists(dll))
+        {
+            throw new FileNotFoundException($"{dll} is missing: build the load test (it builds the peers with it).");
+        }
+
+        var start = new ProcessStartInfo("dotnet") { ArgumentList = { dll, "--urls", $"http://127.0.0.1:{port}" } };
+        start.Environment["DOTNET_gcServer"] = "1";
+        return start;
+    }
+
+    private static async Task<ProcessStartInfo> NodeAsync(string root, int port)
+    {
+        string folder = Path.Combine(root, "bench", "peers", "socketio");
+        if (!Directory.Exists(Path.Combine(folder, "node_modules", "socket.io")))
+        {
+            using Process install = Process.Start(new ProcessStartInfo("npm", "install --no-audit --no-fund --loglevel=error") { WorkingDirectory = folder })!;
+            await install.WaitForExitAsync();
+            if (install.ExitCode != 0)
+            {
+                throw new InvalidOperationException("npm install failed in " + folder);
+            }
+        }
+
+        return new ProcessStartInfo("node") { ArgumentList = { "server.js", port.ToString(CultureInfo.InvariantCulture) }, WorkingDirectory = folder };
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private async Task WaitUntilListeningAsync(TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"The server exited with {_process.ExitCode} before listening.");
+            }
+
+            try
+            {
+                using var probe = new TcpClient();
+                await probe.ConnectAsync(IPAddress.Loopback, Port);
+                return;
+            }
+            catch (SocketException) when (clock.Elapsed < timeout)
+            {
+                await Task.Delay(50); // the child process has no readiness signal but its port
+            }
+        }
+    }
+}

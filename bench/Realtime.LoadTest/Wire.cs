@@ -1,0 +1,151 @@
+using System.Net.WebSockets;
+using System.Text;
+
+namespace Realtime.LoadTest;
+
+/// <summary>One system's wire protocol, as far as the scenarios need it: connect, echo, broadcast, answer heartbeats.</summary>
+internal abstract class Wire
+{
+    public abstract string Name { get; }
+
+    public virtual string[] SubProtocols => [];
+
+    public abstract Uri Url(int port, string room);
+
+    /// <summary>Runs the system's handshake on a fresh socket, before the client's receive loop starts.</summary>
+    public virtual Task HandshakeAsync(WebSocket socket, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public abstract byte[] Echo(string payload);
+
+    public abstract byte[] Broadcast(string payload);
+
+    /// <summary>The answer to a heartbeat in <paramref name="message"/>, or <see langword="null"/>.</summary>
+    public abstract byte[]? HeartbeatReply(ReadOnlySpan<byte> message);
+
+    public static Wire For(string system) => system switch
+    {
+        "realtime" => new RealtimeWire(),
+        "signalr" => new SignalRWire(),
+        "raw" => new RawWire(),
+        "socketio" => new SocketIoWire(),
+        _ => throw new ArgumentException($"Unknown system '{system}' (realtime, signalr, raw, socketio)."),
+    };
+
+    protected static async Task<string> ReceiveTextAsync(WebSocket socket, CancellationToken cancellationToken)
+    {
+        byte[] buffer = new byte[8192];
+        int count = 0;
+        ValueWebSocketReceiveResult result;
+        do
+        {
+            result = await socket.ReceiveAsync(buffer.AsMemory(count), cancellationToken);
+            count += result.Count;
+        }
+        while (!result.EndOfMessage);
+
+        return result.MessageType == WebSocketMessageType.Close
+            ? throw new InvalidOperationException($"The server closed during the handshake ({socket.CloseStatus}).")
+            : Encoding.UTF8.GetString(buffer, 0, count);
+    }
+
+    protected static Task SendTextAsync(WebSocket socket, string text, CancellationToken cancellationToken)
+        => socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, cancellationToken);
+}
+
+internal sealed class RealtimeWire : Wire
+{
+    private static readonly byte[] Pong = "{\"t\":\"pong\"}"u8.ToArray();
+
+    public override string Name => "Realtime";
+
+    public override string[] SubProtocols => ["realtime.v1"];
+
+    public override Uri Url(int port, string room) => new($"ws://127.0.0.1:{port}/realtime?roomId={room}");
+
+    public override async Task HandshakeAsync(WebSocket socket, CancellationToken cancellationToken)
+    {
+        await SendTextAsync(socket, "{\"t\":\"hello\"}", cancellationToken);
+        string welcome = await ReceiveTextAsync(socket, cancellationToken);
+        if (!welcome.StartsWith("{\"t\":\"welcome\"", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException("Expected welcome, got " + welcome);
+        }
+    }
+
+    public override byte[] Echo(string payload) => Encoding.UTF8.GetBytes($"{{\"t\":\"msg\",\"type\":\"echo\",\"data\":\"{payload}\"}}");
+
+    public override byte[] Broadcast(string payload) => Encoding.UTF8.GetBytes($"{{\"t\":\"msg\",\"type\":\"b\",\"data\":\"{payload}\"}}");
+
+    public override byte[]? HeartbeatReply(ReadOnlySpan<byte> message) => message.SequenceEqual("{\"t\":\"ping\"}"u8) ? Pong : null;
+}
+
+internal sealed class SignalRWire : Wire
+{
+    private const char RecordSeparator = '\u001e';
+    private static readonly byte[] Ping = "{\"type\":6}\u001e"u8.ToArray();
+
+    public override string Name => "SignalR";
+
+    public override Uri Url(int port, string room) => new($"ws://127.0.0.1:{port}/hub?room={room}");
+
+    public override async Task HandshakeAsync(WebSocket socket, CancellationToken cancellationToken)
+    {
+        await SendTextAsync(socket, "{\"protocol\":\"json\",\"version\":1}" + RecordSeparator, cancellationToken);
+        string answer = await ReceiveTextAsync(socket, cancellationToken);
+        if (!answer.StartsWith("{}", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException("SignalR handshake failed: " + answer);
+        }
+    }
+
+    public override byte[] Echo(string payload) => Encoding.UTF8.GetBytes($"{{\"type\":1,\"target\":\"Echo\",\"arguments\":[\"{payload}\"]}}{RecordSeparator}");
+
+    public override byte[] Broadcast(string payload) => Encoding.UTF8.GetBytes($"{{\"type\":1,\"target\":\"Broadcast\",\"arguments\":[\"{payload}\"]}}{RecordSeparator}");
+
+    // The server's keep-alive; answering it keeps the client's side of SignalR's timeout alive too.
+    public override byte[]? HeartbeatReply(ReadOnlySpan<byte> message) => message.StartsWith("{\"type\":6}"u8) ? Ping : null;
+}
+
+internal sealed class RawWire : Wire
+{
+    public override string Name => "Raw Kestrel";
+
+    public override Uri Url(int port, string room) => new($"ws://127.0.0.1:{port}/ws?room={room}");
+
+    public override byte[] Echo(string payload) => Encoding.UTF8.GetBytes("e" + payload);
+
+    public override byte[] Broadcast(string payload) => Encoding.UTF8.GetBytes("b" + payload);
+
+    public override byte[]? HeartbeatReply(ReadOnlySpan<byte> message) => null;
+}
+
+internal sealed class SocketIoWire : Wire
+{
+    private static readonly byte[] Pong = "3"u8.ToArray();
+
+    public override string Name => "Socket.IO";
+
+    public override Uri Url(int port, string room) => new($"ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket&room={room}");
+
+    public override async Task HandshakeAsync(WebSocket socket, CancellationToken cancellationToken)
+    {
+        string open = await ReceiveTextAsync(socket, cancellationToken); // 0{"sid":…}
+        if (!open.StartsWith('0'))
+        {
+            throw new InvalidOperationException("Engine.IO open expected, got " + open);
+        }
+
+        await SendTextAsync(socket, "40", cancellationToken); // connect to the default namespace
+        string connected = await ReceiveTextAsync(socket, cancellationToken);
+        if (!connected.StartsWith("40", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException("Socket.IO connect expected, got " + connected);
+        }
+    }
+
+    public override byte[] Echo(string payload) => Encoding.UTF8.GetBytes($"42[\"echo\",\"{payload}\"]");
+
+    public override byte[] Broadcast(string payload) => Encoding.UTF8.GetBytes($"42[\"b\",\"{payload}\"]");
+
+    public override byte[]? HeartbeatReply(ReadOnlySpan<byte> message) => message.SequenceEqual("2"u8) ? Pong : null;
+}

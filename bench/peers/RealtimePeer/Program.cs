@@ -1,0 +1,27 @@
+using Realtime.Server;
+
+// The relay (every message is broadcast to the rest of its room), as src/Server/Realtime.Server.Host does, plus one
+// addition for the echo scenarios: a message of type "echo" goes back to its sender. Limits are raised so that they
+// never shape the measurement; the heartbeat is 5 s for every system under test.
+WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(args);
+builder.Logging.ClearProviders();
+builder.Services.AddRealtime(o =>
+{
+    o.PingInterval = TimeSpan.FromSeconds(5);
+    o.PingTimeout = TimeSpan.FromSeconds(10);
+    o.MaxMessagesPerSecond = 0;
+    o.MaxConnectionsPerIpAddress = 100_000;
+});
+WebApplication app = builder.Build();
+app.MapRealtime("/realtime", server => server.On(ServerEvents.Message, ctx =>
+{
+    if (ctx.Type == "echo")
+    {
+        ctx.Connection.Send(ctx.Message);
+    }
+    else
+    {
+        ctx.Connection.Broadcast(ctx.Message);
+    }
+}));
+app.Run();
