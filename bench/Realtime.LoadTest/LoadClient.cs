@@ -96,7 +96,9 @@ internal sealed class LoadClient : IAsyncDisposable
                 {
                     _ = SendAsync(reply);
                 }
-                else if (OnPayload is { } onPayload)
+
+                // Not "else": SignalR may batch a keep-alive record and invocations in one message.
+                if (OnPayload is { } onPayload)
                 {
                     Payload.ForEach(message, onPayload);
                 }

@@ -55,14 +55,15 @@ internal sealed class ServerProcess : IAsyncDisposable
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
         Process process = Process.Start(start) ?? throw new InvalidOperationException("Could not start " + system);
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, e) =>
+        DataReceivedEventHandler relay = (_, e) =>
         {
             if (!string.IsNullOrEmpty(e.Data))
             {
                 Console.Error.WriteLine($"[{system}] {e.Data}");
             }
         };
+        process.OutputDataReceived += relay;
+        process.ErrorDataReceived += relay;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var server = new ServerProcess(process, port);
@@ -99,7 +100,9 @@ internal sealed class ServerProcess : IAsyncDisposable
         string folder = Path.Combine(root, "bench", "peers", "socketio");
         if (!Directory.Exists(Path.Combine(folder, "node_modules", "socket.io")))
         {
-            using Process install = Process.Start(new ProcessStartInfo("npm", "install --no-audit --no-fund --loglevel=error") { WorkingDirectory = folder })!;
+            // Its report goes to stderr: stdout carries only the table.
+            using Process install = Process.Start(new ProcessStartInfo("npm", "install --no-audit --no-fund --loglevel=error") { WorkingDirectory = folder, RedirectStandardOutput = true })!;
+            Console.Error.Write(await install.StandardOutput.ReadToEndAsync());
             await install.WaitForExitAsync();
             if (install.ExitCode != 0)
             {

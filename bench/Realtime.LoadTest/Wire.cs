@@ -103,7 +103,7 @@ internal sealed class SignalRWire : Wire
     public override byte[] Broadcast(string payload) => Encoding.UTF8.GetBytes($"{{\"type\":1,\"target\":\"Broadcast\",\"arguments\":[\"{payload}\"]}}{RecordSeparator}");
 
     // The server's keep-alive; answering it keeps the client's side of SignalR's timeout alive too.
-    public override byte[]? HeartbeatReply(ReadOnlySpan<byte> message) => message.StartsWith("{\"type\":6}"u8) ? Ping : null;
+    public override byte[]? HeartbeatReply(ReadOnlySpan<byte> message) => message.IndexOf("{\"type\":6}"u8) >= 0 ? Ping : null;
 }
 
 internal sealed class RawWire : Wire

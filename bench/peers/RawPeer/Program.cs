@@ -4,7 +4,7 @@ using System.Net.WebSockets;
 // A text message starting with 'e' is echoed to its sender; any other is sent to every other member of the room
 // named by ?room=, one awaited send after another (the naive loop). No heartbeat, no limits, no queue.
 WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(args);
-builder.Logging.ClearProviders();
+builder.Logging.SetMinimumLevel(LogLevel.Warning); // problems only, on the console
 WebApplication app = builder.Build();
 var rooms = new ConcurrentDictionary<string, ConcurrentDictionary<Peer, byte>>(StringComparer.Ordinal);
 app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.Zero });

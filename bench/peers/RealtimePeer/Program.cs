@@ -4,7 +4,7 @@ using Realtime.Server;
 // addition for the echo scenarios: a message of type "echo" goes back to its sender. Limits are raised so that they
 // never shape the measurement; the heartbeat is 5 s for every system under test.
 WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(args);
-builder.Logging.ClearProviders();
+builder.Logging.SetMinimumLevel(LogLevel.Warning); // problems only, on the console
 builder.Services.AddRealtime(o =>
 {
     o.PingInterval = TimeSpan.FromSeconds(5);

@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.SignalR;
 
 WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(args);
-builder.Logging.ClearProviders();
+builder.Logging.SetMinimumLevel(LogLevel.Warning); // problems only, on the console
 builder.Services.AddSignalR(o =>
 {
     o.KeepAliveInterval = TimeSpan.FromSeconds(5);
