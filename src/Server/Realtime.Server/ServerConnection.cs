@@ -55,6 +55,10 @@ public sealed partial class ServerConnection
         {
             SingleReader = true,
             SingleWriter = true,
+
+            // A message that finds the processing loop waiting is processed right away on the receive loop's thread,
+            // without a hop through the thread pool; ordering and back-pressure are unchanged.
+            AllowSynchronousContinuations = true,
         });
     }
 

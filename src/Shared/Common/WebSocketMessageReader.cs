@@ -7,14 +7,14 @@ namespace Realtime.Internal;
 /// <summary>
 /// Reads one whole WebSocket message (all fragments) into a pooled buffer that grows only as data
 /// arrives and never past the limit + 1, so the size limit is enforced before any large allocation.
-/// Compiled into the server and the client (one source, no public type).
+/// Between messages it holds no buffer: it waits for the next one with a zero-byte read, so an idle
+/// connection costs no receive memory. Compiled into the server and the client (one source, no public type).
 /// </summary>
 internal sealed class WebSocketMessageReader : IDisposable
 {
     private const int InitialSize = 4096;
-    private const int RetainedSize = 64 * 1024;
 
-    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(InitialSize);
+    private byte[] _buffer = [];
     private int _count;
 
     /// <summary>The bytes of the last message read.</summary>
@@ -25,15 +25,16 @@ internal sealed class WebSocketMessageReader : IDisposable
     /// <exception cref="ProtocolException">1009 when the message is larger than <paramref name="maxSize"/>.</exception>
     public async ValueTask<WebSocketMessageType> ReadAsync(WebSocket socket, int maxSize, CancellationToken cancellationToken)
     {
-        if (_buffer.Length > RetainedSize)
+        // The last message has been decoded by now: give its buffer back before waiting for the next one.
+        ReturnBuffer();
+        _count = 0;
+        ValueWebSocketReceiveResult result = await socket.ReceiveAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+        if (result.EndOfMessage)
         {
-            // Do not keep a large buffer after a large message.
-            ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = ArrayPool<byte>.Shared.Rent(InitialSize);
+            return result.MessageType; // a close, or an empty message
         }
 
-        _count = 0;
-        ValueWebSocketReceiveResult result;
+        _buffer = ArrayPool<byte>.Shared.Rent(InitialSize);
         do
         {
             if (_count == _buffer.Length)
@@ -60,7 +61,9 @@ internal sealed class WebSocketMessageReader : IDisposable
     public Frame Decode(WebSocketMessageType type)
         => type == WebSocketMessageType.Text ? FrameReader.ReadText(Message) : FrameReader.ReadBinary(Message);
 
-    public void Dispose()
+    public void Dispose() => ReturnBuffer();
+
+    private void ReturnBuffer()
     {
         byte[] buffer = Interlocked.Exchange(ref _buffer, []);
         if (buffer.Length > 0)
