@@ -13,6 +13,7 @@ namespace Realtime.Server.Tests;
 /// About 60 s by default; <c>REALTIME_SOAK_SECONDS</c> sets the length of the chaos phase (default 45) and
 /// <c>REALTIME_SOAK_CLIENTS</c> the number of clients (default 200).
 /// </remarks>
+[Collection(nameof(SoakTests))]
 public class SoakTests
 {
     private const int Rooms = 10;
@@ -208,4 +209,10 @@ public class SoakTests
         /// <summary>Completes when the member's latest event is a Connect.</summary>
         public Task Connected() => _events.WaitForAsync(e => e.Count > 0 && e[^1] == "connect", $"member {K} to be connected");
     }
+}
+
+/// <summary>The soak runs alone, after the parallel test classes: its memory bound must not measure their garbage.</summary>
+[CollectionDefinition(nameof(SoakTests), DisableParallelization = true)]
+public sealed class SoakCollection
+{
 }
