@@ -57,9 +57,7 @@ public class DisconnectReasonTests
             o.PingInterval = TimeSpan.FromMilliseconds(100);
             o.PingTimeout = TimeSpan.FromSeconds(1);
         });
-        await using RawProtocolClient watcher = await RawProtocolClient.ConnectAsync(probe.Host.Url);
-        await watcher.HelloAsync();
-        await watcher.ReceiveStartingWithAsync("{\"t\":\"welcome\"");
+        await using RawProtocolClient watcher = await RawProtocolClient.ConnectWelcomedAsync(probe.Host.Url);
         await using Connection ann = await probe.ConnectAsync();
 
         // The raw watcher answers 25 pings by hand; meanwhile the C# client has seen as many and must still be up.
@@ -99,9 +97,7 @@ public class DisconnectReasonTests
     public async Task TransportClose_on_the_server_when_the_client_socket_vanishes()
     {
         await using var probe = await ReasonProbe.StartAsync();
-        RawProtocolClient raw = await RawProtocolClient.ConnectAsync(probe.Host.Url);
-        await raw.HelloAsync();
-        await raw.ReceiveStartingWithAsync("{\"t\":\"welcome\"");
+        RawProtocolClient raw = await RawProtocolClient.ConnectWelcomedAsync(probe.Host.Url);
         await raw.DisposeAsync(); // abort: TCP goes away without a close frame
         Assert.Equal(DisconnectReason.TransportClose, await probe.ServerReason.DefaultTimeout());
     }

@@ -19,9 +19,7 @@ public class LifetimeTests
     {
         var reasons = new TaskCompletionSource<DisconnectReason>(TaskCreationOptions.RunContinuationsAsynchronously);
         KestrelRealtimeHost host = await KestrelRealtimeHost.StartAsync(configureServer: s => s.On(ServerEvents.Disconnect, ctx => reasons.TrySetResult(ctx.Reason)));
-        await using RawProtocolClient raw = await RawProtocolClient.ConnectAsync(host.Url);
-        await raw.HelloAsync();
-        await raw.ReceiveStartingWithAsync("{\"t\":\"welcome\"");
+        await using RawProtocolClient raw = await RawProtocolClient.ConnectWelcomedAsync(host.Url);
 
         host.Server.Stop();
         var refused = await Assert.ThrowsAsync<WebSocketException>(() => RawProtocolClient.ConnectAsync(host.Url));

@@ -72,9 +72,7 @@ public class LimitsTests
             o.MessageBurst = 20;
         });
         await using Bystanders members = await Bystanders.ConnectAsync(host);
-        await using RawProtocolClient flooder = await RawProtocolClient.ConnectAsync(host.Url);
-        await flooder.HelloAsync();
-        await flooder.ReceiveStartingWithAsync("{\"t\":\"welcome\"");
+        await using RawProtocolClient flooder = await RawProtocolClient.ConnectWelcomedAsync(host.Url);
         for (int i = 0; i < 40; i++)
         {
             await flooder.SendTextAsync("{\"t\":\"msg\",\"type\":\"flood\",\"data\":" + i + "}");
@@ -94,9 +92,7 @@ public class LimitsTests
             o.MaxMessagesPerSecond = 1;
             o.MessageBurst = 20;
         });
-        await using RawProtocolClient flooder = await RawProtocolClient.ConnectAsync(host.Url);
-        await flooder.HelloAsync();
-        await flooder.ReceiveStartingWithAsync("{\"t\":\"welcome\"");
+        await using RawProtocolClient flooder = await RawProtocolClient.ConnectWelcomedAsync(host.Url);
         for (int i = 0; i < 40; i++)
         {
             await flooder.SendTextAsync("{\"t\":\"pong\"}");

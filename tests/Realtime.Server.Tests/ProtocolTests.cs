@@ -107,9 +107,7 @@ public class ProtocolTests : IAsyncLifetime
         await using RawProtocolClient raw = await RawProtocolClient.ConnectAsync(_host.Url);
         await raw.HelloAsync();
         await raw.SendTextAsync("{\"t\":\"msg\",\"type\":\"early\"}");
-        await using RawProtocolClient other = await RawProtocolClient.ConnectAsync(_host.Url);
-        await other.HelloAsync();
-        await other.ReceiveStartingWithAsync("{\"t\":\"welcome\"");
+        await using RawProtocolClient other = await RawProtocolClient.ConnectWelcomedAsync(_host.Url);
         await raw.SendTextAsync("{\"t\":\"msg\",\"type\":\"ping-through\"}");
         Assert.Equal("{\"t\":\"msg\",\"type\":\"ping-through\"}", await other.ReceiveStartingWithAsync("{\"t\":\"msg\""));
         // Order is per connection: the sender's early message came after its own connect hooks.
@@ -218,11 +216,5 @@ public class ProtocolTests : IAsyncLifetime
         Assert.Equal(CloseCodes.NormalClosure, await raw.ReceiveCloseAsync());
     }
 
-    private async Task<RawProtocolClient> Welcomed()
-    {
-        RawProtocolClient raw = await RawProtocolClient.ConnectAsync(_host.Url);
-        await raw.HelloAsync();
-        await raw.ReceiveStartingWithAsync("{\"t\":\"welcome\"");
-        return raw;
-    }
+    private Task<RawProtocolClient> Welcomed() => RawProtocolClient.ConnectWelcomedAsync(_host.Url);
 }

@@ -22,10 +22,8 @@ public class SlowConsumerTests
             o.MaxQueuedBytes = 256 * 1024;
         }, logs: logs);
         await using Bystanders bystanders = await Bystanders.ConnectAsync(host);
-        await using RawProtocolClient stalled = await RawProtocolClient.ConnectAsync(host.Url);
-        await stalled.HelloAsync();
-        string welcome = await stalled.ReceiveStartingWithAsync("{\"t\":\"welcome\"");
-        string id = FrameReader.ReadText(System.Text.Encoding.UTF8.GetBytes(welcome)).ConnectionId!;
+        await using RawProtocolClient stalled = await RawProtocolClient.ConnectWelcomedAsync(host.Url);
+        string id = stalled.ConnectionId!;
         await host.Connections.WaitAsync(id);
 
         // A steady stream of 4 KiB messages, in windows that the reading bystander acknowledges, until the server gives

@@ -113,6 +113,9 @@ public class SoakTests
             await host.Connections.WaitAsync(member.Connection.Id!);
         }
 
+        // Connections that were dropped or closed may still be on their way out on the server: wait until the
+        // Connect and Disconnect hooks balance at exactly the current members, then the counts must agree.
+        await host.Connections.WaitForOpenCountAsync(Clients);
         Assert.Equal(Clients, host.Server.ConnectionCount);
         Assert.All(current, m => Assert.NotNull(host.Server.GetConnection(m.Connection.Id!)));
 

@@ -31,6 +31,19 @@ public sealed class RawProtocolClient : IAsyncDisposable
         return client;
     }
 
+    /// <summary>The connection id from <c>welcome</c>, for a client made by <see cref="ConnectWelcomedAsync"/>.</summary>
+    public string? ConnectionId { get; private set; }
+
+    /// <summary>Connects, sends <c>hello</c> and reads up to <c>welcome</c>: a client the server has accepted.</summary>
+    public static async Task<RawProtocolClient> ConnectWelcomedAsync(string url, string query = "roomId=room1")
+    {
+        RawProtocolClient client = await ConnectAsync(url, query);
+        await client.HelloAsync();
+        string welcome = await client.ReceiveStartingWithAsync("{\"t\":\"welcome\"");
+        client.ConnectionId = FrameReader.ReadText(Encoding.UTF8.GetBytes(welcome)).ConnectionId;
+        return client;
+    }
+
     public Task SendTextAsync(string text) => SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text);
 
     public Task SendAsync(byte[] bytes, WebSocketMessageType type)

@@ -13,7 +13,7 @@ public sealed partial class ServerConnection
     private bool _helloSeen;
 
     /// <summary>The inbound token bucket (<see cref="RealtimeOptions.MaxMessagesPerSecond"/>), refilled by elapsed time when a frame arrives: no timer per connection.</summary>
-    private TokenBucketRateLimiter? _rateLimiter;
+    private readonly TokenBucketRateLimiter? _rateLimiter;
 
     /// <summary>
     /// Reads frames until the socket closes. Heartbeat answers are handled here, so a slow application
