@@ -6,7 +6,10 @@ using Realtime.LoadTest;
 //   dotnet run -c Release --project bench/Realtime.LoadTest -- --all            every system (Socket.IO when node is installed), full scenarios
 //   dotnet run -c Release --project bench/Realtime.LoadTest -- --systems realtime,raw
 //   dotnet run -c Release --project bench/Realtime.LoadTest -- --smoke          Realtime only, seconds per scenario; fails on a lost delivery
+//   dotnet run -c Release --project bench/Realtime.LoadTest -- --systems realtime --scenarios "echo throughput" --seconds 30
+//                                                                               one scenario held long enough to attach a profiler
 string[] systems = ["realtime"];
+string[]? only = null;
 LoadSettings settings = LoadSettings.Full;
 bool smoke = false;
 for (int i = 0; i < args.Length; i++)
@@ -23,8 +26,14 @@ for (int i = 0; i < args.Length; i++)
             smoke = true;
             settings = LoadSettings.Smoke;
             break;
+        case "--scenarios":
+            only = args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            break;
+        case "--seconds":
+            settings = settings with { Duration = TimeSpan.FromSeconds(double.Parse(args[++i], CultureInfo.InvariantCulture)) };
+            break;
         default:
-            Console.Error.WriteLine($"Unknown argument {args[i]}. Use --all, --systems a,b or --smoke.");
+            Console.Error.WriteLine($"Unknown argument {args[i]}. Use --all, --systems a,b, --smoke, --scenarios a,b or --seconds n.");
             return 2;
     }
 }
@@ -46,9 +55,14 @@ foreach (string system in systems)
                  ("idle connections", Scenarios.IdleConnectionsAsync),
              })
     {
+        if (only is not null && !only.Contains(name, StringComparer.OrdinalIgnoreCase))
+        {
+            continue;
+        }
+
         // A fresh server per scenario: one scenario's garbage and connections never weigh on the next.
         await using ServerProcess server = await ServerProcess.StartAsync(system, root, configuration);
-        Console.Error.WriteLine($"   {name}…");
+        Console.Error.WriteLine($"   {name}… (server pid {server.ProcessId})");
         List<Metric> figures = await run(wire, server, settings);
         figures.ForEach(m => Console.Error.WriteLine($"      {m.Name}: {m.Value.ToString(m.Format, CultureInfo.InvariantCulture)}"));
         metrics.AddRange(figures);

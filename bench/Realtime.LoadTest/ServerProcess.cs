@@ -18,6 +18,9 @@ internal sealed class ServerProcess : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>The server's process id, printed so that a profiler can attach (<c>dotnet-trace collect -p</c>).</summary>
+    public int ProcessId => _process.Id;
+
     /// <summary>User plus system CPU time of the server process so far.</summary>
     public TimeSpan CpuTime
     {

@@ -181,9 +181,16 @@ public sealed partial class ServerConnection
         }
     }
 
-    private async ValueTask ProcessMessageAsync(Message message)
+    private ValueTask ProcessMessageAsync(Message message)
     {
         var context = new MessageContext(this, message);
+        return _server.MessageMiddleware.IsEmpty
+            ? _server.MessageHooks.InvokeAsync(context, _server.Logger, Id)
+            : ProcessThroughMiddlewareAsync(context);
+    }
+
+    private async ValueTask ProcessThroughMiddlewareAsync(MessageContext context)
+    {
         bool passed = false;
         try
         {

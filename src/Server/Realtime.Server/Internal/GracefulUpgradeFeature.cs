@@ -72,13 +72,13 @@ internal sealed class GracefulUpgradeFeature(IHttpUpgradeFeature inner) : IHttpU
             set => throw new NotSupportedException();
         }
 
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            if (!cancellationToken.CanBeCanceled)
-            {
-                return await inner.ReadAsync(buffer, _disposed.Token).ConfigureAwait(false);
-            }
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+            => cancellationToken.CanBeCanceled
+                ? ReadLinkedAsync(buffer, cancellationToken)
+                : inner.ReadAsync(buffer, _disposed.Token); // the WebSocket's reads: no state machine of our own on the hot path
 
+        private async ValueTask<int> ReadLinkedAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+        {
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposed.Token);
             return await inner.ReadAsync(buffer, linked.Token).ConfigureAwait(false);
         }

@@ -14,6 +14,9 @@ internal sealed class MiddlewareList<TContext>
         }
     }
 
+    /// <summary>Whether no middleware is registered (the common case for messages: then the pipeline is skipped).</summary>
+    public bool IsEmpty => Volatile.Read(ref _items).Length == 0;
+
     /// <summary>Runs the pipeline; <paramref name="terminal"/> runs when the last middleware calls <c>next</c>.</summary>
     public ValueTask InvokeAsync(TContext context, Func<ValueTask> terminal)
     {
