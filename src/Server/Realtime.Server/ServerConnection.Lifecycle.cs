@@ -26,7 +26,9 @@ public sealed partial class ServerConnection
             // lifecycle, even if it closed meanwhile, so that it always leaves its room again.
             if (_accepted)
             {
-                await RunAcceptedAsync(_connectContext!).ConfigureAwait(false);
+                ConnectContext context = _connectContext!;
+                _connectContext = null;
+                await RunAcceptedAsync(context).ConfigureAwait(false);
             }
             else
             {
@@ -81,7 +83,8 @@ public sealed partial class ServerConnection
 
     private async Task HandshakeCoreAsync(HttpContext httpContext)
     {
-        Frame? hello = await _hello.Task.ConfigureAwait(false);
+        Frame? hello = await _hello!.Task.ConfigureAwait(false);
+        Volatile.Write(ref _hello, null);
         if (hello is null)
         {
             return;

@@ -9,7 +9,8 @@ namespace Realtime.Server;
 
 public sealed partial class ServerConnection
 {
-    private readonly TaskCompletionSource<Frame?> _hello = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    /// <summary>Completed with the client's <c>hello</c> (or <see langword="null"/> when the socket ended first); dropped once the handshake has it, so an open connection does not keep it.</summary>
+    private TaskCompletionSource<Frame?>? _hello = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _helloSeen;
 
     /// <summary>The inbound token bucket (<see cref="RealtimeOptions.MaxMessagesPerSecond"/>), refilled by elapsed time when a frame arrives: no timer per connection.</summary>
@@ -61,7 +62,7 @@ public sealed partial class ServerConnection
         finally
         {
             _inbound.Writer.TryComplete();
-            _hello.TrySetResult(null);
+            Volatile.Read(ref _hello)?.TrySetResult(null);
         }
 
         if (violated)
@@ -124,7 +125,7 @@ public sealed partial class ServerConnection
         {
             case FrameKind.Hello when !_helloSeen:
                 _helloSeen = true;
-                _hello.TrySetResult(frame);
+                Volatile.Read(ref _hello)?.TrySetResult(frame);
                 return true;
             case FrameKind.Hello:
                 throw new ProtocolException(CloseCodes.ProtocolError, "A second hello frame.");
