@@ -5,7 +5,7 @@ namespace Realtime.LoadTest;
 /// <summary>How big and how long each scenario is. <see cref="Full"/> is the comparison; <see cref="Smoke"/> is CI's check.</summary>
 internal sealed record LoadSettings(int EchoClients, int InFlight, int Subscribers, int FixedRate, int Window, int IdleConnections, TimeSpan Warmup, TimeSpan Duration, TimeSpan IdleHold)
 {
-    public static LoadSettings Full { get; } = new(50, 32, 1000, 40, 16, 10_000, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(6));
+    public static LoadSettings Full { get; } = new(50, 32, 1000, 40, 16, 10_000, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(6));
 
     public static LoadSettings Smoke { get; } = new(10, 8, 100, 20, 8, 200, TimeSpan.FromSeconds(0.3), TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(1));
 }
