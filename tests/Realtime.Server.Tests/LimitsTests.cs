@@ -65,13 +65,15 @@ public class LimitsTests
     [Theory]
     [InlineData("{\"t\":\"msg\",\"type\":\"flood\",\"data\":1}")]
     [InlineData("{\"t\":\"pong\"}")] // pongs count too: a pong flood is a flood
-    public async Task A_sender_over_the_rate_limit_is_closed_with_1008_and_the_room_keeps_working(string frame)
+    public async Task A_sender_held_back_beyond_MaxThrottleTime_is_closed_with_1008_and_the_room_keeps_working(string frame)
     {
         await using KestrelRealtimeHost host = await StartAsync(o =>
         {
-            // A slow refill, so that however slowly a loaded machine sends the flood, it cannot stay within the limit.
-            o.MaxMessagesPerSecond = 1;
+            // A slow refill, so that however slowly a loaded machine sends the flood, it cannot stay within the limit;
+            // the flood is held back for longer than MaxThrottleTime without a break.
+            o.MaxMessagesPerSecond = 2;
             o.MessageBurst = 20;
+            o.MaxThrottleTime = TimeSpan.FromMilliseconds(300);
         });
         await using Bystanders members = await Bystanders.ConnectAsync(host);
         await using RawProtocolClient flooder = await RawProtocolClient.ConnectWelcomedAsync(host.Url);
@@ -87,15 +89,41 @@ public class LimitsTests
     }
 
     [Fact]
-    public async Task A_sender_below_the_rate_limit_is_never_cut_off_because_the_bucket_refills()
+    public async Task A_sender_over_the_rate_is_slowed_down_not_cut_off_and_loses_nothing()
     {
-        // 60 messages at about 25/s against a limit of 50/s with a bucket of 30: more than the bucket, so only the refill
-        // lets them through. The bucket leaves room for sends that a loaded machine bunches together.
+        // 150 messages as fast as the client can send them, against 50/s with a bucket of 30: the server stops reading
+        // the sender between frames (TCP back-pressure) and relays every message, in order, in about 2.4 s.
         await using KestrelRealtimeHost host = await StartAsync(o =>
         {
             o.MaxMessagesPerSecond = 50;
             o.MessageBurst = 30;
         });
+        using var pauses = new MetricCollector<long>(host.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
+                                                     "Realtime.Server", "realtime.server.receive.pauses");
+        await using Bystanders members = await Bystanders.ConnectAsync(host);
+        for (int i = 0; i < 150; i++)
+        {
+            await members.First.Connection.SendAsync(new { n = i }, "burst");
+        }
+
+        await members.Second.WaitForCountAsync("message:burst", 150);
+        Assert.Equal(Enumerable.Range(0, 150), members.Second.Messages.Where(m => m.Type == "burst").Select(m => m.Data.GetProperty("n").GetInt32()));
+        Assert.Contains(pauses.GetMeasurementSnapshot(), m => m.Tags["cause"] as string == "rate_limit");
+        await members.AssertExchangeAsync();
+    }
+
+    [Fact]
+    public async Task A_sender_below_the_rate_limit_is_never_held_back_because_the_bucket_refills()
+    {
+        // 60 messages at about 25/s against a limit of 50/s with a bucket of 30: more than the bucket, so only the refill
+        // lets them through without a pause. The bucket leaves room for sends that a loaded machine bunches together.
+        await using KestrelRealtimeHost host = await StartAsync(o =>
+        {
+            o.MaxMessagesPerSecond = 50;
+            o.MessageBurst = 30;
+        });
+        using var pauses = new MetricCollector<long>(host.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
+                                                     "Realtime.Server", "realtime.server.receive.pauses");
         await using Bystanders members = await Bystanders.ConnectAsync(host);
         for (int i = 0; i < 60; i++)
         {
@@ -105,6 +133,7 @@ public class LimitsTests
 
         await members.Second.WaitForCountAsync("message:paced", 60);
         Assert.Equal(Enumerable.Range(0, 60), members.Second.Messages.Where(m => m.Type == "paced").Select(m => m.Data.GetProperty("n").GetInt32()));
+        Assert.DoesNotContain(pauses.GetMeasurementSnapshot(), m => m.Tags["cause"] as string == "rate_limit");
         await members.AssertExchangeAsync();
     }
 

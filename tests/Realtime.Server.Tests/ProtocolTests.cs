@@ -138,6 +138,11 @@ public class ProtocolTests : IAsyncLifetime
         { "type of the wrong type", "{\"t\":\"msg\",\"type\":1}"u8.ToArray(), WebSocketMessageType.Text, CloseCodes.InvalidPayload },
         { "unknown kind", "{\"t\":\"join\"}"u8.ToArray(), WebSocketMessageType.Text, CloseCodes.ProtocolError },
         { "server-only kind", "{\"t\":\"ping\"}"u8.ToArray(), WebSocketMessageType.Text, CloseCodes.ProtocolError },
+
+        // A server-only kind is refused for what it is, however it is written (its fields are not a client's to get right).
+        { "server-only welcome without its fields", "{\"t\":\"welcome\"}"u8.ToArray(), WebSocketMessageType.Text, CloseCodes.ProtocolError },
+        { "server-only reject with a bad message", "{\"t\":\"reject\",\"message\":1}"u8.ToArray(), WebSocketMessageType.Text, CloseCodes.ProtocolError },
+        { "server-only error", "{\"t\":\"error\",\"message\":\"x\"}"u8.ToArray(), WebSocketMessageType.Text, CloseCodes.ProtocolError },
         { "a second hello", "{\"t\":\"hello\"}"u8.ToArray(), WebSocketMessageType.Text, CloseCodes.ProtocolError },
         { "binary with a bad first byte", [0x02, 0, 1], WebSocketMessageType.Binary, CloseCodes.ProtocolError },
         { "binary with a truncated header", [0x01, 9, 1], WebSocketMessageType.Binary, CloseCodes.ProtocolError },

@@ -25,7 +25,10 @@ public sealed class RealtimeOptions
     /// <summary>The largest message a client may send, in bytes, measured on the whole WebSocket message; a larger one closes the connection with 1009. Default 1 MiB (1 048 576); at least 1 KiB.</summary>
     public int MaxMessageSize { get; set; } = RealtimeDefaults.MaxMessageSize;
 
-    /// <summary>How many frames may wait in one connection's outbound queue; when it is full the connection is closed with 4003 (slow consumer). Default 1024.</summary>
+    /// <summary>
+    /// How many frames may wait in one connection's outbound queue; when it is full the connection is closed with 4003 (slow consumer).
+    /// Default 4096: a room member must absorb a sender's whole <see cref="MessageBurst"/> while its socket catches up.
+    /// </summary>
     public int MaxQueuedMessages { get; set; } = RealtimeDefaults.MaxQueuedMessages;
 
     /// <summary>
@@ -45,13 +48,24 @@ public sealed class RealtimeOptions
     public int MaxConnectionsPerIpAddress { get; set; } = RealtimeDefaults.MaxConnectionsPerIpAddress;
 
     /// <summary>
-    /// The sustained rate of frames (messages and pongs) one connection may send, per second; a connection that exceeds it,
-    /// beyond <see cref="MessageBurst"/>, is closed with 1008 (policy violation). 0 turns the limit off. Default 100.
+    /// The sustained rate of frames (messages and pongs) one connection may send, per second. A sender above it, once its
+    /// <see cref="MessageBurst"/> is spent, is slowed down to it: the server stops reading its socket until the next frame
+    /// is allowed (TCP back-pressure), and loses nothing. 0 turns the limit off. Default 200.
     /// </summary>
     public int MaxMessagesPerSecond { get; set; } = RealtimeDefaults.MaxMessagesPerSecond;
 
-    /// <summary>How many frames a connection may send at once above the sustained rate (the token bucket's size). Default 200; at least 1.</summary>
+    /// <summary>
+    /// How many frames a connection may send at once above the sustained rate (the token bucket's size). Default 2000, so that a
+    /// paste or a replay after an offline spell goes through at full speed; at least 1.
+    /// </summary>
     public int MessageBurst { get; set; } = RealtimeDefaults.MessageBurst;
+
+    /// <summary>
+    /// How long the rate limit may hold a sender back without a break before the connection is closed with 1008 (policy
+    /// violation): only a sender that keeps sending faster than <see cref="MaxMessagesPerSecond"/> for this long, after its
+    /// burst, is cut off. Default 30 s; at least 1 ms.
+    /// </summary>
+    public TimeSpan MaxThrottleTime { get; set; } = RealtimeDefaults.MaxThrottleTime;
 
     /// <summary>
     /// The browser origins allowed to connect, such as <c>https://app.example.com</c> (scheme, host and port; compared

@@ -84,6 +84,8 @@ public sealed partial class RealtimeServer
     /// <param name="roomId">The room.</param>
     /// <param name="data">The payload.</param>
     /// <param name="type">The message type, or <see langword="null"/> (for a <see cref="Message"/>: keep its own type).</param>
+    /// <exception cref="ArgumentException">The message encodes to more than clients accept, <see cref="RealtimeOptions.MaxMessageSize"/> + 1 KiB
+    /// (checked when it is encoded, that is when the room has members on this server).</exception>
     /// <example><code>server.Broadcast("room1", new { content = "New paragraph" }, "my-document");</code></example>
     public void Broadcast<T>(string roomId, T data, string? type = null)
     {
@@ -99,7 +101,27 @@ public sealed partial class RealtimeServer
             return;
         }
 
-        _broker.Broadcast(roomId, FrameEncoder.EncodeMessage(data, type, Options.JsonSerializerOptions), except);
+        _broker.Broadcast(roomId, EncodeForClients(data, type), except);
+    }
+
+    /// <summary>
+    /// Encodes an application message, refusing one larger than clients accept (<c>maxMessageSize</c> + 1 KiB, protocol.md §4):
+    /// sent anyway, it would close every recipient with 1009.
+    /// </summary>
+    /// <exception cref="ArgumentException">The encoded message is too large.</exception>
+    internal OutboundFrame EncodeForClients<T>(T data, string? type)
+    {
+        OutboundFrame frame = FrameEncoder.EncodeMessage(data, type, Options.JsonSerializerOptions);
+        long limit = (long)Options.MaxMessageSize + Protocol.ProtocolLimits.EnvelopeAllowance;
+        if (frame.Bytes.Length > limit)
+        {
+            throw new ArgumentException(
+                $"The message encodes to {frame.Bytes.Length} bytes, more than clients accept: Realtime:MaxMessageSize ({Options.MaxMessageSize}) " +
+                $"+ {Protocol.ProtocolLimits.EnvelopeAllowance} bytes. Send less, or raise RealtimeOptions.MaxMessageSize (clients learn it from welcome).",
+                nameof(data));
+        }
+
+        return frame;
     }
 
     internal void AddHandshaking(ServerConnection connection) => _handshaking.TryAdd(connection, 0);
@@ -140,17 +162,21 @@ public sealed partial class RealtimeServer
             connection.RequestClose(DisconnectReason.TransportClose, Protocol.CloseCodes.GoingAway, "Server shutting down", drain: false);
         }
 
-        foreach (ServerConnection connection in _connections.Values)
+        foreach (KeyValuePair<string, ServerConnection> pair in _connections)
         {
-            connection.RequestClose(DisconnectReason.TransportClose, Protocol.CloseCodes.GoingAway, "Server shutting down", drain: true);
+            pair.Value.RequestClose(DisconnectReason.TransportClose, Protocol.CloseCodes.GoingAway, "Server shutting down", drain: true);
         }
     }
 
-    private void OnHeartbeatTick(long now)
+    /// <summary>
+    /// One heartbeat tick over every accepted connection. It enumerates the dictionary itself, which takes no lock and
+    /// copies nothing (<c>Values</c> would take every bucket lock and copy every connection into a new list, per tick).
+    /// </summary>
+    internal void OnHeartbeatTick(long now)
     {
-        foreach (ServerConnection connection in _connections.Values)
+        foreach (KeyValuePair<string, ServerConnection> pair in _connections)
         {
-            connection.OnHeartbeat(now);
+            pair.Value.OnHeartbeat(now);
         }
     }
 }

@@ -54,7 +54,6 @@ public sealed partial class ServerConnection
             // Neither loop throws; the close timer aborts the socket if the peer never completes the close.
             await Task.WhenAll(sendLoop, receiveLoop).ConfigureAwait(false);
             Interlocked.Exchange(ref _closeTimer, null)?.Dispose();
-            _rateLimiter?.Dispose();
             _admission?.Dispose(); // the connection no longer counts towards the connection limits
             RealtimeLog.ConnectionClosed(_server.Logger, Id, _reason, _closeCode);
             if (_accepted)
@@ -173,12 +172,14 @@ public sealed partial class ServerConnection
         // Messages are processed in arrival order, one at a time, and not before the connect hooks finished.
         while (await _inbound.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            while (_inbound.Reader.TryRead(out Message message))
+            while (_inbound.Reader.TryRead(out InboundMessage item))
             {
+                OnInboundTaken(item.Size);
+
                 // Once the server has closed the connection, what it still sent is dropped; a client's own close keeps its earlier messages.
                 if (Connected || _reason == DisconnectReason.ClientDisconnect)
                 {
-                    await ProcessMessageAsync(message).ConfigureAwait(false);
+                    await ProcessMessageAsync(item.Message).ConfigureAwait(false);
                 }
             }
         }

@@ -1,9 +1,9 @@
 using System.Net.WebSockets;
-using System.Threading.RateLimiting;
 using System.Threading.Channels;
 using Realtime.Internal;
 using Realtime.Protocol;
 using Realtime.Server.Diagnostics;
+using Realtime.Server.Internal;
 
 namespace Realtime.Server;
 
@@ -13,8 +13,21 @@ public sealed partial class ServerConnection
     private TaskCompletionSource<Frame?>? _hello = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _helloSeen;
 
-    /// <summary>The inbound token bucket (<see cref="RealtimeOptions.MaxMessagesPerSecond"/>), refilled by elapsed time when a frame arrives: no timer per connection.</summary>
-    private readonly TokenBucketRateLimiter? _rateLimiter;
+    /// <summary>The inbound rate limit (<see cref="RealtimeOptions.MaxMessagesPerSecond"/>), unless <see cref="_rateLimited"/> is off.</summary>
+    private TokenBucket _rate;
+    private readonly bool _rateLimited;
+
+    /// <summary>When the rate limit started holding this sender back without a break (0: it is not).</summary>
+    private long _throttledSince;
+
+    /// <summary>When the receive loop stopped reading the socket on purpose (0: it is reading); the ping deadline is suspended meanwhile.</summary>
+    private long _pausedSince;
+
+    /// <summary>Wire bytes of the messages in the inbound queue (<see cref="RealtimeDefaults.InboundQueueBytes"/>).</summary>
+    private long _inboundBytes;
+
+    /// <summary>Completed by the processing loop when it takes a message (or by a close), for a receive loop waiting for room.</summary>
+    private TaskCompletionSource? _inboundRoom;
 
     /// <summary>
     /// Reads frames until the socket closes. Heartbeat answers are handled here, so a slow application
@@ -36,8 +49,13 @@ public sealed partial class ServerConnection
                     return;
                 }
 
-                CheckRate();
-                if (!await HandleFrameAsync(reader.Decode(type)).ConfigureAwait(false))
+                ValueTask pace = PaceAsync();
+                if (!pace.IsCompletedSuccessfully)
+                {
+                    await pace.ConfigureAwait(false);
+                }
+
+                if (!await HandleFrameAsync(reader.DecodeFromClient(type), reader.Message.Length).ConfigureAwait(false))
                 {
                     return;
                 }
@@ -58,6 +76,10 @@ public sealed partial class ServerConnection
         catch (Exception ex) when (IsTransportFailure(ex))
         {
             OnTransportFailure(ex);
+        }
+        catch (Exception ex)
+        {
+            OnUnexpectedFailure(ex);
         }
         finally
         {
@@ -95,31 +117,145 @@ public sealed partial class ServerConnection
         }
     }
 
-    private void CheckRate()
+    /// <summary>
+    /// Applies the rate limit to the frame just read: at once when a token is there, otherwise by not reading the socket
+    /// until one is (the sender is slowed down, and loses nothing). A sender held back for longer than
+    /// <see cref="RealtimeOptions.MaxThrottleTime"/> without a break is closed with 1008.
+    /// </summary>
+    private ValueTask PaceAsync()
     {
-        if (_rateLimiter is null)
+        if (!_rateLimited)
         {
-            return;
+            return ValueTask.CompletedTask;
         }
 
-        _rateLimiter.TryReplenish();
-        using RateLimitLease lease = _rateLimiter.AttemptAcquire();
-        if (!lease.IsAcquired)
+        long now = _server.Time.GetTimestamp();
+        TimeSpan wait = _rate.TryTake(now);
+        if (wait == TimeSpan.Zero)
         {
-            throw new ProtocolException(CloseCodes.PolicyViolation, $"More than {_server.Options.MaxMessagesPerSecond} frames per second (burst {_server.Options.MessageBurst}).");
+            _throttledSince = 0;
+            return ValueTask.CompletedTask;
+        }
+
+        if (_throttledSince == 0)
+        {
+            _throttledSince = now;
+        }
+        else if (_server.Time.GetElapsedTime(_throttledSince, now) >= _server.Options.MaxThrottleTime)
+        {
+            throw new ProtocolException(CloseCodes.PolicyViolation,
+                $"Held back by the rate limit for {_server.Options.MaxThrottleTime} without a break (Realtime:MaxMessagesPerSecond {_server.Options.MaxMessagesPerSecond}, Realtime:MaxThrottleTime).");
+        }
+
+        return WaitForTokenAsync(wait);
+    }
+
+    private async ValueTask WaitForTokenAsync(TimeSpan wait)
+    {
+        BeginPause(rateLimit: true);
+        try
+        {
+            do
+            {
+                await Task.Delay(wait, _server.Time).ConfigureAwait(false);
+                wait = _rate.TryTake(_server.Time.GetTimestamp());
+            }
+            while (wait > TimeSpan.Zero);
+        }
+        finally
+        {
+            EndPause();
         }
     }
 
-    private static TokenBucketRateLimiter? CreateRateLimiter(RealtimeOptions options) => options.MaxMessagesPerSecond <= 0 ? null : new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
+    /// <summary>The receive loop stops reading on purpose: from now until <see cref="EndPause"/> no ping deadline runs out.</summary>
+    private void BeginPause(bool rateLimit)
     {
-        TokenLimit = options.MessageBurst,
-        TokensPerPeriod = options.MaxMessagesPerSecond,
-        ReplenishmentPeriod = TimeSpan.FromSeconds(1),
-        AutoReplenishment = false,
-        QueueLimit = 0,
-    });
+        Volatile.Write(ref _pausedSince, _server.Time.GetTimestamp());
+        _server.Metrics.ReceivePaused(rateLimit); // after the pause is visible: whoever observes the metric sees it
+    }
 
-    private async ValueTask<bool> HandleFrameAsync(Frame frame)
+    /// <summary>
+    /// Reading again: the outstanding ping's deadline moves on by the part of the pause that came after the ping, since the
+    /// client's pong could not be read meanwhile. Only the receive loop clears the outstanding ping, so the update cannot
+    /// lose a pong; the heartbeat only ever sets it from 0.
+    /// </summary>
+    private void EndPause()
+    {
+        long now = _server.Time.GetTimestamp();
+        long pausedSince = Volatile.Read(ref _pausedSince);
+        long outstanding = Volatile.Read(ref _pingOutstandingSince);
+        if (outstanding != 0)
+        {
+            Interlocked.CompareExchange(ref _pingOutstandingSince, outstanding + (now - Math.Max(outstanding, pausedSince)), outstanding);
+        }
+
+        Volatile.Write(ref _pausedSince, 0);
+    }
+
+    /// <summary>Queues a message for the processing loop within both bounds (messages and bytes); one larger message still fits an empty queue.</summary>
+    private bool TryQueueInbound(InboundMessage item)
+    {
+        long queued = Interlocked.Add(ref _inboundBytes, item.Size);
+        if ((queued > RealtimeDefaults.InboundQueueBytes && queued != item.Size) || !_inbound.Writer.TryWrite(item))
+        {
+            Interlocked.Add(ref _inboundBytes, -item.Size);
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>The application is behind: stop reading the socket (TCP back-pressure) until the processing loop makes room.</summary>
+    /// <returns><see langword="false"/> when the connection closed meanwhile (the message is dropped, like any after the server closed).</returns>
+    private async ValueTask<bool> QueueInboundWhenRoomAsync(InboundMessage item)
+    {
+        BeginPause(rateLimit: false);
+        try
+        {
+            while (true)
+            {
+                var room = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                Volatile.Write(ref _inboundRoom, room);
+
+                // Try again after publishing the waiter: the processing loop may have made room before it could see it.
+                if (TryQueueInbound(item))
+                {
+                    return true;
+                }
+
+                if (Volatile.Read(ref _closeRequested) != 0)
+                {
+                    return false;
+                }
+
+                await room.Task.ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _inboundRoom, null);
+            EndPause();
+        }
+    }
+
+    /// <summary>Called by the processing loop for each message it takes, and by a close: wakes a receive loop waiting for room.</summary>
+    private void OnInboundTaken(int size)
+    {
+        Interlocked.Add(ref _inboundBytes, -size);
+        if (Volatile.Read(ref _inboundRoom) is not null)
+        {
+            Interlocked.Exchange(ref _inboundRoom, null)?.TrySetResult();
+        }
+    }
+
+    /// <summary>Wire bytes waiting in the inbound queue (for tests).</summary>
+    internal long InboundQueuedBytes => Volatile.Read(ref _inboundBytes);
+
+    /// <summary>Messages waiting in the inbound queue (for tests).</summary>
+    internal int InboundQueuedMessages => _inbound.Reader.Count;
+
+    private async ValueTask<bool> HandleFrameAsync(Frame frame, int size)
     {
         switch (frame.Kind)
         {
@@ -136,16 +272,10 @@ public sealed partial class ServerConnection
                 return true;
             case FrameKind.Message:
                 _server.Metrics.MessageReceived();
-                try
-                {
-                    // Waits when the application is behind: back-pressure onto TCP instead of unbounded memory.
-                    await _inbound.Writer.WriteAsync(frame.Message).ConfigureAwait(false);
-                    return true;
-                }
-                catch (ChannelClosedException)
-                {
-                    return false;
-                }
+
+                // Waits when the application is behind: back-pressure onto TCP instead of unbounded memory.
+                var item = new InboundMessage(frame.Message, size);
+                return TryQueueInbound(item) || await QueueInboundWhenRoomAsync(item).ConfigureAwait(false);
 
             case FrameKind.Unknown:
                 throw new ProtocolException(CloseCodes.ProtocolError, "A text frame of an unknown kind.");

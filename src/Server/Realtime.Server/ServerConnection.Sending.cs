@@ -77,11 +77,17 @@ public sealed partial class ServerConnection
         Volatile.Write(ref _state, StateClosing);
         _discardQueued = !drain;
         _outbound.Writer.TryComplete();
+        Interlocked.Exchange(ref _inboundRoom, null)?.TrySetResult(); // a receive loop waiting for room stops waiting
         ITimer timer = _server.Time.CreateTimer(static s => ((ServerConnection)s!).AbortHard(), this, _server.Options.CloseTimeout, Timeout.InfiniteTimeSpan);
         Interlocked.Exchange(ref _closeTimer, timer)?.Dispose();
     }
 
-    /// <summary>Called by the shared heartbeat timer: sends a due ping, or closes with 4001 when the oldest unanswered ping expired.</summary>
+    /// <summary>
+    /// Called by the shared heartbeat timer: sends a due ping, or closes with 4001 when the oldest unanswered ping expired.
+    /// While the receive loop is not reading on purpose (the application is behind, or the sender is being slowed down) the
+    /// deadline is suspended: the pong may be waiting unread in the socket, and the client is not to blame. Pings still go
+    /// out, so that the client's own watchdog sees a live server.
+    /// </summary>
     internal void OnHeartbeat(long now)
     {
         if (!Connected)
@@ -89,8 +95,10 @@ public sealed partial class ServerConnection
             return;
         }
 
+        // The pause is read first: ending one moves the deadline before it clears the pause.
+        bool paused = Volatile.Read(ref _pausedSince) != 0;
         long outstanding = Volatile.Read(ref _pingOutstandingSince);
-        if (outstanding != 0 && _server.Time.GetElapsedTime(outstanding, now) >= _server.Options.PingTimeout)
+        if (!paused && outstanding != 0 && _server.Time.GetElapsedTime(outstanding, now) >= _server.Options.PingTimeout)
         {
             RealtimeLog.PingTimedOut(_server.Logger, Id, _server.Options.PingTimeout);
             RequestClose(DisconnectReason.PingTimeout, CloseCodes.PingTimeout, "Ping timeout", drain: false);
@@ -142,6 +150,21 @@ public sealed partial class ServerConnection
             // A write failure aborts the connection; it never reaches whoever queued the frame.
             OnTransportFailure(ex);
         }
+        catch (Exception ex)
+        {
+            OnUnexpectedFailure(ex);
+            Abort(); // the send side is broken: no close frame can follow
+        }
+    }
+
+    /// <summary>
+    /// A failure that is not the network's (a bug here or in a layer below, such as two concurrent receives): logged as an
+    /// error, and the connection is closed with 1011. The close timer aborts it if the close cannot complete.
+    /// </summary>
+    private void OnUnexpectedFailure(Exception ex)
+    {
+        RealtimeLog.UnexpectedError(_server.Logger, Id, ex);
+        RequestClose(DisconnectReason.TransportError, CloseCodes.InternalError, "Internal server error", drain: false);
     }
 
     private void OnTransportFailure(Exception ex)
@@ -180,6 +203,11 @@ public sealed partial class ServerConnection
         _abortTransport?.Invoke();
     }
 
-    private static bool IsTransportFailure(Exception ex)
-        => ex is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException or InvalidOperationException;
+    /// <summary>
+    /// Whether an exception from the socket is the network's doing. An <see cref="InvalidOperationException"/> is, only once
+    /// the connection is closing (a read or write racing the teardown); before that it is a programming error.
+    /// </summary>
+    private bool IsTransportFailure(Exception ex)
+        => ex is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException
+           || (ex is InvalidOperationException && Volatile.Read(ref _closeRequested) != 0);
 }

@@ -17,7 +17,7 @@ namespace Realtime.Server;
 /// never block: frames go into a bounded outbound queue that one send loop drains; when the queue
 /// is full the connection is closed with 4003 (slow consumer).
 /// </remarks>
-public sealed partial class ServerConnection
+public sealed partial class ServerConnection : IRoomMember
 {
     private const int StateHandshaking = 0;
     private const int StateOpen = 1;
@@ -28,7 +28,7 @@ public sealed partial class ServerConnection
     private readonly Action? _abortTransport;
     private readonly IDisposable? _admission;
     private readonly Channel<OutboundFrame> _outbound;
-    private readonly Channel<Message> _inbound;
+    private readonly Channel<InboundMessage> _inbound;
     private ConcurrentDictionary<string, object?>? _tags;
     private int _state = StateHandshaking;
     private volatile bool _accepted;
@@ -50,8 +50,13 @@ public sealed partial class ServerConnection
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait, // TryWrite then fails instead of dropping: that is the slow-consumer signal.
         });
-        _rateLimiter = CreateRateLimiter(server.Options);
-        _inbound = Channel.CreateBounded<Message>(new BoundedChannelOptions(RealtimeDefaults.InboundQueueCapacity)
+        _rateLimited = server.Options.MaxMessagesPerSecond > 0;
+        if (_rateLimited)
+        {
+            _rate = new TokenBucket(server.Options.MaxMessagesPerSecond, server.Options.MessageBurst, server.Time.TimestampFrequency);
+        }
+
+        _inbound = Channel.CreateBounded<InboundMessage>(new BoundedChannelOptions(RealtimeDefaults.InboundQueueCapacity)
         {
             SingleReader = true,
             SingleWriter = true,
@@ -87,6 +92,11 @@ public sealed partial class ServerConnection
 
     internal bool RoomIdValid { get; }
 
+    /// <summary>This connection's index in its room's member list (kept by the room index, under the room's lock).</summary>
+    int IRoomMember.RoomSlot { get; set; } = -1;
+
+    void IRoomMember.Enqueue(OutboundFrame frame) => Enqueue(frame);
+
     internal bool HandshakeAccepted => _accepted;
 
     /// <summary>Sends a message to this connection. Never blocks; a message to a closed connection is dropped.</summary>
@@ -96,6 +106,7 @@ public sealed partial class ServerConnection
     /// <param name="data">The payload.</param>
     /// <param name="type">The message type, or <see langword="null"/> (for a <see cref="Message"/>: keep its own type).</param>
     /// <exception cref="InvalidOperationException">The handshake has not been accepted yet (in connect middleware, send after <c>await next()</c>).</exception>
+    /// <exception cref="ArgumentException">The message encodes to more than clients accept, <see cref="RealtimeOptions.MaxMessageSize"/> + 1 KiB.</exception>
     /// <example><code>ctx.Connection.Send(new { userId = "user1", active = true }, "my-presence");</code></example>
     public void Send<T>(T data, string? type = null)
     {
@@ -106,7 +117,7 @@ public sealed partial class ServerConnection
 
         if (Connected)
         {
-            Enqueue(FrameEncoder.EncodeMessage(data, type, _server.Options.JsonSerializerOptions));
+            Enqueue(_server.EncodeForClients(data, type));
         }
     }
 
@@ -115,6 +126,8 @@ public sealed partial class ServerConnection
     /// <param name="data">The payload, serialized once for all recipients.</param>
     /// <param name="type">The message type, or <see langword="null"/>.</param>
     /// <param name="includeSelf">Whether this connection receives it too. Default <see langword="false"/>.</param>
+    /// <exception cref="ArgumentException">The message encodes to more than clients accept, <see cref="RealtimeOptions.MaxMessageSize"/> + 1 KiB
+    /// (checked when it is encoded, that is when the room has members on this server).</exception>
     /// <example><code>server.On(ServerEvents.Message, ctx => ctx.Connection.Broadcast(ctx.Message));</code></example>
     public void Broadcast<T>(T data, string? type = null, bool includeSelf = false)
         => _server.BroadcastCore(RoomId, data, type, includeSelf ? null : this);
@@ -127,4 +140,7 @@ public sealed partial class ServerConnection
 
     /// <inheritdoc/>
     public override string ToString() => $"ServerConnection {Id} (room {RoomId})";
+
+    /// <summary>A message waiting for the processing loop, with its size on the wire (the inbound queue's byte bound counts it).</summary>
+    private readonly record struct InboundMessage(Message Message, int Size);
 }

@@ -87,6 +87,10 @@ internal sealed class WebSocketMessageReader : IDisposable
     public Frame Decode(WebSocketMessageType type)
         => type == WebSocketMessageType.Text ? FrameReader.ReadText(Message) : FrameReader.ReadBinary(Message);
 
+    /// <summary>Decodes the last message read as a frame from a client (a server-only kind decodes as its kind, unchecked).</summary>
+    public Frame DecodeFromClient(WebSocketMessageType type)
+        => type == WebSocketMessageType.Text ? FrameReader.ReadClientText(Message) : FrameReader.ReadBinary(Message);
+
     public void Dispose() => ReturnBuffer();
 
     private void ReturnBuffer()

@@ -14,6 +14,7 @@ internal sealed class RealtimeMetrics
     private readonly Counter<long> _disconnects;
     private readonly Counter<long> _rejected;
     private readonly Counter<long> _messagesReceived;
+    private readonly Counter<long> _receivePauses;
 
     public RealtimeMetrics(IMeterFactory meterFactory)
     {
@@ -22,6 +23,8 @@ internal sealed class RealtimeMetrics
         _disconnects = meter.CreateCounter<long>("realtime.server.disconnects", "{connection}", "Accepted connections that ended, by reason.");
         _rejected = meter.CreateCounter<long>("realtime.server.handshakes.failed", "{connection}", "Connections that never got past the handshake (rejected, timed out or broken).");
         _messagesReceived = meter.CreateCounter<long>("realtime.server.messages.received", "{message}", "Application messages received from clients.");
+        _receivePauses = meter.CreateCounter<long>("realtime.server.receive.pauses", "{pause}",
+            "Times the server stopped reading a connection's socket (TCP back-pressure), by cause: application (its inbound queue was full) or rate_limit.");
     }
 
     public void ConnectionAccepted() => _connections.Add(1);
@@ -38,4 +41,13 @@ internal sealed class RealtimeMetrics
     public void HandshakeFailed() => _rejected.Add(1);
 
     public void MessageReceived() => _messagesReceived.Add(1);
+
+    /// <summary>The receive loop stopped reading: <paramref name="rateLimit"/> when the sender was over its rate, otherwise the application was behind.</summary>
+    public void ReceivePaused(bool rateLimit)
+    {
+        if (_receivePauses.Enabled)
+        {
+            _receivePauses.Add(1, new KeyValuePair<string, object?>("cause", rateLimit ? "rate_limit" : "application"));
+        }
+    }
 }

@@ -2,10 +2,10 @@ using Realtime.Internal;
 
 namespace Realtime.Server.Internal;
 
-/// <summary>The single-node <see cref="IRoomBroker"/>: fan-out straight from the <see cref="RoomIndex"/>.</summary>
+/// <summary>The single-node <see cref="IRoomBroker"/>: fan-out straight from the <see cref="RoomIndex{TMember}"/>.</summary>
 internal sealed class LocalRoomBroker : IRoomBroker
 {
-    private readonly RoomIndex _index = new();
+    private readonly RoomIndex<ServerConnection> _index = new();
 
     public IReadOnlyCollection<string> Rooms => _index.RoomIds;
 

@@ -14,6 +14,7 @@ internal sealed class RealtimeOptionsValidator : IValidateOptions<RealtimeOption
         CheckDuration(failures, nameof(options.PingTimeout), options.PingTimeout);
         CheckDuration(failures, nameof(options.HandshakeTimeout), options.HandshakeTimeout);
         CheckDuration(failures, nameof(options.CloseTimeout), options.CloseTimeout);
+        CheckDuration(failures, nameof(options.MaxThrottleTime), options.MaxThrottleTime);
         if (options.MaxMessageSize < RealtimeDefaults.MinMaxMessageSize)
         {
             failures.Add($"Realtime:MaxMessageSize must be at least {RealtimeDefaults.MinMaxMessageSize} bytes (it is {options.MaxMessageSize}).");

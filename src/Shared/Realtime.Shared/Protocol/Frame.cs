@@ -62,4 +62,6 @@ public readonly struct Frame
     internal static Frame Pong() => new(FrameKind.Pong);
 
     internal static Frame Unknown() => new(FrameKind.Unknown);
+
+    internal static Frame OfKind(FrameKind kind) => new(kind);
 }

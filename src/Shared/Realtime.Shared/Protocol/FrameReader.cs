@@ -23,7 +23,19 @@ public static class FrameReader
     /// <returns>The frame; <see cref="FrameKind.Unknown"/> when <c>t</c> is not a frame kind of v1.</returns>
     /// <exception cref="ProtocolException">1007 when it is not UTF-8, not JSON, not an object, <c>t</c> is missing or not a string,
     /// a known field has the wrong type, a field name or known string field holds an escaped lone surrogate, or <c>type</c> is over 255 bytes.</exception>
-    public static Frame ReadText(ReadOnlySpan<byte> utf8)
+    public static Frame ReadText(ReadOnlySpan<byte> utf8) => ReadText(utf8, fromClient: false);
+
+    /// <summary>
+    /// Decodes a text frame as a server reads what a client sent: like <see cref="ReadText(ReadOnlySpan{byte})"/>, except that a
+    /// kind only servers send (<c>welcome</c>, <c>reject</c>, <c>error</c>, <c>ping</c>) decodes as that kind without its fields
+    /// being checked, so that the server refuses it for what it is (1002), not for how it is written.
+    /// </summary>
+    /// <param name="utf8">The whole WebSocket text message.</param>
+    /// <returns>The frame; for a server-only kind, only <see cref="Frame.Kind"/> is meaningful.</returns>
+    /// <exception cref="ProtocolException">1007, as for <see cref="ReadText(ReadOnlySpan{byte})"/>.</exception>
+    public static Frame ReadClientText(ReadOnlySpan<byte> utf8) => ReadText(utf8, fromClient: true);
+
+    private static Frame ReadText(ReadOnlySpan<byte> utf8, bool fromClient)
     {
         if (!Utf8.IsValid(utf8))
         {
@@ -59,7 +71,7 @@ public static class FrameReader
             throw new ProtocolException("The text frame has a string with an unpaired surrogate escape.", ex);
         }
 
-        return fields.ToFrame();
+        return fields.ToFrame(fromClient);
     }
 
     /// <summary>Decodes a binary frame: <c>[0x01][typeLength][type][payload]</c>.</summary>
@@ -197,11 +209,22 @@ public static class FrameReader
         public int MaxMessageSize;
         public bool? MaxMessageSizeOk;
 
-        public readonly Frame ToFrame()
+        public readonly Frame ToFrame(bool fromClient)
         {
             if (!KindOk)
             {
                 throw Invalid("The text frame has no string field 't'.");
+            }
+
+            if (fromClient && Kind is "welcome" or "reject" or "error" or "ping")
+            {
+                return Frame.OfKind(Kind switch
+                {
+                    "welcome" => FrameKind.Welcome,
+                    "reject" => FrameKind.Reject,
+                    "error" => FrameKind.Error,
+                    _ => FrameKind.Ping,
+                });
             }
 
             switch (Kind)
