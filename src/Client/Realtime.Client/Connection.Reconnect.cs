@@ -14,7 +14,6 @@ public sealed partial class Connection
     {
         int attempt = 0;        // reconnection attempts made in the current sequence
         bool retrying = false;  // whether the next attempt is a reconnection attempt
-        ReadOnlyMemory<byte> hello = EncodeHello();
         try
         {
             while (State != ConnectionState.Closed)
@@ -36,7 +35,7 @@ public sealed partial class Connection
                     _events.Raise(ConnectionEvents.ReconnectAttempt, attempt);
                 }
 
-                Transport? transport = await TryOpenAsync(hello, firstAttempt, firstAttemptToken).ConfigureAwait(false);
+                Transport? transport = await TryOpenAsync(firstAttempt, firstAttemptToken).ConfigureAwait(false);
                 if (transport is null)
                 {
                     if (firstAttempt is not null || State == ConnectionState.Closed || !_options.Reconnection)
@@ -108,13 +107,14 @@ public sealed partial class Connection
 
     /// <summary>One attempt within <see cref="ClientOptions.Timeout"/>; raises exactly one <c>Error</c> when it fails.</summary>
     /// <returns>The connected transport, or <see langword="null"/> when the attempt failed.</returns>
-    private async Task<Transport?> TryOpenAsync(ReadOnlyMemory<byte> hello, TaskCompletionSource<Connection>? firstAttempt, CancellationToken firstAttemptToken)
+    private async Task<Transport?> TryOpenAsync(TaskCompletionSource<Connection>? firstAttempt, CancellationToken firstAttemptToken)
     {
         using var timeout = new CancellationTokenSource(_options.Timeout, _options.TimeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _closing.Token, firstAttemptToken);
         RealtimeConnectException failure;
         try
         {
+            ReadOnlyMemory<byte> hello = await EncodeHelloAsync(linked.Token).ConfigureAwait(false);
             return await Transport.OpenAsync(BuildUri(), _options, hello, _outbound.Reader, _signal, _events, _logger, linked.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (_closing.IsCancellationRequested)

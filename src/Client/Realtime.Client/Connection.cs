@@ -189,11 +189,25 @@ public sealed partial class Connection : IAsyncDisposable
         return builder.Uri;
     }
 
-    private ReadOnlyMemory<byte> EncodeHello()
+    /// <summary>Encodes this attempt's <c>hello</c>: the auth payload is read (or asked of the provider) anew each time.</summary>
+    private async ValueTask<ReadOnlyMemory<byte>> EncodeHelloAsync(CancellationToken cancellationToken)
     {
-        JsonElement auth = _connectOptions.Auth is null
+        object? payload = _connectOptions.Auth;
+        if (_connectOptions.AuthProvider is { } provider)
+        {
+            try
+            {
+                payload = await provider(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                throw new RealtimeConnectException($"ConnectOptions.AuthProvider failed: {ex.Message}", ex);
+            }
+        }
+
+        JsonElement auth = payload is null
             ? default
-            : JsonSerializer.SerializeToElement(_connectOptions.Auth, _connectOptions.Auth.GetType(), _options.JsonSerializerOptions);
+            : JsonSerializer.SerializeToElement(payload, payload.GetType(), _options.JsonSerializerOptions);
         var buffer = new ArrayBufferWriter<byte>();
         FrameWriter.WriteHello(buffer, auth);
         return buffer.WrittenMemory;

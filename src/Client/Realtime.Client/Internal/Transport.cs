@@ -26,6 +26,7 @@ internal sealed class Transport
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
+    private readonly CancellationTokenSource _closeRequested = new();
     private readonly WebSocketMessageReader _reader;
     private int _pongOwed;
     private int _closeToSend;
@@ -130,6 +131,7 @@ internal sealed class Transport
         _socket.Dispose();
         _reader.Dispose();
         _stop.Dispose();
+        _closeRequested.Dispose();
         return end;
     }
 
@@ -137,6 +139,15 @@ internal sealed class Transport
     public void RequestClose()
     {
         _drainOnClose = true;
+        try
+        {
+            _closeRequested.Cancel(); // a receive loop waiting for handlers stops waiting: what arrives now is dropped
+        }
+        catch (ObjectDisposedException)
+        {
+            return; // the transport has already ended
+        }
+
         RequestCloseFrame(CloseCodes.NormalClosure);
 
         // If the server never answers, the receive loop must still end: abort at the deadline (disposed when the run ends).
@@ -222,7 +233,16 @@ internal sealed class Transport
                         _signal.Set();
                         break;
                     case FrameKind.Message:
-                        _events.Raise(ConnectionEvents.Message, frame.Message);
+                        ValueTask raised = _events.RaiseMessageAsync(frame.Message, _reader.Message.Length, _closeRequested.Token);
+                        if (!raised.IsCompletedSuccessfully)
+                        {
+                            // The handlers are behind: stop reading (TCP back-pressure) until they catch up. The server is
+                            // not to blame for the silence meanwhile, so the watchdog waits too.
+                            watchdog.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                            await raised.ConfigureAwait(false);
+                            watchdog.Change(WatchdogTimeout, Timeout.InfiniteTimeSpan);
+                        }
+
                         break;
                     case FrameKind.Error:
                         _events.Raise(ConnectionEvents.Error, (Exception)new RealtimeException(frame.Text ?? string.Empty));
