@@ -3,6 +3,7 @@ using System.Net.WebSockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -51,6 +52,7 @@ public class LifetimeTests
             o.MaxConnectionsPerIpAddress = -1;
             o.MaxMessagesPerSecond = -1;
             o.MessageBurst = 0;
+            o.MaxThrottleTime = TimeSpan.Zero;
             o.AllowedOrigins.Add("https://app.example.com/path");
         });
         await using WebApplication app = builder.Build();
@@ -62,7 +64,7 @@ public class LifetimeTests
             await app.StartAsync();
         });
         Assert.Contains("Realtime:PingInterval", ex.Message, StringComparison.Ordinal);
-        foreach (string setting in (string[])["MaxQueuedMessages", "MaxQueuedBytes", "MaxConnections ", "MaxConnectionsPerIpAddress", "MaxMessagesPerSecond", "MessageBurst", "AllowedOrigins"])
+        foreach (string setting in (string[])["MaxQueuedMessages", "MaxQueuedBytes", "MaxConnections ", "MaxConnectionsPerIpAddress", "MaxMessagesPerSecond", "MessageBurst", "MaxThrottleTime", "AllowedOrigins"])
         {
             Assert.Contains("Realtime:" + setting, ex.Message, StringComparison.Ordinal);
         }
@@ -71,28 +73,25 @@ public class LifetimeTests
     [Fact]
     public void The_host_binds_the_Realtime_configuration_section()
     {
-        Environment.SetEnvironmentVariable("Realtime__PingInterval", "00:00:01");
-        try
-        {
-            using var app = new RealtimeAppFactory();
-            RealtimeOptions options = app.Services.GetRequiredService<IOptions<RealtimeOptions>>().Value;
-            Assert.Equal(TimeSpan.FromSeconds(1), options.PingInterval);
-            Assert.Equal(TimeSpan.FromSeconds(20), options.PingTimeout);
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable("Realtime__PingInterval", null);
-        }
+        // A host setting of this factory alone (the same configuration key as Realtime__PingInterval): a process-wide
+        // environment variable would reach every other factory started meanwhile by the parallel test classes.
+        using var factory = new RealtimeAppFactory();
+        using WebApplicationFactory<Program> app = factory.WithWebHostBuilder(b => b.UseSetting("Realtime:PingInterval", "00:00:01"));
+        RealtimeOptions options = app.Services.GetRequiredService<IOptions<RealtimeOptions>>().Value;
+        Assert.Equal(TimeSpan.FromSeconds(1), options.PingInterval);
+        Assert.Equal(TimeSpan.FromSeconds(20), options.PingTimeout);
     }
 
     [Fact]
-    public async Task The_host_answers_healthz_and_the_endpoint_composes_with_endpoint_conventions()
+    public async Task The_host_answers_healthz_and_maps_the_realtime_endpoint_at_its_path()
     {
+        // That conventions compose with the endpoint (RequireAuthorization) is tested with a real scheme in AuthorizationTests.
         await using var app = new RealtimeAppFactory();
         using HttpClient http = app.CreateClient();
         using HttpResponseMessage health = await http.GetAsync(new Uri("/healthz", UriKind.Relative)).DefaultTimeout();
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
-        Endpoint endpoint = app.Services.GetRequiredService<EndpointDataSource>().Endpoints.Single(e => e.DisplayName == "Realtime /realtime");
-        Assert.NotNull(endpoint);
+        RouteEndpoint endpoint = Assert.IsType<RouteEndpoint>(
+            Assert.Single(app.Services.GetRequiredService<EndpointDataSource>().Endpoints, e => e.DisplayName == "Realtime /realtime"), exactMatch: false);
+        Assert.Equal("/realtime", endpoint.RoutePattern.RawText);
     }
 }

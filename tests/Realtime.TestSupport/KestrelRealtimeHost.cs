@@ -4,16 +4,27 @@ using Realtime.Testing;
 
 namespace Realtime.TestSupport;
 
-/// <summary>The public <see cref="RealtimeTestHost"/> with what the suite adds: Debug logs captured, a probe of server-side connections, timeouts.</summary>
+/// <summary>
+/// The public <see cref="RealtimeTestHost"/> with what the suite adds: logs captured, a probe of server-side connections,
+/// timeouts. An Error-level log that the test did not expect (<see cref="ExpectErrors"/>) fails the test when the host is disposed.
+/// </summary>
 public sealed class KestrelRealtimeHost : IAsyncDisposable
 {
     private readonly RealtimeTestHost _host;
+    private string[] _expectedErrors = [];
 
-    private KestrelRealtimeHost(RealtimeTestHost host)
+    private KestrelRealtimeHost(RealtimeTestHost host, LogSink logs)
     {
         _host = host;
+        Logs = logs;
         Connections = new ServerConnectionProbe(host.Server);
     }
+
+    /// <summary>Every log entry of the app (from Debug up, unless the sink passed in says otherwise).</summary>
+    public LogSink Logs { get; }
+
+    /// <summary>Error-level events this test provokes on purpose; any other error log fails it at dispose.</summary>
+    public void ExpectErrors(params string[] eventNames) => _expectedErrors = eventNames;
 
     public int Port => _host.Port;
 
@@ -31,19 +42,17 @@ public sealed class KestrelRealtimeHost : IAsyncDisposable
     /// <param name="configureOptions">Options for AddRealtime.</param>
     /// <param name="configureServer">Hooks and middleware; <see langword="null"/> installs the relay (broadcast to the others in the room).</param>
     /// <param name="port">0 for a free port, or a port to reuse (a restart).</param>
-    /// <param name="logs">Where to capture logs.</param>
+    /// <param name="logs">Where to capture logs; <see langword="null"/> for a sink of the host's own (see <see cref="Logs"/>).</param>
     public static async Task<KestrelRealtimeHost> StartAsync(Action<RealtimeOptions>? configureOptions = null, Action<RealtimeServer>? configureServer = null,
                                                              int port = 0, LogSink? logs = null)
     {
+        logs ??= new LogSink();
         RealtimeTestHost host = await RealtimeTestHost.StartAsync(configureServer, configureOptions, builder =>
         {
             builder.Logging.SetMinimumLevel(LogLevel.Debug);
-            if (logs is not null)
-            {
-                builder.Logging.AddProvider(logs);
-            }
+            builder.Logging.AddProvider(logs);
         }, port).DefaultTimeout("Kestrel to start");
-        return new KestrelRealtimeHost(host);
+        return new KestrelRealtimeHost(host, logs);
     }
 
     /// <summary>A loopback endpoint where nothing listens (a port that was free a moment ago), and its port.</summary>
@@ -57,5 +66,9 @@ public sealed class KestrelRealtimeHost : IAsyncDisposable
     /// <summary>Stops the app the way a real shutdown does (connections get 1001), and releases the port.</summary>
     public Task StopAsync() => _host.StopAsync().DefaultTimeout("Kestrel to stop");
 
-    public ValueTask DisposeAsync() => new(StopAsync());
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        Logs.AssertNoUnexpectedErrors(_expectedErrors);
+    }
 }

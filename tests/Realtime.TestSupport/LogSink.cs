@@ -3,9 +3,12 @@ using Microsoft.Extensions.Logging;
 namespace Realtime.TestSupport;
 
 /// <summary>Captures log entries so a test can assert that no unexpected error was logged.</summary>
-public sealed class LogSink : ILoggerProvider
+/// <param name="minimumLevel">The lowest level kept (Debug: everything). A long test keeps Warning and above, so that the
+/// sink does not hold on to an entry per connection.</param>
+public sealed class LogSink(LogLevel minimumLevel = LogLevel.Debug) : ILoggerProvider
 {
     private readonly WatchedList<LogEntry> _entries = new();
+    private readonly LogLevel _minimumLevel = minimumLevel;
 
     public IReadOnlyList<LogEntry> Entries => _entries.Items;
 
@@ -52,10 +55,15 @@ public sealed class LogSink : ILoggerProvider
         public IDisposable? BeginScope<TState>(TState state)
             where TState : notnull => null;
 
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Debug;
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= sink._minimumLevel;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            => sink._entries.Add(new LogEntry(category, logLevel, eventId.Name, formatter(state, exception), exception,
-                                                  state as IReadOnlyList<KeyValuePair<string, object?>> ?? []));
+        {
+            if (IsEnabled(logLevel))
+            {
+                sink._entries.Add(new LogEntry(category, logLevel, eventId.Name, formatter(state, exception), exception,
+                                               state as IReadOnlyList<KeyValuePair<string, object?>> ?? []));
+            }
+        }
     }
 }

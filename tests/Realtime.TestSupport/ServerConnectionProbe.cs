@@ -19,10 +19,14 @@ public sealed class ServerConnectionProbe
             _events.Add((ctx.Connection.Id, null));
             Entry(ctx.Connection.Id).TrySetResult(ctx.Connection);
         });
-        server.On(ServerEvents.Disconnect, ctx => _events.Add((ctx.Connection.Id, ctx.Reason)));
+        server.On(ServerEvents.Disconnect, ctx =>
+        {
+            _events.Add((ctx.Connection.Id, ctx.Reason));
+            _connected.TryRemove(ctx.Connection.Id, out _); // keep ids, not connections: a long test must not hold every connection it saw
+        });
     }
 
-    /// <summary>Completes when the connection's connect hooks have run (it is then in its room).</summary>
+    /// <summary>Completes when the connection's connect hooks have run (it is then in its room). Ask before it disconnects.</summary>
     public Task<ServerConnection> WaitAsync(string connectionId) => Entry(connectionId).Task.DefaultTimeout($"the server-side connection {connectionId}");
 
     /// <summary>Completes when the connection's Disconnect hooks run (it has left its room and the server's count); returns the server-side reason.</summary>

@@ -67,6 +67,9 @@ public sealed partial class Connection : IAsyncDisposable
 
     internal ConnectionState State => (ConnectionState)Volatile.Read(ref _state);
 
+    /// <summary>The run loop: it completes when the connection has closed for good, by itself or by <see cref="CloseAsync"/>.</summary>
+    internal Task RunCompletion => _run;
+
     /// <summary>
     /// Sends a message. While (re)connecting it is buffered and sent after the next connection, up to
     /// <see cref="ClientOptions.MaxBufferedMessages"/> waiting messages. Never blocks.

@@ -110,6 +110,15 @@ public sealed partial class ServerConnection
                 return ValueTask.CompletedTask;
             }).ConfigureAwait(false);
         }
+        catch (OperationCanceledException) when (httpContext.RequestAborted.IsCancellationRequested)
+        {
+            // Middleware that honours RequestAborted gave up because the client went away: not a failure of the application.
+            if (!_accepted)
+            {
+                Reject("Connection aborted");
+                return;
+            }
+        }
         catch (Exception ex)
         {
             RealtimeLog.ConnectMiddlewareFailed(_server.Logger, Id, ex);
