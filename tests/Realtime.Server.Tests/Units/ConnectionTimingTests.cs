@@ -92,8 +92,7 @@ public class ConnectionTimingTests
 
     private static async Task SlowApplicationRoundsAsync(ServerHarness harness, Task hookEntered, Action release, WatchedList<int> processed)
     {
-        using var pauses = new MetricCollector<long>(harness.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
-                                                     "Realtime.Server", "realtime.server.receive.pauses");
+        using var pauses = ReceivePauses.Collect(harness.Services);
         InMemoryClient client = await harness.ConnectWelcomedAsync();
         const int Count = 200; // more than the inbound queue holds (128)
         // The hook holds the first message before the rest are sent, so the queue only fills: exactly one pause, until the gate opens.

@@ -79,8 +79,7 @@ public class ServerConnectionTests
             await gate.Task;
             processed.Add(ctx.Type!.Length);
         }));
-        using var pauses = new MetricCollector<long>(harness.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
-                                                     "Realtime.Server", "realtime.server.receive.pauses");
+        using var pauses = ReceivePauses.Collect(harness.Services);
         InMemoryClient client = await harness.ConnectWelcomedAsync();
         string payload = new('z', 512 * 1024);
         Task sending = Task.Run(async () =>
