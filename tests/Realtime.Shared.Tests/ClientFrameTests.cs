@@ -40,3 +40,19 @@ public class ClientFrameTests
         Assert.Equal(FrameKind.Pong, FrameReader.ReadClientText("{\"t\":\"pong\"}"u8).Kind);
     }
 }
+
+/// <summary>ProtocolException's constructors: the close code is always the one named, 1002 when none is.</summary>
+public class ProtocolExceptionTests
+{
+    [Fact]
+    public void Only_the_close_code_passed_in_is_carried_and_an_inner_exception_does_not_change_it()
+    {
+        var inner = new InvalidOperationException("cause");
+        Assert.Equal(CloseCodes.ProtocolError, new ProtocolException().CloseCode);
+        Assert.Equal(CloseCodes.ProtocolError, new ProtocolException("m").CloseCode);
+        Assert.Equal(CloseCodes.ProtocolError, new ProtocolException("m", inner).CloseCode);
+        var named = new ProtocolException(CloseCodes.InvalidPayload, "m", inner);
+        Assert.Equal((CloseCodes.InvalidPayload, "m", (Exception)inner), (named.CloseCode, named.Message, named.InnerException!));
+        Assert.Equal(CloseCodes.MessageTooBig, new ProtocolException(CloseCodes.MessageTooBig, "m").CloseCode);
+    }
+}

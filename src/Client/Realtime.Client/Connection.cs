@@ -120,8 +120,10 @@ public sealed partial class Connection : IAsyncDisposable
     public void Close() => _ = CloseAsync();
 
     /// <summary>Closes the connection like <see cref="Close"/> and completes when it is closed.</summary>
+    /// <param name="cancellationToken">Stops waiting for the close to complete; the close itself goes on (it is bounded by a 5 s deadline).</param>
     /// <returns>A task that completes when the socket is closed and the run loop has ended.</returns>
-    public async Task CloseAsync()
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the close completed.</exception>
+    public async Task CloseAsync(CancellationToken cancellationToken = default)
     {
         ConnectionState previous = (ConnectionState)Interlocked.Exchange(ref _state, (int)ConnectionState.Closed);
         if (previous != ConnectionState.Closed)
@@ -132,7 +134,7 @@ public sealed partial class Connection : IAsyncDisposable
             _outbound.Writer.TryComplete();
         }
 
-        await _run.ConfigureAwait(false);
+        await _run.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Closes the connection and waits until its last event handler has run (unless called from a handler).</summary>

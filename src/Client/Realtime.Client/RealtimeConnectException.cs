@@ -24,5 +24,5 @@ public sealed class RealtimeConnectException : RealtimeException
     }
 
     /// <summary>Whether the server rejected the handshake (close 4002): the connection does not reconnect.</summary>
-    public bool IsRejection { get; init; }
+    public bool IsRejection { get; internal init; }
 }

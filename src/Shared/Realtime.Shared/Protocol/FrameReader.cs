@@ -63,12 +63,12 @@ public static class FrameReader
         }
         catch (JsonException ex)
         {
-            throw new ProtocolException("The text frame is not valid JSON.", ex);
+            throw new ProtocolException(CloseCodes.InvalidPayload, "The text frame is not valid JSON.", ex);
         }
         catch (InvalidOperationException ex)
         {
             // Valid JSON grammar, but not text: a field name or known string field with an escaped lone surrogate ("\ud800").
-            throw new ProtocolException("The text frame has a string with an unpaired surrogate escape.", ex);
+            throw new ProtocolException(CloseCodes.InvalidPayload, "The text frame has a string with an unpaired surrogate escape.", ex);
         }
 
         return fields.ToFrame(fromClient);

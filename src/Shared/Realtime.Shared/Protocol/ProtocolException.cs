@@ -28,13 +28,22 @@ public sealed class ProtocolException : Exception
     {
     }
 
-    /// <summary>Creates the exception with close code 1007 and an inner exception.</summary>
+    /// <summary>Creates the exception with close code 1002 and an inner exception (name another code with the three-argument constructor).</summary>
     /// <param name="message">What was wrong.</param>
     /// <param name="innerException">The cause.</param>
     public ProtocolException(string message, Exception innerException)
+        : this(CloseCodes.ProtocolError, message, innerException)
+    {
+    }
+
+    /// <summary>Creates the exception with a close code and an inner exception.</summary>
+    /// <param name="closeCode">The close code to close the connection with.</param>
+    /// <param name="message">What was wrong (never the payload itself).</param>
+    /// <param name="innerException">The cause, if any.</param>
+    public ProtocolException(int closeCode, string message, Exception? innerException)
         : base(message, innerException)
     {
-        CloseCode = CloseCodes.InvalidPayload;
+        CloseCode = closeCode;
     }
 
     /// <summary>The close code to close the connection with.</summary>
