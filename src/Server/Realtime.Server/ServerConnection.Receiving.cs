@@ -26,8 +26,8 @@ public sealed partial class ServerConnection
     /// <summary>Wire bytes of the messages in the inbound queue (<see cref="RealtimeDefaults.InboundQueueBytes"/>).</summary>
     private long _inboundBytes;
 
-    /// <summary>Completed by the processing loop when it takes a message (or by a close), for a receive loop waiting for room.</summary>
-    private TaskCompletionSource? _inboundRoom;
+    /// <summary>Signalled by the processing loop when it takes a message (and by a close), for a receive loop waiting for room.</summary>
+    private RoomSignal _inboundRoom;
 
     /// <summary>
     /// Reads frames until the socket closes. Heartbeat answers are handled here, so a slow application
@@ -195,16 +195,7 @@ public sealed partial class ServerConnection
 
     /// <summary>Queues a message for the processing loop within both bounds (messages and bytes); one larger message still fits an empty queue.</summary>
     private bool TryQueueInbound(InboundMessage item)
-    {
-        long queued = Interlocked.Add(ref _inboundBytes, item.Size);
-        if ((queued > RealtimeDefaults.InboundQueueBytes && queued != item.Size) || !_inbound.Writer.TryWrite(item))
-        {
-            Interlocked.Add(ref _inboundBytes, -item.Size);
-            return false;
-        }
-
-        return true;
-    }
+        => ByteBoundedQueue.TryWrite(_inbound.Writer, item, item.Size, ref _inboundBytes, RealtimeDefaults.InboundQueueBytes);
 
     /// <summary>The application is behind: stop reading the socket (TCP back-pressure) until the processing loop makes room.</summary>
     /// <returns><see langword="false"/> when the connection closed meanwhile (the message is dropped, like any after the server closed).</returns>
@@ -215,10 +206,7 @@ public sealed partial class ServerConnection
         {
             while (true)
             {
-                var room = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                Volatile.Write(ref _inboundRoom, room);
-
-                // Try again after publishing the waiter: the processing loop may have made room before it could see it.
+                Task room = _inboundRoom.Arm();
                 if (TryQueueInbound(item))
                 {
                     return true;
@@ -229,12 +217,12 @@ public sealed partial class ServerConnection
                     return false;
                 }
 
-                await room.Task.ConfigureAwait(false);
+                await room.ConfigureAwait(false);
             }
         }
         finally
         {
-            Volatile.Write(ref _inboundRoom, null);
+            _inboundRoom.Disarm();
             EndPause();
         }
     }
@@ -243,10 +231,7 @@ public sealed partial class ServerConnection
     private void OnInboundTaken(int size)
     {
         Interlocked.Add(ref _inboundBytes, -size);
-        if (Volatile.Read(ref _inboundRoom) is not null)
-        {
-            Interlocked.Exchange(ref _inboundRoom, null)?.TrySetResult();
-        }
+        _inboundRoom.Signal();
     }
 
     /// <summary>Wire bytes waiting in the inbound queue (for tests).</summary>

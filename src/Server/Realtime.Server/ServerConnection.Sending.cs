@@ -47,17 +47,7 @@ public sealed partial class ServerConnection
 
     /// <summary>Queues a frame within both bounds (frames and bytes); a frame larger than the byte bound still fits an empty queue.</summary>
     private bool TryQueue(OutboundFrame frame)
-    {
-        int size = frame.Bytes.Length;
-        long queued = Interlocked.Add(ref _queuedBytes, size);
-        if ((queued > _server.Options.MaxQueuedBytes && queued != size) || !_outbound.Writer.TryWrite(frame))
-        {
-            Interlocked.Add(ref _queuedBytes, -size);
-            return false;
-        }
-
-        return true;
-    }
+        => ByteBoundedQueue.TryWrite(_outbound.Writer, frame, frame.Bytes.Length, ref _queuedBytes, _server.Options.MaxQueuedBytes);
 
     /// <summary>
     /// Starts closing, once: the first caller's reason wins. With <paramref name="drain"/> the frames already
@@ -77,7 +67,7 @@ public sealed partial class ServerConnection
         Volatile.Write(ref _state, StateClosing);
         _discardQueued = !drain;
         _outbound.Writer.TryComplete();
-        Interlocked.Exchange(ref _inboundRoom, null)?.TrySetResult(); // a receive loop waiting for room stops waiting
+        _inboundRoom.Signal(); // a receive loop waiting for room stops waiting
         ITimer timer = _server.Time.CreateTimer(static s => ((ServerConnection)s!).AbortHard(), this, _server.Options.CloseTimeout, Timeout.InfiniteTimeSpan);
         Interlocked.Exchange(ref _closeTimer, timer)?.Dispose();
     }

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using Realtime.Internal;
 
 namespace Realtime.Client.Internal;
 
@@ -24,7 +25,7 @@ internal sealed class EventDispatcher
 
     private int _pendingMessages;
     private long _pendingBytes;
-    private TaskCompletionSource? _room;
+    private RoomSignal _room;
 
     private readonly Channel<Action> _work = Channel.CreateUnbounded<Action>(new UnboundedChannelOptions { SingleReader = true });
     private readonly EventRegistry _registry;
@@ -69,7 +70,7 @@ internal sealed class EventDispatcher
     public void Complete()
     {
         _work.Writer.TryComplete();
-        Interlocked.Exchange(ref _room, null)?.TrySetResult();
+        _room.Signal();
     }
 
     private bool TryReserve(int size)
@@ -100,10 +101,7 @@ internal sealed class EventDispatcher
     private void Release(int size)
     {
         Unreserve(size);
-        if (Volatile.Read(ref _room) is not null)
-        {
-            Interlocked.Exchange(ref _room, null)?.TrySetResult();
-        }
+        _room.Signal();
     }
 
     private ValueTask Queue(Message message, int size)
@@ -126,10 +124,7 @@ internal sealed class EventDispatcher
     {
         while (true)
         {
-            var room = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            Volatile.Write(ref _room, room);
-
-            // Try again after publishing the waiter: a handler may have finished before it could see it.
+            Task room = _room.Arm();
             if (TryReserve(size))
             {
                 await Queue(message, size).ConfigureAwait(false);
@@ -138,7 +133,7 @@ internal sealed class EventDispatcher
 
             try
             {
-                await room.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+                await room.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
