@@ -26,6 +26,37 @@ public class AuthRefreshTests
     public async Task An_AuthProvider_that_throws_fails_that_attempt_and_the_next_one_connects()
     {
         int calls = 0;
+        var attached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var seen = new WatchedList<string>();
+        await using KestrelRealtimeHost host = await StartAsync(seen);
+        var client = new Client.Client(host.Url, FastRetry());
+        await using Connection connection = client.Connect("room1", new ConnectOptions
+        {
+            AuthProvider = async ct =>
+            {
+                if (Interlocked.Increment(ref calls) == 1)
+                {
+                    // Fail only once the handlers are on, so the test sees the failure whatever the thread timing.
+                    await attached.Task.WaitAsync(ct);
+                    throw new InvalidOperationException("token service down");
+                }
+
+                return new { token = "t2" };
+            },
+        });
+        var recorder = new ConnectionRecorder(connection);
+        attached.SetResult();
+        await recorder.WaitForEventAsync("connect");
+        Assert.Equal(["t2"], seen.Items);
+        Exception error = Assert.Single(recorder.Errors);
+        Assert.IsType<RealtimeConnectException>(error);
+        Assert.Contains("ConnectOptions.AuthProvider failed: token service down", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_provider_that_throws_at_once_is_reported_after_the_upgrade_so_handlers_added_after_Connect_see_it()
+    {
+        int calls = 0;
         var seen = new WatchedList<string>();
         await using KestrelRealtimeHost host = await StartAsync(seen);
         var client = new Client.Client(host.Url, FastRetry());
@@ -38,9 +69,7 @@ public class AuthRefreshTests
         var recorder = new ConnectionRecorder(connection);
         await recorder.WaitForEventAsync("connect");
         Assert.Equal(["t2"], seen.Items);
-        Exception error = Assert.Single(recorder.Errors);
-        Assert.IsType<RealtimeConnectException>(error);
-        Assert.Contains("ConnectOptions.AuthProvider failed: token service down", error.Message, StringComparison.Ordinal);
+        Assert.Contains("token service down", Assert.Single(recorder.Errors).Message, StringComparison.Ordinal);
     }
 
     private static async Task RunAsync(ConnectOptions options, Action? beforeReconnect, string[] expected)

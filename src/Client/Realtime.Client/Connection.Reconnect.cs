@@ -114,8 +114,17 @@ public sealed partial class Connection
         RealtimeConnectException failure;
         try
         {
-            ReadOnlyMemory<byte> hello = await EncodeHelloAsync(linked.Token).ConfigureAwait(false);
-            return await Transport.OpenAsync(BuildUri(), _options, hello, _outbound.Reader, _signal, _events, _logger, linked.Token).ConfigureAwait(false);
+            Task<ReadOnlyMemory<byte>> hello = EncodeHelloAsync(linked.Token).AsTask();
+            try
+            {
+                return await Transport.OpenAsync(BuildUri(), _options, hello, _outbound.Reader, _signal, _events, _logger, linked.Token).ConfigureAwait(false);
+            }
+            catch when (!hello.IsCompleted)
+            {
+                // The upgrade failed first: the provider's answer is no longer wanted.
+                await linked.CancelAsync().ConfigureAwait(false);
+                throw;
+            }
         }
         catch (OperationCanceledException) when (_closing.IsCancellationRequested)
         {

@@ -58,14 +58,27 @@ internal sealed class Transport
     /// <summary>Opens the WebSocket, sends <c>hello</c> and waits for <c>welcome</c>.</summary>
     /// <exception cref="RealtimeConnectException">Rejected (<see cref="RealtimeConnectException.IsRejection"/>), closed or unreachable.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled (including by the attempt's timeout).</exception>
-    public static async Task<Transport> OpenAsync(Uri uri, ClientOptions options, ReadOnlyMemory<byte> hello, ChannelReader<OutboundFrame> outbound,
+    public static async Task<Transport> OpenAsync(Uri uri, ClientOptions options, Task<ReadOnlyMemory<byte>> hello, ChannelReader<OutboundFrame> outbound,
                                                   AsyncAutoResetEvent signal, EventDispatcher events, ILogger logger, CancellationToken cancellationToken)
     {
-        WebSocket socket = await OpenSocketAsync(uri, options, cancellationToken).ConfigureAwait(false);
+        // hello is being encoded (its auth asked of the provider) while the upgrade runs; a failure of either is
+        // reported only once the upgrade is over, so the first event of a connection always follows a network exchange.
+        WebSocket socket;
+        try
+        {
+            socket = await OpenSocketAsync(uri, options, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            _ = hello.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw;
+        }
+
         var reader = new WebSocketMessageReader();
         try
         {
-            await socket.SendAsync(hello, WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
+            ReadOnlyMemory<byte> helloFrame = await hello.ConfigureAwait(false);
+            await socket.SendAsync(helloFrame, WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
             string? rejection = null;
             while (true)
             {
