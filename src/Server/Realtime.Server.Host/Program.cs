@@ -11,8 +11,14 @@ builder.Services.AddHealthChecks();
 
 WebApplication app = builder.Build();
 
+// The demo page at / (wwwroot: chat, members and cursors, built on the browser client).
+app.UseDefaultFiles();
+app.UseStaticFiles();
+
 // Relay: every message a client sends goes to the other members of its room, type preserved.
 app.MapRealtime("/realtime", server => server.On(ServerEvents.Message, ctx => ctx.Connection.Broadcast(ctx.Message)));
+// The browser client, for pages: import { Client } from "/realtime/client.js".
+app.MapRealtimeClientScript();
 app.MapHealthChecks("/healthz");
 
 app.Run();

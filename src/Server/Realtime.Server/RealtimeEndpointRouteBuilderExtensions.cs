@@ -50,4 +50,26 @@ public static class RealtimeEndpointRouteBuilderExtensions
         app.Run(context => RealtimeEndpointHandler.HandleAsync(context, server));
         return endpoints.Map(pattern, app.Build()).WithDisplayName("Realtime " + pattern);
     }
+
+    /// <summary>
+    /// Serves the browser client (an ES module with no dependencies) at <paramref name="pattern"/>, so a page can
+    /// <c>import { Client } from "/realtime/client.js"</c> without a bundler. The script is embedded in this assembly and
+    /// always matches the server's protocol; it is served with an ETag and <c>Cache-Control: public, no-cache</c>
+    /// (browsers revalidate and get 304 while it is unchanged). Opt-in: nothing is served unless this is called.
+    /// </summary>
+    /// <param name="endpoints">The application's endpoints.</param>
+    /// <param name="pattern">The script's route. Default <c>/realtime/client.js</c>.</param>
+    /// <returns>The endpoint's convention builder (for example to add <c>RequireCors</c>).</returns>
+    /// <example>
+    /// <code>
+    /// app.MapRealtime("/realtime");
+    /// app.MapRealtimeClientScript();   // GET /realtime/client.js
+    /// </code>
+    /// </example>
+    public static IEndpointConventionBuilder MapRealtimeClientScript(this IEndpointRouteBuilder endpoints, string pattern = "/realtime/client.js")
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        ArgumentNullException.ThrowIfNull(pattern);
+        return endpoints.MapMethods(pattern, [HttpMethods.Get, HttpMethods.Head], ClientScript.ServeAsync).WithDisplayName("Realtime client script " + pattern);
+    }
 }

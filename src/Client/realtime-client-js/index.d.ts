@@ -1,0 +1,114 @@
+// Type declarations of the Realtime browser client (src/realtime-client.js).
+
+/** Why a connection ended; the numbers are those of the server and of the original client. */
+export declare const DisconnectReason: Readonly<{
+  /** The client closed deliberately (`close()`, or the page went away). */
+  CLIENT_DISCONNECT: 0;
+  /** The server closed deliberately (close code 4000); no reconnection. */
+  SERVER_DISCONNECT: 1;
+  /** The heartbeat was lost, detected by either side. */
+  PING_TIMEOUT: 2;
+  /** The connection ended without a protocol problem (server stopping, peer vanished). */
+  TRANSPORT_CLOSE: 3;
+  /** Everything else: protocol violations, a slow consumer, I/O errors. */
+  TRANSPORT_ERROR: 4;
+}>;
+
+/** One of the values of {@link DisconnectReason}. */
+export type DisconnectReason = (typeof DisconnectReason)[keyof typeof DisconnectReason];
+
+/** Options of a {@link Client}; every member is optional. */
+export interface ClientOptions {
+  /** The endpoint's path on the server. Default `"/realtime"`. */
+  path?: string;
+  /** Whether to reconnect after a drop. Default `true`. */
+  reconnection?: boolean;
+  /** How many reconnection attempts in a row before `reconnectFailed`. Default `Infinity`. */
+  reconnectionAttempts?: number;
+  /** The first backoff delay, in ms. Default 1000. */
+  reconnectionDelay?: number;
+  /** The cap of the backoff delay before jitter, in ms. Default 5000. */
+  reconnectionDelayMax?: number;
+  /** The jitter: each delay is drawn from [d·(1 − f), d·(1 + f)]. Default 0.5. */
+  randomizationFactor?: number;
+  /** How long one connection attempt may take until `welcome`, in ms. Default 20000. */
+  timeout?: number;
+  /** How many messages `send` may buffer while offline; past that it throws. Default 1000. */
+  maxBufferedMessages?: number;
+  /** The WebSocket constructor to use. Default `globalThis.WebSocket`. */
+  WebSocket?: typeof WebSocket;
+}
+
+/** The auth payload, or a function that returns it (or a Promise of it), called before every attempt. */
+export type Auth = unknown | (() => unknown | Promise<unknown>);
+
+/** Options of {@link Client.connect}. */
+export interface ConnectOptions {
+  /** Extra query parameters of the URL, exposed to the server as the connection's `Query`. */
+  query?: Record<string, string | number | boolean>;
+  /** Sent in `hello`; a function is called anew before every (re)connection, so a token can be refreshed. */
+  auth?: Auth;
+}
+
+/** A message's payload: any JSON value, or an `ArrayBuffer` for a binary message. */
+export type MessageData = unknown;
+
+/** The events of a {@link Connection} and their listeners' parameters. */
+export interface ConnectionEvents {
+  /** Connected (after `welcome`); `id` is set. */
+  connect: () => void;
+  /** A message from the server; `type` is `null` when it has none; binary data arrives as an `ArrayBuffer`. */
+  message: (data: MessageData, type: string | null) => void;
+  /** The connection ended; `id` is `undefined` and `connected` false. */
+  disconnect: (reason: DisconnectReason) => void;
+  /** A connection attempt failed, or the server refused a message; `message` is the server's text where it gave one. */
+  error: (error: Error) => void;
+  /** Reconnection attempt `attempt` (from 1) starts. */
+  reconnectAttempts: (attempt: number) => void;
+  /** Reconnected after `attempt` attempts; `connect` follows. */
+  reconnect: (attempt: number) => void;
+  /** Reconnection gave up after `reconnectionAttempts`. */
+  reconnectFailed: () => void;
+}
+
+/** A Realtime server, addressed by its origin. */
+export declare class Client {
+  /**
+   * @param url The server; defaults to the page's origin (`http` → `ws`, `https` → `wss`).
+   * @param options Reconnection, buffering and transport options.
+   */
+  constructor(url?: string | URL, options?: ClientOptions);
+  /** The server's WebSocket origin, for example `ws://localhost:5000`. */
+  readonly url: string;
+  /** The options in effect, defaults filled in. */
+  readonly options: Readonly<Required<ClientOptions>>;
+  /** Opens a connection to a room and returns it at once; it connects in the background. */
+  connect(roomId: string, options?: ConnectOptions): Connection;
+}
+
+/** One connection to a room. */
+export declare class Connection {
+  private constructor();
+  /** The server-assigned 20-character id while connected; `undefined` otherwise. A reconnection gets a new one. */
+  readonly id: string | undefined;
+  /** The room this connection belongs to. */
+  readonly roomId: string;
+  /** Whether the connection is connected now. */
+  readonly connected: boolean;
+  /**
+   * Sends a message. Any JSON value is sent as text; an `ArrayBuffer`, typed array or `DataView` as a binary frame.
+   * While offline it is buffered (at most `maxBufferedMessages`) and sent after the next `connect`.
+   * @throws Error when the connection is closed or the buffer is full; RangeError when `type` is over 255 bytes.
+   */
+  send(data: MessageData, type?: string | null): void;
+  /** Closes for good: `disconnect` (CLIENT_DISCONNECT) if connected, and no reconnection. */
+  close(): void;
+  /** `close()`, then removes every listener. */
+  destroy(): void;
+  /** Adds a listener and returns it. */
+  on<E extends keyof ConnectionEvents>(name: E, handler: ConnectionEvents[E]): ConnectionEvents[E];
+  /** Adds a listener that is removed after its first call, and returns it. */
+  once<E extends keyof ConnectionEvents>(name: E, handler: ConnectionEvents[E]): ConnectionEvents[E];
+  /** Removes a listener added with `on` or `once`. */
+  off<E extends keyof ConnectionEvents>(name: E, handler: ConnectionEvents[E]): this;
+}

@@ -1,0 +1,458 @@
+// @ts-check
+// The Realtime browser client: protocol v1 over one WebSocket, with the Client / Connection API of the
+// original JavaScript collaboration framework. No dependencies; this file is what a browser loads.
+
+/** Why a connection ended; the numbers match the server's DisconnectReason and the original client's. */
+export const DisconnectReason = Object.freeze({
+  CLIENT_DISCONNECT: 0,
+  SERVER_DISCONNECT: 1,
+  PING_TIMEOUT: 2,
+  TRANSPORT_CLOSE: 3,
+  TRANSPORT_ERROR: 4,
+});
+
+const EVENTS = ["connect", "message", "disconnect", "error", "reconnectAttempts", "reconnect", "reconnectFailed"];
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+/** The close code this client sends when the server broke the protocol (a browser may not send 1002 or 1007). */
+const PROTOCOL_VIOLATION = 4400;
+
+/** @param {number} ms @param {() => void} fn */
+const after = (ms, fn) => setTimeout(fn, ms);
+
+/**
+ * The delay before reconnection attempt `attempt` (from 0): min(delay·2ⁿ, max), jittered by ±factor.
+ * @param {number} attempt @param {Required<import("../index.js").ClientOptions>} o
+ */
+function backoff(attempt, o) {
+  const capped = Math.min(o.reconnectionDelay * 2 ** Math.min(attempt, 62), o.reconnectionDelayMax);
+  const f = Math.min(Math.max(o.randomizationFactor, 0), 1);
+  return Math.max(0, capped * (1 + f * (2 * Math.random() - 1)));
+}
+
+/** A server of Realtime, addressed by its origin; `connect` opens connections to its rooms. */
+export class Client {
+  /**
+   * @param {string | URL} [url] The server; defaults to the page's origin (http → ws, https → wss).
+   * @param {import("../index.js").ClientOptions} [options]
+   */
+  constructor(url, options = {}) {
+    const base = url ?? globalThis.location?.origin;
+    if (base === undefined) throw new TypeError("Client: a url is required where there is no page (new Client(\"ws://host:port\"))");
+    const u = new URL(base, globalThis.location?.href);
+    if (u.protocol === "http:") u.protocol = "ws:";
+    else if (u.protocol === "https:") u.protocol = "wss:";
+    else if (u.protocol !== "ws:" && u.protocol !== "wss:") throw new TypeError(`Client: unsupported scheme ${u.protocol}`);
+    /** The server's WebSocket origin, for example `ws://localhost:5000`. */
+    this.url = `${u.protocol}//${u.host}`;
+    /** @type {Required<import("../index.js").ClientOptions>} */
+    this.options = {
+      path: "/realtime",
+      reconnection: true,
+      reconnectionAttempts: Infinity,
+      reconnectionDelay: 1000,
+      reconnectionDelayMax: 5000,
+      randomizationFactor: 0.5,
+      timeout: 20000,
+      maxBufferedMessages: 1000,
+      WebSocket: globalThis.WebSocket,
+      ...options,
+    };
+    if (typeof this.options.WebSocket !== "function") throw new TypeError("Client: no WebSocket here; pass options.WebSocket (on Node.js 20, run with --experimental-websocket)");
+  }
+
+  /**
+   * Opens a connection to a room and returns it at once; it connects in the background.
+   * @param {string} roomId
+   * @param {import("../index.js").ConnectOptions} [options]
+   */
+  connect(roomId, options = {}) {
+    if (typeof roomId !== "string" || roomId.length === 0) throw new TypeError("connect: roomId must be a non-empty string");
+    return new Connection(this, roomId, options);
+  }
+}
+
+/** One connection to a room: reconnects with backoff, buffers sends while offline, raises events. */
+export class Connection {
+  /** @type {Map<string, Array<{ fn: Function, once: boolean }>>} */
+  #listeners = new Map();
+  /** @type {Array<string | ArrayBuffer | ArrayBufferView>} */
+  #buffer = [];
+  /** @type {WebSocket | null} */
+  #ws = null;
+  /** @type {string | undefined} */
+  #id;
+  #connected = false;
+  #closed = false;
+  #retrying = false;
+  #attempt = 0;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  #timer;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  #watchdog;
+  #watchdogMs = 0;
+  #lastPing = 0;
+  /** @type {Client} */
+  #client;
+  /** @type {import("../index.js").ConnectOptions} */
+  #options;
+  /** @type {(() => void) | undefined} */
+  #unlisten;
+
+  /** @param {Client} client @param {string} roomId @param {import("../index.js").ConnectOptions} options */
+  constructor(client, roomId, options) {
+    this.#client = client;
+    this.#options = options;
+    /** The room this connection belongs to. */
+    this.roomId = roomId;
+    this.#listenToPage();
+    queueMicrotask(() => this.#open());
+  }
+
+  /** The server-assigned 20-character id while connected; `undefined` otherwise. A reconnection gets a new one. */
+  get id() { return this.#id; }
+
+  /** Whether the connection is connected now. */
+  get connected() { return this.#connected; }
+
+  /**
+   * Sends a message to the server. Any JSON value is sent as text; an ArrayBuffer, typed array or DataView as binary.
+   * While offline it waits in a bounded buffer, sent after the next connect.
+   * @param {unknown} data @param {string | null} [type]
+   */
+  send(data, type) {
+    if (this.#closed) throw new Error("The connection is closed");
+    const t = type ? encoder.encode(type) : null;
+    if (t && t.length > 255) throw new RangeError("A message type is at most 255 bytes of UTF-8");
+    /** @type {string | Uint8Array} */
+    let frame;
+    if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) {
+      const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      frame = new Uint8Array(2 + (t?.length ?? 0) + bytes.length);
+      frame[0] = 1;
+      frame[1] = t?.length ?? 0;
+      if (t) frame.set(t, 2);
+      frame.set(bytes, 2 + frame[1]);
+    } else {
+      frame = JSON.stringify({ t: "msg", type: type || undefined, data });
+    }
+    if (this.#connected && this.#ws) {
+      this.#ws.send(frame);
+    } else if (this.#buffer.length >= this.#client.options.maxBufferedMessages) {
+      throw new Error(`The send buffer is full (${this.#client.options.maxBufferedMessages} messages, maxBufferedMessages); the message was not sent`);
+    } else {
+      this.#buffer.push(frame);
+    }
+  }
+
+  /** Closes the connection for good: raises `disconnect` (CLIENT_DISCONNECT) if connected, and never reconnects. */
+  close() {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#unlisten?.();
+    this.#buffer = [];
+    const ws = this.#ws;
+    this.#detach(1000, "client closed");
+    if (ws && this.#connected) this.#disconnected(DisconnectReason.CLIENT_DISCONNECT);
+  }
+
+  /** Closes the connection and removes every listener. */
+  destroy() {
+    this.close();
+    this.#listeners.clear();
+  }
+
+  /**
+   * Adds a listener; returns it.
+   * @template {Function} F
+   * @param {string} name @param {F} handler @returns {F}
+   */
+  on(name, handler) { return this.#add(name, handler, false); }
+
+  /**
+   * Adds a listener removed after its first call; returns it.
+   * @template {Function} F
+   * @param {string} name @param {F} handler @returns {F}
+   */
+  once(name, handler) { return this.#add(name, handler, true); }
+
+  /**
+   * Removes a listener added with `on` or `once`.
+   * @param {string} name @param {Function} handler
+   */
+  off(name, handler) {
+    const list = this.#listeners.get(name);
+    const i = list?.findIndex((l) => l.fn === handler) ?? -1;
+    if (list && i >= 0) list.splice(i, 1);
+    return this;
+  }
+
+  /** @template {Function} F @param {string} name @param {F} fn @param {boolean} once @returns {F} */
+  #add(name, fn, once) {
+    if (!EVENTS.includes(name)) throw new TypeError(`Unknown event "${name}"; the events are ${EVENTS.join(", ")}`);
+    if (typeof fn !== "function") throw new TypeError("A listener must be a function");
+    const list = this.#listeners.get(name) ?? [];
+    list.push({ fn, once });
+    this.#listeners.set(name, list);
+    return fn;
+  }
+
+  /** @param {string} name @param {...unknown} args */
+  #emit(name, ...args) {
+    const list = this.#listeners.get(name);
+    if (!list) return;
+    for (const l of [...list]) {
+      if (l.once) this.off(name, l.fn);
+      try {
+        l.fn.apply(this, args);
+      } catch (e) {
+        // A throwing handler breaks neither the connection nor the other handlers.
+        if (typeof globalThis.reportError === "function") globalThis.reportError(e);
+        else console.error(e);
+      }
+    }
+  }
+
+  #open() {
+    if (this.#closed) return;
+    const o = this.#client.options;
+    const url = new URL(o.path, this.#client.url);
+    url.searchParams.set("roomId", this.roomId);
+    for (const [k, v] of Object.entries(this.#options.query ?? {})) if (k !== "roomId") url.searchParams.append(k, String(v));
+    /** @type {WebSocket} */
+    let ws;
+    try {
+      ws = new o.WebSocket(url.href, "realtime.v1");
+    } catch (e) {
+      this.#failed(new Error(`Could not connect to ${url.origin}: ${e instanceof Error ? e.message : e}`));
+      return;
+    }
+    ws.binaryType = "arraybuffer";
+    this.#ws = ws;
+    /** @type {string | undefined} */
+    let rejection;
+    // auth is evaluated anew for every attempt, alongside the upgrade; its failure is reported once the upgrade is over.
+    const auth = this.#options.auth;
+    const hello = Promise.resolve().then(() => (typeof auth === "function" ? auth() : auth));
+    hello.catch(() => {});
+    this.#timer = after(o.timeout, () => this.#handshakeFailed(ws, new Error(`The connection attempt timed out after ${o.timeout} ms (timeout)`)));
+    ws.onopen = () => {
+      hello.then(
+        (a) => this.#ws === ws && ws.send(JSON.stringify({ t: "hello", auth: a })),
+        (e) => this.#handshakeFailed(ws, new Error(`auth failed: ${e instanceof Error ? e.message : e}`)),
+      );
+    };
+    ws.onmessage = (e) => {
+      if (typeof e.data === "string") this.#onText(ws, e.data, (m) => (rejection = m));
+      else this.#onBinary(ws, e.data);
+    };
+    ws.onerror = () => {};
+    ws.onclose = (e) => {
+      if (this.#ws !== ws) return;
+      if (!this.#connected) {
+        const rejected = e.code === 4002;
+        this.#handshakeFailed(ws, new Error(rejected ? rejection ?? (e.reason || "Connection rejected") : `Could not connect to ${url.origin} (close code ${e.code})`), rejected);
+        return;
+      }
+      this.#detach();
+      const c = e.code;
+      const reason = c === 4000 ? DisconnectReason.SERVER_DISCONNECT
+        : c === 4001 ? DisconnectReason.PING_TIMEOUT
+          : c === 1000 || c === 1001 || c === 1006 ? DisconnectReason.TRANSPORT_CLOSE
+            : DisconnectReason.TRANSPORT_ERROR;
+      this.#disconnected(reason, c !== 4000 && c !== 4002);
+    };
+  }
+
+  /** @param {WebSocket} ws @param {string} text @param {(message: string) => void} onReject */
+  #onText(ws, text, onReject) {
+    let f;
+    try {
+      f = JSON.parse(text);
+    } catch {
+      f = null;
+    }
+    if (!f || typeof f !== "object" || typeof f.t !== "string") return this.#violation(ws, "a text frame that is not a frame");
+    switch (f.t) {
+      case "welcome":
+        if (!this.#connected) this.#welcome(ws, f);
+        break;
+      case "reject":
+        onReject(String(f.message ?? ""));
+        break;
+      case "msg":
+        if (this.#connected) this.#emit("message", f.data === undefined ? null : f.data, f.type || null);
+        break;
+      case "error":
+        this.#emit("error", new Error(String(f.message ?? "")));
+        break;
+      case "ping":
+        ws.send('{"t":"pong"}');
+        this.#lastPing = Date.now();
+        this.#armWatchdog(ws);
+        break;
+      default:
+        // Frame kinds a client does not know are ignored.
+    }
+  }
+
+  /** @param {WebSocket} ws @param {ArrayBuffer} data */
+  #onBinary(ws, data) {
+    const bytes = new Uint8Array(data);
+    if (bytes.length < 2 || bytes[0] !== 1 || bytes.length < 2 + bytes[1]) return this.#violation(ws, "a malformed binary frame");
+    let type;
+    try {
+      type = decoder.decode(bytes.subarray(2, 2 + bytes[1]));
+    } catch {
+      return this.#violation(ws, "a binary type that is not UTF-8");
+    }
+    if (this.#connected) this.#emit("message", data.slice(2 + bytes[1]), type || null);
+  }
+
+  /** @param {WebSocket} ws @param {string} what */
+  #violation(ws, what) {
+    if (this.#ws !== ws) return;
+    if (!this.#connected) return this.#handshakeFailed(ws, new Error(`The server broke the protocol: ${what}`));
+    this.#detach(PROTOCOL_VIOLATION, "protocol violation");
+    this.#disconnected(DisconnectReason.TRANSPORT_ERROR);
+  }
+
+  /** @param {WebSocket} ws @param {{ id: string, pingInterval: number, pingTimeout: number }} f */
+  #welcome(ws, f) {
+    clearTimeout(this.#timer);
+    this.#id = f.id;
+    this.#connected = true;
+    this.#watchdogMs = Number(f.pingInterval) + Number(f.pingTimeout);
+    this.#lastPing = Date.now();
+    this.#armWatchdog(ws);
+    const pending = this.#buffer;
+    this.#buffer = [];
+    for (const frame of pending) ws.send(frame);
+    const attempts = this.#attempt;
+    const retried = this.#retrying;
+    this.#attempt = 0;
+    this.#retrying = false;
+    if (retried) this.#emit("reconnect", attempts);
+    if (this.#ws === ws) this.#emit("connect");
+  }
+
+  /** @param {WebSocket} ws */
+  #armWatchdog(ws) {
+    clearTimeout(this.#watchdog);
+    this.#watchdog = after(this.#watchdogMs, () => this.#pingTimeout(ws));
+  }
+
+  /** @param {WebSocket} ws */
+  #pingTimeout(ws) {
+    if (this.#ws !== ws || !this.#connected) return;
+    this.#detach(4001, "ping timeout");
+    this.#disconnected(DisconnectReason.PING_TIMEOUT);
+  }
+
+  /** Fails a connection attempt: one `error`, then a retry (or nothing more after a rejection).
+   * @param {WebSocket} ws @param {Error} error @param {boolean} [final] */
+  #handshakeFailed(ws, error, final = false) {
+    if (this.#ws !== ws) return;
+    this.#detach(1000, "connection attempt failed");
+    if (final) this.#closed = true;
+    this.#failed(error);
+  }
+
+  /** @param {Error} error */
+  #failed(error) {
+    this.#emit("error", error);
+    if (this.#closed) {
+      this.#unlisten?.();
+      return;
+    }
+    if (!this.#client.options.reconnection) {
+      this.close();
+      return;
+    }
+    this.#retry();
+  }
+
+  /** Drops the current socket (closing it with `code` if given) and stops its timers. @param {number} [code] @param {string} [reason] */
+  #detach(code, reason) {
+    const ws = this.#ws;
+    this.#ws = null;
+    clearTimeout(this.#timer);
+    clearTimeout(this.#watchdog);
+    if (!ws) return;
+    ws.onopen = ws.onmessage = ws.onclose = null;
+    if (code !== undefined && ws.readyState <= 1) {
+      try {
+        ws.close(code, reason);
+      } catch {
+        // Closing a socket that is already going away.
+      }
+    }
+  }
+
+  /** @param {number} reason @param {boolean} [reconnect] */
+  #disconnected(reason, reconnect = reason !== DisconnectReason.CLIENT_DISCONNECT && reason !== DisconnectReason.SERVER_DISCONNECT) {
+    this.#id = undefined;
+    this.#connected = false;
+    if (!reconnect || !this.#client.options.reconnection) this.#closed = true;
+    this.#emit("disconnect", reason);
+    if (this.#closed) this.#unlisten?.();
+    else this.#retry();
+  }
+
+  #retry() {
+    const o = this.#client.options;
+    if (this.#closed) return;
+    if (this.#attempt >= o.reconnectionAttempts) {
+      this.#closed = true;
+      this.#unlisten?.();
+      this.#emit("reconnectFailed");
+      return;
+    }
+    this.#retrying = true;
+    clearTimeout(this.#timer);
+    this.#timer = after(backoff(this.#attempt, o), () => this.#reconnectNow());
+  }
+
+  #reconnectNow() {
+    if (this.#closed || this.#ws) return;
+    clearTimeout(this.#timer);
+    this.#attempt++;
+    this.#emit("reconnectAttempts", this.#attempt);
+    this.#open();
+  }
+
+  /** In a page: reconnect at once when the network or a hidden tab comes back, close cleanly when the page goes away. */
+  #listenToPage() {
+    const w = globalThis.window;
+    const d = globalThis.document;
+    if (!w?.addEventListener || !d) return;
+    const wake = () => {
+      if (d.visibilityState === "hidden" || this.#closed) return;
+      if (this.#connected && Date.now() - this.#lastPing > this.#watchdogMs && this.#ws) this.#pingTimeout(this.#ws);
+      else if (!this.#ws && this.#retrying) this.#reconnectNow();
+    };
+    const hide = (/** @type {PageTransitionEvent} */ e) => {
+      if (e.persisted) {
+        // Into the back/forward cache: let go of the socket now, connect again when the page is shown.
+        if (this.#ws && this.#connected) {
+          this.#detach(1000, "page hidden");
+          this.#disconnected(DisconnectReason.CLIENT_DISCONNECT, true);
+        }
+      } else {
+        this.close();
+      }
+    };
+    const show = (/** @type {PageTransitionEvent} */ e) => e.persisted && wake();
+    w.addEventListener("online", wake);
+    d.addEventListener("visibilitychange", wake);
+    w.addEventListener("pagehide", hide);
+    w.addEventListener("pageshow", show);
+    this.#unlisten = () => {
+      w.removeEventListener("online", wake);
+      d.removeEventListener("visibilitychange", wake);
+      w.removeEventListener("pagehide", hide);
+      w.removeEventListener("pageshow", show);
+    };
+  }
+}

@@ -1,0 +1,59 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Playwright;
+using Realtime.TestSupport;
+
+namespace Realtime.Browser.Tests;
+
+/// <summary>The host's own app (its Program, wwwroot and relay) on a real Kestrel port, and its demo page in two pages.</summary>
+[Collection(BrowserCollection.Name)]
+public sealed class DemoPageTests(BrowserFixture browser)
+{
+    [ChromiumFact]
+    public async Task Two_pages_in_one_room_see_each_other_in_the_member_list_a_chat_line_and_a_cursor()
+    {
+        var logs = new LogSink();
+        await using var host = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.ConfigureLogging(l => l.AddProvider(logs)));
+        host.UseKestrel(0);
+        host.StartServer();
+        string origin = host.ClientOptions.BaseAddress.GetLeftPart(UriPartial.Authority);
+
+        IPage ann = await JoinAsync(origin, "ann");
+        IPage bob = await JoinAsync(origin, "bob");
+
+        // Each sees the other in the member list (presence over the relay: hello, and here in answer).
+        await Expect(ann, "#members li:not(.me)", "bob");
+        await Expect(bob, "#members li:not(.me)", "ann");
+
+        await ann.FillAsync("#line", "hello from ann");
+        await ann.PressAsync("#line", "Enter");
+        await Expect(bob, "#chat li:not(.system)", "ann: hello from ann");
+
+        await bob.Mouse.MoveAsync(300, 250);
+        await bob.Mouse.MoveAsync(320, 260, new MouseMoveOptions { Steps = 5 });
+        await Expect(ann, "#board .cursor", "bob");
+        await Assertions.Expect(ann.Locator("#state")).ToHaveAttributeAsync("data-state", "connected");
+
+        string artifacts = Environment.GetEnvironmentVariable("REALTIME_ARTIFACTS") ?? Path.Combine(AppContext.BaseDirectory, "artifacts");
+        Directory.CreateDirectory(artifacts);
+        string screenshot = Path.Combine(artifacts, "demo-two-pages.png");
+        await ann.ScreenshotAsync(new PageScreenshotOptions { Path = screenshot });
+        Assert.True(new FileInfo(screenshot).Length > 0);
+        logs.AssertNoUnexpectedErrors();
+    }
+
+    private async Task<IPage> JoinAsync(string origin, string name)
+    {
+        IPage page = await browser.NewPageAsync();
+        await page.GotoAsync(origin + "/");
+        await page.FillAsync("#room", "demo-room");
+        await page.FillAsync("#name", name);
+        await page.ClickAsync("#join button");
+        await Assertions.Expect(page.Locator("#state")).ToHaveAttributeAsync("data-state", "connected");
+        return page;
+    }
+
+    private static Task Expect(IPage page, string selector, string text)
+        => Assertions.Expect(page.Locator(selector).Filter(new LocatorFilterOptions { HasText = text })).ToHaveCountAsync(1, new LocatorAssertionsToHaveCountOptions { Timeout = 15_000 });
+}

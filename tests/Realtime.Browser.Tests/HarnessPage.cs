@@ -1,0 +1,65 @@
+using System.Text.Json;
+using Microsoft.Playwright;
+using Realtime.TestSupport;
+
+namespace Realtime.Browser.Tests;
+
+/// <summary>A page of the harness: opens browser-client connections and reads the events they recorded.</summary>
+public sealed class HarnessPage(IPage page)
+{
+    public IPage Page { get; } = page;
+
+    public static async Task<HarnessPage> OpenAsync(BrowserFixture browser, string origin)
+    {
+        IPage page = await browser.NewPageAsync();
+        await page.GotoAsync(origin + "/harness.html");
+        await page.WaitForFunctionAsync("() => window.ready === true");
+        return new HarnessPage(page);
+    }
+
+    /// <summary>Opens a connection in the page; returns its index.</summary>
+    public Task<int> ConnectAsync(string room, object? clientOptions = null, object? connectOptions = null)
+        => Page.EvaluateAsync<int>("([room, o, c]) => window.connectRoom(room, o ?? {}, c ?? {})", new object?[] { room, clientOptions, connectOptions });
+
+    /// <summary>Runs <paramref name="script"/> as the body of a function of <c>connection</c> (the connection at <paramref name="index"/>).</summary>
+    public Task RunAsync(string script, int index = 0)
+        => Page.EvaluateAsync($"i => {{ const connection = window.connections[i]; {script} }}", index);
+
+    public Task<T> GetAsync<T>(string expression, int index = 0)
+        => Page.EvaluateAsync<T>($"i => {{ const connection = window.connections[i]; return {expression}; }}", index);
+
+    /// <summary>The events of connection <paramref name="index"/> so far.</summary>
+    public async Task<IReadOnlyList<PageEvent>> EventsAsync(int index = 0)
+    {
+        // As JSON text: Playwright's own serialization would add reference ids ($id) to objects.
+        string json = await Page.EvaluateAsync<string>("i => JSON.stringify(window.events.filter(e => e.c === i))", index);
+        using JsonDocument document = JsonDocument.Parse(json);
+        return [.. document.RootElement.EnumerateArray().Select(e => new PageEvent(
+            e.GetProperty("name").GetString()!,
+            [.. e.GetProperty("args").EnumerateArray().Select(a => a.Clone())],
+            e.GetProperty("id").ValueKind == JsonValueKind.String ? e.GetProperty("id").GetString() : null,
+            e.GetProperty("connected").GetBoolean()))];
+    }
+
+    /// <summary>The events as "name:firstArg" strings (errors are their message), the form the C# tests compare.</summary>
+    public async Task<string[]> EventNamesAsync(int index = 0)
+        => [.. (await EventsAsync(index)).Select(e => e.Args.Count == 0 ? e.Name : $"{e.Name}:{Show(e.Args[0])}")];
+
+    /// <summary>Waits until connection <paramref name="index"/> has raised <paramref name="name"/> at least <paramref name="count"/> times.</summary>
+    public async Task WaitForEventAsync(string name, int count = 1, int index = 0)
+    {
+        try
+        {
+            await Page.WaitForFunctionAsync("([i, name, n]) => window.events.filter(e => e.c === i && e.name === name).length >= n",
+                                            new object[] { index, name, count }, new PageWaitForFunctionOptions { Timeout = (float)TaskTimeoutExtensions.DefaultTimeoutSpan.TotalMilliseconds });
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"Timed out waiting for {count}× '{name}'; the events were: {string.Join(", ", await EventNamesAsync(index))}", ex);
+        }
+    }
+
+    private static string Show(JsonElement value) => value.ValueKind == JsonValueKind.String ? value.GetString()! : value.GetRawText();
+}
+
+public sealed record PageEvent(string Name, IReadOnlyList<JsonElement> Args, string? Id, bool Connected);
