@@ -224,8 +224,10 @@ public sealed class BrowserClientTests(BrowserFixture browser)
         Assert.Equal(["t1", "t2"], tokens.Items);
     }
 
-    [ChromiumFact]
-    public async Task The_online_event_reconnects_at_once_instead_of_waiting_out_the_backoff()
+    [ChromiumTheory]
+    [InlineData("window.dispatchEvent(new Event('online'))")]
+    [InlineData("Object.defineProperty(document, 'visibilityState', { value: 'visible', configurable: true }); document.dispatchEvent(new Event('visibilitychange'))")]
+    public async Task The_network_or_the_tab_coming_back_reconnects_at_once_instead_of_waiting_out_the_backoff(string comeBack)
     {
         BrowserTestApp app = await BrowserTestApp.StartAsync();
         int port = app.Port;
@@ -236,9 +238,23 @@ public sealed class BrowserClientTests(BrowserFixture browser)
         await page.WaitForEventAsync("disconnect");
 
         await using BrowserTestApp restarted = await BrowserTestApp.StartAsync(port: port);
-        await page.Page.EvaluateAsync("() => window.dispatchEvent(new Event('online'))");
+        await page.Page.EvaluateAsync($"() => {{ {comeBack}; }}");
         await page.WaitForEventAsync("connect", 2);
         Assert.Equal(["connect", "disconnect:3", "reconnectAttempts:1", "reconnect:1", "connect"], await page.EventNamesAsync());
+    }
+
+    [ChromiumFact]
+    public async Task A_page_that_goes_away_closes_its_connection_cleanly()
+    {
+        await using BrowserTestApp app = await BrowserTestApp.StartAsync();
+        HarnessPage page = await HarnessPage.OpenAsync(browser, app.Origin);
+        await page.ConnectAsync("room1");
+        await page.WaitForEventAsync("connect");
+        string id = await page.GetAsync<string>("connection.id");
+        await app.Connections.WaitAsync(id);
+
+        await page.Page.GotoAsync("about:blank");
+        Assert.Equal(DisconnectReason.ClientDisconnect, await app.Connections.WaitForDisconnectAsync(id));
     }
 
     [ChromiumFact]

@@ -14,7 +14,7 @@ internal static class Requirements
     public static bool Required => Environment.GetEnvironmentVariable(RequireVariable) == "1";
 
     /// <summary>The Chromium executable: <c>REALTIME_CHROMIUM</c>, or Debian's <c>/usr/bin/chromium</c>.</summary>
-    public static string? Chromium { get; } = Find(Environment.GetEnvironmentVariable("REALTIME_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser");
+    public static string? Chromium { get; } = FindChromium();
 
     /// <summary>The Node.js executable (20 or later): <c>REALTIME_NODE</c>, or <c>node</c> on the PATH.</summary>
     public static string? Node { get; } = FindNode();
@@ -22,12 +22,21 @@ internal static class Requirements
     public const string ChromiumMissing =
         "Chromium is not installed: install Debian's chromium package (apt-get install -y chromium) or set REALTIME_CHROMIUM to a Chromium executable.";
 
-    public const string NodeMissing = "Node.js 20 or later is not installed: install it (apt-get install -y nodejs) or set REALTIME_NODE to a node executable.";
+    public const string NodeMissing = "Node.js 20 or later is not installed: install it (apt-get install -y nodejs npm) or set REALTIME_NODE to a node executable.";
 
     /// <summary>The browser client's package folder (src/Client/realtime-client-js).</summary>
     public static string ClientPackage => RepositoryPaths.BrowserClient;
 
-    private static string? Find(params string?[] candidates) => candidates.FirstOrDefault(c => !string.IsNullOrEmpty(c) && File.Exists(c));
+    private static string? FindChromium()
+    {
+        string? configured = Environment.GetEnvironmentVariable("REALTIME_CHROMIUM");
+        if (!string.IsNullOrEmpty(configured))
+        {
+            return File.Exists(configured) ? configured : null;
+        }
+
+        return new[] { "/usr/bin/chromium", "/usr/bin/chromium-browser" }.FirstOrDefault(File.Exists);
+    }
 
     private static string? FindNode()
     {
@@ -87,6 +96,19 @@ public sealed class NodeFactAttribute : FactAttribute
         if (Requirements.Node is null && !Requirements.Required)
         {
             Skip = Requirements.NodeMissing;
+        }
+    }
+}
+
+/// <summary>A theory in real Chromium: skipped (with what to install) where Chromium is absent, unless CI requires it.</summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class ChromiumTheoryAttribute : TheoryAttribute
+{
+    public ChromiumTheoryAttribute()
+    {
+        if (Requirements.Chromium is null && !Requirements.Required)
+        {
+            Skip = Requirements.ChromiumMissing;
         }
     }
 }
