@@ -13,6 +13,17 @@ public sealed class BrowserClientTests(BrowserFixture browser)
 {
     private static readonly object FastRetry = new { reconnectionDelay = 50, reconnectionDelayMax = 200 };
 
+    /// <summary>A harness page with one connection to room1, connected and known to the server (its connect hooks ran).</summary>
+    private async Task<(HarnessPage Page, string Id)> ConnectedPageAsync(BrowserTestApp app, object? clientOptions = null)
+    {
+        HarnessPage page = await HarnessPage.OpenAsync(browser, app.Origin);
+        await page.ConnectAsync("room1", clientOptions);
+        await page.WaitForEventAsync("connect");
+        string id = await page.GetAsync<string>("connection.id");
+        await app.Connections.WaitAsync(id);
+        return (page, id);
+    }
+
     [ChromiumFact]
     public async Task Two_pages_in_one_room_exchange_messages_of_every_kind_with_and_without_type()
     {
@@ -99,11 +110,7 @@ public sealed class BrowserClientTests(BrowserFixture browser)
     public async Task Close_is_a_client_disconnect_on_both_sides_and_never_reconnects()
     {
         await using BrowserTestApp app = await BrowserTestApp.StartAsync();
-        HarnessPage page = await HarnessPage.OpenAsync(browser, app.Origin);
-        await page.ConnectAsync("room1", FastRetry);
-        await page.WaitForEventAsync("connect");
-        string id = await page.GetAsync<string>("connection.id");
-        await app.Connections.WaitAsync(id);
+        (HarnessPage page, string id) = await ConnectedPageAsync(app, FastRetry);
 
         await page.RunAsync("connection.close()");
         Assert.Equal(DisconnectReason.ClientDisconnect, await app.Connections.WaitForDisconnectAsync(id));
@@ -155,11 +162,7 @@ public sealed class BrowserClientTests(BrowserFixture browser)
     public async Task A_protocol_violation_an_oversized_message_is_a_transport_error_and_the_page_reconnects()
     {
         await using BrowserTestApp app = await BrowserTestApp.StartAsync(o => o.MaxMessageSize = 1024);
-        HarnessPage page = await HarnessPage.OpenAsync(browser, app.Origin);
-        await page.ConnectAsync("room1", FastRetry);
-        await page.WaitForEventAsync("connect");
-        string id = await page.GetAsync<string>("connection.id");
-        await app.Connections.WaitAsync(id);
+        (HarnessPage page, string id) = await ConnectedPageAsync(app, FastRetry);
 
         await page.RunAsync("connection.send('x'.repeat(2000))");
         Assert.Equal(DisconnectReason.TransportError, await app.Connections.WaitForDisconnectAsync(id));
@@ -247,11 +250,7 @@ public sealed class BrowserClientTests(BrowserFixture browser)
     public async Task A_page_that_goes_away_closes_its_connection_cleanly()
     {
         await using BrowserTestApp app = await BrowserTestApp.StartAsync();
-        HarnessPage page = await HarnessPage.OpenAsync(browser, app.Origin);
-        await page.ConnectAsync("room1");
-        await page.WaitForEventAsync("connect");
-        string id = await page.GetAsync<string>("connection.id");
-        await app.Connections.WaitAsync(id);
+        (HarnessPage page, string id) = await ConnectedPageAsync(app);
 
         await page.Page.GotoAsync("about:blank");
         Assert.Equal(DisconnectReason.ClientDisconnect, await app.Connections.WaitForDisconnectAsync(id));
