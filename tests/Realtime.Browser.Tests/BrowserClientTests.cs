@@ -141,21 +141,26 @@ public sealed class BrowserClientTests(BrowserFixture browser)
         await using BrowserTestApp app = await BrowserTestApp.StartAsync(o =>
         {
             o.PingInterval = TimeSpan.FromMilliseconds(300);
-            o.PingTimeout = TimeSpan.FromMilliseconds(300);
+            o.PingTimeout = TimeSpan.FromMilliseconds(700);
         });
         await using FaultProxy proxy = await FaultProxy.StartAsync(new Uri(app.RealtimeUrl));
         string proxyOrigin = $"http://127.0.0.1:{proxy.Port}";
         HarnessPage page = await HarnessPage.OpenAsync(browser, proxyOrigin);
-        await page.ConnectAsync("room1", FastRetry);
+        // The blackhole is the proxy's, so it also swallows the first reconnection attempt's upgrade; a short attempt
+        // timeout ends that attempt, and the next one goes through the healed proxy.
+        await page.ConnectAsync("room1", new { reconnectionDelay = 50, reconnectionDelayMax = 200, timeout = 1000 });
         await page.WaitForEventAsync("connect");
 
         proxy.Blackhole();
         await page.WaitForEventAsync("disconnect");
+        await page.WaitForEventAsync("reconnectAttempts");
         proxy.Heal();
         await page.WaitForEventAsync("connect", 2);
         string[] names = await page.EventNamesAsync();
-        Assert.Equal(["connect", $"disconnect:{(int)DisconnectReason.PingTimeout}"], names[..2]);
+        Assert.Equal(["connect", $"disconnect:{(int)DisconnectReason.PingTimeout}", "reconnectAttempts:1"], names[..3]);
         Assert.Equal("connect", names[^1]);
+        Assert.StartsWith("reconnect:", names[^2], StringComparison.Ordinal);
+        Assert.All(names[3..^2], n => Assert.True(n.StartsWith("error:", StringComparison.Ordinal) || n.StartsWith("reconnectAttempts:", StringComparison.Ordinal), n));
     }
 
     [ChromiumFact]
