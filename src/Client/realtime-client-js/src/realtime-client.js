@@ -98,6 +98,8 @@ export class Connection {
   #options;
   /** @type {(() => void) | undefined} */
   #unlisten;
+  /** The text of the current attempt's `reject` frame, reported when its close 4002 arrives. @type {string | undefined} */
+  #rejection;
 
   /** @param {Client} client @param {string} roomId @param {import("../index.js").ConnectOptions} options */
   constructor(client, roomId, options) {
@@ -230,8 +232,7 @@ export class Connection {
     }
     ws.binaryType = "arraybuffer";
     this.#ws = ws;
-    /** @type {string | undefined} */
-    let rejection;
+    this.#rejection = undefined;
     // auth is evaluated anew for every attempt, alongside the upgrade; its failure is reported once the upgrade is over.
     const auth = this.#options.auth;
     const hello = Promise.resolve().then(() => (typeof auth === "function" ? auth() : auth));
@@ -244,7 +245,7 @@ export class Connection {
       );
     };
     ws.onmessage = (e) => {
-      if (typeof e.data === "string") this.#onText(ws, e.data, (m) => (rejection = m));
+      if (typeof e.data === "string") this.#onText(ws, e.data);
       else this.#onBinary(ws, e.data);
     };
     ws.onerror = () => {};
@@ -252,7 +253,7 @@ export class Connection {
       if (this.#ws !== ws) return;
       if (!this.#connected) {
         const rejected = e.code === 4002;
-        this.#handshakeFailed(ws, new Error(rejected ? rejection ?? (e.reason || "Connection rejected") : `Could not connect to ${url.origin} (close code ${e.code})`), rejected);
+        this.#handshakeFailed(ws, new Error(rejected ? this.#rejection ?? (e.reason || "Connection rejected") : `Could not connect to ${url.origin} (close code ${e.code})`), rejected);
         return;
       }
       this.#detach();
@@ -261,12 +262,12 @@ export class Connection {
         : c === 4001 ? DisconnectReason.PING_TIMEOUT
           : c === 1000 || c === 1001 || c === 1006 ? DisconnectReason.TRANSPORT_CLOSE
             : DisconnectReason.TRANSPORT_ERROR;
-      this.#disconnected(reason, c !== 4000 && c !== 4002);
+      this.#disconnected(reason);
     };
   }
 
-  /** @param {WebSocket} ws @param {string} text @param {(message: string) => void} onReject */
-  #onText(ws, text, onReject) {
+  /** @param {WebSocket} ws @param {string} text */
+  #onText(ws, text) {
     let f;
     try {
       f = JSON.parse(text);
@@ -279,7 +280,7 @@ export class Connection {
         if (!this.#connected) this.#welcome(ws, f);
         break;
       case "reject":
-        onReject(String(f.message ?? ""));
+        this.#rejection = String(f.message ?? "");
         break;
       case "msg":
         if (this.#connected) this.#emit("message", f.data === undefined ? null : f.data, f.type || null);
