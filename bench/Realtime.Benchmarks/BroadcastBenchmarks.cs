@@ -9,13 +9,17 @@ using Realtime.Internal;
 using Realtime.Server;
 using Realtime.Server.Diagnostics;
 using Realtime.Server.Internal;
+using Realtime.Server.Internal.Protocols;
 
 namespace Realtime.Benchmarks;
 
 /// <summary>
-/// Room fan-out to in-memory connections: a relayed 100-byte message broadcast to every member. Each
-/// recipient's frame is then taken from its queue, as its send loop would. Allocated bytes must not
-/// depend on <see cref="Recipients"/>: the frame is serialized once and its bytes shared.
+/// Room fan-out to in-memory connections: a relayed 100-byte message broadcast to every member through
+/// <see cref="RealtimeServer.Broadcast{T}(string, T, string?)"/> and the in-memory backplane. Each recipient's frame is then taken
+/// from its outbound queue, as its send loop would. Allocated bytes must not depend on <see cref="Recipients"/>: the message is
+/// encoded once per wire protocol in use and its bytes shared. With <see cref="Protocols"/> = 2, every other member speaks a
+/// second protocol (a stub that frames the same message differently), so the broadcast is encoded twice, lazily, and still
+/// allocates nothing per recipient.
 /// </summary>
 [MemoryDiagnoser]
 public class BroadcastBenchmarks
@@ -28,22 +32,27 @@ public class BroadcastBenchmarks
     [Params(1, 100, 10_000)]
     public int Recipients { get; set; }
 
+    [Params(1, 2)]
+    public int Protocols { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
         _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var options = new RealtimeOptions { MaxQueuedMessages = 16 };
-        var broker = new LocalRoomBroker();
-        _server = new RealtimeServer(options, broker, new HeartbeatTimer(TimeProvider.System, options), TimeProvider.System,
+        _server = new RealtimeServer(options, new InMemoryBackplane(), new HeartbeatTimer(TimeProvider.System, options), TimeProvider.System,
                                      NullLoggerFactory.Instance, new RealtimeMetrics(_services.GetRequiredService<IMeterFactory>()));
         _connections = new ServerConnection[Recipients];
+        var second = new StubProtocol();
+        var upgrade = new UpgradeRequest(null, "room1", RoomIdValid: true, new Dictionary<string, string>());
         var welcome = new OutboundFrame("{\"t\":\"welcome\"}"u8.ToArray(), IsBinary: false);
         for (int i = 0; i < Recipients; i++)
         {
             var socket = WebSocket.CreateFromStream(Stream.Null, new WebSocketCreationOptions { IsServer = true });
-            _connections[i] = new ServerConnection(_server, socket, "room1", roomIdValid: true, new Dictionary<string, string>(), new ClaimsPrincipal());
-            broker.Join(_connections[i], welcome);
-            _connections[i].TakeQueued();
+            RealtimeProtocol protocol = Protocols == 2 && i % 2 == 1 ? second : _server.ProtocolV1;
+            _connections[i] = new ServerConnection(_server, protocol, socket, upgrade, new ClaimsPrincipal());
+            _ = _server.Node.Rooms.AddAsync(_connections[i], welcome).AsTask().GetAwaiter().GetResult();
+            TakeAll(_connections[i]);
         }
 
         string data = "{\"content\":\"" + new string('x', 100 - 14) + "\"}";
@@ -60,9 +69,52 @@ public class BroadcastBenchmarks
         int taken = 0;
         foreach (ServerConnection connection in _connections)
         {
-            taken += connection.TakeQueued();
+            taken += TakeAll(connection);
         }
 
         return taken;
+    }
+
+    /// <summary>Takes every queued frame as the send loop does (take, then count it sent).</summary>
+    private static int TakeAll(ServerConnection connection)
+    {
+        int count = 0;
+        while (connection.Outbound.TryTake(out OutboundFrame frame))
+        {
+            connection.Outbound.Sent(frame);
+            count++;
+        }
+
+        return count;
+    }
+
+    /// <summary>A second wire protocol for the benchmark: the message's data under a one-byte header.</summary>
+    private sealed class StubProtocol() : RealtimeProtocol(slot: 1)
+    {
+        public override string Name => "stub";
+
+        public override OutboundFrame Ping { get; } = new(new byte[] { 2 }, IsBinary: false);
+
+        public override bool TryReadUpgrade(Microsoft.AspNetCore.Http.HttpContext context, out UpgradeRequest upgrade, out string refusal)
+            => throw new NotSupportedException();
+
+        public override ProtocolReader CreateReader() => throw new NotSupportedException();
+
+        public override OutboundFrame EncodeAccept(ServerConnection connection, RealtimeOptions options) => Ping;
+
+        public override OutboundFrame EncodeReject(string message) => Ping;
+
+        public override OutboundFrame EncodeError(string message) => Ping;
+
+        public override OutboundFrame EncodeMessage(in Message message)
+        {
+            ReadOnlySpan<byte> data = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(message.Data);
+            byte[] bytes = new byte[data.Length + 1];
+            bytes[0] = 4;
+            data.CopyTo(bytes.AsSpan(1));
+            return new OutboundFrame(bytes, IsBinary: false);
+        }
+
+        public override OutboundFrame? ClosePacket(DisconnectReason reason) => null;
     }
 }

@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
-using Realtime.Internal;
 using Realtime.Server.Diagnostics;
 using Realtime.Server.Internal;
+using Realtime.Server.Internal.Protocols;
 
 namespace Realtime.Server;
 
@@ -13,35 +13,41 @@ namespace Realtime.Server;
 /// <remarks>
 /// All members are thread-safe. Register hooks and middleware at start-up (in the
 /// <c>MapRealtime</c> callback); registering later is allowed and applies to events that follow.
+/// The synchronous members (<see cref="Rooms"/>, <see cref="ConnectionCount"/>, <see cref="GetConnection"/>,
+/// <see cref="GetConnections"/>) see this node only; the asynchronous ones go through the <see cref="RealtimeBackplane"/> and
+/// see the whole cluster (with the default in-memory backplane, this node is the cluster).
 /// </remarks>
 public sealed partial class RealtimeServer
 {
-    private readonly ConcurrentDictionary<string, ServerConnection> _connections = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<ServerConnection, byte> _handshaking = new();
-    private readonly IRoomBroker _broker;
     private readonly HeartbeatTimer _heartbeat;
     private readonly Action<long> _heartbeatTick;
     private volatile bool _stopping;
     private int _stopHookRegistered;
 
-    internal RealtimeServer(RealtimeOptions options, IRoomBroker broker, HeartbeatTimer heartbeat, TimeProvider time,
+    internal RealtimeServer(RealtimeOptions options, RealtimeBackplane backplane, HeartbeatTimer heartbeat, TimeProvider time,
                             ILoggerFactory loggerFactory, RealtimeMetrics metrics)
     {
         Options = options;
-        _broker = broker;
+        Backplane = backplane;
         _heartbeat = heartbeat;
         Time = time;
         Logger = loggerFactory.CreateLogger("Realtime.Server");
         Metrics = metrics;
         _heartbeatTick = OnHeartbeatTick;
         Limiter = new ConnectionLimiter(options);
+        ProtocolV1 = new ProtocolV1(options.JsonSerializerOptions);
+        PingIntervalTicks = ToTimestamp(options.PingInterval);
+        PingTimeoutTicks = ToTimestamp(options.PingTimeout);
+        Node = new LocalNode(options, backplane, Logger);
+        backplane.Attach(Node);
     }
 
-    /// <summary>The ids of the rooms that have members on this server (a snapshot).</summary>
-    public IReadOnlyCollection<string> Rooms => _broker.Rooms;
+    /// <summary>The ids of the rooms that have members on this node (a snapshot). For the whole cluster, see <see cref="GetRoomsAsync"/>.</summary>
+    public IReadOnlyCollection<string> Rooms => Node.Rooms.RoomIds;
 
-    /// <summary>The number of accepted connections on this server.</summary>
-    public int ConnectionCount => _connections.Count;
+    /// <summary>The number of accepted connections on this node. For the whole cluster, see <see cref="GetConnectionCountAsync(CancellationToken)"/>.</summary>
+    public int ConnectionCount => Node.ConnectionCount;
 
     internal RealtimeOptions Options { get; }
 
@@ -51,33 +57,44 @@ public sealed partial class RealtimeServer
 
     internal RealtimeMetrics Metrics { get; }
 
-    internal IRoomBroker Broker => _broker;
+    internal RealtimeBackplane Backplane { get; }
+
+    internal LocalNode Node { get; }
+
+    internal ProtocolV1 ProtocolV1 { get; }
 
     internal ConnectionLimiter Limiter { get; }
 
     internal bool IsStopping => _stopping;
 
-    /// <summary>Finds an accepted connection on this server by id.</summary>
+    /// <summary>The ping interval in <see cref="Time"/> timestamp units.</summary>
+    internal long PingIntervalTicks { get; }
+
+    /// <summary>The ping timeout in <see cref="Time"/> timestamp units.</summary>
+    internal long PingTimeoutTicks { get; }
+
+    /// <summary>Finds an accepted connection on this node by id.</summary>
     /// <param name="connectionId">The 20-character connection id.</param>
-    /// <returns>The connection, or <see langword="null"/> when none is connected with that id.</returns>
+    /// <returns>The connection, or <see langword="null"/> when none is connected here with that id (it may be on another node).</returns>
     public ServerConnection? GetConnection(string connectionId)
     {
         ArgumentNullException.ThrowIfNull(connectionId);
-        return _connections.TryGetValue(connectionId, out ServerConnection? connection) ? connection : null;
+        return Node.Find(connectionId);
     }
 
-    /// <summary>The connections in a room on this server (a snapshot).</summary>
+    /// <summary>The connections in a room on this node (a snapshot). For the whole cluster, see <see cref="GetConnectionIdsAsync"/>.</summary>
     /// <param name="roomId">The room.</param>
-    /// <returns>The members; empty when the room does not exist.</returns>
+    /// <returns>The members; empty when the room has none here.</returns>
     public IReadOnlyCollection<ServerConnection> GetConnections(string roomId)
     {
         ArgumentNullException.ThrowIfNull(roomId);
-        return _broker.GetConnections(roomId);
+        return Node.Rooms.GetMembers(roomId);
     }
 
     /// <summary>
-    /// Sends a message to every member of a room. The frame is serialized once and the same bytes are
-    /// queued to every recipient; the call never blocks (a recipient whose queue is full is closed with 4003).
+    /// Sends a message to every member of a room, on every node. The message is serialized once per wire protocol in use and the
+    /// same bytes are queued to every recipient; the call never blocks (a recipient whose queue is full is closed with 4003). A
+    /// backplane failure is logged; <see cref="BroadcastAsync"/> reports it instead.
     /// </summary>
     /// <typeparam name="T">The payload's type. A <see cref="Message"/>, <see cref="System.Text.Json.JsonElement"/>,
     /// <see cref="byte"/> array or <see cref="ReadOnlyMemory{T}"/> of bytes is sent as it is (the byte forms as binary messages).</typeparam>
@@ -85,98 +102,118 @@ public sealed partial class RealtimeServer
     /// <param name="data">The payload.</param>
     /// <param name="type">The message type, or <see langword="null"/> (for a <see cref="Message"/>: keep its own type).</param>
     /// <exception cref="ArgumentException">The message encodes to more than clients accept, <see cref="RealtimeOptions.MaxMessageSize"/> + 1 KiB
-    /// (checked when it is encoded, that is when the room has members on this server).</exception>
+    /// (checked when it is encoded, that is when the room has members on this node).</exception>
     /// <example><code>server.Broadcast("room1", new { content = "New paragraph" }, "my-document");</code></example>
     public void Broadcast<T>(string roomId, T data, string? type = null)
     {
         ArgumentNullException.ThrowIfNull(roomId);
-        BroadcastCore(roomId, data, type, except: null);
+        Publish(roomId, data, type, exceptConnectionId: null);
     }
 
-    internal void BroadcastCore<T>(string roomId, T data, string? type, ServerConnection? except)
+    /// <summary>Sends a message to every member of a room, on every node, as <see cref="Broadcast{T}(string, T, string?)"/> does.</summary>
+    /// <typeparam name="T">The payload's type; see <see cref="Broadcast{T}(string, T, string?)"/>.</typeparam>
+    /// <param name="roomId">The room.</param>
+    /// <param name="data">The payload.</param>
+    /// <param name="type">The message type, or <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels waiting for the backplane.</param>
+    /// <returns>Completes when the backplane accepted the broadcast; faults when it could not publish it.</returns>
+    /// <exception cref="ArgumentException">The message encodes to more than clients accept.</exception>
+    public Task BroadcastAsync<T>(string roomId, T data, string? type = null, CancellationToken cancellationToken = default)
     {
-        // Serialize lazily: a room with no members costs nothing.
-        if (!_broker.HasMembers(roomId))
+        ArgumentNullException.ThrowIfNull(roomId);
+        return Backplane.PublishAsync(CreateBroadcast(roomId, data, type, exceptConnectionId: null), cancellationToken).AsTask();
+    }
+
+    /// <summary>Sends a message to one connection, on whichever node it is.</summary>
+    /// <typeparam name="T">The payload's type; see <see cref="ServerConnection.Send{T}(T, string?)"/>.</typeparam>
+    /// <param name="connectionId">The connection.</param>
+    /// <param name="data">The payload.</param>
+    /// <param name="type">The message type, or <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels waiting for the backplane.</param>
+    /// <returns><see langword="true"/> when the connection was found (the message is queued to it); <see langword="false"/> when no node has it.</returns>
+    /// <exception cref="ArgumentException">The message encodes to more than clients accept.</exception>
+    public Task<bool> SendAsync<T>(string connectionId, T data, string? type = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(connectionId);
+        if (Node.Find(connectionId) is { } local)
         {
+            local.SendMessage(MessageSize.ToMessage(data, type, Options.JsonSerializerOptions, copyBytes: false));
+            return Task.FromResult(true);
+        }
+
+        return Backplane.SendAsync(connectionId, MessageSize.ToMessage(data, type, Options.JsonSerializerOptions, copyBytes: true), cancellationToken).AsTask();
+    }
+
+    /// <summary>Closes one connection, on whichever node it is, as <see cref="ServerConnection.Close"/> does (4000; the client does not reconnect).</summary>
+    /// <param name="connectionId">The connection.</param>
+    /// <param name="cancellationToken">Cancels waiting for the backplane.</param>
+    /// <returns><see langword="true"/> when the connection was found; <see langword="false"/> when no node has it.</returns>
+    public Task<bool> CloseAsync(string connectionId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(connectionId);
+        return Node.Close(connectionId) ? Task.FromResult(true) : Backplane.CloseAsync(connectionId, cancellationToken).AsTask();
+    }
+
+    /// <summary>The rooms with members on any node.</summary>
+    /// <param name="cancellationToken">Cancels the query.</param>
+    /// <returns>A snapshot of the room ids.</returns>
+    public Task<IReadOnlyCollection<string>> GetRoomsAsync(CancellationToken cancellationToken = default)
+        => Backplane.GetRoomsAsync(cancellationToken).AsTask();
+
+    /// <summary>The ids of a room's members on every node.</summary>
+    /// <param name="roomId">The room.</param>
+    /// <param name="cancellationToken">Cancels the query.</param>
+    /// <returns>A snapshot of the connection ids; empty when the room has none.</returns>
+    public Task<IReadOnlyCollection<string>> GetConnectionIdsAsync(string roomId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(roomId);
+        return Backplane.GetConnectionIdsAsync(roomId, cancellationToken).AsTask();
+    }
+
+    /// <summary>The number of accepted connections on every node.</summary>
+    /// <param name="cancellationToken">Cancels the query.</param>
+    /// <returns>The count.</returns>
+    public Task<int> GetConnectionCountAsync(CancellationToken cancellationToken = default)
+        => Backplane.GetConnectionCountAsync(cancellationToken).AsTask();
+
+    /// <summary>The number of a room's members on every node.</summary>
+    /// <param name="roomId">The room.</param>
+    /// <param name="cancellationToken">Cancels the query.</param>
+    /// <returns>The count; 0 when the room has none.</returns>
+    public Task<int> GetRoomConnectionCountAsync(string roomId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(roomId);
+        return Backplane.GetRoomConnectionCountAsync(roomId, cancellationToken).AsTask();
+    }
+
+    /// <summary>A broadcast from this node; a failure of the in-memory backplane (a message too large) surfaces here, others are logged.</summary>
+    internal void Publish<T>(string roomId, T data, string? type, string? exceptConnectionId)
+    {
+        RoomBroadcast broadcast = CreateBroadcast(roomId, data, type, exceptConnectionId);
+        ValueTask publish = Backplane.PublishAsync(broadcast, CancellationToken.None);
+        if (publish.IsCompleted)
+        {
+            publish.GetAwaiter().GetResult();
             return;
         }
 
-        _broker.Broadcast(roomId, EncodeForClients(data, type), except);
+        _ = ObservePublishAsync(publish, roomId);
     }
 
-    /// <summary>
-    /// Encodes an application message, refusing one larger than clients accept (<c>maxMessageSize</c> + 1 KiB, protocol.md §4):
-    /// sent anyway, it would close every recipient with 1009.
-    /// </summary>
-    /// <exception cref="ArgumentException">The encoded message is too large.</exception>
-    internal OutboundFrame EncodeForClients<T>(T data, string? type)
+    private RoomBroadcast CreateBroadcast<T>(string roomId, T data, string? type, string? exceptConnectionId)
+        => new(roomId, MessageSize.ToMessage(data, type, Options.JsonSerializerOptions, copyBytes: true), exceptConnectionId, Backplane.NodeId);
+
+    private async Task ObservePublishAsync(ValueTask publish, string roomId)
     {
-        OutboundFrame frame = FrameEncoder.EncodeMessage(data, type, Options.JsonSerializerOptions);
-        long limit = (long)Options.MaxMessageSize + Protocol.ProtocolLimits.EnvelopeAllowance;
-        if (frame.Bytes.Length > limit)
+        try
         {
-            throw new ArgumentException(
-                $"The message encodes to {frame.Bytes.Length} bytes, more than clients accept: Realtime:MaxMessageSize ({Options.MaxMessageSize}) " +
-                $"+ {Protocol.ProtocolLimits.EnvelopeAllowance} bytes. Send less, or raise RealtimeOptions.MaxMessageSize (clients learn it from welcome).",
-                nameof(data));
+            await publish.ConfigureAwait(false);
         }
-
-        return frame;
-    }
-
-    internal void AddHandshaking(ServerConnection connection) => _handshaking.TryAdd(connection, 0);
-
-    internal void RemoveHandshaking(ServerConnection connection) => _handshaking.TryRemove(connection, out _);
-
-    internal void Register(ServerConnection connection)
-    {
-        _connections[connection.Id] = connection;
-        Metrics.ConnectionAccepted();
-        _heartbeat.EnsureStarted(_heartbeatTick);
-    }
-
-    internal void Unregister(ServerConnection connection, DisconnectReason reason)
-    {
-        if (_connections.TryRemove(new KeyValuePair<string, ServerConnection>(connection.Id, connection)))
+        catch (Exception ex)
         {
-            Metrics.ConnectionEnded(reason);
+            RealtimeLog.PublishFailed(Logger, roomId, ex);
         }
     }
 
-    /// <summary>Closes every connection when the application stops (registered once, however many endpoints map this server).</summary>
-    internal void EnsureStopsWith(Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime)
-    {
-        if (Interlocked.Exchange(ref _stopHookRegistered, 1) == 0)
-        {
-            lifetime.ApplicationStopping.Register(static s => ((RealtimeServer)s!).Stop(), this);
-        }
-    }
-
-    /// <summary>Application stopping: refuse new upgrades (503), then close every connection with 1001.</summary>
-    internal void Stop()
-    {
-        _stopping = true;
-        RealtimeLog.ShuttingDown(Logger, _connections.Count + _handshaking.Count);
-        foreach (ServerConnection connection in _handshaking.Keys)
-        {
-            connection.RequestClose(DisconnectReason.TransportClose, Protocol.CloseCodes.GoingAway, "Server shutting down", drain: false);
-        }
-
-        foreach (KeyValuePair<string, ServerConnection> pair in _connections)
-        {
-            pair.Value.RequestClose(DisconnectReason.TransportClose, Protocol.CloseCodes.GoingAway, "Server shutting down", drain: true);
-        }
-    }
-
-    /// <summary>
-    /// One heartbeat tick over every accepted connection. It enumerates the dictionary itself, which takes no lock and
-    /// copies nothing (<c>Values</c> would take every bucket lock and copy every connection into a new list, per tick).
-    /// </summary>
-    internal void OnHeartbeatTick(long now)
-    {
-        foreach (KeyValuePair<string, ServerConnection> pair in _connections)
-        {
-            pair.Value.OnHeartbeat(now);
-        }
-    }
+    private long ToTimestamp(TimeSpan span) => (long)(span.TotalSeconds * Time.TimestampFrequency);
 }

@@ -36,11 +36,11 @@ public static class RealtimeServiceCollectionExtensions
         services.AddMetrics();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<RealtimeMetrics>();
-        services.TryAddSingleton<IRoomBroker, LocalRoomBroker>();
+        services.TryAddSingleton<RealtimeBackplane, InMemoryBackplane>();
         services.TryAddSingleton(sp => new HeartbeatTimer(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<RealtimeOptions>>().Value));
         services.TryAddSingleton(sp => new RealtimeServer(
             sp.GetRequiredService<IOptions<RealtimeOptions>>().Value,
-            sp.GetRequiredService<IRoomBroker>(),
+            sp.GetRequiredService<RealtimeBackplane>(),
             sp.GetRequiredService<HeartbeatTimer>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILoggerFactory>(),

@@ -2,10 +2,13 @@ using System.Collections.Concurrent;
 using System.Net.WebSockets;
 using System.Security.Claims;
 using System.Text.Json;
-using System.Threading.Channels;
+using Microsoft.AspNetCore.Http;
 using Realtime.Internal;
 using Realtime.Protocol;
+using Realtime.Server.Diagnostics;
 using Realtime.Server.Internal;
+using Realtime.Server.Internal.Connections;
+using Realtime.Server.Internal.Protocols;
 
 namespace Realtime.Server;
 
@@ -17,54 +20,31 @@ namespace Realtime.Server;
 /// never block: frames go into a bounded outbound queue that one send loop drains; when the queue
 /// is full the connection is closed with 4003 (slow consumer).
 /// </remarks>
-public sealed partial class ServerConnection : IRoomMember
+public sealed class ServerConnection : IRoomMember, IInboundOwner
 {
-    private const int StateHandshaking = 0;
-    private const int StateOpen = 1;
-    private const int StateClosing = 2;
-
-    private readonly RealtimeServer _server;
-    private readonly WebSocket _socket;
     private readonly Action? _abortTransport;
     private readonly IDisposable? _admission;
-    private readonly Channel<OutboundFrame> _outbound;
-    private readonly Channel<InboundMessage> _inbound;
+    private InboundQueue? _inbound; // created by the first message, or when processing opens
+    private bool _inboundOpen;
     private ConcurrentDictionary<string, object?>? _tags;
-    private int _state = StateHandshaking;
-    private volatile bool _accepted;
+    private int _state; // a ConnectionState
+    private HeartbeatState _heartbeat;
+    private ITimer? _timer; // the handshake deadline, then the close deadline
 
-    internal ServerConnection(RealtimeServer server, WebSocket socket, string roomId, bool roomIdValid,
-                              IReadOnlyDictionary<string, string> query, ClaimsPrincipal user, Action? abortTransport = null, IDisposable? admission = null)
+    internal ServerConnection(RealtimeServer server, RealtimeProtocol protocol, WebSocket socket, UpgradeRequest upgrade, ClaimsPrincipal user,
+                              Action? abortTransport = null, IDisposable? admission = null)
     {
-        _admission = admission;
-        _server = server;
-        _socket = socket;
+        Server = server;
+        Protocol = protocol;
+        Socket = socket;
         _abortTransport = abortTransport;
+        _admission = admission;
         Id = ConnectionId.New();
-        RoomId = roomId;
-        RoomIdValid = roomIdValid;
-        Query = query;
+        RoomId = upgrade.RoomId;
+        RoomIdValid = upgrade.RoomIdValid;
+        Query = upgrade.Query;
         User = user;
-        _outbound = Channel.CreateBounded<OutboundFrame>(new BoundedChannelOptions(server.Options.MaxQueuedMessages)
-        {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait, // TryWrite then fails instead of dropping: that is the slow-consumer signal.
-        });
-        _rateLimited = server.Options.MaxMessagesPerSecond > 0;
-        if (_rateLimited)
-        {
-            _rate = new TokenBucket(server.Options.MaxMessagesPerSecond, server.Options.MessageBurst, server.Time.TimestampFrequency);
-        }
-
-        _inbound = Channel.CreateBounded<InboundMessage>(new BoundedChannelOptions(RealtimeDefaults.InboundQueueCapacity)
-        {
-            SingleReader = true,
-            SingleWriter = true,
-
-            // A message that finds the processing loop waiting is processed right away on the receive loop's thread,
-            // without a hop through the thread pool; ordering and back-pressure are unchanged.
-            AllowSynchronousContinuations = true,
-        });
+        Outbound = new OutboundQueue(server.Options.MaxQueuedMessages, server.Options.MaxQueuedBytes);
     }
 
     /// <summary>The connection id: 20 characters, the same value the client sees. A reconnection is a new connection with a new id.</summary>
@@ -78,7 +58,7 @@ public sealed partial class ServerConnection : IRoomMember
 
     /// <summary>The <c>auth</c> payload of the client's <c>hello</c>; <see cref="JsonValueKind.Undefined"/> when it sent none.</summary>
     /// <remarks>Treat it as a secret: Realtime never logs it.</remarks>
-    public JsonElement Auth { get; private set; }
+    public JsonElement Auth { get; internal set; }
 
     /// <summary>Application state for this connection (for example set in connect middleware and read in hooks). Thread-safe.</summary>
     public ConcurrentDictionary<string, object?> Tags
@@ -88,16 +68,34 @@ public sealed partial class ServerConnection : IRoomMember
     public ClaimsPrincipal User { get; }
 
     /// <summary>Whether the connection is connected: <see langword="true"/> from <c>welcome</c> until it starts closing.</summary>
-    public bool Connected => Volatile.Read(ref _state) == StateOpen;
+    public bool Connected => State == ConnectionState.Open;
+
+    internal RealtimeServer Server { get; }
+
+    internal RealtimeProtocol Protocol { get; } // the wire protocol this connection speaks
 
     internal bool RoomIdValid { get; }
 
-    /// <summary>This connection's index in its room's member list (kept by the room index, under the room's lock).</summary>
-    int IRoomMember.RoomSlot { get; set; } = -1;
+    /// <summary>Whether connect middleware accepted the connection (it then gets the whole lifecycle, even if it closed meanwhile).</summary>
+    internal bool Accepted => ConnectionStates.IsAccepted(State);
 
-    void IRoomMember.Enqueue(OutboundFrame frame) => Enqueue(frame);
+    /// <summary>Whether the connection is in its room (its accept frame was queued).</summary>
+    internal bool Joined { get; private set; }
 
-    internal bool HandshakeAccepted => _accepted;
+    /// <summary>Whether joining created the room on this node.</summary>
+    internal bool CreatedRoom { get; private set; }
+
+    private ConnectionState State => ConnectionStates.Read(ref _state);
+
+    bool IInboundOwner.IsClosing => ConnectionStates.IsClosing(State);
+
+    void IInboundOwner.BeginPause(bool rateLimit) => BeginPause(rateLimit);
+
+    void IInboundOwner.EndPause() => EndPause();
+
+    RealtimeProtocol IRoomMember.Protocol => Protocol;
+
+    int IRoomMember.RoomSlot { get; set; } = -1; // this connection's index in its room's member list, kept by the room index
 
     /// <summary>Sends a message to this connection. Never blocks; a message to a closed connection is dropped.</summary>
     /// <typeparam name="T">The payload's type. A <see cref="Message"/>, <see cref="JsonElement"/>, <see cref="byte"/> array
@@ -110,14 +108,14 @@ public sealed partial class ServerConnection : IRoomMember
     /// <example><code>ctx.Connection.Send(new { userId = "user1", active = true }, "my-presence");</code></example>
     public void Send<T>(T data, string? type = null)
     {
-        if (!_accepted)
+        if (!Accepted)
         {
             throw new InvalidOperationException("Cannot send before the handshake is accepted: in connect middleware, send after 'await next()', or from a connect hook.");
         }
 
         if (Connected)
         {
-            Enqueue(_server.EncodeForClients(data, type));
+            SendMessage(MessageSize.ToMessage(data, type, Server.Options.JsonSerializerOptions, copyBytes: false));
         }
     }
 
@@ -130,7 +128,7 @@ public sealed partial class ServerConnection : IRoomMember
     /// (checked when it is encoded, that is when the room has members on this server).</exception>
     /// <example><code>server.On(ServerEvents.Message, ctx => ctx.Connection.Broadcast(ctx.Message));</code></example>
     public void Broadcast<T>(T data, string? type = null, bool includeSelf = false)
-        => _server.BroadcastCore(RoomId, data, type, includeSelf ? null : this);
+        => Server.Publish(RoomId, data, type, includeSelf ? null : Id);
 
     /// <summary>
     /// Closes the connection from the server (<see cref="DisconnectReason.ServerDisconnect"/>, close code 4000):
@@ -141,6 +139,262 @@ public sealed partial class ServerConnection : IRoomMember
     /// <inheritdoc/>
     public override string ToString() => $"ServerConnection {Id} (room {RoomId})";
 
-    /// <summary>A message waiting for the processing loop, with its size on the wire (the inbound queue's byte bound counts it).</summary>
-    private readonly record struct InboundMessage(Message Message, int Size);
+    void IRoomMember.Enqueue(OutboundFrame frame) => Enqueue(frame);
+
+    ValueTask IInboundOwner.ProcessAsync(Message message)
+        => Connected || Reason == DisconnectReason.ClientDisconnect // once the server closed, what the client still sent is dropped
+            ? MessagePipeline.ProcessAsync(this, message)
+            : ValueTask.CompletedTask;
+
+    /// <summary>Sends a protocol-neutral message, encoded in this connection's protocol.</summary>
+    /// <exception cref="ArgumentException">The message encodes to more than clients accept.</exception>
+    internal void SendMessage(in Message message)
+    {
+        OutboundFrame frame = Protocol.EncodeMessage(message);
+        MessageSize.EnsureFits(frame, MessageSize.Limit(Server.Options));
+        if (Connected)
+        {
+            Enqueue(frame);
+        }
+    }
+
+    internal void SendError(string message)
+    {
+        if (Connected)
+        {
+            Enqueue(Protocol.EncodeError(message));
+        }
+    }
+
+    private void Enqueue(OutboundFrame frame)
+    {
+        if (!Outbound.TryEnqueue(frame) && !ConnectionStates.IsClosing(State))
+        {
+            RealtimeOptions options = Server.Options;
+            RealtimeLog.SlowConsumer(Server.Logger, Id, Outbound.Count, Outbound.QueuedBytes, options.MaxQueuedMessages, options.MaxQueuedBytes);
+            RequestClose(DisconnectReason.TransportError, CloseCodes.SlowConsumer, "Slow consumer", drain: false);
+        }
+    }
+
+    /// <summary>Runs the connection from the upgrade to the end, then returns (the HTTP request then completes).</summary>
+    internal Task RunAsync(HttpContext httpContext) => ConnectionLifecycle.RunAsync(this, httpContext);
+
+    internal WebSocket Socket { get; }
+
+    internal OutboundQueue Outbound { get; }
+
+    internal InboundQueue? Inbound => Volatile.Read(ref _inbound);
+
+    /// <summary>The handshake, once the client's opening request arrived.</summary>
+    internal Task? HandshakeTask { get; private set; }
+
+    internal DisconnectReason Reason { get; private set; }
+
+    internal int CloseCode { get; private set; }
+
+    /// <summary>The socket is done: no deadline any more, and the connection no longer counts towards the connection limits.</summary>
+    internal void Release()
+    {
+        Interlocked.Exchange(ref _timer, null)?.Dispose();
+        _admission?.Dispose();
+    }
+
+    /// <summary>Starts the handshake deadline.</summary>
+    internal void StartHandshakeTimer() => SetTimer(static s => ((ServerConnection)s!).OnHandshakeTimeout(), Server.Options.HandshakeTimeout);
+
+    /// <summary>The client's opening request (the protocol's reader lets only one through): the handshake starts, off the receive loop.</summary>
+    internal void OnHello(JsonElement auth, HttpContext httpContext)
+        => HandshakeTask = Task.Run(() => Handshake.RunAsync(this, auth, httpContext));
+
+    /// <summary>
+    /// The end of connect middleware: register the connection, join its room (awaiting the backplane's subscription), and queue the
+    /// accept frame in the same step as the join, unless the connection is closing already. A broadcast to the room thus reaches it
+    /// after its accept frame or not at all, and a client that has seen it receives every broadcast sent after it.
+    /// </summary>
+    internal async ValueTask AcceptAsync()
+    {
+        if (!ConnectionStates.TryAccept(ref _state))
+        {
+            return;
+        }
+
+        _heartbeat.Start(Server.Time.GetTimestamp(), Server.PingIntervalTicks);
+        Server.Register(this);
+        try
+        {
+            await Server.Backplane.AddMemberAsync(RoomId, Id, CancellationToken.None).ConfigureAwait(false);
+            CreatedRoom = await Server.Node.Rooms.AddAsync(this, Protocol.EncodeAccept(this, Server.Options)).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            RealtimeLog.JoinFailed(Server.Logger, Id, RoomId, ex);
+            RequestClose(DisconnectReason.TransportError, CloseCodes.InternalError, "Internal server error", drain: false);
+            ConnectionStates.JoinFailed(ref _state);
+            Server.Unregister(this, Reason);
+            await Server.RemoveMemberAsync(this).ConfigureAwait(false);
+            return;
+        }
+
+        Joined = true;
+        ConnectionStates.TryOpen(ref _state);
+    }
+
+    /// <summary>Refuses the handshake: the protocol's reject frame, then close 4002 (unless the connection is closing already).</summary>
+    internal void Reject(string message)
+    {
+        if (State != ConnectionState.Handshaking)
+        {
+            return;
+        }
+
+        RealtimeLog.ConnectionRejected(Server.Logger, Id);
+        Outbound.TryEnqueue(Protocol.EncodeReject(message));
+        RequestClose(DisconnectReason.ServerDisconnect, CloseCodes.HandshakeRejected, "Handshake rejected", drain: true);
+        HandshakeOver();
+    }
+
+    /// <summary>The handshake has its outcome: no deadline any more, and no longer counted among the handshaking.</summary>
+    internal void HandshakeOver()
+    {
+        if (!ConnectionStates.IsClosing(State))
+        {
+            Interlocked.Exchange(ref _timer, null)?.Dispose();
+        }
+
+        Server.RemoveHandshaking(this);
+    }
+
+    /// <summary>The connect hooks ran: the connection's messages may be processed.</summary>
+    internal void OpenInbound()
+    {
+        Volatile.Write(ref _inboundOpen, true);
+        Volatile.Read(ref _inbound)?.Open();
+    }
+
+    /// <summary>Hands a message to the application, in order; when it is behind, stops reading the socket until there is room.</summary>
+    /// <returns><see langword="false"/> when the connection closed meanwhile (the message is dropped, like any after the server closed).</returns>
+    internal ValueTask<bool> QueueInboundAsync(Message message, int size) => (_inbound ?? CreateInbound()).OfferAsync(message, size);
+
+    private InboundQueue CreateInbound()
+    {
+        var inbound = new InboundQueue(this, RealtimeDefaults.InboundQueueCapacity, RealtimeDefaults.InboundQueueBytes);
+        Volatile.Write(ref _inbound, inbound);
+        if (Volatile.Read(ref _inboundOpen))
+        {
+            inbound.Open();
+        }
+
+        return inbound;
+    }
+
+    internal void OnPong() => _heartbeat.OnPong();
+
+    /// <summary>The receive loop stops reading on purpose: no ping deadline runs out until <see cref="EndPause"/>.</summary>
+    internal void BeginPause(bool rateLimit)
+    {
+        _heartbeat.BeginPause(Server.Time.GetTimestamp());
+        Server.Metrics.ReceivePaused(rateLimit); // after the pause is visible: whoever observes the metric sees it
+    }
+
+    internal void EndPause() => _heartbeat.EndPause(Server.Time.GetTimestamp());
+
+    /// <summary>Called by the shared heartbeat timer: sends a due ping, or closes with 4001 when the oldest unanswered ping expired.</summary>
+    internal void OnHeartbeat(long now)
+    {
+        if (!Connected)
+        {
+            return;
+        }
+
+        switch (_heartbeat.OnTick(now, Server.PingIntervalTicks, Server.PingTimeoutTicks))
+        {
+            case HeartbeatAction.TimedOut:
+                RealtimeLog.PingTimedOut(Server.Logger, Id, Server.Options.PingTimeout);
+                RequestClose(DisconnectReason.PingTimeout, CloseCodes.PingTimeout, "Ping timeout", drain: false);
+                break;
+            case HeartbeatAction.SendPing:
+                Enqueue(Protocol.Ping);
+                break;
+        }
+    }
+
+    /// <summary>The client's close frame arrived.</summary>
+    internal void OnClientClose(int? closeStatus)
+        => RequestClose(CloseCodes.ReasonForClientClose(closeStatus), CloseCodes.NormalClosure, string.Empty, drain: false);
+
+    /// <summary>
+    /// Starts closing, once: the first caller's reason wins. With <paramref name="drain"/> the frames already queued are sent before
+    /// the close frame; without it they are discarded. After <see cref="RealtimeOptions.CloseTimeout"/> the socket is aborted if the
+    /// close has not completed.
+    /// </summary>
+    internal void RequestClose(DisconnectReason reason, int closeCode, string closeText, bool drain)
+    {
+        if (!ConnectionStates.TryClose(ref _state))
+        {
+            return;
+        }
+
+        Reason = reason;
+        CloseCode = closeCode;
+        if (drain && Protocol.ClosePacket(reason) is { } packet)
+        {
+            Outbound.TryEnqueue(packet);
+        }
+
+        Outbound.Complete(closeCode, closeText, discard: !drain);
+        Volatile.Read(ref _inbound)?.SignalRoom(); // a receive loop waiting for room stops waiting
+        SetTimer(static s => ((ServerConnection)s!).AbortHard(), Server.Options.CloseTimeout);
+    }
+
+    private void OnHandshakeTimeout()
+    {
+        if (State == ConnectionState.Handshaking)
+        {
+            RealtimeLog.HandshakeTimedOut(Server.Logger, Id, Server.Options.HandshakeTimeout);
+            RequestClose(DisconnectReason.TransportError, CloseCodes.HandshakeTimeout, "Handshake timeout", drain: false);
+        }
+    }
+
+    private void SetTimer(TimerCallback callback, TimeSpan dueTime)
+    {
+        ITimer timer = Server.Time.CreateTimer(callback, this, dueTime, Timeout.InfiniteTimeSpan);
+        Interlocked.Exchange(ref _timer, timer)?.Dispose();
+    }
+
+    /// <summary>Whether an exception from the socket is the network's doing (see <see cref="TransportFailures.IsTransportFailure"/>).</summary>
+    internal bool IsTransportFailure(Exception ex) => TransportFailures.IsTransportFailure(ex, ConnectionStates.IsClosing(State));
+
+    /// <summary>
+    /// A failure that is not the network's (a bug here or in a layer below, such as two concurrent receives): logged as an error, and
+    /// the connection is closed with 1011. The close timer aborts it if the close cannot complete.
+    /// </summary>
+    internal void OnUnexpectedFailure(Exception ex)
+    {
+        RealtimeLog.UnexpectedError(Server.Logger, Id, ex);
+        RequestClose(DisconnectReason.TransportError, CloseCodes.InternalError, "Internal server error", drain: false);
+    }
+
+    internal void OnTransportFailure(Exception ex)
+    {
+        RealtimeLog.TransportFailed(Server.Logger, Id, ex);
+        (DisconnectReason reason, int closeCode) = TransportFailures.Classify(ex);
+        RequestClose(reason, closeCode, string.Empty, drain: false);
+
+        // A WebSocket that failed has aborted itself, after sending any close frame of its own (1007 for invalid UTF-8). Aborting it
+        // again through ASP.NET Core's wrapper would also abort the HTTP connection, and that reset can overtake the close frame.
+        // The connection ends when the request completes.
+        if (Socket.State != WebSocketState.Aborted)
+        {
+            Abort();
+        }
+    }
+
+    internal void Abort() => TransportFailures.Abort(Socket);
+
+    /// <summary>The close did not complete within <see cref="RealtimeOptions.CloseTimeout"/>: reset the connection itself.</summary>
+    private void AbortHard()
+    {
+        Abort();
+        _abortTransport?.Invoke();
+    }
 }

@@ -4,6 +4,7 @@ using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
 using Realtime.Server;
 using Realtime.Server.Internal;
+using Realtime.Server.Internal.Protocols;
 using OutboundFrame = server::Realtime.Internal.OutboundFrame;
 
 namespace Realtime.Server.Tests.Units;
@@ -12,6 +13,11 @@ namespace Realtime.Server.Tests.Units;
 public class BuildingBlockTests
 {
     private static readonly OutboundFrame Frame = new(new byte[] { 1 }, IsBinary: false);
+    private static readonly ProtocolV1 V1 = new(System.Text.Json.JsonSerializerOptions.Default);
+
+    private static bool Add(RoomIndex<Member> index, Member member) => index.AddAsync(member, Frame).AsTask().GetAwaiter().GetResult();
+
+    private static RoomBroadcast Broadcast(string roomId) => new(roomId, new Message("t", default(System.Text.Json.JsonElement)), exceptConnectionId: null, originNodeId: "node");
 
     [Fact]
     public void Emptying_a_large_room_compares_no_members_each_leave_is_constant_time()
@@ -21,7 +27,7 @@ public class BuildingBlockTests
         Member[] members = Enumerable.Range(0, Members).Select(_ => new Member("big")).ToArray();
         foreach (Member member in members)
         {
-            index.Add(member, Frame);
+            Add(index, member);
         }
 
         Member.EqualsCalls = 0;
@@ -41,16 +47,16 @@ public class BuildingBlockTests
     {
         var index = new RoomIndex<Member>();
         Member a = new("r"), b = new("r"), c = new("r"), other = new("s");
-        Assert.True(index.Add(a, Frame));   // created the room
-        Assert.False(index.Add(b, Frame));
-        Assert.False(index.Add(c, Frame));
-        Assert.True(index.Add(other, Frame));
-        index.Broadcast("r", Frame, except: b);
+        Assert.True(Add(index, a));   // created the room
+        Assert.False(Add(index, b));
+        Assert.False(Add(index, c));
+        Assert.True(Add(index, other));
+        index.Deliver(Broadcast("r"), b, long.MaxValue);
         Assert.Equal([2, 1, 2, 1], new[] { a.Received, b.Received, c.Received, other.Received });
 
         Assert.False(index.Remove(a));
         Assert.False(index.Remove(a)); // not a member any more: nothing happens
-        index.Broadcast("r", Frame, except: null);
+        index.Deliver(Broadcast("r"), null, long.MaxValue);
         Assert.Equal([2, 2, 3], new[] { a.Received, b.Received, c.Received });
         Assert.Equal([b, c], index.GetMembers("r").OrderBy(m => m.Received));
         Assert.False(index.Remove(b));
@@ -67,8 +73,8 @@ public class BuildingBlockTests
             for (int i = 0; i < 20_000; i++)
             {
                 var member = new Member("hot");
-                index.Add(member, Frame);
-                index.Broadcast("hot", Frame, except: null);
+                Add(index, member);
+                index.Deliver(Broadcast("hot"), null, long.MaxValue);
                 Assert.Contains(member, index.GetMembers("hot"));
                 index.Remove(member);
             }
@@ -152,6 +158,8 @@ public class BuildingBlockTests
         public string RoomId { get; } = roomId;
 
         public int RoomSlot { get; set; } = -1;
+
+        public RealtimeProtocol Protocol => V1;
 
         public int Received { get; private set; }
 

@@ -3,12 +3,15 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Http;
 using Realtime.Protocol;
 using Realtime.Server;
+using Realtime.Server.Internal.Protocols;
 
 namespace Realtime.Server.Tests.Units;
 
 /// <summary>One server connection's queues, size rules and failure handling, over in-memory pipes.</summary>
 public class ServerConnectionTests
 {
+    private static readonly UpgradeRequest Room1 = new(null, "room1", RoomIdValid: true, new Dictionary<string, string>());
+
     [Fact]
     public async Task The_heartbeat_tick_copies_no_connection_list()
     {
@@ -17,7 +20,7 @@ public class ServerConnectionTests
         for (int i = 0; i < Connections; i++)
         {
             var socket = WebSocket.CreateFromStream(Stream.Null, new WebSocketCreationOptions { IsServer = true });
-            harness.Server.Register(new ServerConnection(harness.Server, socket, "room1", roomIdValid: true, new Dictionary<string, string>(), new ClaimsPrincipal()));
+            harness.Server.Register(new ServerConnection(harness.Server, harness.Server.ProtocolV1, socket, Room1, new ClaimsPrincipal()));
         }
 
         long now = harness.Time.GetTimestamp();
@@ -56,7 +59,7 @@ public class ServerConnectionTests
     {
         await using var harness = new ServerHarness();
         var socket = new BrokenWebSocket();
-        var connection = new ServerConnection(harness.Server, socket, "room1", roomIdValid: true, new Dictionary<string, string>(), new ClaimsPrincipal());
+        var connection = new ServerConnection(harness.Server, harness.Server.ProtocolV1, socket, Room1, new ClaimsPrincipal());
         Task run = connection.RunAsync(new DefaultHttpContext());
 
         LogSink.LogEntry entry = await harness.Logs.WaitForAsync("UnexpectedError");
@@ -92,8 +95,8 @@ public class ServerConnectionTests
         try
         {
             await pauses.WaitForMeasurementsAsync(1).DefaultTimeout("the receive loop to stop reading");
-            long queued = client.Connection.InboundQueuedBytes;
-            int count = client.Connection.InboundQueuedMessages;
+            long queued = client.Connection.Inbound!.QueuedBytes;
+            int count = client.Connection.Inbound!.Count;
             Assert.True(queued <= 4 * 1024 * 1024, $"{queued} bytes in {count} messages wait in the inbound queue");
             Assert.True(count < 20, $"{count} messages wait");
         }

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using Realtime.Server;
+using Realtime.Server.Internal.Protocols;
 
 namespace Realtime.Server.Tests.Units;
 
@@ -46,8 +47,8 @@ internal sealed class ServerHarness : IAsyncDisposable
             new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
         WebSocket clientSocket = WebSocket.CreateFromStream(new DuplexPipeStream(toClient.Reader, toServer.Writer),
             new WebSocketCreationOptions { IsServer = false, KeepAliveInterval = TimeSpan.Zero });
-        var connection = new ServerConnection(Server, serverSocket, roomId, Realtime.RoomId.IsValid(roomId),
-                                              new Dictionary<string, string> { ["roomId"] = roomId }, new ClaimsPrincipal());
+        var upgrade = new UpgradeRequest(null, roomId, Realtime.RoomId.IsValid(roomId), new Dictionary<string, string> { ["roomId"] = roomId });
+        var connection = new ServerConnection(Server, Server.ProtocolV1, serverSocket, upgrade, new ClaimsPrincipal());
         var client = new InMemoryClient(connection, clientSocket, connection.RunAsync(new DefaultHttpContext()));
         _clients.Add(client);
         return client;

@@ -49,4 +49,16 @@ internal static partial class RealtimeLog
 
     [LoggerMessage(14, LogLevel.Debug, "Refused a request to the Realtime endpoint with HTTP {StatusCode}: {Problem}", EventName = "RequestRefused")]
     public static partial void RequestRefused(ILogger logger, int statusCode, string problem);
+
+    [LoggerMessage(17, LogLevel.Warning, "The backplane failed to unsubscribe room {RoomId}.", EventName = "UnsubscribeFailed")]
+    public static partial void UnsubscribeFailed(ILogger logger, string roomId, Exception exception);
+
+    [LoggerMessage(18, LogLevel.Error, "The backplane failed to publish a broadcast to room {RoomId}.", EventName = "PublishFailed")]
+    public static partial void PublishFailed(ILogger logger, string roomId, Exception exception);
+
+    [LoggerMessage(19, LogLevel.Error, "Connection {ConnectionId} could not join room {RoomId}: the backplane failed to subscribe it.", EventName = "JoinFailed")]
+    public static partial void JoinFailed(ILogger logger, string connectionId, string roomId, Exception exception);
+
+    [LoggerMessage(20, LogLevel.Warning, "The backplane failed to remove connection {ConnectionId} from the membership of room {RoomId}.", EventName = "MemberRemovalFailed")]
+    public static partial void MemberRemovalFailed(ILogger logger, string connectionId, string roomId, Exception exception);
 }

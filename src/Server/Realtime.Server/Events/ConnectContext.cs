@@ -29,7 +29,7 @@ public sealed class ConnectContext
     public void Reject(string message)
     {
         ArgumentNullException.ThrowIfNull(message);
-        if (Connection.HandshakeAccepted)
+        if (Connection.Accepted)
         {
             throw new InvalidOperationException("The connection was already accepted (next() ran); Reject must be called before next().");
         }

@@ -1,12 +1,16 @@
 using Realtime.Internal;
+using Realtime.Server.Internal.Protocols;
 
 namespace Realtime.Server.Internal;
 
-/// <summary>What <see cref="RoomIndex{TMember}"/> needs of a member: its room, a slot for O(1) removal, and a queue that never blocks.</summary>
+/// <summary>What <see cref="RoomIndex{TMember}"/> needs of a member: its room, its protocol, a slot for O(1) removal, and a queue that never blocks.</summary>
 internal interface IRoomMember
 {
-    /// <summary>The member's one room (a v1 connection belongs to exactly one room for its whole life).</summary>
+    /// <summary>The member's one room (a connection belongs to exactly one room for its whole life).</summary>
     string RoomId { get; }
+
+    /// <summary>The wire protocol the member speaks: a broadcast is encoded once per protocol.</summary>
+    RealtimeProtocol Protocol { get; }
 
     /// <summary>The member's index in its room's member list, kept by <see cref="RoomIndex{TMember}"/>; -1 when not a member.</summary>
     int RoomSlot { get; set; }

@@ -2,10 +2,11 @@ using System.Net.WebSockets;
 using Microsoft.AspNetCore.Http;
 using Realtime.Protocol;
 using Realtime.Server.Diagnostics;
+using Realtime.Server.Internal.Protocols;
 
 namespace Realtime.Server.Internal;
 
-/// <summary>The HTTP side of the endpoint: refuses what is not a v1 WebSocket upgrade, accepts the rest and runs the connection.</summary>
+/// <summary>The HTTP side of the endpoint: refuses what is not an acceptable WebSocket upgrade (the protocol decides its own rules), accepts the rest and runs the connection.</summary>
 internal static class RealtimeEndpointHandler
 {
     public static async Task HandleAsync(HttpContext context, RealtimeServer server)
@@ -22,11 +23,10 @@ internal static class RealtimeEndpointHandler
             return;
         }
 
-        IList<string> offered = context.WebSockets.WebSocketRequestedProtocols;
-        bool offersV1 = offered.Contains(ProtocolLimits.SubProtocol, StringComparer.Ordinal);
-        if (offered.Count > 0 && !offersV1)
+        RealtimeProtocol protocol = server.ProtocolV1;
+        if (!protocol.TryReadUpgrade(context, out UpgradeRequest upgrade, out string refusal))
         {
-            await RefuseAsync(context, server, StatusCodes.Status400BadRequest, "Unsupported WebSocket subprotocol: offer realtime.v1.").ConfigureAwait(false);
+            await RefuseAsync(context, server, StatusCodes.Status400BadRequest, refusal).ConfigureAwait(false);
             return;
         }
 
@@ -49,32 +49,20 @@ internal static class RealtimeEndpointHandler
 
         using (slot)
         {
-            await AcceptAsync(context, server, offersV1, slot).ConfigureAwait(false);
+            await AcceptAsync(context, server, protocol, upgrade, slot).ConfigureAwait(false);
         }
     }
 
     /// <summary>Accepts the upgrade and runs the connection; it gives <paramref name="slot"/> back when its socket is done, before its Disconnect hooks.</summary>
-    private static async Task AcceptAsync(HttpContext context, RealtimeServer server, bool offersV1, IDisposable? slot)
+    private static async Task AcceptAsync(HttpContext context, RealtimeServer server, RealtimeProtocol protocol, UpgradeRequest upgrade, IDisposable? slot)
     {
-        // Query values are percent-decoded by ASP.NET Core. roomId must appear once; other keys expose their first value.
-        IQueryCollection query = context.Request.Query;
-        var values = new Dictionary<string, string>(query.Count, StringComparer.Ordinal);
-        foreach (KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues> pair in query)
-        {
-            values[pair.Key] = pair.Value.Count > 0 ? pair.Value[0] ?? string.Empty : string.Empty;
-        }
-
-        Microsoft.Extensions.Primitives.StringValues roomValues = query["roomId"];
-        string roomId = roomValues.Count == 1 ? roomValues[0] ?? string.Empty : string.Empty;
-        bool roomIdValid = roomValues.Count == 1 && RoomId.IsValid(roomId);
-
         using WebSocket socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
         {
-            SubProtocol = offersV1 ? ProtocolLimits.SubProtocol : null,
+            SubProtocol = upgrade.SubProtocol,
             KeepAliveInterval = TimeSpan.Zero, // the protocol's own ping/pong is the heartbeat
         }).ConfigureAwait(false);
 
-        var connection = new ServerConnection(server, socket, roomId, roomIdValid, values, context.User, context.Abort, slot);
+        var connection = new ServerConnection(server, protocol, socket, upgrade, context.User, context.Abort, slot);
         await connection.RunAsync(context).ConfigureAwait(false);
 
         // A WebSocket that aborted itself after its own close frame (a bad frame): give the peer the chance to read it.

@@ -1,0 +1,77 @@
+using Microsoft.AspNetCore.Http;
+using Realtime.Protocol;
+using Realtime.Server.Diagnostics;
+
+namespace Realtime.Server.Internal.Connections;
+
+/// <summary>
+/// A connection from its upgrade to its end: the send loop starts, the receive loop runs (and starts the handshake when the client
+/// asks), and when the socket is done the connection leaves its room and its disconnect hooks run, exactly once, for an accepted
+/// connection only.
+/// </summary>
+internal static class ConnectionLifecycle
+{
+    public static async Task RunAsync(ServerConnection connection, HttpContext httpContext)
+    {
+        RealtimeServer server = connection.Server;
+        server.AddHandshaking(connection);
+        Task sendLoop = connection.Outbound.SendLoopAsync(connection.Socket, connection);
+        connection.StartHandshakeTimer();
+        try
+        {
+            await new ReceiveLoop(connection, connection.Socket, server, connection.Protocol).RunAsync(httpContext).ConfigureAwait(false);
+
+            // Accepted: its connect hooks finish, then its messages, before it leaves. Not accepted: middleware that still runs can
+            // no longer accept it, and is not waited for.
+            if (connection.Accepted)
+            {
+                await connection.HandshakeTask!.ConfigureAwait(false);
+                if (connection.Inbound is { } inbound)
+                {
+                    await inbound.WhenIdleAsync().ConfigureAwait(false);
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            RealtimeLog.UnexpectedError(server.Logger, connection.Id, ex);
+        }
+        finally
+        {
+            server.RemoveHandshaking(connection);
+
+            // Every path that ends the receive loop has requested a close already; this is a safety net.
+            connection.RequestClose(DisconnectReason.TransportError, CloseCodes.InternalError, "Internal server error", drain: false);
+            if (connection.Joined)
+            {
+                await LeaveAsync(connection).ConfigureAwait(false);
+            }
+            else if (!connection.Accepted)
+            {
+                server.Metrics.HandshakeFailed();
+            }
+
+            // The send loop never throws; the close timer aborts the socket if the peer never completes the close.
+            await sendLoop.ConfigureAwait(false);
+            connection.Release();
+            RealtimeLog.ConnectionClosed(server.Logger, connection.Id, connection.Reason, connection.CloseCode);
+            if (connection.Joined)
+            {
+                await server.DisconnectHooks.InvokeAsync(new DisconnectContext(connection, connection.Reason), server.Logger, connection.Id).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static async Task LeaveAsync(ServerConnection connection)
+    {
+        RealtimeServer server = connection.Server;
+        server.Unregister(connection, connection.Reason);
+        bool destroyed = server.Node.Rooms.Remove(connection);
+        await server.RemoveMemberAsync(connection).ConfigureAwait(false);
+        await server.LeaveRoomHooks.InvokeAsync(new RoomContext(connection.RoomId, connection), server.Logger, connection.Id).ConfigureAwait(false);
+        if (destroyed)
+        {
+            await server.DestroyRoomHooks.InvokeAsync(new RoomContext(connection.RoomId, null), server.Logger, connection.Id).ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,80 @@
+namespace Realtime.Server.Internal.Connections;
+
+/// <summary>
+/// The one state of a server connection. Every transition is a compare-and-swap in <see cref="ConnectionStates"/>:
+/// <code>
+/// Handshaking ──accept──▶ Accepting ──joined──▶ Open
+///      │                      │  └──join failed──▶ Refused
+///      └──close──▶ Refused     └──close──▶ Closing ◀──close── Open
+/// </code>
+/// <see cref="Accepting"/> is the short step in which the connection is registered and joins its room (the backplane subscribes
+/// it); its <c>welcome</c> is queued at the end of it. <see cref="Refused"/> ends a connection that was never accepted,
+/// <see cref="Closing"/> one that was: only an accepted connection leaves its room and runs the disconnect hooks.
+/// </summary>
+internal enum ConnectionState
+{
+    Handshaking,
+    Accepting,
+    Open,
+    Refused,
+    Closing,
+}
+
+/// <summary>The transitions of <see cref="ConnectionState"/>, on an <see cref="int"/> field.</summary>
+internal static class ConnectionStates
+{
+    public static ConnectionState Read(ref int state) => (ConnectionState)Volatile.Read(ref state);
+
+    /// <summary>Connect middleware called its last <c>next</c>: Handshaking → Accepting.</summary>
+    public static bool TryAccept(ref int state) => Move(ref state, ConnectionState.Handshaking, ConnectionState.Accepting);
+
+    /// <summary>Joined, <c>welcome</c> queued: Accepting → Open (fails when a close came first; the connection still leaves).</summary>
+    public static bool TryOpen(ref int state) => Move(ref state, ConnectionState.Accepting, ConnectionState.Open);
+
+    /// <summary>The join failed: Accepting (or Closing from it) → Refused, since the connection never was in its room.</summary>
+    public static void JoinFailed(ref int state)
+    {
+        while (true)
+        {
+            ConnectionState current = Read(ref state);
+            if (current is not (ConnectionState.Accepting or ConnectionState.Closing) || Move(ref state, current, ConnectionState.Refused))
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Starts closing, once: Handshaking → Refused, Accepting or Open → Closing.</summary>
+    /// <returns><see langword="false"/> when the connection was closing already.</returns>
+    public static bool TryClose(ref int state)
+    {
+        while (true)
+        {
+            ConnectionState current = Read(ref state);
+            ConnectionState next = current switch
+            {
+                ConnectionState.Handshaking => ConnectionState.Refused,
+                ConnectionState.Accepting or ConnectionState.Open => ConnectionState.Closing,
+                _ => current,
+            };
+            if (next == current)
+            {
+                return false;
+            }
+
+            if (Move(ref state, current, next))
+            {
+                return true;
+            }
+        }
+    }
+
+    /// <summary>Whether the connection is closing (or closed).</summary>
+    public static bool IsClosing(ConnectionState state) => state is ConnectionState.Refused or ConnectionState.Closing;
+
+    /// <summary>Whether the connection was accepted (it is, or was, in its room).</summary>
+    public static bool IsAccepted(ConnectionState state) => state is ConnectionState.Accepting or ConnectionState.Open or ConnectionState.Closing;
+
+    private static bool Move(ref int state, ConnectionState from, ConnectionState to)
+        => Interlocked.CompareExchange(ref state, (int)to, (int)from) == (int)from;
+}

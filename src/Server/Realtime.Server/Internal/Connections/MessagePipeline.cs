@@ -1,0 +1,45 @@
+using Realtime.Server.Diagnostics;
+
+namespace Realtime.Server.Internal.Connections;
+
+/// <summary>One message through the application: message middleware (skipped when none is registered), then the message hooks.</summary>
+internal static class MessagePipeline
+{
+    public static ValueTask ProcessAsync(ServerConnection connection, Message message)
+    {
+        RealtimeServer server = connection.Server;
+        var context = new MessageContext(connection, message);
+        return server.MessageMiddleware.IsEmpty
+            ? server.MessageHooks.InvokeAsync(context, server.Logger, connection.Id)
+            : ThroughMiddlewareAsync(server, context);
+    }
+
+    private static async ValueTask ThroughMiddlewareAsync(RealtimeServer server, MessageContext context)
+    {
+        ServerConnection connection = context.Connection;
+        bool passed = false;
+        try
+        {
+            await server.MessageMiddleware.InvokeAsync(context, () =>
+            {
+                passed = true;
+                return ValueTask.CompletedTask;
+            }).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            RealtimeLog.MessageMiddlewareFailed(server.Logger, connection.Id, ex);
+            connection.SendError("Internal server error");
+            return;
+        }
+
+        if (context.RejectMessage is not null)
+        {
+            connection.SendError(context.RejectMessage);
+        }
+        else if (passed)
+        {
+            await server.MessageHooks.InvokeAsync(context, server.Logger, connection.Id).ConfigureAwait(false);
+        }
+    }
+}

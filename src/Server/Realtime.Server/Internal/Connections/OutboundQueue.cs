@@ -1,0 +1,109 @@
+using System.Net.WebSockets;
+using System.Threading.Channels;
+using Realtime.Internal;
+
+namespace Realtime.Server.Internal.Connections;
+
+/// <summary>
+/// One connection's outbound frames and the send loop that drains them: the only code that writes to the socket, so no lock is
+/// ever held across a send. Bounded by frames and by bytes; a producer never waits (a full queue is the caller's slow-consumer
+/// signal). Built and used without a socket: the send loop is one consumer of <see cref="WaitToReadAsync"/> and <see cref="TryTake"/>.
+/// </summary>
+internal sealed class OutboundQueue
+{
+    private readonly Channel<OutboundFrame> _channel;
+    private readonly long _maxBytes;
+    private long _bytes;
+    private volatile bool _discard;
+    private int _closeCode;
+    private string _closeText = string.Empty;
+
+    public OutboundQueue(int maxFrames, long maxBytes)
+    {
+        _maxBytes = maxBytes;
+        _channel = Channel.CreateBounded<OutboundFrame>(new BoundedChannelOptions(maxFrames)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait, // TryWrite then fails instead of dropping: that is the slow-consumer signal.
+        });
+    }
+
+    /// <summary>Frames waiting.</summary>
+    public int Count => _channel.Reader.Count;
+
+    /// <summary>Bytes queued and not yet sent (a frame counts until its send completed, so a stuck send holds its bytes).</summary>
+    public long QueuedBytes => Volatile.Read(ref _bytes);
+
+    /// <summary>Queues a frame within both bounds; one frame larger than the byte bound still fits an empty queue.</summary>
+    /// <returns><see langword="false"/> when full or completed (nothing was queued).</returns>
+    public bool TryEnqueue(OutboundFrame frame) => ByteBoundedQueue.TryWrite(_channel.Writer, frame, frame.Bytes.Length, ref _bytes, _maxBytes);
+
+    /// <summary>
+    /// No more frames: the send loop ends with a close frame of <paramref name="closeCode"/>, after the frames already queued, or
+    /// at once when <paramref name="discard"/> (what is queued is dropped). Only the first call counts.
+    /// </summary>
+    public void Complete(int closeCode, string closeText, bool discard)
+    {
+        _closeCode = closeCode;
+        _closeText = closeText;
+        _discard = discard;
+        _channel.Writer.TryComplete();
+    }
+
+    /// <summary>Waits until a frame can be taken; <see langword="false"/> once the queue is completed and empty.</summary>
+    public ValueTask<bool> WaitToReadAsync() => _channel.Reader.WaitToReadAsync();
+
+    /// <summary>Takes the next frame to send, unless the queue is being discarded; call <see cref="Sent"/> once it is on the wire.</summary>
+    public bool TryTake(out OutboundFrame frame)
+    {
+        if (_discard)
+        {
+            frame = default;
+            return false;
+        }
+
+        return _channel.Reader.TryRead(out frame);
+    }
+
+    /// <summary>A frame taken has been sent: its bytes no longer count.</summary>
+    public void Sent(OutboundFrame frame) => Interlocked.Add(ref _bytes, -frame.Bytes.Length);
+
+    /// <summary>
+    /// Sends every frame in order until the queue completes, then the close frame (unless the socket already closed its output).
+    /// Socket failures end the loop and go to <paramref name="owner"/>; they never reach whoever queued a frame.
+    /// </summary>
+    public async Task SendLoopAsync(WebSocket socket, ServerConnection owner)
+    {
+        try
+        {
+            while (await WaitToReadAsync().ConfigureAwait(false))
+            {
+                while (TryTake(out OutboundFrame frame))
+                {
+                    await socket.SendAsync(frame.Bytes, frame.IsBinary ? WebSocketMessageType.Binary : WebSocketMessageType.Text,
+                                           endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
+                    Sent(frame);
+                }
+
+                if (_discard)
+                {
+                    break;
+                }
+            }
+
+            if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                await socket.CloseOutputAsync((WebSocketCloseStatus)_closeCode, _closeText, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (owner.IsTransportFailure(ex))
+        {
+            owner.OnTransportFailure(ex);
+        }
+        catch (Exception ex)
+        {
+            owner.OnUnexpectedFailure(ex);
+            owner.Abort(); // the send side is broken: no close frame can follow
+        }
+    }
+}

@@ -1,0 +1,186 @@
+using System.Net.WebSockets;
+using Microsoft.AspNetCore.Http;
+using Realtime.Internal;
+using Realtime.Protocol;
+using Realtime.Server.Diagnostics;
+using Realtime.Server.Internal.Protocols;
+
+namespace Realtime.Server.Internal.Connections;
+
+/// <summary>
+/// One connection's reads: whole WebSocket messages, paced by the rate limit, through the protocol's reader, to the connection.
+/// Heartbeat answers are handled here, so a slow application never delays them. It is the only code that reads the socket.
+/// </summary>
+internal sealed class ReceiveLoop
+{
+    private readonly ServerConnection _connection;
+    private readonly WebSocket _socket;
+    private readonly RealtimeServer _server;
+    private readonly ProtocolReader _reader;
+    private readonly bool _rateLimited;
+    private TokenBucket _rate;
+
+    /// <summary>When the rate limit started holding this sender back without a break (0: it is not).</summary>
+    private long _throttledSince;
+
+    public ReceiveLoop(ServerConnection connection, WebSocket socket, RealtimeServer server, RealtimeProtocol protocol)
+    {
+        _connection = connection;
+        _socket = socket;
+        _server = server;
+        _reader = protocol.CreateReader();
+        RealtimeOptions options = server.Options;
+        _rateLimited = options.MaxMessagesPerSecond > 0;
+        if (_rateLimited)
+        {
+            _rate = new TokenBucket(options.MaxMessagesPerSecond, options.MessageBurst, server.Time.TimestampFrequency);
+        }
+    }
+
+    /// <summary>Reads until the socket closes or the client breaks the protocol; every way out has requested the close.</summary>
+    public async Task RunAsync(HttpContext httpContext)
+    {
+        using var messages = new WebSocketMessageReader();
+        bool violated = false;
+        try
+        {
+            while (true)
+            {
+                WebSocketMessageType type = await messages.ReadAsync(_socket, _server.Options.MaxMessageSize, CancellationToken.None).ConfigureAwait(false);
+                if (type == WebSocketMessageType.Close)
+                {
+                    _connection.OnClientClose((int?)_socket.CloseStatus);
+                    return;
+                }
+
+                ValueTask pace = PaceAsync();
+                if (!pace.IsCompletedSuccessfully)
+                {
+                    await pace.ConfigureAwait(false);
+                }
+
+                InboundEvent inbound = _reader.Read(type, messages.Message);
+                switch (inbound.Kind)
+                {
+                    case InboundKind.Hello:
+                        _connection.OnHello(inbound.Auth, httpContext);
+                        break;
+                    case InboundKind.Pong:
+                        _connection.OnPong();
+                        break;
+                    case InboundKind.Message:
+                        _server.Metrics.MessageReceived();
+                        ValueTask<bool> queued = _connection.QueueInboundAsync(inbound.Message, messages.Message.Length);
+                        if (!(queued.IsCompletedSuccessfully ? queued.Result : await queued.ConfigureAwait(false)))
+                        {
+                            return;
+                        }
+
+                        break;
+                    case InboundKind.Violation:
+                        throw new ProtocolException(inbound.CloseCode, inbound.Problem ?? "Protocol violation.");
+                }
+            }
+        }
+        catch (ProtocolException ex)
+        {
+            RealtimeLog.ProtocolViolation(_server.Logger, _connection.Id, ex.Message, ex.CloseCode);
+            string closeText = ex.CloseCode switch
+            {
+                CloseCodes.MessageTooBig => "Message too big",
+                CloseCodes.PolicyViolation => "Message rate limit exceeded",
+                _ => "Protocol error",
+            };
+            _connection.RequestClose(DisconnectReason.TransportError, ex.CloseCode, closeText, drain: false);
+            violated = true;
+        }
+        catch (Exception ex) when (_connection.IsTransportFailure(ex))
+        {
+            _connection.OnTransportFailure(ex);
+        }
+        catch (Exception ex)
+        {
+            _connection.OnUnexpectedFailure(ex);
+        }
+
+        if (violated)
+        {
+            await DiscardUntilPeerClosesAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// After a protocol violation the server has sent its close frame; it keeps reading, and discarding, until the peer's close
+    /// frame (or the close timer aborts the socket). Ending at once would close a socket with unread input, which the kernel
+    /// answers with a reset that can destroy the close frame before the peer reads it.
+    /// </summary>
+    private async Task DiscardUntilPeerClosesAsync()
+    {
+        byte[] scratch = System.Buffers.ArrayPool<byte>.Shared.Rent(4096);
+        try
+        {
+            while ((await _socket.ReceiveAsync(scratch.AsMemory(), CancellationToken.None).ConfigureAwait(false)).MessageType != WebSocketMessageType.Close)
+            {
+            }
+        }
+        catch (Exception ex) when (_connection.IsTransportFailure(ex))
+        {
+            // Aborted by the close timer, or the peer went away: either way the close is over.
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
+
+    /// <summary>
+    /// Applies the rate limit to the frame just read: at once when a token is there, otherwise by not reading the socket until one
+    /// is (the sender is slowed down, and loses nothing). A sender held back for longer than <see cref="RealtimeOptions.MaxThrottleTime"/>
+    /// without a break is closed with 1008.
+    /// </summary>
+    private ValueTask PaceAsync()
+    {
+        if (!_rateLimited)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        long now = _server.Time.GetTimestamp();
+        TimeSpan wait = _rate.TryTake(now);
+        if (wait == TimeSpan.Zero)
+        {
+            _throttledSince = 0;
+            return ValueTask.CompletedTask;
+        }
+
+        if (_throttledSince == 0)
+        {
+            _throttledSince = now;
+        }
+        else if (_server.Time.GetElapsedTime(_throttledSince, now) >= _server.Options.MaxThrottleTime)
+        {
+            throw new ProtocolException(CloseCodes.PolicyViolation,
+                $"Held back by the rate limit for {_server.Options.MaxThrottleTime} without a break (Realtime:MaxMessagesPerSecond {_server.Options.MaxMessagesPerSecond}, Realtime:MaxThrottleTime).");
+        }
+
+        return WaitForTokenAsync(wait);
+    }
+
+    private async ValueTask WaitForTokenAsync(TimeSpan wait)
+    {
+        _connection.BeginPause(rateLimit: true);
+        try
+        {
+            do
+            {
+                await Task.Delay(wait, _server.Time).ConfigureAwait(false);
+                wait = _rate.TryTake(_server.Time.GetTimestamp());
+            }
+            while (wait > TimeSpan.Zero);
+        }
+        finally
+        {
+            _connection.EndPause();
+        }
+    }
+}

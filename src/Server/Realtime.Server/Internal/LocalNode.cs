@@ -1,0 +1,78 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Realtime.Server.Diagnostics;
+
+namespace Realtime.Server.Internal;
+
+/// <summary>
+/// This node's share of the cluster: its accepted connections by id and its room index. A backplane reaches it through the
+/// protected members of <see cref="RealtimeBackplane"/>; the server through <see cref="RealtimeServer"/>.
+/// </summary>
+internal sealed class LocalNode
+{
+    private readonly ConcurrentDictionary<string, ServerConnection> _connections = new(StringComparer.Ordinal);
+    private readonly long _maxFrameBytes;
+
+    public LocalNode(RealtimeOptions options, RealtimeBackplane backplane, ILogger logger)
+    {
+        _maxFrameBytes = MessageSize.Limit(options);
+        Rooms = new RoomIndex<ServerConnection>(
+            roomId => backplane.SubscribeAsync(roomId, CancellationToken.None),
+            roomId => backplane.UnsubscribeAsync(roomId, CancellationToken.None),
+            (roomId, ex) => RealtimeLog.UnsubscribeFailed(logger, roomId, ex));
+    }
+
+    public RoomIndex<ServerConnection> Rooms { get; }
+
+    public int ConnectionCount => _connections.Count;
+
+    /// <summary>The accepted connections; enumerating takes no lock and copies nothing.</summary>
+    public ConcurrentDictionary<string, ServerConnection> Connections => _connections;
+
+    public ServerConnection? Find(string connectionId) => _connections.TryGetValue(connectionId, out ServerConnection? connection) ? connection : null;
+
+    public void Register(ServerConnection connection) => _connections[connection.Id] = connection;
+
+    public bool Unregister(ServerConnection connection) => _connections.TryRemove(new KeyValuePair<string, ServerConnection>(connection.Id, connection));
+
+    public void Deliver(RoomBroadcast broadcast)
+    {
+        ServerConnection? except = broadcast.ExceptConnectionId is { } id ? Find(id) : null;
+        Rooms.Deliver(broadcast, except, _maxFrameBytes);
+    }
+
+    public bool Send(string connectionId, Message message)
+    {
+        if (Find(connectionId) is not { } connection)
+        {
+            return false;
+        }
+
+        connection.Send(message);
+        return true;
+    }
+
+    public bool Close(string connectionId)
+    {
+        if (Find(connectionId) is not { } connection)
+        {
+            return false;
+        }
+
+        connection.Close();
+        return true;
+    }
+
+    public IReadOnlyCollection<string> GetMemberIds(string roomId)
+    {
+        IReadOnlyCollection<ServerConnection> members = Rooms.GetMembers(roomId);
+        var ids = new string[members.Count];
+        int i = 0;
+        foreach (ServerConnection member in members)
+        {
+            ids[i++] = member.Id;
+        }
+
+        return ids;
+    }
+}

@@ -1,0 +1,107 @@
+using System.Net.WebSockets;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Realtime.Internal;
+using Realtime.Protocol;
+
+namespace Realtime.Server.Internal.Protocols;
+
+/// <summary>
+/// Realtime protocol v1 (docs/protocol.md): subprotocol <c>realtime.v1</c>, the client speaks first (<c>hello</c>), JSON text
+/// frames and binary application frames, and the close code alone says why a connection ended. A thin layer over the
+/// <see cref="FrameReader"/> and <see cref="FrameWriter"/> codec of <c>Realtime.Shared</c>.
+/// </summary>
+internal sealed class ProtocolV1 : RealtimeProtocol
+{
+    private static readonly OutboundFrame PingFrame = new(FrameWriter.PingFrame, IsBinary: false);
+
+    private readonly JsonSerializerOptions _json;
+
+    public ProtocolV1(JsonSerializerOptions json)
+        : base(slot: 0)
+    {
+        _json = json;
+    }
+
+    public override string Name => ProtocolLimits.SubProtocol;
+
+    public override OutboundFrame Ping => PingFrame;
+
+    public override bool TryReadUpgrade(HttpContext context, out UpgradeRequest upgrade, out string refusal)
+    {
+        upgrade = default;
+        IList<string> offered = context.WebSockets.WebSocketRequestedProtocols;
+        bool offersV1 = offered.Contains(ProtocolLimits.SubProtocol, StringComparer.Ordinal);
+        if (offered.Count > 0 && !offersV1)
+        {
+            refusal = "Unsupported WebSocket subprotocol: offer realtime.v1.";
+            return false;
+        }
+
+        // Query values are percent-decoded by ASP.NET Core. roomId must appear once; other keys expose their first value.
+        IQueryCollection query = context.Request.Query;
+        var values = new Dictionary<string, string>(query.Count, StringComparer.Ordinal);
+        foreach (KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues> pair in query)
+        {
+            values[pair.Key] = pair.Value.Count > 0 ? pair.Value[0] ?? string.Empty : string.Empty;
+        }
+
+        Microsoft.Extensions.Primitives.StringValues roomValues = query["roomId"];
+        string roomId = roomValues.Count == 1 ? roomValues[0] ?? string.Empty : string.Empty;
+        upgrade = new UpgradeRequest(offersV1 ? ProtocolLimits.SubProtocol : null, roomId, roomValues.Count == 1 && RoomId.IsValid(roomId), values);
+        refusal = string.Empty;
+        return true;
+    }
+
+    public override ProtocolReader CreateReader() => new Reader();
+
+    public override OutboundFrame EncodeAccept(ServerConnection connection, RealtimeOptions options)
+        => FrameEncoder.Encode((connection, options), static (output, s) => FrameWriter.WriteWelcome(output, s.connection.Id, s.connection.RoomId,
+            (int)s.options.PingInterval.TotalMilliseconds, (int)s.options.PingTimeout.TotalMilliseconds, s.options.MaxMessageSize));
+
+    public override OutboundFrame EncodeReject(string message) => FrameEncoder.Encode(message, static (output, m) => FrameWriter.WriteReject(output, m));
+
+    public override OutboundFrame EncodeError(string message) => FrameEncoder.Encode(message, static (output, m) => FrameWriter.WriteError(output, m));
+
+    public override OutboundFrame EncodeMessage(in Message message) => FrameEncoder.EncodeMessage(message, type: null, _json);
+
+    public override OutboundFrame? ClosePacket(DisconnectReason reason) => null;
+
+    /// <summary>One connection's reader: every WebSocket message is one frame, and <c>hello</c> comes first and once.</summary>
+    private sealed class Reader : ProtocolReader
+    {
+        private bool _helloSeen;
+
+        public override InboundEvent Read(WebSocketMessageType type, ReadOnlySpan<byte> message)
+        {
+            Frame frame;
+            try
+            {
+                frame = type == WebSocketMessageType.Text ? FrameReader.ReadClientText(message) : FrameReader.ReadBinary(message);
+            }
+            catch (ProtocolException ex)
+            {
+                return InboundEvent.Violation(ex.CloseCode, ex.Message);
+            }
+
+            switch (frame.Kind)
+            {
+                case FrameKind.Hello when !_helloSeen:
+                    _helloSeen = true;
+                    return InboundEvent.Hello(frame.Auth);
+                case FrameKind.Hello:
+                    return InboundEvent.Violation(CloseCodes.ProtocolError, "A second hello frame.");
+                case FrameKind.Pong or FrameKind.Message when !_helloSeen:
+                    return InboundEvent.Violation(CloseCodes.ProtocolError, "A frame before hello.");
+                case FrameKind.Pong:
+                    return InboundEvent.Pong;
+                case FrameKind.Message:
+                    return InboundEvent.ForMessage(frame.Message);
+                case FrameKind.Unknown:
+                    return InboundEvent.Violation(CloseCodes.ProtocolError, "A text frame of an unknown kind.");
+                default:
+                    return InboundEvent.Violation(CloseCodes.ProtocolError, $"A {frame.Kind} frame is sent by servers only.");
+            }
+        }
+    }
+}

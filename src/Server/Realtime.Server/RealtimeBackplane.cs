@@ -1,0 +1,148 @@
+using Realtime.Server.Internal;
+
+namespace Realtime.Server;
+
+/// <summary>
+/// How the nodes of a cluster share rooms: the seam a scale-out package (for example Redis) implements. The default, in memory,
+/// serves one node. The server calls <see cref="SubscribeAsync"/> on a room's first join on this node and <see cref="UnsubscribeAsync"/>
+/// after its last leave, and awaits the subscription before the joining connection's <c>welcome</c> is queued; it publishes every
+/// room broadcast through <see cref="PublishAsync"/>, local members included. An implementation hands what reaches it to
+/// <see cref="DeliverLocally"/>, <see cref="SendLocally"/> and <see cref="CloseLocally"/>, which fan out through this node's one room
+/// index and never wait.
+/// </summary>
+/// <remarks>
+/// Register an implementation as a singleton <see cref="RealtimeBackplane"/> before <c>AddRealtime</c>, or replace the default after it.
+/// One instance serves one <see cref="RealtimeServer"/>. Members may be called concurrently, also for the same room; the server
+/// orders a room's subscribe and unsubscribe calls (the next starts after the previous one completed).
+/// </remarks>
+public abstract class RealtimeBackplane
+{
+    private LocalNode? _node;
+
+    /// <summary>Creates a backplane.</summary>
+    /// <param name="nodeId">This node's id in the cluster; <see langword="null"/> for a new random one.</param>
+    protected RealtimeBackplane(string? nodeId = null)
+    {
+        NodeId = nodeId ?? ConnectionId.New();
+    }
+
+    /// <summary>This node's id, unique in the cluster (the <see cref="RoomBroadcast.OriginNodeId"/> of what is sent here).</summary>
+    public string NodeId { get; }
+
+    /// <summary>Starts receiving a room's broadcasts on this node: its first member here is joining.</summary>
+    /// <param name="roomId">The room.</param>
+    /// <param name="cancellationToken">Cancels the subscription attempt.</param>
+    /// <returns>Completes once broadcasts published after it are sure to reach this node; a failure refuses the joining connection (1011).</returns>
+    public abstract ValueTask SubscribeAsync(string roomId, CancellationToken cancellationToken);
+
+    /// <summary>Stops receiving a room's broadcasts: its last member here has left.</summary>
+    /// <param name="roomId">The room.</param>
+    /// <param name="cancellationToken">Cancels the attempt.</param>
+    /// <returns>Completes when unsubscribed; a failure is logged.</returns>
+    public abstract ValueTask UnsubscribeAsync(string roomId, CancellationToken cancellationToken);
+
+    /// <summary>Sends a broadcast to every member of its room on every node (this one included, through <see cref="DeliverLocally"/>).</summary>
+    /// <param name="broadcast">The broadcast.</param>
+    /// <param name="cancellationToken">Cancels the publish.</param>
+    /// <returns>Completes when the broadcast is accepted for delivery; a failure reaches the caller of <see cref="RealtimeServer.BroadcastAsync"/>.</returns>
+    public abstract ValueTask PublishAsync(RoomBroadcast broadcast, CancellationToken cancellationToken);
+
+    /// <summary>Sends a message to a connection that is not on this node.</summary>
+    /// <param name="connectionId">The connection.</param>
+    /// <param name="message">The message.</param>
+    /// <param name="cancellationToken">Cancels the attempt.</param>
+    /// <returns><see langword="true"/> when the connection was found and the message queued to it; <see langword="false"/> when no node has it.</returns>
+    public abstract ValueTask<bool> SendAsync(string connectionId, Message message, CancellationToken cancellationToken);
+
+    /// <summary>Closes a connection that is not on this node (as <see cref="ServerConnection.Close"/> does).</summary>
+    /// <param name="connectionId">The connection.</param>
+    /// <param name="cancellationToken">Cancels the attempt.</param>
+    /// <returns><see langword="true"/> when the connection was found; <see langword="false"/> when no node has it.</returns>
+    public abstract ValueTask<bool> CloseAsync(string connectionId, CancellationToken cancellationToken);
+
+    /// <summary>A connection joined a room on this node (after the subscription, before its <c>welcome</c>).</summary>
+    /// <param name="roomId">The room.</param>
+    /// <param name="connectionId">The connection.</param>
+    /// <param name="cancellationToken">Cancels the attempt.</param>
+    /// <returns>Completes when the cluster's membership counts it.</returns>
+    public abstract ValueTask AddMemberAsync(string roomId, string connectionId, CancellationToken cancellationToken);
+
+    /// <summary>A connection left a room on this node (before its <c>LeaveRoom</c> hooks run).</summary>
+    /// <param name="roomId">The room.</param>
+    /// <param name="connectionId">The connection.</param>
+    /// <param name="cancellationToken">Cancels the attempt.</param>
+    /// <returns>Completes when the cluster's membership no longer counts it; a failure is logged.</returns>
+    public abstract ValueTask RemoveMemberAsync(string roomId, string connectionId, CancellationToken cancellationToken);
+
+    /// <summary>The rooms with members on any node.</summary>
+    /// <param name="cancellationToken">Cancels the query.</param>
+    public abstract ValueTask<IReadOnlyCollection<string>> GetRoomsAsync(CancellationToken cancellationToken);
+
+    /// <summary>The ids of a room's members on every node.</summary>
+    /// <param name="roomId">The room.</param>
+    /// <param name="cancellationToken">Cancels the query.</param>
+    public abstract ValueTask<IReadOnlyCollection<string>> GetConnectionIdsAsync(string roomId, CancellationToken cancellationToken);
+
+    /// <summary>The number of a room's members on every node.</summary>
+    /// <param name="roomId">The room.</param>
+    /// <param name="cancellationToken">Cancels the query.</param>
+    public virtual async ValueTask<int> GetRoomConnectionCountAsync(string roomId, CancellationToken cancellationToken)
+        => (await GetConnectionIdsAsync(roomId, cancellationToken).ConfigureAwait(false)).Count;
+
+    /// <summary>The number of accepted connections on every node.</summary>
+    /// <param name="cancellationToken">Cancels the query.</param>
+    public abstract ValueTask<int> GetConnectionCountAsync(CancellationToken cancellationToken);
+
+    /// <summary>The rooms with members on this node (a snapshot).</summary>
+    protected IReadOnlyCollection<string> LocalRooms => Node.Rooms.RoomIds;
+
+    /// <summary>The number of accepted connections on this node.</summary>
+    protected int LocalConnectionCount => Node.ConnectionCount;
+
+    /// <summary>The ids of a room's members on this node (a snapshot).</summary>
+    /// <param name="roomId">The room.</param>
+    protected IReadOnlyCollection<string> GetLocalConnectionIds(string roomId) => Node.GetMemberIds(roomId);
+
+    /// <summary>
+    /// Queues a broadcast to this node's members of its room, except <see cref="RoomBroadcast.ExceptConnectionId"/>, under the room's
+    /// lock: all broadcasts delivered to a room on this node are in one order. Never waits: a member whose queue is full is closed
+    /// with 4003.
+    /// </summary>
+    /// <param name="broadcast">The broadcast.</param>
+    /// <exception cref="ArgumentException">The message encodes to more than clients accept (<see cref="RealtimeOptions.MaxMessageSize"/> + 1 KiB).</exception>
+    protected void DeliverLocally(RoomBroadcast broadcast)
+    {
+        ArgumentNullException.ThrowIfNull(broadcast);
+        Node.Deliver(broadcast);
+    }
+
+    /// <summary>Queues a message to a connection on this node.</summary>
+    /// <param name="connectionId">The connection.</param>
+    /// <param name="message">The message.</param>
+    /// <returns><see langword="false"/> when no connection on this node has that id.</returns>
+    protected bool SendLocally(string connectionId, Message message)
+    {
+        ArgumentNullException.ThrowIfNull(connectionId);
+        return Node.Send(connectionId, message);
+    }
+
+    /// <summary>Closes a connection on this node (<see cref="DisconnectReason.ServerDisconnect"/>, 4000).</summary>
+    /// <param name="connectionId">The connection.</param>
+    /// <returns><see langword="false"/> when no connection on this node has that id.</returns>
+    protected bool CloseLocally(string connectionId)
+    {
+        ArgumentNullException.ThrowIfNull(connectionId);
+        return Node.Close(connectionId);
+    }
+
+    private LocalNode Node => _node ?? throw new InvalidOperationException("This backplane is not attached to a RealtimeServer yet.");
+
+    /// <summary>Connects this backplane to the node it serves (once).</summary>
+    internal void Attach(LocalNode node)
+    {
+        if (Interlocked.CompareExchange(ref _node, node, null) is not null)
+        {
+            throw new InvalidOperationException("A RealtimeBackplane serves one RealtimeServer; register a new instance for each.");
+        }
+    }
+}
