@@ -100,6 +100,30 @@ public class FrameRoundTripTests
     }
 
     [Fact]
+    public void A_received_message_owns_its_data_which_is_parsed_only_when_read_and_relayed_as_its_exact_text()
+    {
+        byte[] frame = Encoding.UTF8.GetBytes("{\"t\":\"msg\",\"type\":\"edit\",\"data\": {\"text\" : \"caf\\u00e9\", \"n\":[1, 2.50]} }");
+        Message message = FrameReader.ReadText(frame).Message;
+        Array.Clear(frame); // the receive buffer is reused for the next message: the message must not depend on it
+
+        var relayed = new ArrayBufferWriter<byte>();
+        FrameWriter.WriteMessage(relayed, message, type: null, Web);
+        Assert.Equal("{\"t\":\"msg\",\"type\":\"edit\",\"data\":{\"text\" : \"caf\\u00e9\", \"n\":[1, 2.50]}}", Encoding.UTF8.GetString(relayed.WrittenSpan));
+        Assert.Equal("café", message.Data.GetProperty("text").GetString());
+        Assert.Equal(2.5, message.GetData<Payload>(Web)!.N[1]);
+        Assert.Equal(message.Data.GetRawText(), message.Data.GetRawText()); // parsed once, the same element every time
+
+        Message nothing = FrameReader.ReadText("{\"t\":\"msg\",\"data\":null}"u8).Message;
+        Assert.Equal(JsonValueKind.Null, nothing.Data.ValueKind);
+        Assert.Null(nothing.GetData<Payload>(Web));
+        var written = new ArrayBufferWriter<byte>();
+        FrameWriter.WriteMessage(written, nothing, type: null, Web);
+        Assert.Equal("{\"t\":\"msg\"}", Encoding.UTF8.GetString(written.WrittenSpan)); // null data is written as no data, as before
+    }
+
+    private sealed record Payload(string Text, double[] N);
+
+    [Fact]
     public void Relayed_data_is_copied_as_the_exact_json_text_and_unknown_fields_are_dropped()
     {
         byte[] received = "{\"data\":{\"s\":\"caf\\u00e9 \\\"q\\\"\",\"n\":1.50},\"from\":\"forged-id\",\"type\":\"doc\",\"t\":\"msg\"}"u8.ToArray();

@@ -16,6 +16,9 @@ public readonly struct Message
 {
     private static readonly JsonSerializerOptions DefaultJsonOptions = new(JsonSerializerDefaults.Web);
 
+    private readonly JsonElement _data;
+    private readonly LazyJson? _json;
+
     /// <summary>Creates a text message.</summary>
     /// <param name="type">The message type; <see langword="null"/> or empty for none. At most 255 bytes of UTF-8.</param>
     /// <param name="data">The JSON payload. An undefined element is read as JSON <c>null</c>.</param>
@@ -23,7 +26,18 @@ public readonly struct Message
     public Message(string? type, JsonElement data)
     {
         Type = NormalizeType(type);
-        Data = data.ValueKind == JsonValueKind.Undefined ? JsonNull : data;
+        _data = data.ValueKind == JsonValueKind.Undefined ? JsonNull : data;
+        _json = null;
+        IsBinary = false;
+        Bytes = ReadOnlyMemory<byte>.Empty;
+    }
+
+    /// <summary>A received text message whose data is kept as its exact JSON text, parsed only when <see cref="Data"/> is read.</summary>
+    internal Message(string? type, LazyJson data)
+    {
+        Type = type;
+        _data = default;
+        _json = data;
         IsBinary = false;
         Bytes = ReadOnlyMemory<byte>.Empty;
     }
@@ -35,7 +49,8 @@ public readonly struct Message
     public Message(string? type, ReadOnlyMemory<byte> bytes)
     {
         Type = NormalizeType(type);
-        Data = default;
+        _data = default;
+        _json = null;
         IsBinary = true;
         Bytes = bytes;
     }
@@ -47,7 +62,8 @@ public readonly struct Message
     public bool IsBinary { get; }
 
     /// <summary>The JSON payload of a text message: <see cref="JsonValueKind.Null"/> when the frame had none; undefined for a binary message.</summary>
-    public JsonElement Data { get; }
+    /// <remarks>A received message parses its data the first time this is read: a message that is only relayed is never parsed.</remarks>
+    public JsonElement Data => _json is null ? _data : _json.Element;
 
     /// <summary>The payload of a binary message; empty for a text message.</summary>
     public ReadOnlyMemory<byte> Bytes { get; }
@@ -77,12 +93,31 @@ public readonly struct Message
             throw new InvalidOperationException("This is a binary message: read Bytes instead of GetData<T>().");
         }
 
-        return Data.ValueKind == JsonValueKind.Undefined ? default : Data.Deserialize<T>(options ?? DefaultJsonOptions);
+        if (_json is not null)
+        {
+            return JsonSerializer.Deserialize<T>(_json.Utf8.Span, options ?? DefaultJsonOptions);
+        }
+
+        return _data.ValueKind == JsonValueKind.Undefined ? default : _data.Deserialize<T>(options ?? DefaultJsonOptions);
     }
 
     /// <inheritdoc/>
     public override string ToString()
         => IsBinary ? $"binary message (type {Type ?? "none"}, {Bytes.Length} bytes)" : $"text message (type {Type ?? "none"})";
+
+    /// <summary>The exact JSON text of a text message's data, without parsing it; empty when it is JSON <c>null</c> or absent.</summary>
+    internal ReadOnlySpan<byte> DataUtf8
+    {
+        get
+        {
+            if (_json is not null)
+            {
+                return _json.IsNull ? default : _json.Utf8.Span;
+            }
+
+            return _data.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null ? default : System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(_data);
+        }
+    }
 
     internal static string? NormalizeType(string? type)
     {

@@ -53,7 +53,7 @@ public static class FrameReader
 
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                ReadField(ref reader, ref fields);
+                ReadField(ref reader, utf8, ref fields);
             }
 
             if (reader.Read())
@@ -103,7 +103,7 @@ public static class FrameReader
         return Frame.ForMessage(new Message(typeText, bytes[(2 + typeLength)..].ToArray()));
     }
 
-    private static void ReadField(ref Utf8JsonReader reader, ref TextFields fields)
+    private static void ReadField(ref Utf8JsonReader reader, ReadOnlySpan<byte> utf8, ref TextFields fields)
     {
         if (reader.ValueTextEquals("t"u8))
         {
@@ -116,7 +116,11 @@ public static class FrameReader
         }
         else if (reader.ValueTextEquals("data"u8))
         {
-            fields.Data = JsonElement.ParseValue(ref reader);
+            // The value is validated as it is skipped, and kept as its exact text: parsed only if the application reads it.
+            reader.Read();
+            int start = (int)reader.TokenStartIndex;
+            reader.Skip();
+            fields.Data = utf8[start..(int)reader.BytesConsumed].ToArray();
         }
         else if (reader.ValueTextEquals("auth"u8))
         {
@@ -194,7 +198,7 @@ public static class FrameReader
         public bool KindOk;
         public string? Type;
         public bool? TypeOk;
-        public JsonElement Data;
+        public byte[]? Data;
         public JsonElement Auth;
         public string? Text;
         public bool? TextOk;
@@ -231,7 +235,7 @@ public static class FrameReader
             {
                 case "msg":
                     Check(TypeOk, "type");
-                    return Frame.ForMessage(new Message(Type, Data));
+                    return Frame.ForMessage(Data is null ? new Message(Type, default(JsonElement)) : new Message(Message.NormalizeType(Type), new LazyJson(Data)));
                 case "hello":
                     return Frame.Hello(Auth);
                 case "pong":

@@ -147,7 +147,22 @@ public static class FrameWriter
             return true;
         }
 
-        WriteTextMessage(output, type, message.Data);
+        // The data's exact text, taken without parsing a received message.
+        type = Message.NormalizeType(type);
+        Utf8JsonWriter w = Start(output, "msg"u8);
+        if (type is not null)
+        {
+            w.WriteString("type"u8, type);
+        }
+
+        ReadOnlySpan<byte> data = message.DataUtf8;
+        if (!data.IsEmpty)
+        {
+            w.WritePropertyName("data"u8);
+            w.WriteRawValue(data, skipInputValidation: true);
+        }
+
+        End(w);
         return false;
     }
 
