@@ -11,19 +11,15 @@ public class ProtocolTests : IAsyncLifetime
 {
     private readonly LogSink _logs = new();
     private KestrelRealtimeHost _host = null!;
-    private readonly List<(string ConnectionId, string Event)> _hookOrder = [];
+    private readonly WatchedList<(string ConnectionId, string Event)> _hookOrder = new();
 
     public async Task InitializeAsync()
     {
         _host = await KestrelRealtimeHost.StartAsync(o => o.MaxMessageSize = 4096, s => s
-            .On(ServerEvents.Connect, ctx => { lock (_hookOrder) { _hookOrder.Add((ctx.Connection.Id, "connect")); } })
+            .On(ServerEvents.Connect, ctx => _hookOrder.Add((ctx.Connection.Id, "connect")))
             .On(ServerEvents.Message, ctx =>
             {
-                lock (_hookOrder)
-                {
-                    _hookOrder.Add((ctx.Connection.Id, "message:" + ctx.Type));
-                }
-
+                _hookOrder.Add((ctx.Connection.Id, "message:" + ctx.Type));
                 ctx.Connection.Broadcast(ctx.Message);
             }), logs: _logs);
     }
@@ -107,15 +103,16 @@ public class ProtocolTests : IAsyncLifetime
         await using RawProtocolClient raw = await RawProtocolClient.ConnectAsync(_host.Url);
         await raw.HelloAsync();
         await raw.SendTextAsync("{\"t\":\"msg\",\"type\":\"early\"}");
+
+        // The early message was relayed to nobody (the room had no one else): wait for its hook, so that the next member cannot get it.
+        await _hookOrder.WaitForAsync(e => e.Any(x => x.Event == "message:early"), "the early message's hook");
         await using RawProtocolClient other = await RawProtocolClient.ConnectWelcomedAsync(_host.Url);
         await raw.SendTextAsync("{\"t\":\"msg\",\"type\":\"ping-through\"}");
         Assert.Equal("{\"t\":\"msg\",\"type\":\"ping-through\"}", await other.ReceiveStartingWithAsync("{\"t\":\"msg\""));
         // Order is per connection: the sender's early message came after its own connect hooks.
-        lock (_hookOrder)
-        {
-            string sender = _hookOrder.First(e => e.Event == "message:early").ConnectionId;
-            Assert.Equal(new[] { "connect", "message:early", "message:ping-through" }, _hookOrder.Where(e => e.ConnectionId == sender).Select(e => e.Event));
-        }
+        IReadOnlyList<(string ConnectionId, string Event)> order = _hookOrder.Items;
+        string sender = order.First(e => e.Event == "message:early").ConnectionId;
+        Assert.Equal(new[] { "connect", "message:early", "message:ping-through" }, order.Where(e => e.ConnectionId == sender).Select(e => e.Event));
     }
 
     [Fact]

@@ -256,9 +256,11 @@ public sealed class ServerConnection : IRoomMember, IInboundOwner
     /// <summary>The handshake has its outcome: no deadline any more, and no longer counted among the handshaking.</summary>
     internal void HandshakeOver()
     {
-        if (!ConnectionStates.IsClosing(State))
+        // Only the handshake's own timer: a close that came first has replaced it with the close timer (the state says so).
+        ITimer? deadline = Volatile.Read(ref _timer);
+        if (!ConnectionStates.IsClosing(State) && Interlocked.CompareExchange(ref _timer, null, deadline) == deadline)
         {
-            Interlocked.Exchange(ref _timer, null)?.Dispose();
+            deadline?.Dispose();
         }
 
         Server.RemoveHandshaking(this);
@@ -267,7 +269,8 @@ public sealed class ServerConnection : IRoomMember, IInboundOwner
     /// <summary>The connect hooks ran: the connection's messages may be processed.</summary>
     internal void OpenInbound()
     {
-        Volatile.Write(ref _inboundOpen, true);
+        // Full fences on both sides (here and in CreateInbound): at least one of the two sees the other's write.
+        Interlocked.Exchange(ref _inboundOpen, true);
         Volatile.Read(ref _inbound)?.Open();
     }
 
@@ -278,7 +281,7 @@ public sealed class ServerConnection : IRoomMember, IInboundOwner
     private InboundQueue CreateInbound()
     {
         var inbound = new InboundQueue(this, RealtimeDefaults.InboundQueueCapacity, RealtimeDefaults.InboundQueueBytes);
-        Volatile.Write(ref _inbound, inbound);
+        Interlocked.Exchange(ref _inbound, inbound);
         if (Volatile.Read(ref _inboundOpen))
         {
             inbound.Open();
@@ -318,10 +321,6 @@ public sealed class ServerConnection : IRoomMember, IInboundOwner
         }
     }
 
-    /// <summary>The client's close frame arrived.</summary>
-    internal void OnClientClose(int? closeStatus)
-        => RequestClose(CloseCodes.ReasonForClientClose(closeStatus), CloseCodes.NormalClosure, string.Empty, drain: false);
-
     /// <summary>
     /// Starts closing, once: the first caller's reason wins. With <paramref name="drain"/> the frames already queued are sent before
     /// the close frame; without it they are discarded. After <see cref="RealtimeOptions.CloseTimeout"/> the socket is aborted if the
@@ -341,9 +340,10 @@ public sealed class ServerConnection : IRoomMember, IInboundOwner
             Outbound.TryEnqueue(packet);
         }
 
+        // The deadline exists before the send loop can end (it ends once the queue completes), so the end always disposes it.
+        SetTimer(static s => ((ServerConnection)s!).AbortHard(), Server.Options.CloseTimeout);
         Outbound.Complete(closeCode, closeText, discard: !drain);
         Volatile.Read(ref _inbound)?.SignalRoom(); // a receive loop waiting for room stops waiting
-        SetTimer(static s => ((ServerConnection)s!).AbortHard(), Server.Options.CloseTimeout);
     }
 
     private void OnHandshakeTimeout()
@@ -364,37 +364,19 @@ public sealed class ServerConnection : IRoomMember, IInboundOwner
     /// <summary>Whether an exception from the socket is the network's doing (see <see cref="TransportFailures.IsTransportFailure"/>).</summary>
     internal bool IsTransportFailure(Exception ex) => TransportFailures.IsTransportFailure(ex, ConnectionStates.IsClosing(State));
 
-    /// <summary>
-    /// A failure that is not the network's (a bug here or in a layer below, such as two concurrent receives): logged as an error, and
-    /// the connection is closed with 1011. The close timer aborts it if the close cannot complete.
-    /// </summary>
-    internal void OnUnexpectedFailure(Exception ex)
-    {
-        RealtimeLog.UnexpectedError(Server.Logger, Id, ex);
-        RequestClose(DisconnectReason.TransportError, CloseCodes.InternalError, "Internal server error", drain: false);
-    }
-
-    internal void OnTransportFailure(Exception ex)
-    {
-        RealtimeLog.TransportFailed(Server.Logger, Id, ex);
-        (DisconnectReason reason, int closeCode) = TransportFailures.Classify(ex);
-        RequestClose(reason, closeCode, string.Empty, drain: false);
-
-        // A WebSocket that failed has aborted itself, after sending any close frame of its own (1007 for invalid UTF-8). Aborting it
-        // again through ASP.NET Core's wrapper would also abort the HTTP connection, and that reset can overtake the close frame.
-        // The connection ends when the request completes.
-        if (Socket.State != WebSocketState.Aborted)
-        {
-            Abort();
-        }
-    }
-
     internal void Abort() => TransportFailures.Abort(Socket);
 
     /// <summary>The close did not complete within <see cref="RealtimeOptions.CloseTimeout"/>: reset the connection itself.</summary>
     private void AbortHard()
     {
         Abort();
-        _abortTransport?.Invoke();
+        try
+        {
+            _abortTransport?.Invoke();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The request is over: there is nothing left to reset.
+        }
     }
 }

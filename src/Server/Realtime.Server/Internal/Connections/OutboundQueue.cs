@@ -98,11 +98,11 @@ internal sealed class OutboundQueue
         }
         catch (Exception ex) when (owner.IsTransportFailure(ex))
         {
-            owner.OnTransportFailure(ex);
+            TransportFailures.OnTransportFailure(owner, ex);
         }
         catch (Exception ex)
         {
-            owner.OnUnexpectedFailure(ex);
+            TransportFailures.OnUnexpectedFailure(owner, ex);
             owner.Abort(); // the send side is broken: no close frame can follow
         }
     }

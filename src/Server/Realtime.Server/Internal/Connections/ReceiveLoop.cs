@@ -49,7 +49,8 @@ internal sealed class ReceiveLoop
                 WebSocketMessageType type = await messages.ReadAsync(_socket, _server.Options.MaxMessageSize, CancellationToken.None).ConfigureAwait(false);
                 if (type == WebSocketMessageType.Close)
                 {
-                    _connection.OnClientClose((int?)_socket.CloseStatus);
+                    // The client's close frame: its code says why (a client's own close, or a page going away).
+                    _connection.RequestClose(CloseCodes.ReasonForClientClose((int?)_socket.CloseStatus), CloseCodes.NormalClosure, string.Empty, drain: false);
                     return;
                 }
 
@@ -96,11 +97,11 @@ internal sealed class ReceiveLoop
         }
         catch (Exception ex) when (_connection.IsTransportFailure(ex))
         {
-            _connection.OnTransportFailure(ex);
+            TransportFailures.OnTransportFailure(_connection, ex);
         }
         catch (Exception ex)
         {
-            _connection.OnUnexpectedFailure(ex);
+            TransportFailures.OnUnexpectedFailure(_connection, ex);
         }
 
         if (violated)

@@ -1,5 +1,6 @@
 using System.Net.WebSockets;
 using Realtime.Protocol;
+using Realtime.Server.Diagnostics;
 
 namespace Realtime.Server.Internal.Connections;
 
@@ -30,6 +31,32 @@ internal static class TransportFailures
         catch (ObjectDisposedException)
         {
             // Already gone.
+        }
+    }
+
+    /// <summary>
+    /// A failure that is not the network's (a bug here or in a layer below, such as two concurrent receives): logged as an error, and
+    /// the connection is closed with 1011. The close timer aborts it if the close cannot complete.
+    /// </summary>
+    public static void OnUnexpectedFailure(ServerConnection connection, Exception ex)
+    {
+        RealtimeLog.UnexpectedError(connection.Server.Logger, connection.Id, ex);
+        connection.RequestClose(DisconnectReason.TransportError, CloseCodes.InternalError, "Internal server error", drain: false);
+    }
+
+    /// <summary>The network failed under a connection: logged, and closed with the reason <see cref="Classify"/> gives.</summary>
+    public static void OnTransportFailure(ServerConnection connection, Exception ex)
+    {
+        RealtimeLog.TransportFailed(connection.Server.Logger, connection.Id, ex);
+        (DisconnectReason reason, int closeCode) = Classify(ex);
+        connection.RequestClose(reason, closeCode, string.Empty, drain: false);
+
+        // A WebSocket that failed has aborted itself, after sending any close frame of its own (1007 for invalid UTF-8). Aborting it
+        // again through ASP.NET Core's wrapper would also abort the HTTP connection, and that reset can overtake the close frame.
+        // The connection ends when the request completes.
+        if (connection.Socket.State != WebSocketState.Aborted)
+        {
+            Abort(connection.Socket);
         }
     }
 }
