@@ -91,8 +91,6 @@ public class BroadcastBenchmarks
     /// <summary>A second wire protocol for the benchmark: the message's data under a one-byte header.</summary>
     private sealed class StubProtocol() : RealtimeProtocol(slot: 1)
     {
-        public override string Name => "stub";
-
         public override OutboundFrame Ping { get; } = new(new byte[] { 2 }, IsBinary: false);
 
         public override bool TryReadUpgrade(Microsoft.AspNetCore.Http.HttpContext context, out UpgradeRequest upgrade, out string refusal)

@@ -296,6 +296,11 @@ public sealed class ServerConnection : IRoomMember, IInboundOwner
     internal void BeginPause(bool rateLimit)
     {
         _heartbeat.BeginPause(Server.Time.GetTimestamp());
+        if (!rateLimit && Volatile.Read(ref _inbound) is { } inbound)
+        {
+            RealtimeLog.InboundQueueFull(Server.Logger, Id, inbound.Count, inbound.QueuedBytes);
+        }
+
         Server.Metrics.ReceivePaused(rateLimit); // after the pause is visible: whoever observes the metric sees it
     }
 

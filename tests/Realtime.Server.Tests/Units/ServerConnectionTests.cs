@@ -95,8 +95,9 @@ public class ServerConnectionTests
         try
         {
             await pauses.WaitForMeasurementsAsync(1).DefaultTimeout("the receive loop to stop reading");
-            long queued = client.Connection.Inbound!.QueuedBytes;
-            int count = client.Connection.Inbound!.Count;
+            LogSink.LogEntry full = await harness.Logs.WaitForAsync("InboundQueueFull"); // logged as it stops reading
+            long queued = (long)full.Value("QueuedBytes")!;
+            int count = (int)full.Value("QueuedMessages")!;
             Assert.True(queued <= 4 * 1024 * 1024, $"{queued} bytes in {count} messages wait in the inbound queue");
             Assert.True(count < 20, $"{count} messages wait");
         }

@@ -61,4 +61,7 @@ internal static partial class RealtimeLog
 
     [LoggerMessage(20, LogLevel.Warning, "The backplane failed to remove connection {ConnectionId} from the membership of room {RoomId}.", EventName = "MemberRemovalFailed")]
     public static partial void MemberRemovalFailed(ILogger logger, string connectionId, string roomId, Exception exception);
+
+    [LoggerMessage(21, LogLevel.Debug, "Connection {ConnectionId} stopped reading: {QueuedMessages} messages ({QueuedBytes} bytes) wait for the application.", EventName = "InboundQueueFull")]
+    public static partial void InboundQueueFull(ILogger logger, string connectionId, int queuedMessages, long queuedBytes);
 }

@@ -47,8 +47,6 @@ internal readonly struct InboundEvent
     /// <summary>For <see cref="InboundKind.Violation"/>: what was wrong, for the log (never message content).</summary>
     public string? Problem { get; }
 
-    public static InboundEvent None => default;
-
     public static InboundEvent Pong => new(InboundKind.Pong);
 
     public static InboundEvent Hello(JsonElement auth) => new(InboundKind.Hello, auth: auth);

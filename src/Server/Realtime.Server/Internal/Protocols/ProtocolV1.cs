@@ -23,8 +23,6 @@ internal sealed class ProtocolV1 : RealtimeProtocol
         _json = json;
     }
 
-    public override string Name => ProtocolLimits.SubProtocol;
-
     public override OutboundFrame Ping => PingFrame;
 
     public override bool TryReadUpgrade(HttpContext context, out UpgradeRequest upgrade, out string refusal)

@@ -27,9 +27,6 @@ internal abstract class RealtimeProtocol
     /// <summary>This protocol's index in a broadcast's cache of encoded bytes (<see cref="Realtime.Server.RoomBroadcast"/>).</summary>
     public int Slot { get; }
 
-    /// <summary>A short name for logs and docs.</summary>
-    public abstract string Name { get; }
-
     /// <summary>The encoded heartbeat request, shared by every connection.</summary>
     public abstract OutboundFrame Ping { get; }
 
