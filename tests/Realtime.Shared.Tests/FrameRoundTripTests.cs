@@ -113,6 +113,16 @@ public class FrameRoundTripTests
         Assert.Equal(2.5, message.GetData<Payload>(Web)!.N[1]);
         Assert.Equal(message.Data.GetRawText(), message.Data.GetRawText()); // parsed once, the same element every time
 
+        // Retyped, it keeps the same text: a relay under another type still copies it as received.
+        var retyped = new ArrayBufferWriter<byte>();
+        FrameWriter.WriteMessage(retyped, message.WithType("copy"), type: null, Web);
+        Assert.Equal("{\"t\":\"msg\",\"type\":\"copy\",\"data\":{\"text\" : \"caf\\u00e9\", \"n\":[1, 2.50]}}", Encoding.UTF8.GetString(retyped.WrittenSpan));
+        Assert.Null(message.WithType("").Type);
+        Assert.Throws<ArgumentException>(() => message.WithType(new string('x', 256)));
+        Message binary = new Message("a", new byte[] { 7 }).WithType("b");
+        Assert.True(binary.IsBinary);
+        Assert.Equal(("b", (byte)7), (binary.Type, binary.Bytes.Span[0]));
+
         Message nothing = FrameReader.ReadText("{\"t\":\"msg\",\"data\":null}"u8).Message;
         Assert.Equal(JsonValueKind.Null, nothing.Data.ValueKind);
         Assert.Null(nothing.GetData<Payload>(Web));

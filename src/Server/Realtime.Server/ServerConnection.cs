@@ -151,7 +151,7 @@ public sealed class ServerConnection : IRoomMember, IInboundOwner
     internal void SendMessage(in Message message)
     {
         OutboundFrame frame = Protocol.EncodeMessage(message);
-        MessageSize.EnsureFits(frame, MessageSize.Limit(Server.Options));
+        MessageSize.EnsureFits(frame, Server.Node.MaxFrameBytes);
         if (Connected)
         {
             Enqueue(frame);

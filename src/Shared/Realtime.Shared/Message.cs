@@ -101,6 +101,13 @@ public readonly struct Message
         return _data.ValueKind == JsonValueKind.Undefined ? default : _data.Deserialize<T>(options ?? DefaultJsonOptions);
     }
 
+    /// <summary>The same message with another type; the data is shared, not copied (nor parsed, for a received message).</summary>
+    /// <param name="type">The message type; <see langword="null"/> or empty for none. At most 255 bytes of UTF-8.</param>
+    /// <returns>The retyped message.</returns>
+    /// <exception cref="ArgumentException">The type is longer than 255 bytes of UTF-8.</exception>
+    public Message WithType(string? type)
+        => IsBinary ? new Message(type, Bytes) : _json is not null ? new Message(NormalizeType(type), _json) : new Message(type, _data);
+
     /// <inheritdoc/>
     public override string ToString()
         => IsBinary ? $"binary message (type {Type ?? "none"}, {Bytes.Length} bytes)" : $"text message (type {Type ?? "none"})";

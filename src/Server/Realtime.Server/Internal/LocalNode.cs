@@ -24,6 +24,9 @@ internal sealed class LocalNode
 
     public RoomIndex<ServerConnection> Rooms { get; }
 
+    /// <summary>The largest encoded application frame clients accept (<see cref="MessageSize.Limit"/>).</summary>
+    public long MaxFrameBytes => _maxFrameBytes;
+
     public int ConnectionCount => _connections.Count;
 
     /// <summary>The accepted connections; enumerating takes no lock and copies nothing.</summary>

@@ -38,7 +38,7 @@ internal static class MessageSize
         if (typeof(T) == typeof(Message))
         {
             Message message = Unsafe.As<T, Message>(ref data);
-            return type is null ? message : Retyped(message, type);
+            return type is null ? message : message.WithType(type);
         }
 
         if (typeof(T) == typeof(JsonElement))
@@ -61,12 +61,9 @@ internal static class MessageSize
         return data switch
         {
             byte[] bytes => new Message(type, copyBytes ? bytes.AsSpan().ToArray() : bytes),
-            Message boxed => type is null ? boxed : Retyped(boxed, type),
+            Message boxed => type is null ? boxed : boxed.WithType(type),
             JsonElement element => new Message(type, element),
             _ => new Message(type, JsonSerializer.SerializeToElement(data, options)),
         };
     }
-
-    private static Message Retyped(Message message, string type)
-        => message.IsBinary ? new Message(type, message.Bytes) : new Message(type, message.Data);
 }

@@ -148,21 +148,7 @@ public static class FrameWriter
         }
 
         // The data's exact text, taken without parsing a received message.
-        type = Message.NormalizeType(type);
-        Utf8JsonWriter w = Start(output, "msg"u8);
-        if (type is not null)
-        {
-            w.WriteString("type"u8, type);
-        }
-
-        ReadOnlySpan<byte> data = message.DataUtf8;
-        if (!data.IsEmpty)
-        {
-            w.WritePropertyName("data"u8);
-            w.WriteRawValue(data, skipInputValidation: true);
-        }
-
-        End(w);
+        WriteMsg(output, type, message.DataUtf8);
         return false;
     }
 
@@ -171,6 +157,10 @@ public static class FrameWriter
     /// <param name="type">The message type, or <see langword="null"/>.</param>
     /// <param name="data">The payload; <c>null</c> and undefined write no <c>data</c> field.</param>
     public static void WriteTextMessage(IBufferWriter<byte> output, string? type, JsonElement data)
+        => WriteMsg(output, type, data.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null ? default : JsonMarshal.GetRawUtf8Value(data));
+
+    /// <summary>The one <c>msg</c> writer: <c>type</c> when there is one, then <c>data</c> as its exact JSON text (none when empty: JSON <c>null</c>).</summary>
+    private static void WriteMsg(IBufferWriter<byte> output, string? type, ReadOnlySpan<byte> data)
     {
         type = Message.NormalizeType(type);
         Utf8JsonWriter w = Start(output, "msg"u8);
@@ -179,10 +169,12 @@ public static class FrameWriter
             w.WriteString("type"u8, type);
         }
 
-        if (data.ValueKind is not (JsonValueKind.Undefined or JsonValueKind.Null))
+        if (!data.IsEmpty)
         {
+            // The exact JSON text received, without re-escaping: a relayed frame grows only by the envelope.
+            // It is always complete, valid JSON (an element, or text the frame reader validated), so validation is skipped.
             w.WritePropertyName("data"u8);
-            WriteRaw(w, data);
+            w.WriteRawValue(data, skipInputValidation: true);
         }
 
         End(w);
