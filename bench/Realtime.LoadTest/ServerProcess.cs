@@ -52,6 +52,7 @@ internal sealed class ServerProcess : IAsyncDisposable
             "realtime" => DotNet(repositoryRoot, configuration, "RealtimePeer", port),
             "signalr" => DotNet(repositoryRoot, configuration, "SignalRPeer", port),
             "raw" => DotNet(repositoryRoot, configuration, "RawPeer", port),
+            "strong" => DotNet(repositoryRoot, configuration, "StrongRawPeer", port),
             "socketio" => await NodeAsync(repositoryRoot, port),
             _ => throw new ArgumentException(system),
         };

@@ -26,9 +26,10 @@ internal abstract class Wire
     {
         "realtime" => new RealtimeWire(),
         "signalr" => new SignalRWire(),
-        "raw" => new RawWire(),
+        "raw" => new RawWire("Raw (naive)"),
+        "strong" => new RawWire("Raw (strong)"),
         "socketio" => new SocketIoWire(),
-        _ => throw new ArgumentException($"Unknown system '{system}' (realtime, signalr, raw, socketio)."),
+        _ => throw new ArgumentException($"Unknown system '{system}' (realtime, signalr, raw, strong, socketio)."),
     };
 
     protected static async Task<string> ReceiveTextAsync(WebSocket socket, CancellationToken cancellationToken)
@@ -106,9 +107,15 @@ internal sealed class SignalRWire : Wire
     public override byte[]? HeartbeatReply(ReadOnlySpan<byte> message) => message.IndexOf("{\"type\":6}"u8) >= 0 ? Ping : null;
 }
 
-internal sealed class RawWire : Wire
+/// <summary>
+/// Both raw Kestrel references: 'e' echoes, any other first letter broadcasts. The strong one sends "ping" every 5 s and
+/// expects an answer ('h') within 10 s; the naive one sends no heartbeat.
+/// </summary>
+internal sealed class RawWire(string name) : Wire
 {
-    public override string Name => "Raw Kestrel";
+    private static readonly byte[] Pong = "h"u8.ToArray();
+
+    public override string Name => name;
 
     public override Uri Url(int port, string room) => new($"ws://127.0.0.1:{port}/ws?room={room}");
 
@@ -116,7 +123,7 @@ internal sealed class RawWire : Wire
 
     public override byte[] Broadcast(string payload) => Encoding.UTF8.GetBytes("b" + payload);
 
-    public override byte[]? HeartbeatReply(ReadOnlySpan<byte> message) => null;
+    public override byte[]? HeartbeatReply(ReadOnlySpan<byte> message) => message.SequenceEqual("ping"u8) ? Pong : null;
 }
 
 internal sealed class SocketIoWire : Wire
