@@ -183,6 +183,9 @@ public sealed class ServerConnection : IRoomMember, IInboundOwner
 
     internal OutboundQueue Outbound { get; }
 
+    /// <summary>The transport stream's write gathering for the send loop, when the upgrade went through Realtime's wrapper.</summary>
+    internal IWriteCoalescing? Writes { get; init; }
+
     internal InboundQueue? Inbound => Volatile.Read(ref _inbound);
 
     /// <summary>The handshake, once the client's opening request arrived.</summary>

@@ -48,7 +48,7 @@ public class ConnectionPartsTests
         Assert.Equal(10, queue.QueuedBytes);
         Assert.True(queue.TryTake(out OutboundFrame first));
         Assert.Equal(10, queue.QueuedBytes); // counted until sent
-        queue.Sent(first);
+        queue.Sent(first.Bytes.Length);
         Assert.Equal(2, queue.QueuedBytes);
 
         var big = new OutboundQueue(maxFrames: 3, maxBytes: 10);

@@ -39,25 +39,32 @@ internal sealed class ServerHarness : IAsyncDisposable
     public IServiceProvider Services => _services;
 
     /// <summary>Runs a new server connection over an in-memory WebSocket pair; the returned client holds the other end.</summary>
-    public InMemoryClient Connect(string roomId = "room1")
+    /// <param name="roomId">The room the connection asks for.</param>
+    /// <param name="serverTransport">Wraps the server's end of the transport (a write-gathering stream becomes the send loop's).</param>
+    public InMemoryClient Connect(string roomId = "room1", Func<Stream, Stream>? serverTransport = null)
     {
         var toServer = new Pipe();
         var toClient = new Pipe();
-        WebSocket serverSocket = WebSocket.CreateFromStream(new DuplexPipeStream(toServer.Reader, toClient.Writer),
+        Stream transport = new DuplexPipeStream(toServer.Reader, toClient.Writer);
+        transport = serverTransport?.Invoke(transport) ?? transport;
+        WebSocket serverSocket = WebSocket.CreateFromStream(transport,
             new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
         WebSocket clientSocket = WebSocket.CreateFromStream(new DuplexPipeStream(toClient.Reader, toServer.Writer),
             new WebSocketCreationOptions { IsServer = false, KeepAliveInterval = TimeSpan.Zero });
         var upgrade = new UpgradeRequest(null, roomId, Realtime.RoomId.IsValid(roomId), new Dictionary<string, string> { ["roomId"] = roomId });
-        var connection = new ServerConnection(Server, Server.ProtocolV1, serverSocket, upgrade, new ClaimsPrincipal());
+        var connection = new ServerConnection(Server, Server.ProtocolV1, serverSocket, upgrade, new ClaimsPrincipal())
+        {
+            Writes = transport as Realtime.Server.Internal.IWriteCoalescing,
+        };
         var client = new InMemoryClient(connection, clientSocket, connection.RunAsync(new DefaultHttpContext()));
         _clients.Add(client);
         return client;
     }
 
     /// <summary>Connects and completes the handshake: the client has its <c>welcome</c>.</summary>
-    public async Task<InMemoryClient> ConnectWelcomedAsync(string roomId = "room1")
+    public async Task<InMemoryClient> ConnectWelcomedAsync(string roomId = "room1", Func<Stream, Stream>? serverTransport = null)
     {
-        InMemoryClient client = Connect(roomId);
+        InMemoryClient client = Connect(roomId, serverTransport);
         await client.SendTextAsync("{\"t\":\"hello\"}");
         string? welcome = await client.ReceiveTextAsync();
         Assert.StartsWith("{\"t\":\"welcome\"", welcome, StringComparison.Ordinal);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -8,7 +9,8 @@ namespace Realtime.Server.Internal;
 /// The WebSocket sends its own close (1007 for invalid UTF-8), aborts, and disposes its stream; if the request
 /// then ends at once, Kestrel ends the unfinished upgraded connection with a reset that can overtake that close
 /// frame. Here the WebSocket's stream is a wrapper whose disposal only cancels pending reads, so the raw stream
-/// stays usable and <see cref="WaitForPeerAsync"/> can hold the request until the peer has answered.
+/// stays usable and <see cref="WaitForPeerAsync"/> can hold the request until the peer has answered. The wrapper also
+/// gathers the writes of a burst of frames into one (<see cref="IWriteCoalescing"/>).
 /// </summary>
 internal sealed class GracefulUpgradeFeature(IHttpUpgradeFeature inner) : IHttpUpgradeFeature
 {
@@ -24,12 +26,17 @@ internal sealed class GracefulUpgradeFeature(IHttpUpgradeFeature inner) : IHttpU
     }
 
     private Stream? _raw;
+    private UpgradedStream? _upgraded;
 
     public async Task<Stream> UpgradeAsync()
     {
         _raw = await inner.UpgradeAsync().ConfigureAwait(false);
-        return new UpgradedStream(_raw);
+        return _upgraded = new UpgradedStream(_raw);
     }
+
+    /// <summary>The upgraded stream of this request, when it went through the wrapper (HTTP/1.1); otherwise <see langword="null"/>.</summary>
+    public static IWriteCoalescing? WritesOf(HttpContext context)
+        => (context.Features.Get<IHttpUpgradeFeature>() as GracefulUpgradeFeature)?._upgraded;
 
     /// <summary>
     /// After the WebSocket aborted itself: waits until the peer sends anything (its close frame) or closes, or until
@@ -54,9 +61,25 @@ internal sealed class GracefulUpgradeFeature(IHttpUpgradeFeature inner) : IHttpU
         }
     }
 
-    private sealed class UpgradedStream(Stream inner) : Stream
+    /// <summary>
+    /// The upgraded stream. Writes are serialized by the WebSocket (one at a time), so the gathering state needs no lock; a write
+    /// that finds nothing gathered and coalescing off goes straight through, as without the wrapper.
+    /// </summary>
+    internal sealed class UpgradedStream(Stream inner) : Stream, IWriteCoalescing
     {
+        /// <summary>At most this much is gathered before it is written anyway (a bound on both memory and delay).</summary>
+        internal const int GatherLimit = 16 * 1024;
+
         private readonly CancellationTokenSource _disposed = new();
+        private volatile bool _coalesce;
+        private byte[]? _gathered;
+        private int _count;
+
+        public bool Coalesce
+        {
+            get => _coalesce;
+            set => _coalesce = value;
+        }
 
         public override bool CanRead => true;
 
@@ -89,13 +112,74 @@ internal sealed class GracefulUpgradeFeature(IHttpUpgradeFeature inner) : IHttpU
         public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
             ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
-            return inner.WriteAsync(buffer, cancellationToken);
+            if (_count == 0 && !_coalesce)
+            {
+                return inner.WriteAsync(buffer, cancellationToken);
+            }
+
+            if (_count + buffer.Length > GatherLimit)
+            {
+                return WriteGatheredThenAsync(buffer, cancellationToken);
+            }
+
+            Gather(buffer.Span);
+            return _coalesce ? default : WriteGatheredAsync(cancellationToken);
+        }
+
+        private void Gather(ReadOnlySpan<byte> bytes)
+        {
+            _gathered ??= ArrayPool<byte>.Shared.Rent(GatherLimit);
+            bytes.CopyTo(_gathered.AsSpan(_count));
+            _count += bytes.Length;
+        }
+
+        /// <summary>Writes what is gathered and gives the buffer back (an idle connection holds none).</summary>
+        private async ValueTask WriteGatheredAsync(CancellationToken cancellationToken)
+        {
+            byte[] gathered = _gathered!;
+            int count = _count;
+            _gathered = null;
+            _count = 0;
+            try
+            {
+                await inner.WriteAsync(gathered.AsMemory(0, count), cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(gathered);
+            }
+        }
+
+        /// <summary>A write that does not fit behind what is gathered: the gathered bytes first, then this one, gathered or written.</summary>
+        private async ValueTask WriteGatheredThenAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
+        {
+            if (_count > 0)
+            {
+                await WriteGatheredAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            if (_coalesce && buffer.Length <= GatherLimit)
+            {
+                Gather(buffer.Span);
+            }
+            else
+            {
+                await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+            }
         }
 
         public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
             => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+        /// <summary>The WebSocket flushes after every frame: while coalescing that is a no-op (the burst's last write flushes).</summary>
+        public override Task FlushAsync(CancellationToken cancellationToken)
+            => _coalesce ? Task.CompletedTask : _count > 0 ? FlushGatheredAsync(cancellationToken) : inner.FlushAsync(cancellationToken);
+
+        private async Task FlushGatheredAsync(CancellationToken cancellationToken)
+        {
+            await WriteGatheredAsync(cancellationToken).ConfigureAwait(false);
+            await inner.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
 
         public override void Flush() => inner.Flush();
 
@@ -111,7 +195,8 @@ internal sealed class GracefulUpgradeFeature(IHttpUpgradeFeature inner) : IHttpU
         {
             if (disposing && !_disposed.IsCancellationRequested)
             {
-                // Only stop pending reads; Kestrel's streams end with the request.
+                // Only stop pending reads; Kestrel's streams end with the request. Anything still gathered is dropped with the
+                // socket (its buffer is left to the collector: a write may still hold it).
                 _disposed.Cancel();
             }
 

@@ -62,7 +62,10 @@ internal static class RealtimeEndpointHandler
             KeepAliveInterval = TimeSpan.Zero, // the protocol's own ping/pong is the heartbeat
         }).ConfigureAwait(false);
 
-        var connection = new ServerConnection(server, protocol, socket, upgrade, context.User, context.Abort, slot);
+        var connection = new ServerConnection(server, protocol, socket, upgrade, context.User, context.Abort, slot)
+        {
+            Writes = GracefulUpgradeFeature.WritesOf(context),
+        };
         await connection.RunAsync(context).ConfigureAwait(false);
 
         // A WebSocket that aborted itself after its own close frame (a bad frame): give the peer the chance to read it.

@@ -15,7 +15,7 @@ internal static class ConnectionLifecycle
     {
         RealtimeServer server = connection.Server;
         server.AddHandshaking(connection);
-        Task sendLoop = connection.Outbound.SendLoopAsync(connection.Socket, connection);
+        Task sendLoop = connection.Outbound.SendLoopAsync(connection.Socket, connection, connection.Writes);
         connection.StartHandshakeTimer();
         try
         {

@@ -11,6 +11,9 @@ namespace Realtime.Server.Internal.Connections;
 /// </summary>
 internal sealed class OutboundQueue
 {
+    /// <summary>At most this many payload bytes are gathered into one transport write (a bound on memory and on delay).</summary>
+    internal const int BurstBytes = 16 * 1024;
+
     private readonly Channel<OutboundFrame> _channel;
     private readonly long _maxBytes;
     private long _bytes;
@@ -65,24 +68,60 @@ internal sealed class OutboundQueue
         return _channel.Reader.TryRead(out frame);
     }
 
-    /// <summary>A frame taken has been sent: its bytes no longer count.</summary>
-    public void Sent(OutboundFrame frame) => Interlocked.Add(ref _bytes, -frame.Bytes.Length);
+    /// <summary>Frames taken have been sent: their bytes no longer count.</summary>
+    public void Sent(long bytes) => Interlocked.Add(ref _bytes, -bytes);
 
     /// <summary>
     /// Sends every frame in order until the queue completes, then the close frame (unless the socket already closed its output).
     /// Socket failures end the loop and go to <paramref name="owner"/>; they never reach whoever queued a frame.
     /// </summary>
-    public async Task SendLoopAsync(WebSocket socket, ServerConnection owner)
+    /// <remarks>
+    /// The loop takes one frame ahead: a frame with another behind it is sent with <paramref name="writes"/> coalescing, so a burst
+    /// reaches the transport as one write, and the burst's last frame (or the one that reaches <see cref="BurstBytes"/>) clears it
+    /// and writes them all. The burst's bytes stop counting against the bound once that write completed (one interlocked update
+    /// per write, not per frame).
+    /// </remarks>
+    public async Task SendLoopAsync(WebSocket socket, ServerConnection owner, IWriteCoalescing? writes = null)
     {
         try
         {
             while (await WaitToReadAsync().ConfigureAwait(false))
             {
-                while (TryTake(out OutboundFrame frame))
+                if (!TryTake(out OutboundFrame frame))
                 {
+                    if (_discard)
+                    {
+                        break;
+                    }
+
+                    continue;
+                }
+
+                long burst = 0;
+                while (true)
+                {
+                    bool more = TryTake(out OutboundFrame next);
+                    burst += frame.Bytes.Length;
+                    bool gather = more && burst < BurstBytes;
+                    if (writes is not null)
+                    {
+                        writes.Coalesce = gather;
+                    }
+
                     await socket.SendAsync(frame.Bytes, frame.IsBinary ? WebSocketMessageType.Binary : WebSocketMessageType.Text,
                                            endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
-                    Sent(frame);
+                    if (!gather)
+                    {
+                        Sent(burst); // written: a steady stream is accounted for every BurstBytes, not only when it pauses
+                        burst = 0;
+                    }
+
+                    if (!more)
+                    {
+                        break;
+                    }
+
+                    frame = next;
                 }
 
                 if (_discard)
@@ -91,6 +130,7 @@ internal sealed class OutboundQueue
                 }
             }
 
+            writes?.Coalesce = false;
             if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
                 await socket.CloseOutputAsync((WebSocketCloseStatus)_closeCode, _closeText, CancellationToken.None).ConfigureAwait(false);
