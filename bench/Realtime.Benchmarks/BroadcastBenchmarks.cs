@@ -81,7 +81,7 @@ public class BroadcastBenchmarks
         int count = 0;
         while (connection.Outbound.TryTake(out OutboundFrame frame))
         {
-            connection.Outbound.Sent(frame);
+            connection.Outbound.Sent(frame.Bytes.Length);
             count++;
         }
 
