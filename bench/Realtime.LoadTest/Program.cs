@@ -46,41 +46,41 @@ for (int i = 0; i < args.Length; i++)
 
 string root = RepositoryRoot();
 string configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name; // bin/<Configuration>/net10.0/
+(string Name, Func<Wire, ServerProcess, LoadSettings, Task<List<Metric>>> Run)[] scenarios =
+[
+    ("echo latency", Scenarios.EchoLatencyAsync),
+    ("echo throughput", Scenarios.EchoThroughputAsync),
+    ("fan-out, fixed rate", Scenarios.FanoutFixedRateAsync),
+    ("fan-out, max rate", Scenarios.FanoutMaxRateAsync),
+    ("idle connections", Scenarios.IdleConnectionsAsync),
+];
+scenarios = [.. scenarios.Where(s => only is null || only.Any(o => s.Name.Contains(o, StringComparison.OrdinalIgnoreCase)))];
+
+// Rounds outermost and systems innermost: the systems compared in a scenario run minutes apart at most, so a slow spell of
+// the machine weighs on all of them alike rather than on whichever system it happened to fall on.
+var best = new Dictionary<(string System, string Scenario), List<Metric>>();
+for (int round = 0; round < repeat; round++)
+{
+    foreach ((string name, Func<Wire, ServerProcess, LoadSettings, Task<List<Metric>>> run) in scenarios)
+    {
+        foreach (string system in systems)
+        {
+            Wire wire = Wire.For(system);
+
+            // A fresh server per scenario and round: one run's garbage and connections never weigh on the next.
+            await using ServerProcess server = await ServerProcess.StartAsync(system, root, configuration);
+            Console.Error.WriteLine($"== {wire.Name}: {name}… (server pid {server.ProcessId}{(repeat > 1 ? $", round {round + 1} of {repeat}" : "")})");
+            List<Metric> figures = await run(wire, server, settings);
+            figures.ForEach(m => Console.Error.WriteLine($"      {m.Name}: {m.Value.ToString(m.Format, CultureInfo.InvariantCulture)}"));
+            best[(system, name)] = best.TryGetValue((system, name), out List<Metric>? earlier) ? [.. earlier.Zip(figures, Metric.Best)] : figures;
+        }
+    }
+}
+
 var results = new Dictionary<string, List<Metric>>();
 foreach (string system in systems)
 {
-    Wire wire = Wire.For(system);
-    Console.Error.WriteLine($"== {wire.Name}");
-    var metrics = new List<Metric>();
-    foreach ((string name, Func<Wire, ServerProcess, LoadSettings, Task<List<Metric>>> run) in new (string, Func<Wire, ServerProcess, LoadSettings, Task<List<Metric>>>)[]
-             {
-                 ("echo latency", Scenarios.EchoLatencyAsync),
-                 ("echo throughput", Scenarios.EchoThroughputAsync),
-                 ("fan-out, fixed rate", Scenarios.FanoutFixedRateAsync),
-                 ("fan-out, max rate", Scenarios.FanoutMaxRateAsync),
-                 ("idle connections", Scenarios.IdleConnectionsAsync),
-             })
-    {
-        if (only is not null && !only.Any(o => name.Contains(o, StringComparison.OrdinalIgnoreCase)))
-        {
-            continue;
-        }
-
-        List<Metric>? best = null;
-        for (int round = 0; round < repeat; round++)
-        {
-            // A fresh server per scenario and round: one run's garbage and connections never weigh on the next.
-            await using ServerProcess server = await ServerProcess.StartAsync(system, root, configuration);
-            Console.Error.WriteLine($"   {name}… (server pid {server.ProcessId}{(repeat > 1 ? $", round {round + 1} of {repeat}" : "")})");
-            List<Metric> figures = await run(wire, server, settings);
-            figures.ForEach(m => Console.Error.WriteLine($"      {m.Name}: {m.Value.ToString(m.Format, CultureInfo.InvariantCulture)}"));
-            best = best is null ? figures : [.. best.Zip(figures, Metric.Best)];
-        }
-
-        metrics.AddRange(best!);
-    }
-
-    results[wire.Name] = metrics;
+    results[Wire.For(system).Name] = [.. scenarios.SelectMany(s => best[(system, s.Name)])];
 }
 
 Console.WriteLine(Report.Markdown(results, settings, configuration, repeat));
