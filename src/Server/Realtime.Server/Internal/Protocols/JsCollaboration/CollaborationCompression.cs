@@ -1,0 +1,128 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.IO.Compression;
+
+namespace Realtime.Server.Internal.Protocols.JsCollaboration;
+
+/// <summary>
+/// The original framework's compression of a message's data: JSON of at least <see cref="Threshold"/> UTF-8 bytes is gzipped, and
+/// the gzip form is used only when its base64 text is shorter than the JSON it replaces (what travels is the text). A receiver
+/// reverses it, never inflating past its message size limit, so a small gzip bomb is refused rather than expanded.
+/// </summary>
+internal static class CollaborationCompression
+{
+    /// <summary>Data whose JSON is shorter than this is always sent as it is.</summary>
+    public const int Threshold = 128;
+
+    /// <summary>The base64 of the gzip of <paramref name="json"/>, when the rule says to compress it.</summary>
+    /// <returns><see langword="false"/> (send the JSON as it is) when it is shorter than the threshold or gzip does not make it shorter.</returns>
+    public static bool TryCompress(ReadOnlySpan<byte> json, out byte[] base64)
+    {
+        base64 = [];
+        if (json.Length < Threshold)
+        {
+            return false;
+        }
+
+        var gzipped = new ArrayBufferWriter<byte>(json.Length / 2);
+        using (var gzip = new GZipStream(new BufferWriterStream(gzipped), CompressionLevel.Fastest))
+        {
+            gzip.Write(json);
+        }
+
+        int length = Base64.GetMaxEncodedToUtf8Length(gzipped.WrittenCount);
+        if (length >= json.Length)
+        {
+            return false;
+        }
+
+        base64 = new byte[length];
+        Base64.EncodeToUtf8(gzipped.WrittenSpan, base64, out _, out int written);
+        base64 = written == length ? base64 : base64[..written];
+        return true;
+    }
+
+    /// <summary>Decodes base64 text of gzipped JSON into at most <paramref name="maxBytes"/> bytes.</summary>
+    /// <returns><see langword="false"/> with the reason when the text is not base64 or gzip, or inflates past the limit.</returns>
+    public static bool TryDecompress(ReadOnlySpan<byte> base64, int maxBytes, out byte[] json, out string? problem)
+    {
+        json = [];
+        byte[] gzipped = new byte[Base64.GetMaxDecodedFromUtf8Length(base64.Length)];
+        if (Base64.DecodeFromUtf8(base64, gzipped, out _, out int count) != OperationStatus.Done)
+        {
+            problem = "Compressed data that is not base64.";
+            return false;
+        }
+
+        try
+        {
+            using var gzip = new GZipStream(new MemoryStream(gzipped, 0, count, writable: false), CompressionMode.Decompress);
+            byte[] buffer = new byte[Math.Min(maxBytes + 1, Math.Max(256, count * 4))];
+            int total = 0;
+            while (true)
+            {
+                if (total == buffer.Length)
+                {
+                    if (buffer.Length > maxBytes)
+                    {
+                        problem = $"Compressed data that inflates past the limit of {maxBytes} bytes.";
+                        return false;
+                    }
+
+                    Array.Resize(ref buffer, (int)Math.Min((long)buffer.Length * 2, (long)maxBytes + 1));
+                }
+
+                int read = gzip.Read(buffer, total, buffer.Length - total);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                total += read;
+            }
+
+            if (total > maxBytes)
+            {
+                problem = $"Compressed data that inflates past the limit of {maxBytes} bytes.";
+                return false;
+            }
+
+            json = buffer.AsSpan(0, total).ToArray();
+            problem = null;
+            return true;
+        }
+        catch (InvalidDataException)
+        {
+            problem = "Compressed data that is not gzip.";
+            return false;
+        }
+    }
+
+    /// <summary>A write-only stream into a buffer writer, for <see cref="GZipStream"/>'s output.</summary>
+    private sealed class BufferWriterStream(IBufferWriter<byte> output) : Stream
+    {
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+        public override void Write(ReadOnlySpan<byte> buffer) => output.Write(buffer);
+
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
+}
