@@ -120,6 +120,12 @@ public class JsCollaborationCodecTests
         string payload = $"[\"m\",[\"t\",\"{Gzip(json)}\",true]]";
         Assert.True(CollaborationEvents.TryRead(Encoding.UTF8.GetBytes(payload), 1024, out _, out _, out ReadOnlyMemory<byte> data, out string? problem), problem);
         Assert.Equal(json, Encoding.UTF8.GetString(data.Span));
+
+        // A JSON encoder may escape characters of the base64 text (JSON.stringify does not, others escape '/' or '+').
+        string base64 = Gzip(json);
+        string escaped = $"[\"m\",[\"t\",\"\\u{(int)base64[0]:x4}{base64[1..]}\",true]]";
+        Assert.True(CollaborationEvents.TryRead(Encoding.UTF8.GetBytes(escaped), 1024, out _, out _, out data, out problem), problem);
+        Assert.Equal(json, Encoding.UTF8.GetString(data.Span));
     }
 
     [Fact]

@@ -36,9 +36,8 @@ internal static class CollaborationCompression
             return false;
         }
 
-        base64 = new byte[length];
-        Base64.EncodeToUtf8(gzipped.WrittenSpan, base64, out _, out int written);
-        base64 = written == length ? base64 : base64[..written];
+        base64 = new byte[length]; // padded base64: the maximum is the exact length
+        Base64.EncodeToUtf8(gzipped.WrittenSpan, base64, out _, out _);
         return true;
     }
 

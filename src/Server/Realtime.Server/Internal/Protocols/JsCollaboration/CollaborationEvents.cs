@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
@@ -84,14 +85,7 @@ internal static class CollaborationEvents
             }
 
             int start = (int)reader.TokenStartIndex;
-            JsonTokenType dataToken = reader.TokenType;
-            byte[]? text = null;
-            if (dataToken == JsonTokenType.String)
-            {
-                text = new byte[reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length];
-                text = text.AsSpan(0, reader.CopyString(text)).ToArray();
-            }
-
+            bool isString = reader.TokenType == JsonTokenType.String;
             reader.Skip();
             int end = (int)reader.BytesConsumed;
             if (!reader.Read() || reader.TokenType is not (JsonTokenType.True or JsonTokenType.False))
@@ -121,13 +115,17 @@ internal static class CollaborationEvents
                 return true;
             }
 
-            if (text is null)
+            if (!isString)
             {
                 problem = "Compressed data must be a base64 string.";
                 return false;
             }
 
-            if (!CollaborationCompression.TryDecompress(text, maxDataBytes, out byte[] json, out problem))
+            // Only compressed data is read as a string (base64 needs no escapes; an escaped one is unescaped first).
+            var text = new Utf8JsonReader(payload[start..end]);
+            text.Read();
+            ReadOnlySpan<byte> base64 = text.ValueIsEscaped ? Encoding.UTF8.GetBytes(text.GetString()!) : text.ValueSpan;
+            if (!CollaborationCompression.TryDecompress(base64, maxDataBytes, out byte[] json, out problem))
             {
                 return false;
             }

@@ -28,33 +28,24 @@ internal enum SocketIoPacketType : byte
 /// One Socket.IO v5 packet, as text: <c>&lt;type&gt;[&lt;attachments&gt;-][&lt;namespace&gt;,][&lt;ack id&gt;][JSON payload]</c>.
 /// The parts are slices of the received bytes; nothing is copied or parsed beyond the header.
 /// </summary>
-internal readonly ref struct SocketIoPacket
+internal readonly ref struct SocketIoPacket(SocketIoPacketType type, int attachments, ReadOnlySpan<byte> nameSpace, long ackId, ReadOnlySpan<byte> payload)
 {
     /// <summary>The largest attachment count accepted; the original client sends one placeholder per binary argument.</summary>
     public const int MaxAttachments = 16;
 
-    public SocketIoPacket(SocketIoPacketType type, int attachments, ReadOnlySpan<byte> nameSpace, long ackId, ReadOnlySpan<byte> payload)
-    {
-        Type = type;
-        Attachments = attachments;
-        Namespace = nameSpace;
-        AckId = ackId;
-        Payload = payload;
-    }
-
-    public SocketIoPacketType Type { get; }
+    public SocketIoPacketType Type { get; } = type;
 
     /// <summary>Binary attachments that follow as separate WebSocket messages (binary packets only).</summary>
-    public int Attachments { get; }
+    public int Attachments { get; } = attachments;
 
     /// <summary>The namespace; <c>/</c> when the packet names none.</summary>
-    public ReadOnlySpan<byte> Namespace { get; }
+    public ReadOnlySpan<byte> Namespace { get; } = nameSpace;
 
     /// <summary>The acknowledgement id; -1 when there is none.</summary>
-    public long AckId { get; }
+    public long AckId { get; } = ackId;
 
     /// <summary>The JSON payload, possibly empty.</summary>
-    public ReadOnlySpan<byte> Payload { get; }
+    public ReadOnlySpan<byte> Payload { get; } = payload;
 
     /// <summary>Reads a packet from the text after the Engine.IO <c>4</c>.</summary>
     /// <returns><see langword="false"/> with the reason when the header is malformed.</returns>
