@@ -44,7 +44,7 @@ public class BroadcastBenchmarks
                                      NullLoggerFactory.Instance, new RealtimeMetrics(_services.GetRequiredService<IMeterFactory>()));
         _connections = new ServerConnection[Recipients];
         var second = new StubProtocol();
-        var upgrade = new UpgradeRequest(null, "room1", RoomIdValid: true, new Dictionary<string, string>());
+        var upgrade = new UpgradeRequest(null, "room1", ConnectionId: null, new Dictionary<string, string>(), HandshakeRefusal: null);
         var welcome = new OutboundFrame("{\"t\":\"welcome\"}"u8.ToArray(), IsBinary: false);
         for (int i = 0; i < Recipients; i++)
         {
@@ -93,7 +93,7 @@ public class BroadcastBenchmarks
     {
         public override OutboundFrame Ping { get; } = new(new byte[] { 2 }, IsBinary: false);
 
-        public override bool TryReadUpgrade(Microsoft.AspNetCore.Http.HttpContext context, out UpgradeRequest upgrade, out string refusal)
+        public override bool TryReadUpgrade(Microsoft.AspNetCore.Http.HttpContext context, out UpgradeRequest upgrade, out HttpRefusal refusal)
             => throw new NotSupportedException();
 
         public override ProtocolReader CreateReader() => throw new NotSupportedException();
@@ -113,6 +113,6 @@ public class BroadcastBenchmarks
             return new OutboundFrame(bytes, IsBinary: false);
         }
 
-        public override OutboundFrame? ClosePacket(DisconnectReason reason) => null;
+        public override OutboundFrame? ClosePacket(DisconnectReason reason, int closeCode) => null;
     }
 }

@@ -20,7 +20,7 @@ for (int i = 0; i < args.Length; i++)
     switch (args[i])
     {
         case "--all":
-            systems = ["realtime", "strong", "raw", "signalr", .. (NodeAvailable() ? ["socketio"] : Array.Empty<string>())];
+            systems = ["realtime", "compat", "strong", "raw", "signalr", .. (NodeAvailable() ? ["socketio"] : Array.Empty<string>())];
             break;
         case "--systems":
             systems = args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

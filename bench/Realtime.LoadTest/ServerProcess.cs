@@ -49,7 +49,7 @@ internal sealed class ServerProcess : IAsyncDisposable
         int port = FreePort();
         ProcessStartInfo start = system switch
         {
-            "realtime" => DotNet(repositoryRoot, configuration, "RealtimePeer", port),
+            "realtime" or "compat" => DotNet(repositoryRoot, configuration, "RealtimePeer", port),
             "signalr" => DotNet(repositoryRoot, configuration, "SignalRPeer", port),
             "raw" => DotNet(repositoryRoot, configuration, "RawPeer", port),
             "strong" => DotNet(repositoryRoot, configuration, "StrongRawPeer", port),

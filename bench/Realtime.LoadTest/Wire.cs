@@ -29,7 +29,8 @@ internal abstract class Wire
         "raw" => new RawWire("Raw (naive)"),
         "strong" => new RawWire("Raw (strong)"),
         "socketio" => new SocketIoWire(),
-        _ => throw new ArgumentException($"Unknown system '{system}' (realtime, signalr, raw, strong, socketio)."),
+        "compat" => new JsCollaborationWire(),
+        _ => throw new ArgumentException($"Unknown system '{system}' (realtime, compat, signalr, raw, strong, socketio)."),
     };
 
     protected static async Task<string> ReceiveTextAsync(WebSocket socket, CancellationToken cancellationToken)
@@ -126,6 +127,29 @@ internal sealed class RawWire(string name) : Wire
     public override byte[]? HeartbeatReply(ReadOnlySpan<byte> message) => message.SequenceEqual("ping"u8) ? Pong : null;
 }
 
+/// <summary>
+/// The original JavaScript collaboration framework's wire format, on Realtime's compatibility endpoint: Engine.IO v4 and Socket.IO v5
+/// with the <c>m</c> event, and a client-chosen id per connection (100-character payloads stay below the 128-byte compression rule).
+/// </summary>
+internal sealed class JsCollaborationWire : Wire
+{
+    private static readonly byte[] Pong = "3"u8.ToArray();
+
+    public override string Name => "Realtime (JS compat)";
+
+    /// <summary>A new connection's URL, with a fresh 20-character id of the client's choosing (hexadecimal digits are in the id alphabet).</summary>
+    public override Uri Url(int port, string room)
+        => new($"ws://127.0.0.1:{port}/collaboration/?EIO=4&transport=websocket&id={Guid.NewGuid().ToString("N")[..20]}&roomId={room}");
+
+    public override Task HandshakeAsync(WebSocket socket, CancellationToken cancellationToken) => SocketIoWire.ConnectAsync(socket, cancellationToken);
+
+    public override byte[] Echo(string payload) => Encoding.UTF8.GetBytes($"42[\"m\",[\"echo\",\"{payload}\",false]]");
+
+    public override byte[] Broadcast(string payload) => Encoding.UTF8.GetBytes($"42[\"m\",[\"b\",\"{payload}\",false]]");
+
+    public override byte[]? HeartbeatReply(ReadOnlySpan<byte> message) => message.SequenceEqual("2"u8) ? Pong : null;
+}
+
 internal sealed class SocketIoWire : Wire
 {
     private static readonly byte[] Pong = "3"u8.ToArray();
@@ -134,7 +158,10 @@ internal sealed class SocketIoWire : Wire
 
     public override Uri Url(int port, string room) => new($"ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket&room={room}");
 
-    public override async Task HandshakeAsync(WebSocket socket, CancellationToken cancellationToken)
+    public override Task HandshakeAsync(WebSocket socket, CancellationToken cancellationToken) => ConnectAsync(socket, cancellationToken);
+
+    /// <summary>The Engine.IO open packet, then CONNECT to the default namespace and its accept.</summary>
+    public static async Task ConnectAsync(WebSocket socket, CancellationToken cancellationToken)
     {
         string open = await ReceiveTextAsync(socket, cancellationToken); // 0{"sid":…}
         if (!open.StartsWith('0'))

@@ -100,6 +100,31 @@ public sealed class NodeFactAttribute : FactAttribute
     }
 }
 
+/// <summary>
+/// A test that runs Node.js with socket.io-client installed in tests/js-collaboration: skipped (with what to run) where either is
+/// absent, unless CI requires it.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class SocketIoClientFactAttribute : FactAttribute
+{
+    public SocketIoClientFactAttribute()
+    {
+        if (Requirements.Required)
+        {
+            return;
+        }
+
+        if (Requirements.Node is null)
+        {
+            Skip = Requirements.NodeMissing;
+        }
+        else if (!Directory.Exists(Path.Combine(RepositoryPaths.JsCollaborationTests, "node_modules", "socket.io-client")))
+        {
+            Skip = "socket.io-client is not installed: run 'npm ci' in tests/js-collaboration (Node.js and npm needed).";
+        }
+    }
+}
+
 /// <summary>A theory in real Chromium: skipped (with what to install) where Chromium is absent, unless CI requires it.</summary>
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class ChromiumTheoryAttribute : TheoryAttribute

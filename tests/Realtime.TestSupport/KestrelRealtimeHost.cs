@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Realtime.Server;
 using Realtime.Testing;
@@ -31,6 +33,12 @@ public sealed class KestrelRealtimeHost : IAsyncDisposable
     /// <summary>The endpoint, <c>ws://127.0.0.1:port/realtime</c>.</summary>
     public string Url => _host.Url.ToString();
 
+    /// <summary>The compatibility endpoint's path (<c>MapJsCollaboration</c>'s default).</summary>
+    public const string CollaborationPath = "/collaboration/";
+
+    /// <summary>The compatibility endpoint, <c>ws://127.0.0.1:port/collaboration/</c>.</summary>
+    public string CollaborationUrl => $"ws://127.0.0.1:{Port}{CollaborationPath}";
+
     public RealtimeServer Server => _host.Server;
 
     /// <summary>Awaits server-side connections (their connect hooks have run).</summary>
@@ -47,10 +55,16 @@ public sealed class KestrelRealtimeHost : IAsyncDisposable
                                                              int port = 0, LogSink? logs = null)
     {
         logs ??= new LogSink();
-        RealtimeTestHost host = await RealtimeTestHost.StartAsync(configureServer, configureOptions, builder =>
+        RealtimeTestHost host = await RealtimeTestHost.StartAppAsync(builder =>
         {
             builder.Logging.SetMinimumLevel(LogLevel.Debug);
             builder.Logging.AddProvider(logs);
+            builder.Services.AddRealtime(configureOptions);
+        }, app =>
+        {
+            // One server behind both endpoints, as in the runnable host: hooks registered once serve both protocols.
+            app.MapRealtime(RealtimeTestHost.DefaultPath, configureServer ?? (server => server.On(ServerEvents.Message, ctx => ctx.Connection.Broadcast(ctx.Message))));
+            app.MapJsCollaboration(CollaborationPath);
         }, port).DefaultTimeout("Kestrel to start");
         return new KestrelRealtimeHost(host, logs);
     }

@@ -9,6 +9,9 @@ public static class RepositoryPaths
     /// <summary>The browser client's package folder, <c>src/Client/realtime-client-js</c>.</summary>
     public static string BrowserClient => Path.Combine(Root, "src", "Client", "realtime-client-js");
 
+    /// <summary>The end-to-end tests of the compatibility endpoint with socket.io-client (tests/js-collaboration).</summary>
+    public static string JsCollaborationTests => Path.Combine(Root, "tests", "js-collaboration");
+
     private static string FindRoot()
     {
         for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

@@ -24,4 +24,7 @@ app.MapRealtime("/realtime", server => server.On(ServerEvents.Message, ctx =>
         ctx.Connection.Broadcast(ctx.Message);
     }
 }));
+
+// The same server for the original JavaScript framework's clients (the load test's "compat" system).
+app.MapJsCollaboration("/collaboration/");
 app.Run();

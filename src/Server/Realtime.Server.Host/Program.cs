@@ -17,6 +17,9 @@ app.UseStaticFiles();
 
 // Relay: every message a client sends goes to the other members of its room, type preserved.
 app.MapRealtime("/realtime", server => server.On(ServerEvents.Message, ctx => ctx.Connection.Broadcast(ctx.Message)));
+// The original JavaScript collaboration framework's clients: new Client(url, { path: "/collaboration/" }).
+// Both endpoints share one RealtimeServer, so the relay hook above serves this one too (and a room can mix both kinds of client).
+app.MapJsCollaboration("/collaboration/");
 // The browser client, for pages: import { Client } from "/realtime/client.js".
 app.MapRealtimeClientScript();
 app.MapHealthChecks("/healthz");

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Realtime.Server;
 using Realtime.Server.Internal;
+using Realtime.Server.Internal.Protocols;
 
 namespace Microsoft.AspNetCore.Builder;
 
@@ -30,16 +31,44 @@ public static class RealtimeEndpointRouteBuilderExtensions
     /// </code>
     /// </example>
     public static IEndpointConventionBuilder MapRealtime(this IEndpointRouteBuilder endpoints, string pattern, Action<RealtimeServer>? configure = null)
+        => Map(endpoints, pattern, configure, nameof(MapRealtime), static server => server.ProtocolV1, "Realtime ");
+
+    /// <summary>
+    /// Maps an endpoint that speaks the wire format of the original JavaScript collaboration framework (Engine.IO v4 and Socket.IO v5
+    /// over WebSocket, its <c>m</c> message event), so that framework's existing clients connect with only their URL changed:
+    /// <c>new Client("wss://your-app", { path: "/collaboration/" })</c>. Its connections are served by the same
+    /// <see cref="RealtimeServer"/> as <see cref="MapRealtime"/>'s: the same hooks, middleware, rooms, limits and backplane, and a room
+    /// may mix clients of both. The connection id is the one the client chooses (see docs/security.md); docs/js-collaboration.md is
+    /// the migration guide.
+    /// </summary>
+    /// <param name="endpoints">The application's endpoints.</param>
+    /// <param name="pattern">The route: the client's <c>path</c> option. Default <c>/collaboration/</c>, the original's default.</param>
+    /// <param name="configure">Registers hooks and middleware on the <see cref="RealtimeServer"/> (the same one every endpoint shares).</param>
+    /// <returns>The endpoint's convention builder.</returns>
+    /// <exception cref="InvalidOperationException"><c>AddRealtime</c> was not called.</exception>
+    /// <example>
+    /// <code>
+    /// app.MapRealtime("/realtime");
+    /// app.MapJsCollaboration("/collaboration/", server =>
+    ///     server.On(ServerEvents.Message, ctx => ctx.Connection.Broadcast(ctx.Message)));
+    /// </code>
+    /// </example>
+    public static IEndpointConventionBuilder MapJsCollaboration(this IEndpointRouteBuilder endpoints, string pattern = "/collaboration/", Action<RealtimeServer>? configure = null)
+        => Map(endpoints, pattern, configure, nameof(MapJsCollaboration), static server => server.JsCollaboration, "Realtime JS collaboration ");
+
+    private static IEndpointConventionBuilder Map(IEndpointRouteBuilder endpoints, string pattern, Action<RealtimeServer>? configure, string method,
+                                                  Func<RealtimeServer, RealtimeProtocol> protocolOf, string displayName)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         ArgumentNullException.ThrowIfNull(pattern);
         RealtimeServer server = endpoints.ServiceProvider.GetService<RealtimeServer>()
             ?? throw new InvalidOperationException(
-                "Unable to find the Realtime services. Call 'builder.Services.AddRealtime()' when configuring services, before 'MapRealtime'.");
+                $"Unable to find the Realtime services. Call 'builder.Services.AddRealtime()' when configuring services, before '{method}'.");
 
         configure?.Invoke(server);
         server.EnsureStopsWith(endpoints.ServiceProvider.GetRequiredService<IHostApplicationLifetime>());
 
+        RealtimeProtocol protocol = protocolOf(server);
         IApplicationBuilder app = endpoints.CreateApplicationBuilder();
         app.Use((context, next) =>
         {
@@ -47,8 +76,8 @@ public static class RealtimeEndpointRouteBuilderExtensions
             return next(context);
         });
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.Zero });
-        app.Run(context => RealtimeEndpointHandler.HandleAsync(context, server));
-        return endpoints.Map(pattern, app.Build()).WithDisplayName("Realtime " + pattern);
+        app.Run(context => RealtimeEndpointHandler.HandleAsync(context, server, protocol));
+        return endpoints.Map(pattern, app.Build()).WithDisplayName(displayName + pattern);
     }
 
     /// <summary>

@@ -8,11 +8,18 @@ public sealed partial class RealtimeServer
 
     internal void RemoveHandshaking(ServerConnection connection) => _handshaking.TryRemove(connection, out _);
 
-    internal void Register(ServerConnection connection)
+    /// <summary>Registers an accepted connection; returns the connection it replaced (one that had the same id), if any.</summary>
+    internal ServerConnection? Register(ServerConnection connection)
     {
-        Node.Register(connection);
+        ServerConnection? replaced = Node.Register(connection);
         Metrics.ConnectionAccepted();
+        if (replaced is not null)
+        {
+            Metrics.ConnectionEnded(DisconnectReason.ServerDisconnect); // its own Unregister no longer finds it
+        }
+
         _heartbeat.EnsureStarted(_heartbeatTick);
+        return replaced;
     }
 
     internal void Unregister(ServerConnection connection, DisconnectReason reason)
@@ -26,6 +33,11 @@ public sealed partial class RealtimeServer
     /// <summary>Tells the backplane that a connection is no longer a member; a failure is logged (the membership is the backplane's).</summary>
     internal async ValueTask RemoveMemberAsync(ServerConnection connection)
     {
+        if (Node.Find(connection.Id) is { } newer && newer != connection && newer.RoomId == connection.RoomId)
+        {
+            return; // replaced by a newer connection with the same id in the same room: the membership is the newer one's now
+        }
+
         try
         {
             await Backplane.RemoveMemberAsync(connection.RoomId, connection.Id, CancellationToken.None).ConfigureAwait(false);

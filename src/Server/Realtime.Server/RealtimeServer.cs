@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Realtime.Server.Diagnostics;
 using Realtime.Server.Internal;
 using Realtime.Server.Internal.Protocols;
+using Realtime.Server.Internal.Protocols.JsCollaboration;
 
 namespace Realtime.Server;
 
@@ -37,6 +38,7 @@ public sealed partial class RealtimeServer
         _heartbeatTick = OnHeartbeatTick;
         Limiter = new ConnectionLimiter(options);
         ProtocolV1 = new ProtocolV1(options.JsonSerializerOptions);
+        JsCollaboration = new JsCollaborationProtocol(options);
         PingIntervalTicks = ToTimestamp(options.PingInterval);
         PingTimeoutTicks = ToTimestamp(options.PingTimeout);
         Node = new LocalNode(options, backplane, Logger);
@@ -62,6 +64,9 @@ public sealed partial class RealtimeServer
     internal LocalNode Node { get; }
 
     internal ProtocolV1 ProtocolV1 { get; }
+
+    /// <summary>The original JavaScript framework's wire format (<c>MapJsCollaboration</c>).</summary>
+    internal JsCollaborationProtocol JsCollaboration { get; }
 
     internal ConnectionLimiter Limiter { get; }
 

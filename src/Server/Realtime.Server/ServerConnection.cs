@@ -39,15 +39,19 @@ public sealed class ServerConnection : IRoomMember, IInboundOwner
         Socket = socket;
         _abortTransport = abortTransport;
         _admission = admission;
-        Id = ConnectionId.New();
+        Id = upgrade.ConnectionId ?? ConnectionId.New();
         RoomId = upgrade.RoomId;
-        RoomIdValid = upgrade.RoomIdValid;
+        HandshakeRefusal = upgrade.HandshakeRefusal;
         Query = upgrade.Query;
         User = user;
         Outbound = new OutboundQueue(server.Options.MaxQueuedMessages, server.Options.MaxQueuedBytes);
     }
 
-    /// <summary>The connection id: 20 characters, the same value the client sees. A reconnection is a new connection with a new id.</summary>
+    /// <summary>
+    /// The connection id: 20 characters of <c>[0-9A-Za-z]</c>, the same value the client sees. On the Realtime protocol the server
+    /// generates it, and a reconnection is a new connection with a new id; on the compatibility endpoint
+    /// (<c>MapJsCollaboration</c>) the client chooses it and keeps it across reconnections (docs/security.md).
+    /// </summary>
     public string Id { get; }
 
     /// <summary>The room this connection belongs to (the <c>roomId</c> query parameter).</summary>
@@ -74,7 +78,8 @@ public sealed class ServerConnection : IRoomMember, IInboundOwner
 
     internal RealtimeProtocol Protocol { get; } // the wire protocol this connection speaks
 
-    internal bool RoomIdValid { get; }
+    /// <summary>Why the handshake is refused before any middleware runs (no valid room or id), or <see langword="null"/>.</summary>
+    internal string? HandshakeRefusal { get; }
 
     /// <summary>Whether connect middleware accepted the connection (it then gets the whole lifecycle, even if it closed meanwhile).</summary>
     internal bool Accepted => ConnectionStates.IsAccepted(State);
@@ -158,6 +163,15 @@ public sealed class ServerConnection : IRoomMember, IInboundOwner
         }
     }
 
+    /// <summary>Queues a protocol's immediate answer to the client, unless the connection is closing.</summary>
+    internal void SendReply(OutboundFrame frame)
+    {
+        if (!ConnectionStates.IsClosing(State))
+        {
+            Enqueue(frame);
+        }
+    }
+
     internal void SendError(string message)
     {
         if (Connected)
@@ -222,7 +236,13 @@ public sealed class ServerConnection : IRoomMember, IInboundOwner
         }
 
         _heartbeat.Start(Server.Time.GetTimestamp(), Server.PingIntervalTicks);
-        Server.Register(this);
+        if (Server.Register(this) is { } replaced)
+        {
+            // A client-chosen id that is live already (the stale connection of a reconnecting client): the newest wins.
+            RealtimeLog.ConnectionReplaced(Server.Logger, replaced.Id);
+            replaced.RequestClose(DisconnectReason.ServerDisconnect, CloseCodes.ServerDisconnect, "Replaced by a newer connection", drain: true);
+        }
+
         try
         {
             await Server.Backplane.AddMemberAsync(RoomId, Id, CancellationToken.None).ConfigureAwait(false);
@@ -343,7 +363,7 @@ public sealed class ServerConnection : IRoomMember, IInboundOwner
 
         Reason = reason;
         CloseCode = closeCode;
-        if (drain && Protocol.ClosePacket(reason) is { } packet)
+        if (drain && Protocol.ClosePacket(reason, closeCode) is { } packet)
         {
             Outbound.TryEnqueue(packet);
         }

@@ -90,7 +90,14 @@ public sealed class FaultProxy : IAsyncDisposable
         Update(direction, f => f with { BytesPerSecond = bytesPerSecond });
     }
 
-    /// <summary>Removes every blackhole, delay and throttle.</summary>
+    /// <summary>
+    /// Inverts every byte forwarded in <paramref name="direction"/> (each byte XOR 0xFF): the peer reads frames that break the
+    /// WebSocket protocol, as from a corrupting middlebox, and fails the connection as a transport error.
+    /// </summary>
+    /// <param name="direction">The direction or directions to corrupt.</param>
+    public void Corrupt(FaultDirection direction = FaultDirection.Both) => Update(direction, f => f with { Corrupted = true });
+
+    /// <summary>Removes every blackhole, delay, throttle and corruption.</summary>
     public void Heal() => Update(FaultDirection.Both, _ => Faults.None);
 
     /// <summary>Resets every open connection (TCP RST to both sides).</summary>
@@ -279,6 +286,7 @@ public sealed class FaultProxy : IAsyncDisposable
     private async Task ForwardAsync(ReadOnlyMemory<byte> data, Socket to, FaultDirection direction, CancellationToken cancellationToken)
     {
         bool delayed = false;
+        bool corrupted = false;
         while (!data.IsEmpty)
         {
             (Faults faults, Task changed) = Current(direction);
@@ -300,6 +308,18 @@ public sealed class FaultProxy : IAsyncDisposable
                 continue; // the faults may have changed meanwhile
             }
 
+            if (faults.Corrupted && !corrupted)
+            {
+                corrupted = true; // once: a throttled remainder is already inverted
+                byte[] inverted = data.ToArray();
+                for (int i = 0; i < inverted.Length; i++)
+                {
+                    inverted[i] ^= 0xFF;
+                }
+
+                data = inverted;
+            }
+
             // Throttled: send in slices of about 1/20 s worth of bytes, each followed by its share of a second.
             int slice = faults.BytesPerSecond is int rate ? Math.Min(data.Length, Math.Max(1, rate / 20)) : data.Length;
             int sent = await to.SendAsync(data[..slice], SocketFlags.None, cancellationToken).ConfigureAwait(false);
@@ -311,7 +331,7 @@ public sealed class FaultProxy : IAsyncDisposable
         }
     }
 
-    private sealed record Faults(bool Blackholed, TimeSpan Latency, int? BytesPerSecond)
+    private sealed record Faults(bool Blackholed, TimeSpan Latency, int? BytesPerSecond, bool Corrupted = false)
     {
         public static readonly Faults None = new(false, TimeSpan.Zero, null);
 

@@ -10,7 +10,7 @@ namespace Realtime.Server.Tests.Units;
 /// <summary>One server connection's queues, size rules and failure handling, over in-memory pipes.</summary>
 public class ServerConnectionTests
 {
-    private static readonly UpgradeRequest Room1 = new(null, "room1", RoomIdValid: true, new Dictionary<string, string>());
+    private static readonly UpgradeRequest Room1 = new(null, "room1", ConnectionId: null, new Dictionary<string, string>(), HandshakeRefusal: null);
 
     [Fact]
     public async Task The_heartbeat_tick_copies_no_connection_list()

@@ -51,7 +51,7 @@ internal sealed class ServerHarness : IAsyncDisposable
             new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
         WebSocket clientSocket = WebSocket.CreateFromStream(new DuplexPipeStream(toClient.Reader, toServer.Writer),
             new WebSocketCreationOptions { IsServer = false, KeepAliveInterval = TimeSpan.Zero });
-        var upgrade = new UpgradeRequest(null, roomId, Realtime.RoomId.IsValid(roomId), new Dictionary<string, string> { ["roomId"] = roomId });
+        var upgrade = new UpgradeRequest(null, roomId, ConnectionId: null, new Dictionary<string, string> { ["roomId"] = roomId }, Realtime.RoomId.IsValid(roomId) ? null : "Invalid roomId");
         var connection = new ServerConnection(Server, Server.ProtocolV1, serverSocket, upgrade, new ClaimsPrincipal())
         {
             Writes = transport as Realtime.Server.Internal.IWriteCoalescing,

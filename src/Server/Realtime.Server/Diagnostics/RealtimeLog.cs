@@ -64,4 +64,10 @@ internal static partial class RealtimeLog
 
     [LoggerMessage(21, LogLevel.Debug, "Connection {ConnectionId} stopped reading: {QueuedMessages} messages ({QueuedBytes} bytes) wait for the application.", EventName = "InboundQueueFull")]
     public static partial void InboundQueueFull(ILogger logger, string connectionId, int queuedMessages, long queuedBytes);
+
+    [LoggerMessage(22, LogLevel.Debug, "Connection {ConnectionId} sent a message the server could not decode ({Problem}); refused with message_error, the connection stays open.", EventName = "MessageUndecodable")]
+    public static partial void MessageUndecodable(ILogger logger, string connectionId, string problem);
+
+    [LoggerMessage(23, LogLevel.Information, "Connection {ConnectionId} was replaced by a newer connection that presented the same id; closing the older one with 4000.", EventName = "ConnectionReplaced")]
+    public static partial void ConnectionReplaced(ILogger logger, string connectionId);
 }

@@ -34,7 +34,17 @@ internal sealed class LocalNode
 
     public ServerConnection? Find(string connectionId) => _connections.TryGetValue(connectionId, out ServerConnection? connection) ? connection : null;
 
-    public void Register(ServerConnection connection) => _connections[connection.Id] = connection;
+    /// <summary>Registers a connection under its id; a connection registered under the same id before is returned (it is replaced).</summary>
+    public ServerConnection? Register(ServerConnection connection)
+    {
+        ServerConnection? replaced = null;
+        _connections.AddOrUpdate(connection.Id, static (_, c) => c, (_, old, c) =>
+        {
+            replaced = old;
+            return c;
+        }, connection);
+        return replaced == connection ? null : replaced;
+    }
 
     public bool Unregister(ServerConnection connection) => _connections.TryRemove(new KeyValuePair<string, ServerConnection>(connection.Id, connection));
 

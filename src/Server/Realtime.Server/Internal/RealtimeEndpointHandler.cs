@@ -9,7 +9,7 @@ namespace Realtime.Server.Internal;
 /// <summary>The HTTP side of the endpoint: refuses what is not an acceptable WebSocket upgrade (the protocol decides its own rules), accepts the rest and runs the connection.</summary>
 internal static class RealtimeEndpointHandler
 {
-    public static async Task HandleAsync(HttpContext context, RealtimeServer server)
+    public static async Task HandleAsync(HttpContext context, RealtimeServer server, RealtimeProtocol protocol)
     {
         if (server.IsStopping)
         {
@@ -17,16 +17,9 @@ internal static class RealtimeEndpointHandler
             return;
         }
 
-        if (!context.WebSockets.IsWebSocketRequest)
+        if (!protocol.TryReadUpgrade(context, out UpgradeRequest upgrade, out HttpRefusal refusal))
         {
-            await RefuseAsync(context, server, StatusCodes.Status400BadRequest, "This endpoint accepts WebSocket connections only (subprotocol realtime.v1).").ConfigureAwait(false);
-            return;
-        }
-
-        RealtimeProtocol protocol = server.ProtocolV1;
-        if (!protocol.TryReadUpgrade(context, out UpgradeRequest upgrade, out string refusal))
-        {
-            await RefuseAsync(context, server, StatusCodes.Status400BadRequest, refusal).ConfigureAwait(false);
+            await RefuseAsync(context, server, refusal).ConfigureAwait(false);
             return;
         }
 
@@ -93,10 +86,13 @@ internal static class RealtimeEndpointHandler
     }
 
     private static Task RefuseAsync(HttpContext context, RealtimeServer server, int statusCode, string text)
+        => RefuseAsync(context, server, HttpRefusal.Text(statusCode, text));
+
+    private static Task RefuseAsync(HttpContext context, RealtimeServer server, HttpRefusal refusal)
     {
-        RealtimeLog.RequestRefused(server.Logger, statusCode, text);
-        context.Response.StatusCode = statusCode;
-        context.Response.ContentType = "text/plain; charset=utf-8";
-        return context.Response.WriteAsync(text + "\n", context.RequestAborted);
+        RealtimeLog.RequestRefused(server.Logger, refusal.StatusCode, refusal.Body.TrimEnd());
+        context.Response.StatusCode = refusal.StatusCode;
+        context.Response.ContentType = refusal.ContentType;
+        return context.Response.WriteAsync(refusal.Body, context.RequestAborted);
     }
 }

@@ -15,6 +15,11 @@ internal static class ConnectionLifecycle
     {
         RealtimeServer server = connection.Server;
         server.AddHandshaking(connection);
+        if (connection.Protocol.EncodeGreeting(connection, server.Options) is { } greeting)
+        {
+            connection.Outbound.TryEnqueue(greeting);
+        }
+
         Task sendLoop = connection.Outbound.SendLoopAsync(connection.Socket, connection, connection.Writes);
         connection.StartHandshakeTimer();
         try

@@ -15,9 +15,9 @@ internal static class Handshake
     {
         RealtimeServer server = connection.Server;
         connection.Auth = auth;
-        if (!connection.RoomIdValid)
+        if (connection.HandshakeRefusal is { } refusal)
         {
-            connection.Reject("Invalid roomId");
+            connection.Reject(refusal);
             return;
         }
 

@@ -108,7 +108,18 @@ internal sealed class OutboundQueue
                         writes.Coalesce = gather;
                     }
 
-                    await socket.SendAsync(frame.Bytes, frame.IsBinary ? WebSocketMessageType.Binary : WebSocketMessageType.Text,
+                    ReadOnlyMemory<byte> bytes = frame.Bytes;
+                    if (frame.TextLength > 0)
+                    {
+                        // A text header and its binary attachment: gathered together, so they reach the transport as one write.
+                        writes?.Coalesce = true;
+                        await socket.SendAsync(bytes[..frame.TextLength], WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None)
+                                    .ConfigureAwait(false);
+                        writes?.Coalesce = gather;
+                        bytes = bytes[frame.TextLength..];
+                    }
+
+                    await socket.SendAsync(bytes, frame.IsBinary ? WebSocketMessageType.Binary : WebSocketMessageType.Text,
                                            endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
                     if (!gather)
                     {

@@ -78,6 +78,17 @@ internal sealed class ReceiveLoop
                         }
 
                         break;
+                    case InboundKind.Reply:
+                        if (inbound.Problem is { } problem)
+                        {
+                            RealtimeLog.MessageUndecodable(_server.Logger, _connection.Id, problem);
+                        }
+
+                        _connection.SendReply(inbound.Reply);
+                        break;
+                    case InboundKind.Goodbye:
+                        _connection.RequestClose(DisconnectReason.ClientDisconnect, CloseCodes.NormalClosure, string.Empty, drain: false);
+                        break;
                     case InboundKind.Violation:
                         throw new ProtocolException(inbound.CloseCode, inbound.Problem ?? "Protocol violation.");
                 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Realtime.Internal;
 
 namespace Realtime.Server.Internal.Protocols;
 
@@ -19,14 +20,21 @@ internal enum InboundKind
 
     /// <summary>A protocol violation: the connection is closed with <see cref="InboundEvent.CloseCode"/>.</summary>
     Violation,
+
+    /// <summary>The protocol answers the client at once with <see cref="InboundEvent.Reply"/> (a message it could not decode, a client's ping); the connection stays open.</summary>
+    Reply,
+
+    /// <summary>The client says it is leaving (a protocol's own disconnect packet): the connection closes as a client disconnect.</summary>
+    Goodbye,
 }
 
 /// <summary>One event read from a client by a <see cref="ProtocolReader"/>. Which members mean something depends on <see cref="Kind"/>.</summary>
 internal readonly struct InboundEvent
 {
-    private InboundEvent(InboundKind kind, Message message = default, JsonElement auth = default, int closeCode = 0, string? problem = null)
+    private InboundEvent(InboundKind kind, Message message = default, JsonElement auth = default, int closeCode = 0, string? problem = null, OutboundFrame reply = default)
     {
         Kind = kind;
+        Reply = reply;
         Message = message;
         Auth = auth;
         CloseCode = closeCode;
@@ -47,7 +55,16 @@ internal readonly struct InboundEvent
     /// <summary>For <see cref="InboundKind.Violation"/>: what was wrong, for the log (never message content).</summary>
     public string? Problem { get; }
 
+    /// <summary>For <see cref="InboundKind.Reply"/>: the frame to send back.</summary>
+    public OutboundFrame Reply { get; }
+
+    public static InboundEvent None => default;
+
     public static InboundEvent Pong => new(InboundKind.Pong);
+
+    public static InboundEvent Goodbye => new(InboundKind.Goodbye);
+
+    public static InboundEvent Answer(OutboundFrame reply, string? problem = null) => new(InboundKind.Reply, problem: problem, reply: reply);
 
     public static InboundEvent Hello(JsonElement auth) => new(InboundKind.Hello, auth: auth);
 

@@ -25,29 +25,28 @@ internal sealed class ProtocolV1 : RealtimeProtocol
 
     public override OutboundFrame Ping => PingFrame;
 
-    public override bool TryReadUpgrade(HttpContext context, out UpgradeRequest upgrade, out string refusal)
+    public override bool TryReadUpgrade(HttpContext context, out UpgradeRequest upgrade, out HttpRefusal refusal)
     {
         upgrade = default;
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            refusal = HttpRefusal.Text(StatusCodes.Status400BadRequest, "This endpoint accepts WebSocket connections only (subprotocol realtime.v1).");
+            return false;
+        }
+
         IList<string> offered = context.WebSockets.WebSocketRequestedProtocols;
         bool offersV1 = offered.Contains(ProtocolLimits.SubProtocol, StringComparer.Ordinal);
         if (offered.Count > 0 && !offersV1)
         {
-            refusal = "Unsupported WebSocket subprotocol: offer realtime.v1.";
+            refusal = HttpRefusal.Text(StatusCodes.Status400BadRequest, "Unsupported WebSocket subprotocol: offer realtime.v1.");
             return false;
         }
 
-        // Query values are percent-decoded by ASP.NET Core. roomId must appear once; other keys expose their first value.
-        IQueryCollection query = context.Request.Query;
-        var values = new Dictionary<string, string>(query.Count, StringComparer.Ordinal);
-        foreach (KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues> pair in query)
-        {
-            values[pair.Key] = pair.Value.Count > 0 ? pair.Value[0] ?? string.Empty : string.Empty;
-        }
-
-        Microsoft.Extensions.Primitives.StringValues roomValues = query["roomId"];
-        string roomId = roomValues.Count == 1 ? roomValues[0] ?? string.Empty : string.Empty;
-        upgrade = new UpgradeRequest(offersV1 ? ProtocolLimits.SubProtocol : null, roomId, roomValues.Count == 1 && RoomId.IsValid(roomId), values);
-        refusal = string.Empty;
+        // roomId must appear once; other keys expose their first value.
+        IReadOnlyDictionary<string, string> values = UpgradeQuery.FirstValues(context.Request.Query);
+        bool roomValid = UpgradeQuery.TryGetSingle(context.Request.Query, "roomId", out string roomId) && RoomId.IsValid(roomId);
+        upgrade = new UpgradeRequest(offersV1 ? ProtocolLimits.SubProtocol : null, roomId, ConnectionId: null, values, roomValid ? null : "Invalid roomId");
+        refusal = default;
         return true;
     }
 
@@ -63,7 +62,7 @@ internal sealed class ProtocolV1 : RealtimeProtocol
 
     public override OutboundFrame EncodeMessage(in Message message) => FrameEncoder.EncodeMessage(message, type: null, _json);
 
-    public override OutboundFrame? ClosePacket(DisconnectReason reason) => null;
+    public override OutboundFrame? ClosePacket(DisconnectReason reason, int closeCode) => null;
 
     /// <summary>One connection's reader: every WebSocket message is one frame, and <c>hello</c> comes first and once.</summary>
     private sealed class Reader : ProtocolReader

@@ -153,6 +153,11 @@ internal static class CollaborationEvents
             problem = "An event payload that is not valid JSON.";
             return false;
         }
+        catch (InvalidOperationException)
+        {
+            problem = "A string that is not valid UTF-16 (an escaped lone surrogate)."; // what GetString refuses
+            return false;
+        }
     }
 
     /// <summary>The Engine.IO message packet of an <c>m</c> event: <c>42["m",[type,data,compressed]]</c>, compressed by the rule.</summary>

@@ -1,0 +1,429 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Realtime.Internal;
+using Realtime.Protocol;
+
+namespace Realtime.Server.Internal.Protocols.JsCollaboration;
+
+/// <summary>
+/// The original JavaScript collaboration framework's wire format (docs/js-collaboration.md): Engine.IO v4 over WebSocket only, with
+/// Socket.IO v5 packets inside, namespace <c>/</c>, and the framework's <c>m</c> and <c>message_error</c> events. The server speaks
+/// first (the Engine.IO open packet), the client's CONNECT is its opening request, and the client reads why a connection ended from
+/// packets, not close codes: a server DISCONNECT (<c>41</c>) for <see cref="ServerConnection.Close"/>, nothing (the transport
+/// closes, and the client reconnects) for everything else.
+/// </summary>
+internal sealed class JsCollaborationProtocol : RealtimeProtocol
+{
+    private static readonly OutboundFrame PingFrame = Text("2"u8);
+    private static readonly OutboundFrame PongFrame = Text("3"u8);
+    private static readonly OutboundFrame ProbeAnswerFrame = Text("3probe"u8);
+    private static readonly OutboundFrame DisconnectFrame = Text("41"u8);
+
+    /// <summary>The header of a binary <c>m</c> event whose data is its one attachment; the type goes between the two parts.</summary>
+    private static readonly byte[] BinaryHeadStart = "451-[\"m\",["u8.ToArray();
+
+    private static readonly byte[] BinaryHeadEnd = ",{\"_placeholder\":true,\"num\":0},false]]"u8.ToArray();
+
+    private readonly RealtimeOptions _options;
+
+    public JsCollaborationProtocol(RealtimeOptions options)
+        : base(slot: 1)
+    {
+        _options = options;
+    }
+
+    public override OutboundFrame Ping => PingFrame;
+
+    public override bool TryReadUpgrade(HttpContext context, out UpgradeRequest upgrade, out HttpRefusal refusal)
+    {
+        upgrade = default;
+        IQueryCollection query = context.Request.Query;
+
+        // Engine.IO's own error responses, in the order its server checks them: transport, session, protocol version, upgrade.
+        if (!UpgradeQuery.TryGetSingle(query, "transport", out string transport) || transport != "websocket")
+        {
+            refusal = EngineError(0, "Transport unknown");
+            return false;
+        }
+
+        if (query.ContainsKey("sid"))
+        {
+            refusal = EngineError(1, "Session ID unknown"); // this server opens no polling sessions a WebSocket could upgrade
+            return false;
+        }
+
+        if (!UpgradeQuery.TryGetSingle(query, "EIO", out string version) || version != "4")
+        {
+            refusal = EngineError(5, "Unsupported protocol version");
+            return false;
+        }
+
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            refusal = EngineError(3, "Bad request");
+            return false;
+        }
+
+        // The original server refuses a handshake without id or roomId in its connect middleware: the client reads that as a
+        // CONNECT_ERROR it does not retry. The same happens here, after the open packet.
+        string? handshakeRefusal = null;
+        bool hasId = UpgradeQuery.TryGetSingle(query, "id", out string id);
+        bool hasRoom = UpgradeQuery.TryGetSingle(query, "roomId", out string roomId);
+        if (!hasId)
+        {
+            handshakeRefusal = "Invalid connect: missing id in query parameters.";
+        }
+        else if (!IsClientId(id))
+        {
+            handshakeRefusal = "Invalid connect: id must be 20 characters of 0-9, A-Z and a-z.";
+        }
+        else if (!hasRoom)
+        {
+            handshakeRefusal = "Invalid connect: missing roomId in query parameters.";
+        }
+        else if (!RoomId.IsValid(roomId))
+        {
+            handshakeRefusal = "Invalid connect: invalid roomId in query parameters.";
+        }
+
+        upgrade = new UpgradeRequest(SubProtocol: null, roomId, handshakeRefusal is null ? id : null, UpgradeQuery.FirstValues(query), handshakeRefusal);
+        refusal = default;
+        return true;
+    }
+
+    /// <summary>Whether <paramref name="id"/> is an id the original client generates: 20 characters of <c>[0-9A-Za-z]</c>.</summary>
+    public static bool IsClientId(string id)
+    {
+        if (id.Length != ConnectionId.Length)
+        {
+            return false;
+        }
+
+        foreach (char c in id)
+        {
+            if (!char.IsAsciiLetterOrDigit(c))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    public override OutboundFrame? EncodeGreeting(ServerConnection connection, RealtimeOptions options)
+        => Encode((connection.Id, options), static (writer, s) =>
+        {
+            writer.WriteStartObject();
+            writer.WriteString("sid"u8, s.Id);
+            writer.WriteStartArray("upgrades"u8);
+            writer.WriteEndArray();
+            writer.WriteNumber("pingInterval"u8, (long)s.options.PingInterval.TotalMilliseconds);
+            writer.WriteNumber("pingTimeout"u8, (long)s.options.PingTimeout.TotalMilliseconds);
+            writer.WriteNumber("maxPayload"u8, s.options.MaxMessageSize);
+            writer.WriteEndObject();
+        }, "0"u8);
+
+    public override ProtocolReader CreateReader() => new Reader(_options.MaxMessageSize);
+
+    public override OutboundFrame EncodeAccept(ServerConnection connection, RealtimeOptions options)
+        => Encode(connection.Id, static (writer, id) =>
+        {
+            writer.WriteStartObject();
+            writer.WriteString("sid"u8, id);
+            writer.WriteEndObject();
+        }, "40"u8);
+
+    public override OutboundFrame EncodeReject(string message)
+        => Encode(message, static (writer, m) =>
+        {
+            writer.WriteStartObject();
+            writer.WriteString("message"u8, m);
+            writer.WriteEndObject();
+        }, "44"u8);
+
+    public override OutboundFrame EncodeError(string message) => new(CollaborationEvents.EncodeMessageError(message), IsBinary: false);
+
+    public override OutboundFrame EncodeMessage(in Message message)
+    {
+        if (!message.IsBinary)
+        {
+            ReadOnlySpan<byte> data = message.DataUtf8;
+            return new OutboundFrame(CollaborationEvents.EncodeMessage(message.Type, data.IsEmpty ? "null"u8 : data), IsBinary: false);
+        }
+
+        // A binary event with one attachment: the header as a text message, then the bytes as a binary one.
+        byte[] type = message.Type is null ? "null"u8.ToArray() : JsonSerializer.SerializeToUtf8Bytes(message.Type);
+        ReadOnlySpan<byte> bytes = message.Bytes.Span;
+        int headLength = BinaryHeadStart.Length + type.Length + BinaryHeadEnd.Length;
+        byte[] frame = new byte[headLength + bytes.Length];
+        BinaryHeadStart.CopyTo(frame, 0);
+        type.CopyTo(frame, BinaryHeadStart.Length);
+        BinaryHeadEnd.CopyTo(frame, BinaryHeadStart.Length + type.Length);
+        bytes.CopyTo(frame.AsSpan(headLength));
+        return new OutboundFrame(frame, IsBinary: true, TextLength: headLength);
+    }
+
+    /// <summary>Only the server's deliberate close is a DISCONNECT: the client then does not reconnect. A shutdown, a timeout or a slow
+    /// consumer just close the transport, and the client reconnects, as it does when the original server goes away.</summary>
+    public override OutboundFrame? ClosePacket(DisconnectReason reason, int closeCode)
+        => closeCode == CloseCodes.ServerDisconnect ? DisconnectFrame : null;
+
+    private static OutboundFrame Text(ReadOnlySpan<byte> packet) => new(packet.ToArray(), IsBinary: false);
+
+    /// <summary>An Engine.IO error response: 400 with <c>{"code":…,"message":…}</c>.</summary>
+    private static HttpRefusal EngineError(int code, string message)
+    {
+        OutboundFrame body = Encode((code, message), static (writer, s) =>
+        {
+            writer.WriteStartObject();
+            writer.WriteNumber("code"u8, s.code);
+            writer.WriteString("message"u8, s.message);
+            writer.WriteEndObject();
+        }, default);
+        return new HttpRefusal(StatusCodes.Status400BadRequest, "application/json", Encoding.UTF8.GetString(body.Bytes.Span));
+    }
+
+    private static OutboundFrame Encode<TState>(TState state, Action<Utf8JsonWriter, TState> write, ReadOnlySpan<byte> prefix)
+    {
+        var output = new ArrayBufferWriter<byte>(64);
+        output.Write(prefix);
+        using (var writer = new Utf8JsonWriter(output, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            write(writer, state);
+        }
+
+        return new OutboundFrame(output.WrittenSpan.ToArray(), IsBinary: false);
+    }
+
+    /// <summary>
+    /// One connection's reader. Every text message is one Engine.IO packet; a Socket.IO binary event is its text packet followed by
+    /// its attachments as binary messages. CONNECT to <c>/</c> comes first and once; events before it break the protocol.
+    /// </summary>
+    private sealed class Reader(int maxDataBytes) : ProtocolReader
+    {
+        private bool _connected;
+        private int _attachmentsLeft;
+        private bool _binaryMessage; // the pending binary event is an m event whose whole data is its one attachment
+        private string? _binaryType;
+        private byte[]? _attachment;
+
+        public override InboundEvent Read(WebSocketMessageType type, ReadOnlySpan<byte> message)
+        {
+            if (type == WebSocketMessageType.Binary)
+            {
+                return ReadAttachment(message);
+            }
+
+            if (_attachmentsLeft != 0)
+            {
+                return InboundEvent.Violation(CloseCodes.ProtocolError, "A text packet where a binary event's attachment was expected.");
+            }
+
+            if (message.IsEmpty)
+            {
+                return InboundEvent.Violation(CloseCodes.ProtocolError, "An empty Engine.IO packet.");
+            }
+
+            switch ((EnginePacketType)message[0])
+            {
+                case EnginePacketType.Message:
+                    return ReadSocketIo(message[1..]);
+                case EnginePacketType.Pong:
+                    return _connected ? InboundEvent.Pong : InboundEvent.None;
+                case EnginePacketType.Ping:
+                    return InboundEvent.Answer(message[1..].SequenceEqual("probe"u8) ? ProbeAnswerFrame : PongFrame);
+                case EnginePacketType.Close:
+                    return InboundEvent.Goodbye;
+                case EnginePacketType.Noop:
+                    return InboundEvent.None;
+                default:
+                    return InboundEvent.Violation(CloseCodes.ProtocolError, "An Engine.IO packet of a type clients do not send.");
+            }
+        }
+
+        private InboundEvent ReadSocketIo(ReadOnlySpan<byte> text)
+        {
+            if (!SocketIoPacket.TryParse(text, out SocketIoPacket packet, out string? problem))
+            {
+                return InboundEvent.Violation(CloseCodes.ProtocolError, problem!);
+            }
+
+            if (!packet.Namespace.SequenceEqual("/"u8))
+            {
+                // Socket.IO answers a CONNECT to a namespace it does not serve, and ignores anything else sent to one.
+                return packet.Type == SocketIoPacketType.Connect ? InboundEvent.Answer(InvalidNamespaceReply(packet.Namespace)) : InboundEvent.None;
+            }
+
+            switch (packet.Type)
+            {
+                case SocketIoPacketType.Connect when _connected:
+                    return InboundEvent.Violation(CloseCodes.ProtocolError, "A second CONNECT to namespace /.");
+                case SocketIoPacketType.Connect:
+                    return ReadConnect(packet.Payload);
+                case SocketIoPacketType.Disconnect:
+                    return InboundEvent.Goodbye;
+                case SocketIoPacketType.Event or SocketIoPacketType.BinaryEvent or SocketIoPacketType.Ack or SocketIoPacketType.BinaryAck when !_connected:
+                    return InboundEvent.Violation(CloseCodes.ProtocolError, "An event before CONNECT.");
+                case SocketIoPacketType.Event:
+                    return ReadEvent(packet.Payload);
+                case SocketIoPacketType.BinaryEvent:
+                    return BeginBinaryEvent(packet.Attachments, packet.Payload);
+                case SocketIoPacketType.BinaryAck:
+                    _attachmentsLeft = -packet.Attachments; // the server asks for no acknowledgements: read past it
+                    return InboundEvent.None;
+                case SocketIoPacketType.Ack:
+                    return InboundEvent.None;
+                default:
+                    return InboundEvent.Violation(CloseCodes.ProtocolError, "A CONNECT_ERROR packet, which servers send only.");
+            }
+        }
+
+        private InboundEvent ReadConnect(ReadOnlySpan<byte> payload)
+        {
+            if (payload.IsEmpty)
+            {
+                _connected = true;
+                return InboundEvent.Hello(default);
+            }
+
+            JsonElement auth;
+            try
+            {
+                using var document = JsonDocument.Parse(payload.ToArray(), new JsonDocumentOptions { MaxDepth = 64 });
+                auth = document.RootElement.Clone();
+            }
+            catch (JsonException)
+            {
+                return InboundEvent.Violation(CloseCodes.ProtocolError, "CONNECT's auth payload is not valid JSON.");
+            }
+
+            if (auth.ValueKind != JsonValueKind.Object)
+            {
+                return InboundEvent.Violation(CloseCodes.ProtocolError, "CONNECT's auth payload must be a JSON object.");
+            }
+
+            _connected = true;
+            return InboundEvent.Hello(auth);
+        }
+
+        private InboundEvent ReadEvent(ReadOnlySpan<byte> payload)
+        {
+            if (!CollaborationEvents.TryRead(payload, maxDataBytes, out CollaborationEventKind kind, out string? type, out ReadOnlyMemory<byte> data, out string? problem))
+            {
+                return Undecodable(problem!);
+            }
+
+            if (kind == CollaborationEventKind.Other)
+            {
+                return InboundEvent.None; // the client's other events (its licence status, for example) mean nothing here
+            }
+
+            if (!TryNormalizeType(type, out type, out problem))
+            {
+                return Undecodable(problem!);
+            }
+
+            return InboundEvent.ForMessage(new Message(type, new LazyJson(data)));
+        }
+
+        private InboundEvent BeginBinaryEvent(int attachments, ReadOnlySpan<byte> payload)
+        {
+            if (attachments == 0)
+            {
+                return ReadEvent(payload);
+            }
+
+            _attachmentsLeft = attachments;
+            _attachment = null;
+            _binaryType = null;
+            _binaryMessage = false;
+            if (CollaborationEvents.TryRead(payload, maxDataBytes, out CollaborationEventKind kind, out string? type, out ReadOnlyMemory<byte> data, out _)
+                && kind == CollaborationEventKind.Message && attachments == 1 && IsFirstPlaceholder(data.Span) && TryNormalizeType(type, out type, out _))
+            {
+                _binaryMessage = true;
+                _binaryType = type;
+            }
+            else if (kind == CollaborationEventKind.Other)
+            {
+                _attachmentsLeft = -attachments; // another event: its attachments are read past, and nothing is answered
+            }
+
+            return InboundEvent.None;
+        }
+
+        private InboundEvent ReadAttachment(ReadOnlySpan<byte> bytes)
+        {
+            if (_attachmentsLeft == 0)
+            {
+                return InboundEvent.Violation(CloseCodes.ProtocolError, "A binary message that no binary event announced.");
+            }
+
+            bool ignored = _attachmentsLeft < 0;
+            _attachmentsLeft += ignored ? 1 : -1;
+            if (_binaryMessage && _attachment is null)
+            {
+                _attachment = bytes.ToArray();
+            }
+
+            if (_attachmentsLeft != 0 || ignored)
+            {
+                return InboundEvent.None;
+            }
+
+            if (!_binaryMessage)
+            {
+                return Undecodable("Binary data is accepted only as a message's whole data ([type, <binary>, false]).");
+            }
+
+            var message = new Message(_binaryType, (ReadOnlyMemory<byte>)_attachment!);
+            _attachment = null;
+            _binaryType = null;
+            _binaryMessage = false;
+            return InboundEvent.ForMessage(message);
+        }
+
+        private static bool IsFirstPlaceholder(ReadOnlySpan<byte> data)
+        {
+            try
+            {
+                using var document = JsonDocument.Parse(data.ToArray());
+                JsonElement root = document.RootElement;
+                return root.ValueKind == JsonValueKind.Object
+                    && root.TryGetProperty("_placeholder"u8, out JsonElement placeholder) && placeholder.ValueKind == JsonValueKind.True
+                    && root.TryGetProperty("num"u8, out JsonElement num) && num.ValueKind == JsonValueKind.Number && num.TryGetInt32(out int n) && n == 0;
+            }
+            catch (JsonException)
+            {
+                return false;
+            }
+        }
+
+        private static bool TryNormalizeType(string? type, out string? normalized, out string? problem)
+        {
+            normalized = string.IsNullOrEmpty(type) ? null : type;
+            if (normalized is not null && Encoding.UTF8.GetByteCount(normalized) > ProtocolLimits.MaxTypeLength)
+            {
+                problem = $"A message type is at most {ProtocolLimits.MaxTypeLength} bytes of UTF-8.";
+                return false;
+            }
+
+            problem = null;
+            return true;
+        }
+
+        private static InboundEvent Undecodable(string problem)
+            => InboundEvent.Answer(new OutboundFrame(CollaborationEvents.EncodeMessageError("Invalid message: " + problem), IsBinary: false), problem);
+
+        private static OutboundFrame InvalidNamespaceReply(ReadOnlySpan<byte> nameSpace)
+        {
+            var output = new ArrayBufferWriter<byte>(nameSpace.Length + 40);
+            output.Write("44"u8);
+            output.Write(nameSpace);
+            output.Write(",{\"message\":\"Invalid namespace\"}"u8);
+            return new OutboundFrame(output.WrittenSpan.ToArray(), IsBinary: false);
+        }
+    }
+}

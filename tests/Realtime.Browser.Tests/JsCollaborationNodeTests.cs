@@ -1,0 +1,156 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Realtime.Server;
+using Realtime.Testing;
+using Realtime.TestSupport;
+using Xunit.Abstractions;
+
+namespace Realtime.Browser.Tests;
+
+/// <summary>
+/// The original framework's client behaviour, through the MIT-licensed socket.io-client in Node.js, against the compatibility
+/// endpoint of a real server (tests/js-collaboration/compat.e2e.js). The script asks for faults on stdout
+/// (<c>@@control stop|start|blackhole|corrupt|heal|reset</c>); this test applies them to the server or to a fault proxy in front of it and
+/// answers <c>ok</c> on stdin.
+/// </summary>
+public sealed class JsCollaborationNodeTests(ITestOutputHelper output)
+{
+    private const int Tests = 15;
+
+    [SocketIoClientFact]
+    public async Task The_original_clients_behaviour_holds_against_the_compatibility_endpoint()
+    {
+        KestrelRealtimeHost host = await StartAsync(port: 0);
+        await using FaultProxy proxy = await FaultProxy.StartAsync(new Uri($"ws://127.0.0.1:{host.Port}/"));
+        try
+        {
+            string node = Requirements.Node ?? throw new InvalidOperationException(Requirements.NodeMissing);
+            var start = new ProcessStartInfo(node)
+            {
+                WorkingDirectory = RepositoryPaths.JsCollaborationTests,
+                RedirectStandardInput = true,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            start.ArgumentList.Add("--experimental-websocket");
+            start.ArgumentList.Add("compat.e2e.js");
+            start.Environment["REALTIME_ORIGIN"] = $"ws://127.0.0.1:{host.Port}";
+            start.Environment["REALTIME_PROXY_ORIGIN"] = $"ws://127.0.0.1:{proxy.Port}";
+
+            using Process process = Process.Start(start)!;
+            Task<string> stderr = process.StandardError.ReadToEndAsync();
+            var text = new System.Text.StringBuilder();
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+            try
+            {
+                while (await process.StandardOutput.ReadLineAsync(deadline.Token) is { } line)
+                {
+                    text.AppendLine(line);
+                    if (!line.StartsWith("@@control ", StringComparison.Ordinal))
+                    {
+                        continue;
+                    }
+
+                    switch (line["@@control ".Length..])
+                    {
+                        case "stop":
+                            await host.StopAsync();
+                            break;
+                        case "start":
+                            host = await StartAsync(host.Port);
+                            break;
+                        case "blackhole":
+                            proxy.Blackhole();
+                            break;
+                        case "heal":
+                            proxy.Heal();
+                            break;
+                        case "corrupt":
+                            proxy.Corrupt(FaultDirection.ServerToClient);
+                            break;
+                        case "reset":
+                            proxy.ResetConnections();
+                            break;
+                        default:
+                            throw new InvalidOperationException("Unknown control command: " + line);
+                    }
+
+                    await process.StandardInput.WriteLineAsync("ok");
+                    await process.StandardInput.FlushAsync();
+                }
+
+                await process.WaitForExitAsync(deadline.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                throw new TimeoutException("node did not finish within 120 s: " + text);
+            }
+
+            string all = text + await stderr;
+            output.WriteLine(all);
+            Assert.True(process.ExitCode == 0, all);
+            Assert.Contains($"# pass {Tests}", all, StringComparison.Ordinal);
+            Assert.Contains("# fail 0", all, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await host.DisposeAsync();
+        }
+    }
+
+    /// <summary>The server the script expects (see compat.e2e.js), on <paramref name="port"/> (0: a free one; a port again: a restart).</summary>
+    private static Task<KestrelRealtimeHost> StartAsync(int port) => KestrelRealtimeHost.StartAsync(o =>
+    {
+        o.PingInterval = TimeSpan.FromMilliseconds(500);
+        o.PingTimeout = TimeSpan.FromMilliseconds(500);
+    }, s => s
+        .Use(ServerEvents.Connect, async (ctx, next) =>
+        {
+            if (ctx.Connection.Auth.ValueKind == JsonValueKind.Object && ctx.Connection.Auth.TryGetProperty("token", out JsonElement token) && token.GetString() == "bad")
+            {
+                ctx.Reject("Authentication failed");
+                return;
+            }
+
+            await next();
+        })
+        .Use(ServerEvents.Message, async (ctx, next) =>
+        {
+            if (ctx.Type == "forbidden")
+            {
+                ctx.Reject("Not allowed");
+                return;
+            }
+
+            await next();
+        })
+        .On(ServerEvents.Message, ctx =>
+        {
+            ServerConnection connection = ctx.Connection;
+            switch (ctx.Type)
+            {
+                case "whoami":
+                    connection.Send(new
+                    {
+                        id = connection.Id,
+                        roomId = connection.RoomId,
+                        user = connection.Query.GetValueOrDefault("user"),
+                        token = connection.Auth.ValueKind == JsonValueKind.Object ? connection.Auth.GetProperty("token").GetString() : null,
+                    }, "whoami");
+                    break;
+                case "echo":
+                    connection.Send(ctx.Message);
+                    break;
+                case "close-me":
+                    connection.Close();
+                    break;
+                default:
+                    connection.Broadcast(ctx.Message);
+                    break;
+            }
+        })
+        .On(ServerEvents.Disconnect, ctx => s.Broadcast(ctx.Connection.RoomId, new { id = ctx.Connection.Id, reason = ctx.Reason.ToString() }, "left")),
+        port: port);
+}
