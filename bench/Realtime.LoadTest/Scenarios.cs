@@ -62,6 +62,7 @@ internal static class Scenarios
             new(Scenario, "p99 µs", Micros(all, 0.99), false),
             new(Scenario, "p99.9 µs", Micros(all, 0.999), false),
             new(Scenario, "server CPU s", cpu.TotalSeconds, false, "N2"),
+            new(Scenario, "server CPU µs per round trip", PerUnit(cpu, all.Length), false, "N2"),
         ];
     }
 
@@ -106,6 +107,7 @@ internal static class Scenarios
         [
             new(Scenario, "round trips/s", measuredTrips / settings.Duration.TotalSeconds, true),
             new(Scenario, "server CPU s", cpu.TotalSeconds, false, "N2"),
+            new(Scenario, "server CPU µs per round trip", PerUnit(cpu, measuredTrips), false, "N2"),
         ];
     }
 
@@ -213,8 +215,12 @@ internal static class Scenarios
             new(Scenario, $"deliveries/s (window {settings.Window})", measuredDeliveries / settings.Duration.TotalSeconds, true),
             new(Scenario, "lost deliveries", lost, false),
             new(Scenario, "server CPU s", cpu.TotalSeconds, false, "N2"),
+            new(Scenario, "server CPU µs per delivery", PerUnit(cpu, measuredDeliveries), false, "N2"),
         ];
     }
+
+    /// <summary>Server CPU per unit of work, in µs: the fair comparison when the faster system did more work in the same time.</summary>
+    private static double PerUnit(TimeSpan cpu, long units) => units == 0 ? double.NaN : cpu.TotalMicroseconds / units;
 
     /// <summary>Many idle connections held while heartbeats run: connections opened per second and server memory per connection.</summary>
     public static async Task<List<Metric>> IdleConnectionsAsync(Wire wire, ServerProcess server, LoadSettings settings)

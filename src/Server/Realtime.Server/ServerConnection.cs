@@ -48,9 +48,9 @@ public sealed class ServerConnection : IRoomMember, IInboundOwner
     }
 
     /// <summary>
-    /// The connection id: 20 characters of <c>[0-9A-Za-z]</c>, the same value the client sees. On the Realtime protocol the server
-    /// generates it, and a reconnection is a new connection with a new id; on the compatibility endpoint
-    /// (<c>MapJsCollaboration</c>) the client chooses it and keeps it across reconnections (docs/security.md).
+    /// The connection id: 20 URL-safe characters, the same value the client sees. On the Realtime protocol the server generates it
+    /// (<c>[0-9A-Za-z_-]</c>), and a reconnection is a new connection with a new id; on the compatibility endpoint
+    /// (<c>MapJsCollaboration</c>) the client chooses it (<c>[0-9A-Za-z]</c>) and keeps it across reconnections (docs/security.md).
     /// </summary>
     public string Id { get; }
 
