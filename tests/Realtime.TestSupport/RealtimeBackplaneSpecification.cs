@@ -48,7 +48,7 @@ public abstract class RealtimeBackplaneSpecification : IAsyncLifetime
         }
     }
 
-    [Fact]
+    [BackplaneFact]
     public async Task A_broadcast_from_any_node_reaches_every_member_on_every_node_once_in_one_order_for_all()
     {
         ConnectionRecorder[] members = await ConnectMembersAsync("ordered", perNode: 2);
@@ -91,7 +91,7 @@ public abstract class RealtimeBackplaneSpecification : IAsyncLifetime
         }
     }
 
-    [Fact]
+    [BackplaneFact]
     public async Task A_relayed_message_skips_its_sender_and_reaches_every_other_member_on_every_node()
     {
         ConnectionRecorder[] members = await ConnectMembersAsync("relay", perNode: 2);
@@ -109,7 +109,7 @@ public abstract class RealtimeBackplaneSpecification : IAsyncLifetime
         Assert.All(members.Skip(1), m => Assert.Single(m.Events, "message:greeting"));
     }
 
-    [Fact]
+    [BackplaneFact]
     public async Task Membership_is_the_cluster_s_from_every_node_and_follows_joins_and_leaves()
     {
         ConnectionRecorder[] members = await ConnectMembersAsync("members", perNode: 2);
@@ -140,7 +140,7 @@ public abstract class RealtimeBackplaneSpecification : IAsyncLifetime
         Assert.Equal(0, await _nodes[^1].Server.GetRoomConnectionCountAsync("members"));
     }
 
-    [Fact]
+    [BackplaneFact]
     public async Task Send_and_close_by_id_reach_a_connection_on_any_node_and_an_unknown_id_is_not_found()
     {
         ConnectionRecorder[] members = await ConnectMembersAsync("direct", perNode: 1);
@@ -159,7 +159,7 @@ public abstract class RealtimeBackplaneSpecification : IAsyncLifetime
         await target.WaitForEventAsync("disconnect:" + DisconnectReason.ServerDisconnect);
     }
 
-    [Fact]
+    [BackplaneFact]
     public async Task A_member_that_has_its_welcome_receives_every_broadcast_sent_after_it_from_any_node()
     {
         for (int round = 0; round < 10; round++)
@@ -173,7 +173,7 @@ public abstract class RealtimeBackplaneSpecification : IAsyncLifetime
         }
     }
 
-    [Fact]
+    [BackplaneFact]
     public async Task Concurrent_joins_and_leaves_across_nodes_leave_exactly_the_members_that_stayed()
     {
         ConnectionRecorder[] stayers = await ConnectMembersAsync("churn", perNode: 1);

@@ -5,8 +5,16 @@ WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
 
 // The "Realtime" configuration section binds RealtimeOptions: appsettings.json, or environment
 // variables such as Realtime__PingInterval=00:00:05.
-builder.Services.AddRealtime();
+IRealtimeBuilder realtime = builder.Services.AddRealtime();
 builder.Services.AddOptions<RealtimeOptions>().BindConfiguration("Realtime");
+
+// Scale-out: with Realtime:Redis:Configuration set (Realtime__Redis__Configuration=localhost:6379), rooms are shared with every
+// node on that Redis; the rest of the section binds the backplane's options (Prefix, NodeId, PublishTimeout). Without it: in memory.
+if (builder.Configuration["Realtime:Redis:Configuration"] is { Length: > 0 } redis)
+{
+    realtime.AddStackExchangeRedis(redis, options => builder.Configuration.GetSection("Realtime:Redis").Bind(options));
+}
+
 builder.Services.AddHealthChecks();
 
 WebApplication app = builder.Build();

@@ -1,0 +1,127 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Text;
+
+namespace Realtime.Server.StackExchangeRedis;
+
+/// <summary>
+/// The bytes of what travels between nodes: a room broadcast (origin node, excluded connection, message), or a send or close for
+/// one connection. <c>[version][kind][flags]</c>, then length-prefixed UTF-8 strings, then the message's payload (its data's exact
+/// JSON text, or its bytes): a message is never parsed on its way through Redis.
+/// </summary>
+internal static class BackplaneCodec
+{
+    public const byte Version = 1;
+
+    public enum Kind : byte
+    {
+        Broadcast = 1,
+        Send = 2,
+        Close = 3,
+    }
+
+    [Flags]
+    private enum Flags : byte
+    {
+        None = 0,
+        Binary = 1,
+    }
+
+    public static byte[] EncodeBroadcast(RoomBroadcast broadcast)
+        => Encode(Kind.Broadcast, broadcast.OriginNodeId, broadcast.ExceptConnectionId, broadcast.Message);
+
+    public static byte[] EncodeSend(string connectionId, Message message) => Encode(Kind.Send, connectionId, null, message);
+
+    public static byte[] EncodeClose(string connectionId) => Encode(Kind.Close, connectionId, null, null);
+
+    /// <summary>Reads a frame: its kind, its first string (origin node, or target connection), its second string, its message.</summary>
+    public static bool TryDecode(ReadOnlySpan<byte> frame, out Kind kind, out string first, out string? second, out Message message)
+    {
+        kind = default;
+        first = string.Empty;
+        second = null;
+        message = default;
+        if (frame.Length < 3 || frame[0] != Version)
+        {
+            return false;
+        }
+
+        kind = (Kind)frame[1];
+        var flags = (Flags)frame[2];
+        frame = frame[3..];
+        if (!TryReadString(ref frame, out string? firstValue) || firstValue is null || !TryReadString(ref frame, out second) || !TryReadString(ref frame, out string? type))
+        {
+            return false;
+        }
+
+        first = firstValue;
+        if (kind == Kind.Close)
+        {
+            return true;
+        }
+
+        byte[] payload = frame.ToArray();
+        message = (flags & Flags.Binary) != 0 ? new Message(type, (ReadOnlyMemory<byte>)payload) : new Message(type, new LazyJson(payload));
+        return true;
+    }
+
+    private static byte[] Encode(Kind kind, string first, string? second, Message? message)
+    {
+        var output = new ArrayBufferWriter<byte>(256);
+        Message m = message ?? default;
+        output.Write([Version, (byte)kind, (byte)(m.IsBinary ? Flags.Binary : Flags.None)]);
+        WriteString(output, first);
+        WriteString(output, second);
+        WriteString(output, message is null ? null : m.Type);
+        if (message is not null)
+        {
+            ReadOnlySpan<byte> payload = m.IsBinary ? m.Bytes.Span : m.DataUtf8;
+            output.Write(payload.IsEmpty && !m.IsBinary ? "null"u8 : payload);
+        }
+
+        return output.WrittenSpan.ToArray();
+    }
+
+    /// <summary>A 4-byte length (-1 for null) and the UTF-8 bytes.</summary>
+    private static void WriteString(ArrayBufferWriter<byte> output, string? value)
+    {
+        Span<byte> length = output.GetSpan(4);
+        if (value is null)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(length, -1);
+            output.Advance(4);
+            return;
+        }
+
+        int count = Encoding.UTF8.GetByteCount(value);
+        BinaryPrimitives.WriteInt32LittleEndian(length, count);
+        output.Advance(4);
+        Encoding.UTF8.GetBytes(value, output.GetSpan(count));
+        output.Advance(count);
+    }
+
+    private static bool TryReadString(ref ReadOnlySpan<byte> frame, out string? value)
+    {
+        value = null;
+        if (frame.Length < 4)
+        {
+            return false;
+        }
+
+        int length = BinaryPrimitives.ReadInt32LittleEndian(frame);
+        frame = frame[4..];
+        if (length < 0)
+        {
+            return length == -1;
+        }
+
+        if (length > frame.Length)
+        {
+            return false;
+        }
+
+        value = Encoding.UTF8.GetString(frame[..length]);
+        frame = frame[length..];
+        return true;
+    }
+}

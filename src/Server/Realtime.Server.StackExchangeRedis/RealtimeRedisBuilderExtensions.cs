@@ -1,0 +1,51 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Realtime.Server;
+using Realtime.Server.StackExchangeRedis;
+using StackExchange.Redis;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Adds the Redis backplane to Realtime.</summary>
+public static class RealtimeRedisBuilderExtensions
+{
+    /// <summary>
+    /// Shares the app's rooms with every other node connected to the same Redis (and the same <see cref="RedisBackplaneOptions.Prefix"/>):
+    /// a broadcast reaches every member of its room on every node, and membership and sends by connection id are cluster-wide.
+    /// See docs/scale-out.md.
+    /// </summary>
+    /// <param name="builder">What <c>AddRealtime</c> returned.</param>
+    /// <param name="configuration">A StackExchange.Redis configuration string, for example <c>localhost:6379</c>.</param>
+    /// <param name="configure">Sets the backplane's options, or <see langword="null"/> for the defaults.</param>
+    /// <returns>The builder, for chaining.</returns>
+    /// <example><code>builder.Services.AddRealtime().AddStackExchangeRedis("localhost:6379", o => o.Prefix = "chat");</code></example>
+    public static IRealtimeBuilder AddStackExchangeRedis(this IRealtimeBuilder builder, string configuration, Action<RedisBackplaneOptions>? configure)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        return builder.AddStackExchangeRedis(ConfigurationOptions.Parse(configuration), configure);
+    }
+
+    /// <summary>Shares the app's rooms over Redis with the default <see cref="RedisBackplaneOptions"/>.</summary>
+    /// <param name="builder">What <c>AddRealtime</c> returned.</param>
+    /// <param name="configuration">A StackExchange.Redis configuration string, for example <c>localhost:6379</c>.</param>
+    /// <returns>The builder, for chaining.</returns>
+    public static IRealtimeBuilder AddStackExchangeRedis(this IRealtimeBuilder builder, string configuration) => builder.AddStackExchangeRedis(configuration, null);
+
+    /// <summary>Shares the app's rooms over Redis, configured with StackExchange.Redis <see cref="ConfigurationOptions"/>.</summary>
+    /// <param name="builder">What <c>AddRealtime</c> returned.</param>
+    /// <param name="configuration">The Redis connection's configuration. <c>AbortOnConnectFail</c> is turned off: the backplane reconnects by itself.</param>
+    /// <param name="configure">Sets the backplane's options, or <see langword="null"/> for the defaults.</param>
+    /// <returns>The builder, for chaining.</returns>
+    public static IRealtimeBuilder AddStackExchangeRedis(this IRealtimeBuilder builder, ConfigurationOptions configuration, Action<RedisBackplaneOptions>? configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configuration);
+        var options = new RedisBackplaneOptions();
+        configure?.Invoke(options);
+        RedisKeys.Validate(options);
+        ConfigurationOptions redis = configuration.Clone();
+        redis.AbortOnConnectFail = false;
+        builder.Services.RemoveAll<RealtimeBackplane>();
+        builder.Services.AddSingleton<RealtimeBackplane>(sp => new RedisBackplane(redis, options, sp.GetService<Microsoft.Extensions.Logging.ILoggerFactory>()));
+        return builder;
+    }
+}

@@ -1,0 +1,203 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using StackExchange.Redis;
+
+namespace Realtime.Server.StackExchangeRedis;
+
+/// <summary>
+/// The backplane on Redis. Every room broadcast, local members included, is one <c>PUBLISH</c> to the room's channel, and every node
+/// with members in the room delivers what it receives: Redis orders a channel's messages, so every member on every node sees a
+/// room's broadcasts in one order. A node subscribes to a room's channel only while it has members there, and the subscription is
+/// acknowledged before a joining connection's <c>welcome</c>. Membership is two hashes and a set, written by scripts (one round trip);
+/// a send or close by id goes to the owning node's channel.
+/// </summary>
+internal sealed partial class RedisBackplane : RealtimeBackplane, IAsyncDisposable
+{
+    private const string AddMemberScript = """
+        redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+        redis.call('SADD', KEYS[2], ARGV[3])
+        redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
+        """;
+
+    // Only this node's entries are removed: a connection id that another node holds now (a client-chosen id) keeps its entries.
+    private const string RemoveMemberScript = """
+        if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[1], ARGV[1]) end
+        if redis.call('HLEN', KEYS[1]) == 0 then redis.call('SREM', KEYS[2], ARGV[3]) end
+        if redis.call('HGET', KEYS[3], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[3], ARGV[1]) end
+        """;
+
+    private readonly ConfigurationOptions _configuration;
+    private readonly RedisBackplaneOptions _options;
+    private readonly RedisKeys _keys;
+    private readonly ILogger _logger;
+    private readonly Lazy<Task<ConnectionMultiplexer>> _redis;
+    private readonly ConcurrentDictionary<string, ChannelMessageQueue> _rooms = new(StringComparer.Ordinal);
+
+    public RedisBackplane(ConfigurationOptions configuration, RedisBackplaneOptions options, ILoggerFactory? loggerFactory = null)
+        : base(options.NodeId)
+    {
+        _configuration = configuration;
+        _options = options;
+        _keys = new RedisKeys(options.Prefix);
+        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Realtime.Server.StackExchangeRedis");
+        _redis = new Lazy<Task<ConnectionMultiplexer>>(ConnectAsync);
+    }
+
+    public override async ValueTask SubscribeAsync(string roomId, CancellationToken cancellationToken)
+    {
+        ChannelMessageQueue queue = await RunAsync(redis => redis.GetSubscriber().SubscribeAsync(_keys.Room(roomId)), "subscribe to a room", cancellationToken)
+            .ConfigureAwait(false);
+        queue.OnMessage(message => OnRoomMessage(roomId, message));
+        _rooms[roomId] = queue;
+    }
+
+    public override async ValueTask UnsubscribeAsync(string roomId, CancellationToken cancellationToken)
+    {
+        if (_rooms.TryRemove(roomId, out ChannelMessageQueue? queue))
+        {
+            await queue.UnsubscribeAsync().WaitAsync(_options.PublishTimeout, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public override async ValueTask PublishAsync(RoomBroadcast broadcast, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(broadcast);
+        byte[] frame = BackplaneCodec.EncodeBroadcast(broadcast);
+        await RunAsync(redis => redis.GetSubscriber().PublishAsync(_keys.Room(broadcast.RoomId), frame), "publish a broadcast", cancellationToken)
+            .ConfigureAwait(false);
+    }
+
+    public override ValueTask<bool> SendAsync(string connectionId, Message message, CancellationToken cancellationToken)
+        => SendLocally(connectionId, message)
+            ? ValueTask.FromResult(true)
+            : ToOwnerAsync(connectionId, BackplaneCodec.EncodeSend(connectionId, message), cancellationToken);
+
+    public override ValueTask<bool> CloseAsync(string connectionId, CancellationToken cancellationToken)
+        => CloseLocally(connectionId)
+            ? ValueTask.FromResult(true)
+            : ToOwnerAsync(connectionId, BackplaneCodec.EncodeClose(connectionId), cancellationToken);
+
+    public override async ValueTask AddMemberAsync(string roomId, string connectionId, CancellationToken cancellationToken)
+        => await RunAsync(redis => redis.GetDatabase().ScriptEvaluateAsync(AddMemberScript, [_keys.Members(roomId), _keys.Rooms, _keys.Connections],
+            [connectionId, NodeId, roomId]), "add a member", cancellationToken).ConfigureAwait(false);
+
+    public override async ValueTask RemoveMemberAsync(string roomId, string connectionId, CancellationToken cancellationToken)
+        => await RunAsync(redis => redis.GetDatabase().ScriptEvaluateAsync(RemoveMemberScript, [_keys.Members(roomId), _keys.Rooms, _keys.Connections],
+            [connectionId, NodeId, roomId]), "remove a member", cancellationToken).ConfigureAwait(false);
+
+    public override async ValueTask<IReadOnlyCollection<string>> GetRoomsAsync(CancellationToken cancellationToken)
+    {
+        RedisValue[] rooms = await RunAsync(redis => redis.GetDatabase().SetMembersAsync(_keys.Rooms), "list the rooms", cancellationToken).ConfigureAwait(false);
+        return [.. rooms.Select(r => r.ToString())];
+    }
+
+    public override async ValueTask<IReadOnlyCollection<string>> GetConnectionIdsAsync(string roomId, CancellationToken cancellationToken)
+    {
+        RedisValue[] ids = await RunAsync(redis => redis.GetDatabase().HashKeysAsync(_keys.Members(roomId)), "list a room's members", cancellationToken).ConfigureAwait(false);
+        return [.. ids.Select(id => id.ToString())];
+    }
+
+    public override async ValueTask<int> GetRoomConnectionCountAsync(string roomId, CancellationToken cancellationToken)
+        => (int)await RunAsync(redis => redis.GetDatabase().HashLengthAsync(_keys.Members(roomId)), "count a room's members", cancellationToken).ConfigureAwait(false);
+
+    public override async ValueTask<int> GetConnectionCountAsync(CancellationToken cancellationToken)
+        => (int)await RunAsync(redis => redis.GetDatabase().HashLengthAsync(_keys.Connections), "count the connections", cancellationToken).ConfigureAwait(false);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_redis.IsValueCreated && _redis.Value.IsCompletedSuccessfully)
+        {
+            await _redis.Value.Result.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A send or close for a connection on another node: to that node's channel, found in the connection directory.</summary>
+    private async ValueTask<bool> ToOwnerAsync(string connectionId, byte[] frame, CancellationToken cancellationToken)
+    {
+        RedisValue node = await RunAsync(redis => redis.GetDatabase().HashGetAsync(_keys.Connections, connectionId), "find a connection", cancellationToken)
+            .ConfigureAwait(false);
+        if (node.IsNull || node == NodeId)
+        {
+            return false; // nowhere, or here and gone meanwhile
+        }
+
+        long receivers = await RunAsync(redis => redis.GetSubscriber().PublishAsync(_keys.Node(node.ToString()), frame), "reach a connection's node", cancellationToken)
+            .ConfigureAwait(false);
+        return receivers > 0;
+    }
+
+    private async Task<ConnectionMultiplexer> ConnectAsync()
+    {
+        ConnectionMultiplexer redis = await ConnectionMultiplexer.ConnectAsync(_configuration).ConfigureAwait(false);
+        ChannelMessageQueue node = await redis.GetSubscriber().SubscribeAsync(_keys.Node(NodeId)).ConfigureAwait(false);
+        node.OnMessage(OnNodeMessage);
+        return redis;
+    }
+
+    /// <summary>Runs one Redis operation within <see cref="RedisBackplaneOptions.PublishTimeout"/>; any failure is a <see cref="RedisBackplaneException"/>.</summary>
+    private async Task<T> RunAsync<T>(Func<ConnectionMultiplexer, Task<T>> operation, string what, CancellationToken cancellationToken)
+    {
+        try
+        {
+            ConnectionMultiplexer redis = await _redis.Value.WaitAsync(_options.PublishTimeout, cancellationToken).ConfigureAwait(false);
+            return await operation(redis).WaitAsync(_options.PublishTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException ex)
+        {
+            throw new RedisBackplaneException($"Redis did not answer within {_options.PublishTimeout} (RedisBackplaneOptions.PublishTimeout) to {what}.", ex);
+        }
+        catch (RedisException ex)
+        {
+            throw new RedisBackplaneException($"Redis failed to {what}: {ex.Message}", ex);
+        }
+    }
+
+    private void OnRoomMessage(string roomId, ChannelMessage message)
+    {
+        byte[]? frame = message.Message;
+        if (frame is null || !BackplaneCodec.TryDecode(frame, out BackplaneCodec.Kind kind, out string origin, out string? except, out Message decoded)
+            || kind != BackplaneCodec.Kind.Broadcast)
+        {
+            Log.FrameUndecodable(_logger, message.Channel.ToString());
+            return;
+        }
+
+        try
+        {
+            DeliverLocally(new RoomBroadcast(roomId, decoded, except, origin));
+        }
+        catch (ArgumentException ex)
+        {
+            Log.DeliveryFailed(_logger, roomId, ex);
+        }
+    }
+
+    private void OnNodeMessage(ChannelMessage message)
+    {
+        byte[]? frame = message.Message;
+        if (frame is null || !BackplaneCodec.TryDecode(frame, out BackplaneCodec.Kind kind, out string connectionId, out _, out Message decoded))
+        {
+            Log.FrameUndecodable(_logger, message.Channel.ToString());
+            return;
+        }
+
+        try
+        {
+            _ = kind == BackplaneCodec.Kind.Close ? CloseLocally(connectionId) : SendLocally(connectionId, decoded);
+        }
+        catch (ArgumentException ex)
+        {
+            Log.DeliveryFailed(_logger, connectionId, ex);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "A backplane message on {Channel} could not be decoded (another version of Realtime on the same prefix?); dropped.", EventName = "BackplaneFrameUndecodable")]
+        public static partial void FrameUndecodable(ILogger logger, string channel);
+
+        [LoggerMessage(2, LogLevel.Warning, "A backplane message for {Target} could not be delivered on this node.", EventName = "BackplaneDeliveryFailed")]
+        public static partial void DeliveryFailed(ILogger logger, string target, Exception exception);
+    }
+}

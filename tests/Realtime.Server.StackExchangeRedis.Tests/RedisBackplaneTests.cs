@@ -1,0 +1,166 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Realtime.Client;
+using Realtime.Testing;
+using Realtime.TestSupport;
+using StackExchange.Redis;
+
+namespace Realtime.Server.StackExchangeRedis.Tests;
+
+/// <summary>What the Redis backplane promises beyond the specification, against a real redis-server: prefixes, interest, cost, failing fast.</summary>
+public sealed class RedisBackplaneTests : IAsyncLifetime
+{
+    private readonly List<IAsyncDisposable> _owned = [];
+    private RedisServer _redis = null!;
+    private ConnectionMultiplexer _inspector = null!;
+
+    public async Task InitializeAsync()
+    {
+        if (RedisServer.SkipReason is not null)
+        {
+            return;
+        }
+
+        _redis = await RedisServer.StartAsync();
+        _inspector = await ConnectionMultiplexer.ConnectAsync(_redis.Configuration + ",allowAdmin=true");
+    }
+
+    public async Task DisposeAsync()
+    {
+        for (int i = _owned.Count - 1; i >= 0; i--)
+        {
+            await _owned[i].DisposeAsync();
+        }
+
+        if (_inspector is not null)
+        {
+            await _inspector.DisposeAsync();
+        }
+
+        if (_redis is not null)
+        {
+            await _redis.DisposeAsync();
+        }
+    }
+
+    [RedisFact]
+    public async Task Apps_with_different_prefixes_on_one_redis_never_see_each_others_rooms_and_room_names_are_literal()
+    {
+        const string room = "a*b{c}:d?";
+        RealtimeTestHost chat = await StartNodeAsync("chat");
+        RealtimeTestHost docs = await StartNodeAsync("docs");
+        ConnectionRecorder chatMember = await ConnectAsync(chat, room);
+        ConnectionRecorder docsMember = await ConnectAsync(docs, room);
+        ConnectionRecorder otherRoom = await ConnectAsync(chat, "a-b{c}:d?");
+
+        await chat.Server.BroadcastAsync(room, "for chat", "t").DefaultTimeout();
+        await docs.Server.BroadcastAsync(room, "for docs", "t").DefaultTimeout();
+        await chatMember.WaitForEventAsync("message:t");
+        await docsMember.WaitForEventAsync("message:t");
+
+        Assert.Equal("\"for chat\"", Assert.Single(chatMember.Messages).Data.GetRawText());
+        Assert.Equal("\"for docs\"", Assert.Single(docsMember.Messages).Data.GetRawText());
+        Assert.Empty(otherRoom.Messages);
+        Assert.Equal([room], (await chat.Server.GetRoomsAsync().DefaultTimeout()).Where(r => r == room));
+        Assert.Equal(1, await docs.Server.GetConnectionCountAsync().DefaultTimeout());
+        Assert.Equal(2, await chat.Server.GetConnectionCountAsync().DefaultTimeout());
+    }
+
+    [RedisFact]
+    public async Task A_broadcast_is_one_publish_whatever_the_members_and_nodes_and_a_node_subscribes_only_while_it_has_members()
+    {
+        RealtimeTestHost a = await StartNodeAsync("cost");
+        RealtimeTestHost b = await StartNodeAsync("cost");
+        RealtimeTestHost idle = await StartNodeAsync("cost");
+        ConnectionRecorder[] members = [await ConnectAsync(a, "big"), await ConnectAsync(a, "big"), await ConnectAsync(b, "big"), await ConnectAsync(b, "big")];
+        Assert.Equal(2, await SubscribersAsync("cost:r:big"));
+
+        long before = await PublishCountAsync();
+        for (int i = 0; i < 10; i++)
+        {
+            await a.Server.BroadcastAsync("big", i, "n").DefaultTimeout();
+        }
+
+        foreach (ConnectionRecorder member in members)
+        {
+            await member.WaitForCountAsync("message:n", 10);
+        }
+
+        Assert.Equal(10, await PublishCountAsync() - before);
+        Assert.Equal(0, idle.Server.ConnectionCount);
+
+        foreach (ConnectionRecorder member in members[2..])
+        {
+            await member.Connection.DisposeAsync();
+        }
+
+        await WaitUntilAsync(async () => await SubscribersAsync("cost:r:big") == 1, "node b to unsubscribe after its last member left");
+    }
+
+    [RedisFact]
+    public async Task With_redis_gone_BroadcastAsync_fails_fast_with_a_typed_error_and_the_server_keeps_serving_its_members()
+    {
+        RealtimeTestHost node = await StartNodeAsync("down", publishTimeout: TimeSpan.FromSeconds(1));
+        ConnectionRecorder member = await ConnectAsync(node, "room1");
+        await _redis.DisposeAsync();
+
+        var clock = Stopwatch.StartNew();
+        var ex = await Assert.ThrowsAsync<RedisBackplaneException>(() => node.Server.BroadcastAsync("room1", 1, "t").DefaultTimeout());
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"failed after {clock.Elapsed}");
+        Assert.Contains("Redis", ex.Message, StringComparison.Ordinal);
+        Assert.True(member.Connection.Connected);
+        _redis = null!; // disposed
+    }
+
+    private async Task<RealtimeTestHost> StartNodeAsync(string prefix, TimeSpan? publishTimeout = null)
+    {
+        RealtimeTestHost host = await RealtimeTestHost.StartAppAsync(builder =>
+        {
+            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            builder.Services.AddRealtime().AddStackExchangeRedis(_redis.Configuration, o =>
+            {
+                o.Prefix = prefix;
+                o.PublishTimeout = publishTimeout ?? o.PublishTimeout;
+            });
+        }, app => app.MapRealtime(RealtimeTestHost.DefaultPath, s => s.On(ServerEvents.Message, ctx => ctx.Connection.Broadcast(ctx.Message)))).DefaultTimeout("a node to start");
+        _owned.Add(host);
+        return host;
+    }
+
+    private async Task<ConnectionRecorder> ConnectAsync(RealtimeTestHost node, string roomId)
+    {
+        var client = new Client.Client(node.Url.ToString());
+        Connection connection = await client.ConnectAsync(roomId).DefaultTimeout("a member to connect");
+        _owned.Add(connection);
+        return new ConnectionRecorder(connection);
+    }
+
+    private async Task<long> SubscribersAsync(string channel)
+    {
+        RedisResult result = await _inspector.GetDatabase().ExecuteAsync("PUBSUB", "NUMSUB", channel);
+        return (long)((RedisResult[])result!)[1];
+    }
+
+    private async Task<long> PublishCountAsync()
+    {
+        string info = (await _inspector.GetServer(_redis.Configuration).InfoRawAsync("commandstats"))!;
+        string? line = info.Split('\n').FirstOrDefault(l => l.StartsWith("cmdstat_publish:", StringComparison.Ordinal));
+        return line is null ? 0 : long.Parse(line.Split(':')[1].Split(',')[0].Split('=')[1], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            if (clock.Elapsed > TaskTimeoutExtensions.DefaultTimeoutSpan)
+            {
+                throw new TimeoutException("Timed out waiting for " + what);
+            }
+
+            await Task.Delay(20);
+        }
+    }
+}
