@@ -114,7 +114,41 @@ public sealed class RedisBackplaneTests : IAsyncLifetime
         _redis = null!; // disposed
     }
 
-    private async Task<RealtimeTestHost> StartNodeAsync(string prefix, TimeSpan? publishTimeout = null)
+    [RedisFact]
+    public async Task A_killed_node_s_members_leave_the_cluster_membership_within_the_node_timeout_and_a_stopped_node_s_at_once()
+    {
+        var liveness = new Dictionary<string, string>
+        {
+            ["Realtime__Redis__Prefix"] = "live",
+            ["Realtime__Redis__HeartbeatInterval"] = "00:00:00.200",
+            ["Realtime__Redis__NodeTimeout"] = "00:00:01",
+        };
+        RealtimeTestHost survivor = await StartNodeAsync("live", heartbeat: TimeSpan.FromMilliseconds(200), nodeTimeout: TimeSpan.FromSeconds(1));
+        RealtimeTestHost stopped = await StartNodeAsync("live", heartbeat: TimeSpan.FromMilliseconds(200), nodeTimeout: TimeSpan.FromSeconds(1));
+        await using HostProcess doomed = await HostProcess.StartAsync(_redis.Configuration, liveness);
+        await ConnectAsync(survivor, "room1");
+        await ConnectAsync(stopped, "room1");
+        var client = new Client.Client(doomed.Url);
+        await using Connection onDoomed = await client.ConnectAsync("room1").DefaultTimeout("a member on the child node");
+        await using Connection alsoOnDoomed = await client.ConnectAsync("room2").DefaultTimeout("a second member on the child node");
+        Assert.Equal(4, await survivor.Server.GetConnectionCountAsync().DefaultTimeout());
+        Assert.Equal(3, await survivor.Server.GetRoomConnectionCountAsync("room1").DefaultTimeout());
+
+        // A graceful stop removes the node's members before it returns.
+        await stopped.StopAsync();
+        Assert.Equal(3, await survivor.Server.GetConnectionCountAsync().DefaultTimeout());
+
+        // A killed node says nothing: the survivor's heartbeat removes its members once it has been silent for the node timeout.
+        var clock = Stopwatch.StartNew();
+        await doomed.KillAsync();
+        await WaitUntilAsync(async () => await survivor.Server.GetConnectionCountAsync() == 1, "the killed node's members to leave");
+        TimeSpan took = clock.Elapsed;
+        Assert.True(took < TimeSpan.FromSeconds(3), $"removed after {took} (node timeout 1 s, heartbeat 200 ms)");
+        Assert.Equal(["room1"], await survivor.Server.GetRoomsAsync().DefaultTimeout());
+        Assert.Equal(1, await survivor.Server.GetRoomConnectionCountAsync("room1").DefaultTimeout());
+    }
+
+    private async Task<RealtimeTestHost> StartNodeAsync(string prefix, TimeSpan? publishTimeout = null, TimeSpan? heartbeat = null, TimeSpan? nodeTimeout = null)
     {
         RealtimeTestHost host = await RealtimeTestHost.StartAppAsync(builder =>
         {
@@ -123,6 +157,8 @@ public sealed class RedisBackplaneTests : IAsyncLifetime
             {
                 o.Prefix = prefix;
                 o.PublishTimeout = publishTimeout ?? o.PublishTimeout;
+                o.HeartbeatInterval = heartbeat ?? o.HeartbeatInterval;
+                o.NodeTimeout = nodeTimeout ?? o.NodeTimeout;
             });
         }, app => app.MapRealtime(RealtimeTestHost.DefaultPath, s => s.On(ServerEvents.Message, ctx => ctx.Connection.Broadcast(ctx.Message)))).DefaultTimeout("a node to start");
         _owned.Add(host);

@@ -14,10 +14,14 @@ namespace Realtime.Server.StackExchangeRedis;
 /// </summary>
 internal sealed partial class RedisBackplane : RealtimeBackplane, IAsyncDisposable
 {
+    // KEYS: the room's members, the rooms, the directory, this node's memberships, the nodes. ARGV: connection, node, room.
     private const string AddMemberScript = """
         redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
         redis.call('SADD', KEYS[2], ARGV[3])
         redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
+        redis.call('SADD', KEYS[4], ARGV[3] .. '\31' .. ARGV[1])
+        local t = redis.call('TIME')
+        redis.call('ZADD', KEYS[5], t[1] * 1000 + math.floor(t[2] / 1000), ARGV[2])
         """;
 
     // Only this node's entries are removed: a connection id that another node holds now (a client-chosen id) keeps its entries.
@@ -25,6 +29,42 @@ internal sealed partial class RedisBackplane : RealtimeBackplane, IAsyncDisposab
         if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[1], ARGV[1]) end
         if redis.call('HLEN', KEYS[1]) == 0 then redis.call('SREM', KEYS[2], ARGV[3]) end
         if redis.call('HGET', KEYS[3], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[3], ARGV[1]) end
+        redis.call('SREM', KEYS[4], ARGV[3] .. '\31' .. ARGV[1])
+        """;
+
+    // KEYS: the nodes. ARGV: this node, the node timeout in ms, the prefix, and "beat" or "leave". A beat records this node as alive
+    // (in Redis time, so the nodes' clocks do not matter) and removes the memberships of every node silent for longer than the
+    // timeout; a leave removes this node's own. Idempotent: two nodes sweeping the same dead node remove it once.
+    private const string NodesScript = """
+        local function sweep(node)
+          local index = ARGV[3] .. ':n:' .. node .. ':m'
+          local removed = 0
+          for _, entry in ipairs(redis.call('SMEMBERS', index)) do
+            local at = string.find(entry, '\31[^\31]*$')
+            local room = string.sub(entry, 1, at - 1)
+            local connection = string.sub(entry, at + 1)
+            local members = ARGV[3] .. ':r:' .. room .. ':m'
+            if redis.call('HGET', members, connection) == node then
+              redis.call('HDEL', members, connection)
+              removed = removed + 1
+            end
+            if redis.call('HLEN', members) == 0 then redis.call('SREM', ARGV[3] .. ':rooms', room) end
+            local directory = ARGV[3] .. ':c'
+            if redis.call('HGET', directory, connection) == node then redis.call('HDEL', directory, connection) end
+          end
+          redis.call('DEL', index)
+          redis.call('ZREM', KEYS[1], node)
+          return removed
+        end
+        if ARGV[4] == 'leave' then return sweep(ARGV[1]) end
+        local t = redis.call('TIME')
+        local now = t[1] * 1000 + math.floor(t[2] / 1000)
+        redis.call('ZADD', KEYS[1], now, ARGV[1])
+        local removed = 0
+        for _, node in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))) do
+          if node ~= ARGV[1] then removed = removed + sweep(node) end
+        end
+        return removed
         """;
 
     private readonly ConfigurationOptions _configuration;
@@ -33,6 +73,8 @@ internal sealed partial class RedisBackplane : RealtimeBackplane, IAsyncDisposab
     private readonly ILogger _logger;
     private readonly Lazy<Task<ConnectionMultiplexer>> _redis;
     private readonly ConcurrentDictionary<string, ChannelMessageQueue> _rooms = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _heartbeat = Task.CompletedTask;
 
     public RedisBackplane(ConfigurationOptions configuration, RedisBackplaneOptions options, ILoggerFactory? loggerFactory = null)
         : base(options.NodeId)
@@ -79,11 +121,11 @@ internal sealed partial class RedisBackplane : RealtimeBackplane, IAsyncDisposab
             : ToOwnerAsync(connectionId, BackplaneCodec.EncodeClose(connectionId), cancellationToken);
 
     public override async ValueTask AddMemberAsync(string roomId, string connectionId, CancellationToken cancellationToken)
-        => await RunAsync(redis => redis.GetDatabase().ScriptEvaluateAsync(AddMemberScript, [_keys.Members(roomId), _keys.Rooms, _keys.Connections],
+        => await RunAsync(redis => redis.GetDatabase().ScriptEvaluateAsync(AddMemberScript, [_keys.Members(roomId), _keys.Rooms, _keys.Connections, _keys.NodeMembers(NodeId), _keys.Nodes],
             [connectionId, NodeId, roomId]), "add a member", cancellationToken).ConfigureAwait(false);
 
     public override async ValueTask RemoveMemberAsync(string roomId, string connectionId, CancellationToken cancellationToken)
-        => await RunAsync(redis => redis.GetDatabase().ScriptEvaluateAsync(RemoveMemberScript, [_keys.Members(roomId), _keys.Rooms, _keys.Connections],
+        => await RunAsync(redis => redis.GetDatabase().ScriptEvaluateAsync(RemoveMemberScript, [_keys.Members(roomId), _keys.Rooms, _keys.Connections, _keys.NodeMembers(NodeId)],
             [connectionId, NodeId, roomId]), "remove a member", cancellationToken).ConfigureAwait(false);
 
     public override async ValueTask<IReadOnlyCollection<string>> GetRoomsAsync(CancellationToken cancellationToken)
@@ -104,12 +146,27 @@ internal sealed partial class RedisBackplane : RealtimeBackplane, IAsyncDisposab
     public override async ValueTask<int> GetConnectionCountAsync(CancellationToken cancellationToken)
         => (int)await RunAsync(redis => redis.GetDatabase().HashLengthAsync(_keys.Connections), "count the connections", cancellationToken).ConfigureAwait(false);
 
+    /// <summary>A graceful stop: the heartbeat ends and this node's remaining memberships leave the cluster at once.</summary>
     public async ValueTask DisposeAsync()
     {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _heartbeat.ConfigureAwait(false);
         if (_redis.IsValueCreated && _redis.Value.IsCompletedSuccessfully)
         {
-            await _redis.Value.Result.DisposeAsync().ConfigureAwait(false);
+            ConnectionMultiplexer redis = _redis.Value.Result;
+            try
+            {
+                await SweepAsync(redis, "leave").WaitAsync(_options.PublishTimeout).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            {
+                Log.HeartbeatFailed(_logger, ex); // the others remove them after NodeTimeout
+            }
+
+            await redis.DisposeAsync().ConfigureAwait(false);
         }
+
+        _stopping.Dispose();
     }
 
     /// <summary>A send or close for a connection on another node: to that node's channel, found in the connection directory.</summary>
@@ -132,7 +189,41 @@ internal sealed partial class RedisBackplane : RealtimeBackplane, IAsyncDisposab
         ConnectionMultiplexer redis = await ConnectionMultiplexer.ConnectAsync(_configuration).ConfigureAwait(false);
         ChannelMessageQueue node = await redis.GetSubscriber().SubscribeAsync(_keys.Node(NodeId)).ConfigureAwait(false);
         node.OnMessage(OnNodeMessage);
+        _heartbeat = HeartbeatAsync(redis);
         return redis;
+    }
+
+    private Task<RedisResult> SweepAsync(ConnectionMultiplexer redis, string mode)
+        => redis.GetDatabase().ScriptEvaluateAsync(NodesScript, [_keys.Nodes],
+            [NodeId, (long)_options.NodeTimeout.TotalMilliseconds, _keys.Prefix, mode]);
+
+    /// <summary>Every <see cref="RedisBackplaneOptions.HeartbeatInterval"/>: this node is alive, and nodes silent past the timeout lose their members.</summary>
+    private async Task HeartbeatAsync(ConnectionMultiplexer redis)
+    {
+        using var timer = new PeriodicTimer(_options.HeartbeatInterval);
+        try
+        {
+            do
+            {
+                try
+                {
+                    var removed = (long)await SweepAsync(redis, "beat").WaitAsync(_options.PublishTimeout, _stopping.Token).ConfigureAwait(false);
+                    if (removed > 0)
+                    {
+                        Log.DeadNodeSwept(_logger, removed, _options.NodeTimeout);
+                    }
+                }
+                catch (Exception ex) when (ex is RedisException or TimeoutException)
+                {
+                    Log.HeartbeatFailed(_logger, ex);
+                }
+            }
+            while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false));
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            // Stopping.
+        }
     }
 
     /// <summary>Runs one Redis operation within <see cref="RedisBackplaneOptions.PublishTimeout"/>; any failure is a <see cref="RedisBackplaneException"/>.</summary>
@@ -199,5 +290,11 @@ internal sealed partial class RedisBackplane : RealtimeBackplane, IAsyncDisposab
 
         [LoggerMessage(2, LogLevel.Warning, "A backplane message for {Target} could not be delivered on this node.", EventName = "BackplaneDeliveryFailed")]
         public static partial void DeliveryFailed(ILogger logger, string target, Exception exception);
+
+        [LoggerMessage(3, LogLevel.Warning, "The backplane's heartbeat could not reach Redis; retrying every heartbeat interval.", EventName = "BackplaneHeartbeatFailed")]
+        public static partial void HeartbeatFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(4, LogLevel.Information, "Removed {Members} members of nodes silent for longer than {NodeTimeout} from the cluster's membership.", EventName = "BackplaneDeadNodeSwept")]
+        public static partial void DeadNodeSwept(ILogger logger, long members, TimeSpan nodeTimeout);
     }
 }

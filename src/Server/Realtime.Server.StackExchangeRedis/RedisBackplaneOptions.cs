@@ -14,4 +14,13 @@ public sealed class RedisBackplaneOptions
 
     /// <summary>How long a publish or a query may take before it fails with a <see cref="RedisBackplaneException"/>. Default 5 s.</summary>
     public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How often this node records that it is alive (and checks whether another node has stopped doing so). Default 2 s.</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How long a node may go without a heartbeat before the others remove its members from the cluster's membership (a node that
+    /// died without a goodbye). At least twice <see cref="HeartbeatInterval"/>. Default 10 s.
+    /// </summary>
+    public TimeSpan NodeTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }

@@ -11,14 +11,23 @@ internal sealed class RedisKeys(string prefix)
     /// <summary>The hash of every connection in the cluster: connection id → node id.</summary>
     public RedisKey Connections { get; } = prefix + ":c";
 
+    /// <summary>The key prefix, for scripts that build a dead node's keys themselves.</summary>
+    public string Prefix { get; } = prefix;
+
+    /// <summary>The live nodes: node id → the Redis time (ms) of its last heartbeat.</summary>
+    public RedisKey Nodes { get; } = prefix + ":nodes";
+
+    /// <summary>A node's memberships (<c>room \x1f connection</c>), so the others can remove them when it dies.</summary>
+    public RedisKey NodeMembers(string nodeId) => Prefix + ":n:" + nodeId + ":m";
+
     /// <summary>A room's broadcasts.</summary>
-    public RedisChannel Room(string roomId) => RedisChannel.Literal(prefix + ":r:" + roomId);
+    public RedisChannel Room(string roomId) => RedisChannel.Literal(Prefix + ":r:" + roomId);
 
     /// <summary>A room's members: connection id → node id.</summary>
-    public RedisKey Members(string roomId) => prefix + ":r:" + roomId + ":m";
+    public RedisKey Members(string roomId) => Prefix + ":r:" + roomId + ":m";
 
     /// <summary>Messages for the connections of one node (sends and closes by id).</summary>
-    public RedisChannel Node(string nodeId) => RedisChannel.Literal(prefix + ":n:" + nodeId);
+    public RedisChannel Node(string nodeId) => RedisChannel.Literal(Prefix + ":n:" + nodeId);
 
     public static void Validate(RedisBackplaneOptions options)
     {
@@ -30,6 +39,11 @@ internal sealed class RedisKeys(string prefix)
         if (options.PublishTimeout <= TimeSpan.Zero)
         {
             throw new ArgumentException("RedisBackplaneOptions.PublishTimeout must be positive.", nameof(options));
+        }
+
+        if (options.HeartbeatInterval <= TimeSpan.Zero || options.NodeTimeout < options.HeartbeatInterval * 2)
+        {
+            throw new ArgumentException("RedisBackplaneOptions.HeartbeatInterval must be positive and NodeTimeout at least twice as long.", nameof(options));
         }
     }
 }

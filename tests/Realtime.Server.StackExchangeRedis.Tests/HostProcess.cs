@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Realtime.TestSupport;
+
+namespace Realtime.Server.StackExchangeRedis.Tests;
+
+/// <summary>The runnable host as a child process on a free loopback port, with the Redis backplane on: a node that can be killed.</summary>
+public sealed class HostProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private HostProcess(Process process, int port)
+    {
+        _process = process;
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    public string Url => $"ws://127.0.0.1:{Port}/realtime";
+
+    public static async Task<HostProcess> StartAsync(string redisConfiguration, IReadOnlyDictionary<string, string> environment)
+    {
+        // The host built beside this test (the same configuration: Debug or Release).
+        string configuration = Path.GetFileName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)))!;
+        string host = Path.Combine(RepositoryPaths.Root, "src", "Server", "Realtime.Server.Host", "bin", configuration, "net10.0", "Realtime.Server.Host.dll");
+        int port = FreePort();
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(host);
+        start.ArgumentList.Add("--urls");
+        start.ArgumentList.Add($"http://127.0.0.1:{port}");
+        start.Environment["Realtime__Redis__Configuration"] = redisConfiguration;
+        foreach ((string key, string value) in environment)
+        {
+            start.Environment[key] = value;
+        }
+
+        Process process = Process.Start(start) ?? throw new InvalidOperationException("The host did not start.");
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data?.Contains("Now listening on", StringComparison.Ordinal) == true)
+            {
+                ready.TrySetResult();
+            }
+        };
+        var errors = new System.Text.StringBuilder();
+        process.ErrorDataReceived += (_, e) =>
+        {
+            lock (errors)
+            {
+                errors.AppendLine(e.Data);
+            }
+        };
+        process.EnableRaisingEvents = true;
+        process.Exited += (_, _) =>
+        {
+            lock (errors)
+            {
+                ready.TrySetException(new InvalidOperationException($"The host ({host}) exited ({process.ExitCode}): {errors}"));
+            }
+        };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var child = new HostProcess(process, port);
+        try
+        {
+            await ready.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        catch
+        {
+            await child.DisposeAsync();
+            throw;
+        }
+
+        return child;
+    }
+
+    /// <summary>Kills the process at once: no goodbye to Redis, no close frames.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync().DefaultTimeout("the host to die");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
+        _process.Dispose();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
