@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -148,6 +150,31 @@ public sealed class RedisBackplaneTests : IAsyncLifetime
         Assert.Equal(1, await survivor.Server.GetRoomConnectionCountAsync("room1").DefaultTimeout());
     }
 
+    [RedisFact]
+    public async Task Health_is_healthy_with_redis_and_degraded_without_and_publishes_and_their_failures_are_counted()
+    {
+        RealtimeTestHost node = await StartNodeAsync("health", publishTimeout: TimeSpan.FromSeconds(1), heartbeat: TimeSpan.FromMilliseconds(200), nodeTimeout: TimeSpan.FromSeconds(1));
+        IMeterFactory meters = node.Services.GetRequiredService<IMeterFactory>();
+        using var published = new MetricCollector<long>(meters, "Realtime.Server", "realtime.server.backplane.published");
+        using var failures = new MetricCollector<long>(meters, "Realtime.Server", "realtime.server.backplane.publish_failures");
+        using var received = new MetricCollector<long>(meters, "Realtime.Server", "realtime.server.backplane.received");
+        ConnectionRecorder member = await ConnectAsync(node, "room1");
+        await node.Server.BroadcastAsync("room1", 1, "t").DefaultTimeout();
+        await member.WaitForEventAsync("message:t");
+        Assert.Equal(1, published.GetMeasurementSnapshot().Sum(m => m.Value));
+        Assert.Equal(1, received.GetMeasurementSnapshot().Sum(m => m.Value));
+
+        using var http = new HttpClient();
+        string health = $"http://127.0.0.1:{node.Port}/healthz";
+        Assert.Equal("Healthy", await http.GetStringAsync(health).DefaultTimeout());
+
+        await _redis.DisposeAsync();
+        _redis = null!; // disposed
+        await Assert.ThrowsAsync<RedisBackplaneException>(() => node.Server.BroadcastAsync("room1", 2, "t").DefaultTimeout());
+        Assert.Equal(1, failures.GetMeasurementSnapshot().Sum(m => m.Value));
+        await WaitUntilAsync(async () => await http.GetStringAsync(health) == "Degraded", "the health check to report Degraded");
+    }
+
     private async Task<RealtimeTestHost> StartNodeAsync(string prefix, TimeSpan? publishTimeout = null, TimeSpan? heartbeat = null, TimeSpan? nodeTimeout = null)
     {
         RealtimeTestHost host = await RealtimeTestHost.StartAppAsync(builder =>
@@ -160,7 +187,11 @@ public sealed class RedisBackplaneTests : IAsyncLifetime
                 o.HeartbeatInterval = heartbeat ?? o.HeartbeatInterval;
                 o.NodeTimeout = nodeTimeout ?? o.NodeTimeout;
             });
-        }, app => app.MapRealtime(RealtimeTestHost.DefaultPath, s => s.On(ServerEvents.Message, ctx => ctx.Connection.Broadcast(ctx.Message)))).DefaultTimeout("a node to start");
+        }, app =>
+        {
+            app.MapRealtime(RealtimeTestHost.DefaultPath, s => s.On(ServerEvents.Message, ctx => ctx.Connection.Broadcast(ctx.Message)));
+            app.MapHealthChecks("/healthz");
+        }).DefaultTimeout("a node to start");
         _owned.Add(host);
         return host;
     }

@@ -18,6 +18,9 @@ internal static class BackplaneCodec
         Broadcast = 1,
         Send = 2,
         Close = 3,
+
+        /// <summary>A node's probe of its own subscriber link.</summary>
+        Probe = 4,
     }
 
     [Flags]
@@ -33,6 +36,8 @@ internal static class BackplaneCodec
     public static byte[] EncodeSend(string connectionId, Message message) => Encode(Kind.Send, connectionId, null, message);
 
     public static byte[] EncodeClose(string connectionId) => Encode(Kind.Close, connectionId, null, null);
+
+    public static byte[] EncodeProbe(string nodeId) => Encode(Kind.Probe, nodeId, null, null);
 
     /// <summary>Reads a frame: its kind, its first string (origin node, or target connection), its second string, its message.</summary>
     public static bool TryDecode(ReadOnlySpan<byte> frame, out Kind kind, out string first, out string? second, out Message message)
@@ -55,7 +60,7 @@ internal static class BackplaneCodec
         }
 
         first = firstValue;
-        if (kind == Kind.Close)
+        if (kind is Kind.Close or Kind.Probe)
         {
             return true;
         }

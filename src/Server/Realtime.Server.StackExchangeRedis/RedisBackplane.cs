@@ -74,11 +74,19 @@ internal sealed partial class RedisBackplane : RealtimeBackplane, IAsyncDisposab
     private readonly Lazy<Task<ConnectionMultiplexer>> _redis;
     private readonly ConcurrentDictionary<string, ChannelMessageQueue> _rooms = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
+    private readonly RedisBackplaneMetrics _metrics;
+    private readonly byte[] _probe;
     private Task _heartbeat = Task.CompletedTask;
+    private long _nodes;
+    private volatile bool _heartbeatFailed;
+    private long _probeSent;     // Stopwatch timestamp of the oldest probe not yet back, 0 when none is out
 
-    public RedisBackplane(ConfigurationOptions configuration, RedisBackplaneOptions options, ILoggerFactory? loggerFactory = null)
+    public RedisBackplane(ConfigurationOptions configuration, RedisBackplaneOptions options, ILoggerFactory? loggerFactory = null,
+                          System.Diagnostics.Metrics.IMeterFactory? meterFactory = null)
         : base(options.NodeId)
     {
+        _metrics = new RedisBackplaneMetrics(meterFactory, () => Interlocked.Read(ref _nodes));
+        _probe = BackplaneCodec.EncodeProbe(NodeId);
         _configuration = configuration;
         _options = options;
         _keys = new RedisKeys(options.Prefix);
@@ -92,12 +100,14 @@ internal sealed partial class RedisBackplane : RealtimeBackplane, IAsyncDisposab
             .ConfigureAwait(false);
         queue.OnMessage(message => OnRoomMessage(roomId, message));
         _rooms[roomId] = queue;
+        _metrics.Subscribed();
     }
 
     public override async ValueTask UnsubscribeAsync(string roomId, CancellationToken cancellationToken)
     {
         if (_rooms.TryRemove(roomId, out ChannelMessageQueue? queue))
         {
+            _metrics.Unsubscribed();
             await queue.UnsubscribeAsync().WaitAsync(_options.PublishTimeout, cancellationToken).ConfigureAwait(false);
         }
     }
@@ -106,8 +116,18 @@ internal sealed partial class RedisBackplane : RealtimeBackplane, IAsyncDisposab
     {
         ArgumentNullException.ThrowIfNull(broadcast);
         byte[] frame = BackplaneCodec.EncodeBroadcast(broadcast);
-        await RunAsync(redis => redis.GetSubscriber().PublishAsync(_keys.Room(broadcast.RoomId), frame), "publish a broadcast", cancellationToken)
-            .ConfigureAwait(false);
+        try
+        {
+            await RunAsync(redis => redis.GetSubscriber().PublishAsync(_keys.Room(broadcast.RoomId), frame), "publish a broadcast", cancellationToken)
+                .ConfigureAwait(false);
+        }
+        catch (RedisBackplaneException)
+        {
+            _metrics.PublishFailed();
+            throw;
+        }
+
+        _metrics.Published();
     }
 
     public override ValueTask<bool> SendAsync(string connectionId, Message message, CancellationToken cancellationToken)
@@ -169,6 +189,36 @@ internal sealed partial class RedisBackplane : RealtimeBackplane, IAsyncDisposab
         _stopping.Dispose();
     }
 
+    /// <summary>What keeps the backplane from working, for the health check; <see langword="null"/> when nothing does.</summary>
+    public async Task<string?> ProblemAsync(CancellationToken cancellationToken)
+    {
+        ConnectionMultiplexer redis;
+        try
+        {
+            redis = await _redis.Value.WaitAsync(_options.PublishTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            return "Redis is unreachable: " + ex.Message;
+        }
+
+        if (!redis.IsConnected)
+        {
+            return "Redis is unreachable; the backplane is reconnecting.";
+        }
+
+        if (_heartbeatFailed)
+        {
+            return "The backplane's last heartbeat failed.";
+        }
+
+        long sent = Interlocked.Read(ref _probeSent);
+        TimeSpan late = _options.HeartbeatInterval * 2 + _options.PublishTimeout;
+        return sent != 0 && System.Diagnostics.Stopwatch.GetElapsedTime(sent) > late
+            ? $"The subscriber link delivered nothing for {late}: broadcasts from other nodes are not arriving."
+            : null;
+    }
+
     /// <summary>A send or close for a connection on another node: to that node's channel, found in the connection directory.</summary>
     private async ValueTask<bool> ToOwnerAsync(string connectionId, byte[] frame, CancellationToken cancellationToken)
     {
@@ -212,9 +262,17 @@ internal sealed partial class RedisBackplane : RealtimeBackplane, IAsyncDisposab
                     {
                         Log.DeadNodeSwept(_logger, removed, _options.NodeTimeout);
                     }
+
+                    Interlocked.Exchange(ref _nodes, await redis.GetDatabase().SortedSetLengthAsync(_keys.Nodes).WaitAsync(_options.PublishTimeout, _stopping.Token).ConfigureAwait(false));
+
+                    // The probe goes out through the command link and must come back through the subscriber link.
+                    Interlocked.CompareExchange(ref _probeSent, System.Diagnostics.Stopwatch.GetTimestamp(), 0);
+                    await redis.GetSubscriber().PublishAsync(_keys.Node(NodeId), _probe).WaitAsync(_options.PublishTimeout, _stopping.Token).ConfigureAwait(false);
+                    _heartbeatFailed = false;
                 }
                 catch (Exception ex) when (ex is RedisException or TimeoutException)
                 {
+                    _heartbeatFailed = true;
                     Log.HeartbeatFailed(_logger, ex);
                 }
             }
@@ -257,6 +315,7 @@ internal sealed partial class RedisBackplane : RealtimeBackplane, IAsyncDisposab
         try
         {
             DeliverLocally(new RoomBroadcast(roomId, decoded, except, origin));
+            _metrics.Received();
         }
         catch (ArgumentException ex)
         {
@@ -270,6 +329,12 @@ internal sealed partial class RedisBackplane : RealtimeBackplane, IAsyncDisposab
         if (frame is null || !BackplaneCodec.TryDecode(frame, out BackplaneCodec.Kind kind, out string connectionId, out _, out Message decoded))
         {
             Log.FrameUndecodable(_logger, message.Channel.ToString());
+            return;
+        }
+
+        if (kind == BackplaneCodec.Kind.Probe)
+        {
+            Interlocked.Exchange(ref _probeSent, 0);
             return;
         }
 

@@ -1,0 +1,33 @@
+using System.Diagnostics.Metrics;
+
+namespace Realtime.Server.StackExchangeRedis;
+
+/// <summary>The backplane's instruments, on the server's meter <c>Realtime.Server</c>. No tag carries a room, node or connection id.</summary>
+internal sealed class RedisBackplaneMetrics
+{
+    private readonly Counter<long> _published;
+    private readonly Counter<long> _publishFailures;
+    private readonly Counter<long> _received;
+    private readonly UpDownCounter<long> _subscriptions;
+
+    public RedisBackplaneMetrics(IMeterFactory? meterFactory, Func<long> nodes)
+    {
+        Meter meter = meterFactory?.Create("Realtime.Server") ?? new Meter("Realtime.Server");
+        _published = meter.CreateCounter<long>("realtime.server.backplane.published", "{broadcast}", "Room broadcasts this node published to Redis.");
+        _publishFailures = meter.CreateCounter<long>("realtime.server.backplane.publish_failures", "{broadcast}",
+            "Room broadcasts this node could not publish (Redis unreachable, slow or refusing); nothing of them was delivered.");
+        _received = meter.CreateCounter<long>("realtime.server.backplane.received", "{broadcast}", "Room broadcasts this node received from Redis and delivered to its members.");
+        _subscriptions = meter.CreateUpDownCounter<long>("realtime.server.backplane.subscriptions", "{room}", "Rooms whose channel this node is subscribed to (rooms with members here).");
+        meter.CreateObservableGauge("realtime.server.backplane.nodes", nodes, "{node}", "Live nodes in the cluster, as of this node's last heartbeat.");
+    }
+
+    public void Published() => _published.Add(1);
+
+    public void PublishFailed() => _publishFailures.Add(1);
+
+    public void Received() => _received.Add(1);
+
+    public void Subscribed() => _subscriptions.Add(1);
+
+    public void Unsubscribed() => _subscriptions.Add(-1);
+}
