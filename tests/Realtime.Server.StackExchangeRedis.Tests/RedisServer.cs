@@ -35,10 +35,11 @@ public sealed class RedisServer : IAsyncDisposable
     /// <summary>The StackExchange.Redis configuration string.</summary>
     public string Configuration => $"127.0.0.1:{Port}";
 
-    public static async Task<RedisServer> StartAsync()
+    /// <summary>Starts a redis-server on a free port, or on <paramref name="port"/> (a restart: with no persistence, its data is gone).</summary>
+    public static async Task<RedisServer> StartAsync(int port = 0)
     {
         string executable = Executable ?? throw new InvalidOperationException(Missing);
-        int port = FreePort();
+        port = port == 0 ? FreePort() : port;
         var start = new ProcessStartInfo(executable)
         {
             RedirectStandardOutput = true,
@@ -101,7 +102,8 @@ public sealed class RedisServer : IAsyncDisposable
         _process.Dispose();
     }
 
-    private static int FreePort()
+    /// <summary>A loopback port where nothing listens (free a moment ago).</summary>
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
