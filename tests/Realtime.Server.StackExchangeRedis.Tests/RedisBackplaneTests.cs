@@ -228,6 +228,99 @@ public sealed class RedisBackplaneTests : IAsyncLifetime
         Assert.True(onB.Connection.Connected);
     }
 
+    [RedisFact]
+    public async Task A_killed_subscriber_link_is_reconnected_and_cross_node_traffic_resumes()
+    {
+        RealtimeTestHost a = await StartNodeAsync("killed", publishTimeout: TimeSpan.FromSeconds(1));
+        RealtimeTestHost b = await StartNodeAsync("killed", publishTimeout: TimeSpan.FromSeconds(1));
+        await ConnectAsync(a, "room1");
+        ConnectionRecorder onB = await ConnectAsync(b, "room1");
+        await _inspector.GetDatabase().ExecuteAsync("CLIENT", "KILL", "TYPE", "pubsub");
+        await BroadcastUntilReceivedAsync(a, onB, "after-kill");
+    }
+
+    [RedisFact]
+    public async Task A_paused_redis_fails_publishes_within_the_timeout_without_blocking_any_caller_or_connection_and_traffic_resumes_after()
+    {
+        RealtimeTestHost a = await StartNodeAsync("paused", publishTimeout: TimeSpan.FromMilliseconds(500));
+        RealtimeTestHost b = await StartNodeAsync("paused", publishTimeout: TimeSpan.FromMilliseconds(500));
+        ConnectionRecorder onA = await ConnectAsync(a, "room1");
+        ConnectionRecorder onB = await ConnectAsync(b, "room1");
+        string idOnA = onA.Connection.Id!;
+
+        await _inspector.GetDatabase().ExecuteAsync("CLIENT", "PAUSE", "3000", "ALL");
+        var clock = Stopwatch.StartNew();
+        await Assert.ThrowsAsync<RedisBackplaneException>(() => a.Server.BroadcastAsync("room1", 1, "during").DefaultTimeout());
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"failed after {clock.Elapsed}");
+
+        // The synchronous Broadcast returns at once, and a connection's own send path does not wait for Redis.
+        clock.Restart();
+        a.Server.Broadcast("room1", 2, "during");
+        Assert.True(clock.Elapsed < TimeSpan.FromMilliseconds(200), $"Broadcast blocked for {clock.Elapsed}");
+        a.Server.GetConnection(idOnA)!.Send(3, "direct");
+        await onA.WaitForEventAsync("message:direct");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"a local send waited {clock.Elapsed}");
+
+        await BroadcastUntilReceivedAsync(a, onB, "after-pause");
+    }
+
+    [RedisFact]
+    public async Task A_slow_member_in_a_room_spread_over_nodes_is_cut_off_by_its_own_queue_while_the_others_get_everything()
+    {
+        RealtimeTestHost a = await StartNodeAsync("slow");
+        RealtimeTestHost b = await StartNodeAsync("slow", configureOptions: o =>
+        {
+            o.MaxQueuedMessages = 64;
+            o.MaxQueuedBytes = 256 * 1024;
+        });
+        ConnectionRecorder onA = await ConnectAsync(a, "room1");
+        ConnectionRecorder onB = await ConnectAsync(b, "room1");
+        var probe = new ServerConnectionProbe(b.Server);
+        await using RawProtocolClient stalled = await RawProtocolClient.ConnectWelcomedAsync(b.Url.ToString()); // then never reads again
+        string stalledId = stalled.ConnectionId!;
+        await probe.WaitAsync(stalledId);
+
+        const int Count = 1000; // 16 MB: more than the loopback socket buffers and the 256 KB queue hold
+        string payload = new('x', 16 * 1024);
+        const int Window = 32; // the healthy members keep up: at most this many broadcasts ahead of them
+        for (int i = 0; i < Count; i++)
+        {
+            if (i >= Window)
+            {
+                await onA.WaitForCountAsync("message:bulk", i - Window + 1);
+                await onB.WaitForCountAsync("message:bulk", i - Window + 1);
+            }
+
+            await a.Server.BroadcastAsync("room1", new { i, payload }, "bulk").DefaultTimeout();
+        }
+
+        Assert.Equal(DisconnectReason.TransportError, await probe.WaitForDisconnectAsync(stalledId));
+        await onA.WaitForCountAsync("message:bulk", Count);
+        await onB.WaitForCountAsync("message:bulk", Count);
+        int[] order = [.. onB.Messages.Where(m => m.Type == "bulk").Select(m => m.Data.GetProperty("i").GetInt32())];
+        Assert.Equal(Enumerable.Range(0, Count), order);
+    }
+
+    private static async Task BroadcastUntilReceivedAsync(RealtimeTestHost from, ConnectionRecorder to, string type)
+    {
+        var clock = Stopwatch.StartNew();
+        int attempt = 0;
+        while (!to.Events.Contains("message:" + type))
+        {
+            Assert.True(clock.Elapsed < TaskTimeoutExtensions.DefaultTimeoutSpan, $"cross-node traffic did not resume ({type})");
+            try
+            {
+                await from.Server.BroadcastAsync("room1", ++attempt, type);
+            }
+            catch (RedisBackplaneException)
+            {
+                // Not reconnected yet.
+            }
+
+            await Task.WhenAny(to.WaitForEventAsync("message:" + type), Task.Delay(100));
+        }
+    }
+
     private async Task<ConnectionRecorder> ConnectWithRetryAsync(RealtimeTestHost node, string roomId)
     {
         var clock = Stopwatch.StartNew();
@@ -245,12 +338,12 @@ public sealed class RedisBackplaneTests : IAsyncLifetime
     }
 
     private async Task<RealtimeTestHost> StartNodeAsync(string prefix, TimeSpan? publishTimeout = null, TimeSpan? heartbeat = null, TimeSpan? nodeTimeout = null,
-                                                         string? configuration = null)
+                                                         string? configuration = null, Action<RealtimeOptions>? configureOptions = null)
     {
         RealtimeTestHost host = await RealtimeTestHost.StartAppAsync(builder =>
         {
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
-            builder.Services.AddRealtime().AddStackExchangeRedis(configuration ?? _redis.Configuration, o =>
+            builder.Services.AddRealtime(configureOptions).AddStackExchangeRedis(configuration ?? _redis.Configuration, o =>
             {
                 o.Prefix = prefix;
                 o.PublishTimeout = publishTimeout ?? o.PublishTimeout;
