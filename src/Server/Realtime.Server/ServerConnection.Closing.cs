@@ -1,0 +1,88 @@
+using Realtime.Protocol;
+using Realtime.Server.Diagnostics;
+using Realtime.Server.Internal.Connections;
+
+namespace Realtime.Server;
+
+// How a connection ends: the heartbeat's verdict, the one close request that wins, and the deadlines behind it.
+public sealed partial class ServerConnection
+{
+    /// <summary>Called by the shared heartbeat timer: sends a due ping, or closes with 4001 when the oldest unanswered ping expired.</summary>
+    internal void OnHeartbeat(long now)
+    {
+        if (!Connected)
+        {
+            return;
+        }
+
+        switch (_heartbeat.OnTick(now, Server.PingIntervalTicks, Server.PingTimeoutTicks))
+        {
+            case HeartbeatAction.TimedOut:
+                RealtimeLog.PingTimedOut(Server.Logger, Id, Server.Options.PingTimeout);
+                RequestClose(DisconnectReason.PingTimeout, CloseCodes.PingTimeout, "Ping timeout", drain: false);
+                break;
+            case HeartbeatAction.SendPing:
+                Enqueue(Protocol.Ping);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Starts closing, once: the first caller's reason wins. With <paramref name="drain"/> the frames already queued are sent before
+    /// the close frame; without it they are discarded. After <see cref="RealtimeOptions.CloseTimeout"/> the socket is aborted if the
+    /// close has not completed.
+    /// </summary>
+    internal void RequestClose(DisconnectReason reason, int closeCode, string closeText, bool drain)
+    {
+        if (!ConnectionStates.TryClose(ref _state))
+        {
+            return;
+        }
+
+        Reason = reason;
+        CloseCode = closeCode;
+        if (drain && Protocol.ClosePacket(reason, closeCode) is { } packet)
+        {
+            Outbound.TryEnqueue(packet);
+        }
+
+        // The deadline exists before the send loop can end (it ends once the queue completes), so the end always disposes it.
+        SetTimer(static s => ((ServerConnection)s!).AbortHard(), Server.Options.CloseTimeout);
+        Outbound.Complete(closeCode, closeText, discard: !drain);
+        Volatile.Read(ref _inbound)?.SignalRoom(); // a receive loop waiting for room stops waiting
+    }
+
+    private void OnHandshakeTimeout()
+    {
+        if (State == ConnectionState.Handshaking)
+        {
+            RealtimeLog.HandshakeTimedOut(Server.Logger, Id, Server.Options.HandshakeTimeout);
+            RequestClose(DisconnectReason.TransportError, CloseCodes.HandshakeTimeout, "Handshake timeout", drain: false);
+        }
+    }
+
+    private void SetTimer(TimerCallback callback, TimeSpan dueTime)
+    {
+        ITimer timer = Server.Time.CreateTimer(callback, this, dueTime, Timeout.InfiniteTimeSpan);
+        Interlocked.Exchange(ref _timer, timer)?.Dispose();
+    }
+
+    /// <summary>Whether an exception from the socket is the network's doing (see <see cref="TransportFailures.IsTransportFailure"/>).</summary>
+    internal bool IsTransportFailure(Exception ex) => TransportFailures.IsTransportFailure(ex, ConnectionStates.IsClosing(State));
+
+    internal void Abort() => TransportFailures.Abort(Socket);
+
+    /// <summary>The close did not complete within <see cref="RealtimeOptions.CloseTimeout"/>: reset the connection itself.</summary>
+    private void AbortHard()
+    {
+        Abort();
+        try
+        {
+            _abortTransport?.Invoke();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The request is over: there is nothing left to reset.
+        }
+    }
+}
