@@ -304,8 +304,8 @@ public sealed class RedisBackplaneTests : IAsyncLifetime
                 // Not reconnected yet.
             }
 
-            // sleep-ok: the event is awaited; the delay only caps the wait before the next attempt, since this one may have been lost.
-            await Task.WhenAny(to.WaitForEventAsync("message:" + type), Task.Delay(100));
+            // The event is awaited; the delay only caps the wait before the next attempt, since this one may have been lost.
+            await Task.WhenAny(to.WaitForEventAsync("message:" + type), Task.Delay(100)); // sleep-ok: a cap on awaiting the event, see above
         }
     }
 
