@@ -12,41 +12,8 @@ using StackExchange.Redis;
 namespace Realtime.Server.StackExchangeRedis.Tests;
 
 /// <summary>What the Redis backplane promises beyond the specification, against a real redis-server: prefixes, interest, cost, failing fast.</summary>
-public sealed class RedisBackplaneTests : IAsyncLifetime
+public sealed class RedisBackplaneTests : RedisClusterTest
 {
-    private readonly List<IAsyncDisposable> _owned = [];
-    private RedisServer _redis = null!;
-    private ConnectionMultiplexer _inspector = null!;
-
-    public async Task InitializeAsync()
-    {
-        if (RedisServer.SkipReason is not null)
-        {
-            return;
-        }
-
-        _redis = await RedisServer.StartAsync();
-        _inspector = await ConnectionMultiplexer.ConnectAsync(_redis.Configuration + ",allowAdmin=true");
-    }
-
-    public async Task DisposeAsync()
-    {
-        for (int i = _owned.Count - 1; i >= 0; i--)
-        {
-            await _owned[i].DisposeAsync();
-        }
-
-        if (_inspector is not null)
-        {
-            await _inspector.DisposeAsync();
-        }
-
-        if (_redis is not null)
-        {
-            await _redis.DisposeAsync();
-        }
-    }
-
     [RedisFact]
     public async Task Apps_with_different_prefixes_on_one_redis_never_see_each_others_rooms_and_room_names_are_literal()
     {
@@ -106,14 +73,14 @@ public sealed class RedisBackplaneTests : IAsyncLifetime
     {
         RealtimeTestHost node = await StartNodeAsync("down", publishTimeout: TimeSpan.FromSeconds(1));
         ConnectionRecorder member = await ConnectAsync(node, "room1");
-        await _redis.DisposeAsync();
+        await Redis.DisposeAsync();
 
         var clock = Stopwatch.StartNew();
         var ex = await Assert.ThrowsAsync<RedisBackplaneException>(() => node.Server.BroadcastAsync("room1", 1, "t").DefaultTimeout());
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"failed after {clock.Elapsed}");
         Assert.Contains("Redis", ex.Message, StringComparison.Ordinal);
         Assert.True(member.Connection.Connected);
-        _redis = null!; // disposed
+        Redis = null!; // disposed
     }
 
     [RedisFact]
@@ -127,7 +94,7 @@ public sealed class RedisBackplaneTests : IAsyncLifetime
         };
         RealtimeTestHost survivor = await StartNodeAsync("live", heartbeat: TimeSpan.FromMilliseconds(200), nodeTimeout: TimeSpan.FromSeconds(1));
         RealtimeTestHost stopped = await StartNodeAsync("live", heartbeat: TimeSpan.FromMilliseconds(200), nodeTimeout: TimeSpan.FromSeconds(1));
-        await using HostProcess doomed = await HostProcess.StartAsync(_redis.Configuration, liveness);
+        await using HostProcess doomed = await HostProcess.StartAsync(Redis.Configuration, liveness);
         await ConnectAsync(survivor, "room1");
         await ConnectAsync(stopped, "room1");
         var client = new Client.Client(doomed.Url);
@@ -168,8 +135,8 @@ public sealed class RedisBackplaneTests : IAsyncLifetime
         string health = $"http://127.0.0.1:{node.Port}/healthz";
         Assert.Equal("Healthy", await http.GetStringAsync(health).DefaultTimeout());
 
-        await _redis.DisposeAsync();
-        _redis = null!; // disposed
+        await Redis.DisposeAsync();
+        Redis = null!; // disposed
         await Assert.ThrowsAsync<RedisBackplaneException>(() => node.Server.BroadcastAsync("room1", 2, "t").DefaultTimeout());
         Assert.Equal(1, failures.GetMeasurementSnapshot().Sum(m => m.Value));
         await WaitUntilAsync(async () => await http.GetStringAsync(health) == "Degraded", "the health check to report Degraded");
@@ -202,9 +169,9 @@ public sealed class RedisBackplaneTests : IAsyncLifetime
         await a.Server.BroadcastAsync("room1", 0, "before").DefaultTimeout();
         await onB.WaitForEventAsync("message:before");
 
-        int port = _redis.Port;
-        await _redis.DisposeAsync();
-        _redis = await RedisServer.StartAsync(port);
+        int port = Redis.Port;
+        await Redis.DisposeAsync();
+        Redis = await RedisServer.StartAsync(port);
 
         // Published until one arrives: the first ones may fail (RedisBackplaneException) or go out before B has resubscribed.
         await BroadcastUntilReceivedAsync(a, onB, "after");
@@ -220,7 +187,7 @@ public sealed class RedisBackplaneTests : IAsyncLifetime
         RealtimeTestHost b = await StartNodeAsync("killed", publishTimeout: TimeSpan.FromSeconds(1));
         await ConnectAsync(a, "room1");
         ConnectionRecorder onB = await ConnectAsync(b, "room1");
-        await _inspector.GetDatabase().ExecuteAsync("CLIENT", "KILL", "TYPE", "pubsub");
+        await Inspector.GetDatabase().ExecuteAsync("CLIENT", "KILL", "TYPE", "pubsub");
         await BroadcastUntilReceivedAsync(a, onB, "after-kill");
     }
 
@@ -233,7 +200,7 @@ public sealed class RedisBackplaneTests : IAsyncLifetime
         ConnectionRecorder onB = await ConnectAsync(b, "room1");
         string idOnA = onA.Connection.Id!;
 
-        await _inspector.GetDatabase().ExecuteAsync("CLIENT", "PAUSE", "3000", "ALL");
+        await Inspector.GetDatabase().ExecuteAsync("CLIENT", "PAUSE", "3000", "ALL");
         var clock = Stopwatch.StartNew();
         await Assert.ThrowsAsync<RedisBackplaneException>(() => a.Server.BroadcastAsync("room1", 1, "during").DefaultTimeout());
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"failed after {clock.Elapsed}");
@@ -286,99 +253,5 @@ public sealed class RedisBackplaneTests : IAsyncLifetime
         await onB.WaitForCountAsync("message:bulk", Count);
         int[] order = [.. onB.Messages.Where(m => m.Type == "bulk").Select(m => m.Data.GetProperty("i").GetInt32())];
         Assert.Equal(Enumerable.Range(0, Count), order);
-    }
-
-    private static async Task BroadcastUntilReceivedAsync(RealtimeTestHost from, ConnectionRecorder to, string type)
-    {
-        var clock = Stopwatch.StartNew();
-        int attempt = 0;
-        while (!to.Events.Contains("message:" + type))
-        {
-            Assert.True(clock.Elapsed < TaskTimeoutExtensions.DefaultTimeoutSpan, $"cross-node traffic did not resume ({type})");
-            try
-            {
-                await from.Server.BroadcastAsync("room1", ++attempt, type);
-            }
-            catch (RedisBackplaneException)
-            {
-                // Not reconnected yet.
-            }
-
-            // The event is awaited; the delay only caps the wait before the next attempt, since this one may have been lost.
-            await Task.WhenAny(to.WaitForEventAsync("message:" + type), Task.Delay(100)); // sleep-ok: a cap on awaiting the event, see above
-        }
-    }
-
-    private async Task<ConnectionRecorder> ConnectWithRetryAsync(RealtimeTestHost node, string roomId)
-    {
-        var clock = Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                return await ConnectAsync(node, roomId);
-            }
-            catch (Exception) when (clock.Elapsed < TaskTimeoutExtensions.DefaultTimeoutSpan)
-            {
-                // Redis is still being reconnected to: the join was refused with 1011; the next attempt may pass.
-            }
-        }
-    }
-
-    private async Task<RealtimeTestHost> StartNodeAsync(string prefix, TimeSpan? publishTimeout = null, TimeSpan? heartbeat = null, TimeSpan? nodeTimeout = null,
-                                                         string? configuration = null, Action<RealtimeOptions>? configureOptions = null)
-    {
-        RealtimeTestHost host = await RealtimeTestHost.StartAppAsync(builder =>
-        {
-            builder.Logging.SetMinimumLevel(LogLevel.Warning);
-            builder.Services.AddRealtime(configureOptions).AddStackExchangeRedis(configuration ?? _redis.Configuration, o =>
-            {
-                o.Prefix = prefix;
-                o.PublishTimeout = publishTimeout ?? o.PublishTimeout;
-                o.HeartbeatInterval = heartbeat ?? o.HeartbeatInterval;
-                o.NodeTimeout = nodeTimeout ?? o.NodeTimeout;
-            });
-        }, app =>
-        {
-            app.MapRealtime(RealtimeTestHost.DefaultPath, s => s.On(ServerEvents.Message, ctx => ctx.Connection.Broadcast(ctx.Message)));
-            app.MapHealthChecks("/healthz");
-        }).DefaultTimeout("a node to start");
-        _owned.Add(host);
-        return host;
-    }
-
-    private async Task<ConnectionRecorder> ConnectAsync(RealtimeTestHost node, string roomId)
-    {
-        var client = new Client.Client(node.Url.ToString());
-        Connection connection = await client.ConnectAsync(roomId).DefaultTimeout("a member to connect");
-        _owned.Add(connection);
-        return new ConnectionRecorder(connection);
-    }
-
-    private async Task<long> SubscribersAsync(string channel)
-    {
-        RedisResult result = await _inspector.GetDatabase().ExecuteAsync("PUBSUB", "NUMSUB", channel);
-        return (long)((RedisResult[])result!)[1];
-    }
-
-    private async Task<long> PublishCountAsync()
-    {
-        string info = (await _inspector.GetServer(_redis.Configuration).InfoRawAsync("commandstats"))!;
-        string? line = info.Split('\n').FirstOrDefault(l => l.StartsWith("cmdstat_publish:", StringComparison.Ordinal));
-        return line is null ? 0 : long.Parse(line.Split(':')[1].Split(',')[0].Split('=')[1], System.Globalization.CultureInfo.InvariantCulture);
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            if (clock.Elapsed > TaskTimeoutExtensions.DefaultTimeoutSpan)
-            {
-                throw new TimeoutException("Timed out waiting for " + what);
-            }
-
-            await Task.Delay(20); // sleep-ok: Redis's state has no change notification to await; polled, and bounded by the deadline above
-        }
     }
 }

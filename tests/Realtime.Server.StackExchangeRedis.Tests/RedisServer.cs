@@ -35,8 +35,11 @@ public sealed class RedisServer : IAsyncDisposable
     /// <summary>The StackExchange.Redis configuration string.</summary>
     public string Configuration => $"127.0.0.1:{Port}";
 
-    /// <summary>Starts a redis-server on a free port, or on <paramref name="port"/> (a restart: with no persistence, its data is gone).</summary>
-    public static async Task<RedisServer> StartAsync(int port = 0)
+    /// <summary>
+    /// Starts a redis-server on a free port, or on <paramref name="port"/> (a restart: with no persistence, its data is gone). With
+    /// <paramref name="dataDirectory"/>, it loads the snapshot a <c>SAVE</c> left there (a restart that keeps the data).
+    /// </summary>
+    public static async Task<RedisServer> StartAsync(int port = 0, string? dataDirectory = null)
     {
         string executable = Executable ?? throw new InvalidOperationException(Missing);
         port = port == 0 ? FreePort() : port;
@@ -49,6 +52,12 @@ public sealed class RedisServer : IAsyncDisposable
         foreach (string argument in new[] { "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--enable-debug-command", "local" })
         {
             start.ArgumentList.Add(argument);
+        }
+
+        if (dataDirectory is not null)
+        {
+            start.ArgumentList.Add("--dir");
+            start.ArgumentList.Add(dataDirectory);
         }
 
         Process process = Process.Start(start) ?? throw new InvalidOperationException("redis-server did not start.");

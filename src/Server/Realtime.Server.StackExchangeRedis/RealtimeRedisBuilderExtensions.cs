@@ -32,7 +32,7 @@ public static class RealtimeRedisBuilderExtensions
 
     /// <summary>Shares the app's rooms over Redis, configured with StackExchange.Redis <see cref="ConfigurationOptions"/>.</summary>
     /// <param name="builder">What <c>AddRealtime</c> returned.</param>
-    /// <param name="configuration">The Redis connection's configuration. <c>AbortOnConnectFail</c> is turned off: the backplane reconnects by itself.</param>
+    /// <param name="configuration">The Redis connection's configuration. <c>AbortOnConnectFail</c> is turned off (the backplane reconnects by itself) and the <c>BacklogPolicy</c> is <c>FailFast</c> (a command is not held while the link is down: a broadcast that failed is never delivered later).</param>
     /// <param name="configure">Sets the backplane's options, or <see langword="null"/> for the defaults.</param>
     /// <returns>The builder, for chaining.</returns>
     public static IRealtimeBuilder AddStackExchangeRedis(this IRealtimeBuilder builder, ConfigurationOptions configuration, Action<RedisBackplaneOptions>? configure)
@@ -44,6 +44,9 @@ public static class RealtimeRedisBuilderExtensions
         RedisKeys.Validate(options);
         ConfigurationOptions redis = configuration.Clone();
         redis.AbortOnConnectFail = false;
+        // A command is never held back while the link is down, to be sent after the caller was told it failed: a broadcast that
+        // threw is not delivered later.
+        redis.BacklogPolicy = BacklogPolicy.FailFast;
         builder.Services.RemoveAll<RealtimeBackplane>();
         builder.Services.AddSingleton<RealtimeBackplane>(sp => new RedisBackplane(redis, options, sp.GetService<Microsoft.Extensions.Logging.ILoggerFactory>(),
             sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));

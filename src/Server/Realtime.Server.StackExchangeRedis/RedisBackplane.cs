@@ -6,80 +6,30 @@ using StackExchange.Redis;
 namespace Realtime.Server.StackExchangeRedis;
 
 /// <summary>
-/// The backplane on Redis. Every room broadcast, local members included, is one <c>PUBLISH</c> to the room's channel, and every node
-/// with members in the room delivers what it receives: Redis orders a channel's messages, so every member on every node sees a
-/// room's broadcasts in one order. A node subscribes to a room's channel only while it has members there, and the subscription is
+/// The backplane on Redis. Every room broadcast, local members included, is one script that numbers it in the room's sequence,
+/// keeps it in the room's bounded log and publishes it to the room's channel; every node with members in the room delivers what it
+/// receives in sequence order, repairing a gap from the log or reporting it (see <c>RedisBackplane.Ordering.cs</c>), so every
+/// member on every node sees a room's broadcasts in one order, without a silent hole. A node subscribes to a room's channel only while it has members there, and the subscription is
 /// acknowledged before a joining connection's <c>welcome</c>. Membership is two hashes and a set, written by scripts (one round trip);
 /// a send or close by id goes to the owning node's channel.
 /// </summary>
 internal sealed partial class RedisBackplane : RealtimeBackplane, IAsyncDisposable
 {
-    // KEYS: the room's members, the rooms, the directory, this node's memberships, the nodes. ARGV: connection, node, room.
-    private const string AddMemberScript = """
-        redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-        redis.call('SADD', KEYS[2], ARGV[3])
-        redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
-        redis.call('SADD', KEYS[4], ARGV[3] .. '\31' .. ARGV[1])
-        local t = redis.call('TIME')
-        redis.call('ZADD', KEYS[5], t[1] * 1000 + math.floor(t[2] / 1000), ARGV[2])
-        """;
-
-    // Only this node's entries are removed: a connection id that another node holds now (a client-chosen id) keeps its entries.
-    private const string RemoveMemberScript = """
-        if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[1], ARGV[1]) end
-        if redis.call('HLEN', KEYS[1]) == 0 then redis.call('SREM', KEYS[2], ARGV[3]) end
-        if redis.call('HGET', KEYS[3], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[3], ARGV[1]) end
-        redis.call('SREM', KEYS[4], ARGV[3] .. '\31' .. ARGV[1])
-        """;
-
-    // KEYS: the nodes. ARGV: this node, the node timeout in ms, the prefix, and "beat" or "leave". A beat records this node as alive
-    // (in Redis time, so the nodes' clocks do not matter) and removes the memberships of every node silent for longer than the
-    // timeout; a leave removes this node's own. Idempotent: two nodes sweeping the same dead node remove it once.
-    private const string NodesScript = """
-        local function sweep(node)
-          local index = ARGV[3] .. ':n:' .. node .. ':m'
-          local removed = 0
-          for _, entry in ipairs(redis.call('SMEMBERS', index)) do
-            local at = string.find(entry, '\31[^\31]*$')
-            local room = string.sub(entry, 1, at - 1)
-            local connection = string.sub(entry, at + 1)
-            local members = ARGV[3] .. ':r:' .. room .. ':m'
-            if redis.call('HGET', members, connection) == node then
-              redis.call('HDEL', members, connection)
-              removed = removed + 1
-            end
-            if redis.call('HLEN', members) == 0 then redis.call('SREM', ARGV[3] .. ':rooms', room) end
-            local directory = ARGV[3] .. ':c'
-            if redis.call('HGET', directory, connection) == node then redis.call('HDEL', directory, connection) end
-          end
-          redis.call('DEL', index)
-          redis.call('ZREM', KEYS[1], node)
-          return removed
-        end
-        if ARGV[4] == 'leave' then return sweep(ARGV[1]) end
-        local t = redis.call('TIME')
-        local now = t[1] * 1000 + math.floor(t[2] / 1000)
-        redis.call('ZADD', KEYS[1], now, ARGV[1])
-        local removed = 0
-        for _, node in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))) do
-          if node ~= ARGV[1] then removed = removed + sweep(node) end
-        end
-        return removed
-        """;
-
     private readonly ConfigurationOptions _configuration;
     private readonly RedisBackplaneOptions _options;
     private readonly RedisKeys _keys;
     private readonly ILogger _logger;
     private readonly Lazy<Task<ConnectionMultiplexer>> _redis;
-    private readonly ConcurrentDictionary<string, ChannelMessageQueue> _rooms = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, RoomChannel> _rooms = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private readonly RedisBackplaneMetrics _metrics;
     private readonly byte[] _probe;
     private Task _heartbeat = Task.CompletedTask;
     private long _nodes;
     private volatile bool _heartbeatFailed;
-    private long _probeSent;     // Stopwatch timestamp of the oldest probe not yet back, 0 when none is out
+    private long _probeSent;
+    private int _checkPending;
+    private ChannelMessageQueue? _nodeChannel;     // Stopwatch timestamp of the oldest probe not yet back, 0 when none is out
 
     public RedisBackplane(ConfigurationOptions configuration, RedisBackplaneOptions options, ILoggerFactory? loggerFactory = null,
                           System.Diagnostics.Metrics.IMeterFactory? meterFactory = null)
@@ -94,21 +44,37 @@ internal sealed partial class RedisBackplane : RealtimeBackplane, IAsyncDisposab
         _redis = new Lazy<Task<ConnectionMultiplexer>>(ConnectAsync);
     }
 
+    /// <summary>
+    /// Subscribes to the room's channel, then reads the room's sequence: what was published up to then is not for this node's
+    /// members, everything after arrives on the channel (the queue holds it until the handler is attached).
+    /// </summary>
     public override async ValueTask SubscribeAsync(string roomId, CancellationToken cancellationToken)
     {
         ChannelMessageQueue queue = await RunAsync(redis => redis.GetSubscriber().SubscribeAsync(_keys.Room(roomId)), "subscribe to a room", cancellationToken)
             .ConfigureAwait(false);
-        queue.OnMessage(message => OnRoomMessage(roomId, message));
-        _rooms[roomId] = queue;
+        var room = new RoomChannel(roomId, queue);
+        try
+        {
+            (byte[]? epoch, long seq) = await ReadSequenceAsync(roomId, cancellationToken).ConfigureAwait(false);
+            room.Sequence.Start(epoch, seq);
+        }
+        catch
+        {
+            await queue.UnsubscribeAsync().WaitAsync(_options.PublishTimeout, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+
+        queue.OnMessage(message => OnRoomMessageAsync(room, message));
+        _rooms[roomId] = room;
         _metrics.Subscribed();
     }
 
     public override async ValueTask UnsubscribeAsync(string roomId, CancellationToken cancellationToken)
     {
-        if (_rooms.TryRemove(roomId, out ChannelMessageQueue? queue))
+        if (_rooms.TryRemove(roomId, out RoomChannel? room))
         {
             _metrics.Unsubscribed();
-            await queue.UnsubscribeAsync().WaitAsync(_options.PublishTimeout, cancellationToken).ConfigureAwait(false);
+            await room.Queue.UnsubscribeAsync().WaitAsync(_options.PublishTimeout, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -116,10 +82,11 @@ internal sealed partial class RedisBackplane : RealtimeBackplane, IAsyncDisposab
     {
         ArgumentNullException.ThrowIfNull(broadcast);
         byte[] frame = BackplaneCodec.EncodeBroadcast(broadcast);
+        string roomId = broadcast.RoomId;
         try
         {
-            await RunAsync(redis => redis.GetSubscriber().PublishAsync(_keys.Room(broadcast.RoomId), frame), "publish a broadcast", cancellationToken)
-                .ConfigureAwait(false);
+            await RunAsync(redis => redis.GetDatabase().ScriptEvaluateAsync(PublishScript, [_keys.Sequence(roomId), _keys.Log(roomId), _keys.Members(roomId)],
+                [frame, _options.HistorySize, _keys.Room(roomId).ToString(), OrphanSeconds]), "publish a broadcast", cancellationToken).ConfigureAwait(false);
         }
         catch (RedisBackplaneException)
         {
@@ -141,11 +108,11 @@ internal sealed partial class RedisBackplane : RealtimeBackplane, IAsyncDisposab
             : ToOwnerAsync(connectionId, BackplaneCodec.EncodeClose(connectionId), cancellationToken);
 
     public override async ValueTask AddMemberAsync(string roomId, string connectionId, CancellationToken cancellationToken)
-        => await RunAsync(redis => redis.GetDatabase().ScriptEvaluateAsync(AddMemberScript, [_keys.Members(roomId), _keys.Rooms, _keys.Connections, _keys.NodeMembers(NodeId), _keys.Nodes],
+        => await RunAsync(redis => redis.GetDatabase().ScriptEvaluateAsync(AddMemberScript, MemberKeys(roomId),
             [connectionId, NodeId, roomId]), "add a member", cancellationToken).ConfigureAwait(false);
 
     public override async ValueTask RemoveMemberAsync(string roomId, string connectionId, CancellationToken cancellationToken)
-        => await RunAsync(redis => redis.GetDatabase().ScriptEvaluateAsync(RemoveMemberScript, [_keys.Members(roomId), _keys.Rooms, _keys.Connections, _keys.NodeMembers(NodeId)],
+        => await RunAsync(redis => redis.GetDatabase().ScriptEvaluateAsync(RemoveMemberScript, MemberKeys(roomId),
             [connectionId, NodeId, roomId]), "remove a member", cancellationToken).ConfigureAwait(false);
 
     public override async ValueTask<IReadOnlyCollection<string>> GetRoomsAsync(CancellationToken cancellationToken)
@@ -219,6 +186,9 @@ internal sealed partial class RedisBackplane : RealtimeBackplane, IAsyncDisposab
             : null;
     }
 
+    private RedisKey[] MemberKeys(string roomId)
+        => [_keys.Members(roomId), _keys.Rooms, _keys.Connections, _keys.NodeMembers(NodeId), _keys.Nodes, _keys.Sequence(roomId), _keys.Log(roomId)];
+
     /// <summary>A send or close for a connection on another node: to that node's channel, found in the connection directory.</summary>
     private async ValueTask<bool> ToOwnerAsync(string connectionId, byte[] frame, CancellationToken cancellationToken)
     {
@@ -237,10 +207,39 @@ internal sealed partial class RedisBackplane : RealtimeBackplane, IAsyncDisposab
     private async Task<ConnectionMultiplexer> ConnectAsync()
     {
         ConnectionMultiplexer redis = await ConnectionMultiplexer.ConnectAsync(_configuration).ConfigureAwait(false);
-        ChannelMessageQueue node = await redis.GetSubscriber().SubscribeAsync(_keys.Node(NodeId)).ConfigureAwait(false);
-        node.OnMessage(OnNodeMessage);
+        await SubscribeNodeChannelAsync(redis).ConfigureAwait(false);
+        redis.ConnectionRestored += (_, e) =>
+        {
+            if (e.ConnectionType == ConnectionType.Subscription)
+            {
+                // The channels are subscribed again: what was published meanwhile is repaired now, and once more at the next
+                // heartbeat, in case a room's subscription came back after this check read its sequence.
+                Interlocked.Exchange(ref _checkPending, 1);
+                _ = CheckRoomsAsync();
+            }
+        };
         _heartbeat = HeartbeatAsync(redis);
         return redis;
+    }
+
+    /// <summary>Subscribes to this node's own channel, unless it is already; with Redis down at start-up, each heartbeat tries again.</summary>
+    private async Task SubscribeNodeChannelAsync(ConnectionMultiplexer redis)
+    {
+        if (_nodeChannel is not null)
+        {
+            return;
+        }
+
+        try
+        {
+            ChannelMessageQueue node = await redis.GetSubscriber().SubscribeAsync(_keys.Node(NodeId)).WaitAsync(_options.PublishTimeout, _stopping.Token).ConfigureAwait(false);
+            node.OnMessage(OnNodeMessage);
+            _nodeChannel = node;
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            Log.HeartbeatFailed(_logger, ex);
+        }
     }
 
     private Task<RedisResult> SweepAsync(ConnectionMultiplexer redis, string mode)
@@ -257,10 +256,22 @@ internal sealed partial class RedisBackplane : RealtimeBackplane, IAsyncDisposab
             {
                 try
                 {
-                    var removed = (long)await SweepAsync(redis, "beat").WaitAsync(_options.PublishTimeout, _stopping.Token).ConfigureAwait(false);
+                    await SubscribeNodeChannelAsync(redis).ConfigureAwait(false);
+                    var beat = (RedisResult[])(await SweepAsync(redis, "beat").WaitAsync(_options.PublishTimeout, _stopping.Token).ConfigureAwait(false))!;
+                    var removed = (long)beat[0];
                     if (removed > 0)
                     {
                         Log.DeadNodeSwept(_logger, removed, _options.NodeTimeout);
+                    }
+
+                    if ((long)beat[1] == 1)
+                    {
+                        await ReassertMembersAsync().ConfigureAwait(false); // Redis forgot this node: its data was lost, or it was swept as dead
+                    }
+
+                    if (Interlocked.Exchange(ref _checkPending, 0) == 1 && !await CheckRoomsAsync().ConfigureAwait(false))
+                    {
+                        Interlocked.Exchange(ref _checkPending, 1); // Redis failed a read: again at the next heartbeat
                     }
 
                     Interlocked.Exchange(ref _nodes, await redis.GetDatabase().SortedSetLengthAsync(_keys.Nodes).WaitAsync(_options.PublishTimeout, _stopping.Token).ConfigureAwait(false));
@@ -299,27 +310,6 @@ internal sealed partial class RedisBackplane : RealtimeBackplane, IAsyncDisposab
         catch (RedisException ex)
         {
             throw new RedisBackplaneException($"Redis failed to {what}: {ex.Message}", ex);
-        }
-    }
-
-    private void OnRoomMessage(string roomId, ChannelMessage message)
-    {
-        byte[]? frame = message.Message;
-        if (frame is null || !BackplaneCodec.TryDecode(frame, out BackplaneCodec.Kind kind, out string origin, out string? except, out Message decoded)
-            || kind != BackplaneCodec.Kind.Broadcast)
-        {
-            Log.FrameUndecodable(_logger, message.Channel.ToString());
-            return;
-        }
-
-        try
-        {
-            DeliverLocally(new RoomBroadcast(roomId, decoded, except, origin));
-            _metrics.Received();
-        }
-        catch (ArgumentException ex)
-        {
-            Log.DeliveryFailed(_logger, roomId, ex);
         }
     }
 

@@ -9,6 +9,8 @@ internal sealed class RedisBackplaneMetrics
     private readonly Counter<long> _publishFailures;
     private readonly Counter<long> _received;
     private readonly UpDownCounter<long> _subscriptions;
+    private readonly Counter<long> _repaired;
+    private readonly Counter<long> _gaps;
 
     public RedisBackplaneMetrics(IMeterFactory? meterFactory, Func<long> nodes)
     {
@@ -18,6 +20,10 @@ internal sealed class RedisBackplaneMetrics
             "Room broadcasts this node could not publish (Redis unreachable, slow or refusing); nothing of them was delivered.");
         _received = meter.CreateCounter<long>("realtime.server.backplane.received", "{broadcast}", "Room broadcasts this node received from Redis and delivered to its members.");
         _subscriptions = meter.CreateUpDownCounter<long>("realtime.server.backplane.subscriptions", "{room}", "Rooms whose channel this node is subscribed to (rooms with members here).");
+        _repaired = meter.CreateCounter<long>("realtime.server.backplane.repaired", "{broadcast}",
+            "Room broadcasts this node missed on its link to Redis and delivered, in order, from the room's log.");
+        _gaps = meter.CreateCounter<long>("realtime.server.backplane.gaps", "{gap}",
+            "Gaps this node reported to a room's members (realtime.gap): broadcasts missed that the room's log no longer held.");
         meter.CreateObservableGauge("realtime.server.backplane.nodes", nodes, "{node}", "Live nodes in the cluster, as of this node's last heartbeat.");
     }
 
@@ -26,6 +32,10 @@ internal sealed class RedisBackplaneMetrics
     public void PublishFailed() => _publishFailures.Add(1);
 
     public void Received() => _received.Add(1);
+
+    public void Repaired() => _repaired.Add(1);
+
+    public void GapReported() => _gaps.Add(1);
 
     public void Subscribed() => _subscriptions.Add(1);
 

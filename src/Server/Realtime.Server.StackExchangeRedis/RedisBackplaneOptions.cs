@@ -23,4 +23,11 @@ public sealed class RedisBackplaneOptions
     /// died without a goodbye). At least twice <see cref="HeartbeatInterval"/>. Default 10 s.
     /// </summary>
     public TimeSpan NodeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How many of a room's last broadcasts Redis keeps (at least) so that a node whose link to Redis broke can deliver what it
+    /// missed, in order; a longer gap, or one the log cannot fill, is reported to the room's members as a <c>realtime.gap</c>
+    /// message. 0 keeps no log: every gap is reported. Redis memory is about rooms × this × the average message size. Default 100.
+    /// </summary>
+    public int HistorySize { get; set; } = 100;
 }

@@ -26,6 +26,12 @@ internal sealed class RedisKeys(string prefix)
     /// <summary>A room's members: connection id → node id.</summary>
     public RedisKey Members(string roomId) => Prefix + ":r:" + roomId + ":m";
 
+    /// <summary>A room's sequence: its epoch (<c>e</c>) and the number of its last broadcast (<c>s</c>).</summary>
+    public RedisKey Sequence(string roomId) => Prefix + ":r:" + roomId + ":s";
+
+    /// <summary>A room's last broadcasts, for repair: a stream whose entry ids are the sequence numbers.</summary>
+    public RedisKey Log(string roomId) => Prefix + ":r:" + roomId + ":l";
+
     /// <summary>Messages for the connections of one node (sends and closes by id).</summary>
     public RedisChannel Node(string nodeId) => RedisChannel.Literal(Prefix + ":n:" + nodeId);
 
@@ -39,6 +45,11 @@ internal sealed class RedisKeys(string prefix)
         if (options.PublishTimeout <= TimeSpan.Zero)
         {
             throw new ArgumentException("RedisBackplaneOptions.PublishTimeout must be positive.", nameof(options));
+        }
+
+        if (options.HistorySize < 0)
+        {
+            throw new ArgumentException("RedisBackplaneOptions.HistorySize must not be negative.", nameof(options));
         }
 
         if (options.HeartbeatInterval <= TimeSpan.Zero || options.NodeTimeout < options.HeartbeatInterval * 2)

@@ -1,0 +1,119 @@
+namespace Realtime.Server.StackExchangeRedis;
+
+/// <summary>
+/// What a node knows of one room's sequence: the room's epoch (the life of its sequence in Redis), the next sequence number it
+/// expects, and the last one the live channel brought. Pure state, no I/O: <see cref="RedisBackplane"/> feeds it what arrives and
+/// does what it answers, one message at a time under <see cref="Gate"/>.
+/// </summary>
+internal sealed class RoomSequence
+{
+    private byte[]? _epoch;
+    private long _expected = 1;
+    private long _lastLive;
+
+    /// <summary>The room's messages are handled one at a time, a repair included.</summary>
+    public SemaphoreSlim Gate { get; } = new(1, 1);
+
+    /// <summary>The next sequence number to deliver.</summary>
+    public long Expected => _expected;
+
+    /// <summary>
+    /// Starts from the room's state in Redis read after the subscription was acknowledged: everything up to <paramref name="seq"/> was
+    /// published before this node listened. No state (<paramref name="epoch"/> <see langword="null"/>): nothing was published yet.
+    /// </summary>
+    public void Start(byte[]? epoch, long seq)
+    {
+        _epoch = epoch;
+        _expected = seq + 1;
+        _lastLive = seq;
+    }
+
+    /// <summary>Decides about a message from the live channel.</summary>
+    public Verdict OnLive(ReadOnlySpan<byte> epoch, long seq)
+    {
+        if (_epoch is null)
+        {
+            _epoch = epoch.ToArray(); // the room's first publish since this node listened
+        }
+        else if (!epoch.SequenceEqual(_epoch))
+        {
+            // A new epoch: Redis lost the room's state, and what was published before cannot be known. The new epoch's earlier
+            // broadcasts are repaired from its log.
+            _epoch = epoch.ToArray();
+            _expected = 1;
+            _lastLive = seq;
+            return Verdict.Reset;
+        }
+        else if (seq <= _lastLive)
+        {
+            // The sequence went back: Redis restored an older snapshot, and reuses numbers this node has delivered already.
+            _expected = seq;
+            _lastLive = seq;
+            return Verdict.Reset;
+        }
+
+        _lastLive = seq;
+        return seq == _expected ? Verdict.Deliver : seq < _expected ? Verdict.Duplicate : Verdict.Repair;
+    }
+
+    /// <summary>
+    /// Decides after the link to Redis came back, from the room's state read then: <see cref="Verdict.Repair"/> through
+    /// <paramref name="seq"/> when messages were published meanwhile, <see cref="Verdict.Reset"/> (then a repair through
+    /// <paramref name="seq"/>) when the state is gone, new or went back, <see cref="Verdict.Duplicate"/> when nothing is missing.
+    /// </summary>
+    public Verdict OnCheck(byte[]? epoch, long seq)
+    {
+        if (epoch is null)
+        {
+            if (_epoch is null)
+            {
+                return Verdict.Duplicate; // still nothing published
+            }
+
+            Start(null, 0);
+            return Verdict.Reset;
+        }
+
+        if (_epoch is null)
+        {
+            _epoch = epoch; // published for the first time while the link was down: repair from 1
+        }
+        else if (!epoch.AsSpan().SequenceEqual(_epoch))
+        {
+            Start(epoch, 0); // a new epoch: its broadcasts so far are repaired
+            return Verdict.Reset;
+        }
+        else if (seq < _expected - 1)
+        {
+            Start(epoch, seq); // the sequence went back
+            return Verdict.Reset;
+        }
+
+        return seq >= _expected ? Verdict.Repair : Verdict.Duplicate;
+    }
+
+    /// <summary>The epoch the repair must read the log of.</summary>
+    public ReadOnlySpan<byte> Epoch => _epoch;
+
+    /// <summary>Messages up to <paramref name="seq"/> were delivered (or reported missing).</summary>
+    public void DeliveredThrough(long seq) => _expected = Math.Max(_expected, seq + 1);
+
+    /// <summary>What to do with a message or after a check.</summary>
+    public enum Verdict
+    {
+        /// <summary>The next one: deliver it.</summary>
+        Deliver,
+
+        /// <summary>Delivered already (by a repair): drop it.</summary>
+        Duplicate,
+
+        /// <summary>Messages before it are missing: read them from the room's log (from <see cref="Expected"/>), then deliver it.</summary>
+        Repair,
+
+        /// <summary>
+        /// The room's sequence started again: tell the members they may have missed messages, repair what the new sequence holds
+        /// before this message (from <see cref="Expected"/>), then deliver it.
+        /// </summary>
+        Reset,
+    }
+}
