@@ -7,6 +7,8 @@ using Realtime.LoadTest;
 //   dotnet run -c Release --project bench/Realtime.LoadTest -- --systems realtime,strong,raw --repeat 2
 //                                                                               best of two runs of each scenario per system
 //   dotnet run -c Release --project bench/Realtime.LoadTest -- --smoke          Realtime only, seconds per scenario; fails on a lost delivery
+//   dotnet run -c Release --project bench/Realtime.LoadTest -- --scale-out      two nodes on one redis-server each, Realtime then SignalR
+//                                                                               (each with its Redis backplane): the cross-node scenarios
 //   dotnet run -c Release --project bench/Realtime.LoadTest -- --systems realtime --scenarios "echo throughput" --seconds 30
 //                                                                               one scenario held long enough to attach a profiler
 //                                                                               (--scenarios takes parts of names: "echo", "fixed rate", "max rate", "idle")
@@ -14,6 +16,7 @@ string[] systems = ["realtime"];
 string[]? only = null;
 LoadSettings settings = LoadSettings.Full;
 bool smoke = false;
+bool scaleOut = false;
 int repeat = 1;
 for (int i = 0; i < args.Length; i++)
 {
@@ -29,6 +32,10 @@ for (int i = 0; i < args.Length; i++)
             smoke = true;
             settings = LoadSettings.Smoke;
             break;
+        case "--scale-out":
+            scaleOut = true;
+            systems = ["realtime", "signalr"];
+            break;
         case "--scenarios":
             only = args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             break;
@@ -39,7 +46,7 @@ for (int i = 0; i < args.Length; i++)
             settings = settings with { Duration = TimeSpan.FromSeconds(double.Parse(args[++i], CultureInfo.InvariantCulture)) };
             break;
         default:
-            Console.Error.WriteLine($"Unknown argument {args[i]}. Use --all, --systems a,b, --smoke, --scenarios a,b, --repeat n or --seconds n.");
+            Console.Error.WriteLine($"Unknown argument {args[i]}. Use --all, --systems a,b, --smoke, --scale-out, --scenarios a,b, --repeat n or --seconds n.");
             return 2;
     }
 }
@@ -55,6 +62,22 @@ string configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppCo
     ("idle connections", Scenarios.IdleConnectionsAsync),
 ];
 scenarios = [.. scenarios.Where(s => only is null || only.Any(o => s.Name.Contains(o, StringComparison.OrdinalIgnoreCase)))];
+(string Name, Func<Wire, ScaleOut.Cluster, LoadSettings, Task<List<Metric>>> Run)[] clusterScenarios =
+[
+    ("cross-node fan-out, max rate", ScaleOut.FanoutMaxRateAsync),
+    ("cross-node fan-out, fixed rate", ScaleOut.FanoutFixedRateAsync),
+    ("cross-node, many small rooms", ScaleOut.SmallRoomsAsync),
+    ("cross-node join storm", ScaleOut.JoinStormAsync),
+];
+clusterScenarios = [.. clusterScenarios.Where(s => only is null || only.Any(o => s.Name.Contains(o, StringComparison.OrdinalIgnoreCase)))];
+if (scaleOut)
+{
+    scenarios = [];
+}
+else
+{
+    clusterScenarios = [];
+}
 
 // Rounds outermost and systems innermost: the systems compared in a scenario run minutes apart at most, so a slow spell of
 // the machine weighs on all of them alike rather than on whichever system it happened to fall on.
@@ -75,16 +98,35 @@ for (int round = 0; round < repeat; round++)
             best[(system, name)] = best.TryGetValue((system, name), out List<Metric>? earlier) ? [.. earlier.Zip(figures, Metric.Best)] : figures;
         }
     }
+
+    foreach ((string name, Func<Wire, ScaleOut.Cluster, LoadSettings, Task<List<Metric>>> run) in clusterScenarios)
+    {
+        foreach (string system in systems)
+        {
+            // A fresh Redis and two fresh nodes per scenario and round.
+            await using ScaleOut.Cluster cluster = await ScaleOut.Cluster.StartAsync(system, root, configuration);
+            Console.Error.WriteLine($"== {Wire.For(system).Name}: {name}… (nodes {cluster.A.ProcessId} and {cluster.B.ProcessId}, redis {cluster.Redis.ProcessId}{(repeat > 1 ? $", round {round + 1} of {repeat}" : "")})");
+            List<Metric> figures = await run(Wire.For(system), cluster, settings);
+            figures.ForEach(m => Console.Error.WriteLine($"      {m.Name}: {m.Value.ToString(m.Format, CultureInfo.InvariantCulture)}"));
+            best[(system, name)] = best.TryGetValue((system, name), out List<Metric>? earlier) ? [.. earlier.Zip(figures, Metric.Best)] : figures;
+        }
+    }
 }
 
 var results = new Dictionary<string, List<Metric>>();
 foreach (string system in systems)
 {
-    results[Wire.For(system).Name] = [.. scenarios.SelectMany(s => best[(system, s.Name)])];
+    results[Wire.For(system).Name] = [.. scenarios.Select(s => s.Name).Concat(clusterScenarios.Select(s => s.Name)).SelectMany(s => best[(system, s)])];
 }
 
 Console.WriteLine(Report.Markdown(results, settings, configuration, repeat));
 long lost = (long)results.Values.SelectMany(m => m).Where(m => m.Name == "lost deliveries").Sum(m => m.Value);
+if (scaleOut)
+{
+    // SignalR's losses and reorderings are recorded, not failed on: only Realtime promises none.
+    lost = (long)results.Where(r => r.Key == "Realtime").SelectMany(r => r.Value).Where(m => m.Name is "lost deliveries" or "reordered deliveries").Sum(m => m.Value);
+}
+
 if (lost != 0)
 {
     Console.Error.WriteLine($"FAILED: {lost} deliveries lost.");
@@ -159,7 +201,7 @@ internal static class Report
                 foreach (string peer in peers)
                 {
                     Metric? theirs = Find(results[peer], row);
-                    string ratio = ours is null || theirs is null || theirs.Value == 0 || row.Name == "lost deliveries"
+                    string ratio = ours is null || theirs is null || theirs.Value == 0 || row.Name is "lost deliveries" or "reordered deliveries"
                         ? "–"
                         : (ours.Value / theirs.Value).ToString("0.00", CultureInfo.InvariantCulture) + "×";
                     text.Append(' ').Append(ratio).Append(" |");

@@ -44,7 +44,8 @@ internal sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<ServerProcess> StartAsync(string system, string repositoryRoot, string configuration)
+    /// <summary>Starts a system under test; <paramref name="environment"/> adds variables (for example the Redis of a cluster).</summary>
+    public static async Task<ServerProcess> StartAsync(string system, string repositoryRoot, string configuration, IReadOnlyDictionary<string, string>? environment = null)
     {
         int port = FreePort();
         ProcessStartInfo start = system switch
@@ -56,6 +57,27 @@ internal sealed class ServerProcess : IAsyncDisposable
             "socketio" => await NodeAsync(repositoryRoot, port),
             _ => throw new ArgumentException(system),
         };
+        foreach ((string name, string value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
+        return await StartAsync(start, system, port);
+    }
+
+    /// <summary>A redis-server on a free loopback port, without persistence, for the cross-node scenarios.</summary>
+    public static Task<ServerProcess> StartRedisAsync()
+    {
+        int port = FreePort();
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("REALTIME_REDIS_SERVER") ?? "redis-server")
+        {
+            ArgumentList = { "--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning" },
+        };
+        return StartAsync(start, "redis", port);
+    }
+
+    private static async Task<ServerProcess> StartAsync(ProcessStartInfo start, string system, int port)
+    {
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
         Process process = Process.Start(start) ?? throw new InvalidOperationException("Could not start " + system);

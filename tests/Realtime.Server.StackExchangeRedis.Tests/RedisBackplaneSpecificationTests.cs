@@ -21,17 +21,22 @@ public sealed class RedisBackplaneSpecificationTests : RealtimeBackplaneSpecific
 
     async Task IAsyncLifetime.DisposeAsync()
     {
-        await DisposeAsync();
-        if (_redis is not null)
+        try
         {
-            await _redis.DisposeAsync();
+            await DisposeAsync();
+        }
+        finally
+        {
+            if (_redis is not null)
+            {
+                await _redis.DisposeAsync();
+            }
         }
     }
 
     protected override void AddBackplane(IServiceCollection services, int node)
     {
-        ConfigurationOptions configuration = ConfigurationOptions.Parse(_redis!.Configuration);
-        configuration.AbortOnConnectFail = false;
+        ConfigurationOptions configuration = Microsoft.Extensions.DependencyInjection.RealtimeRedisBuilderExtensions.ForBackplane(ConfigurationOptions.Parse(_redis!.Configuration));
         services.AddSingleton<RealtimeBackplane>(sp => new RedisBackplane(configuration, new RedisBackplaneOptions { Prefix = "spec" }, sp.GetService<ILoggerFactory>()));
     }
 }

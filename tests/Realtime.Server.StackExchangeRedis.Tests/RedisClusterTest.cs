@@ -34,21 +34,27 @@ public abstract class RedisClusterTest : IAsyncLifetime
         Inspector = await ConnectionMultiplexer.ConnectAsync(Redis.Configuration + ",allowAdmin=true");
     }
 
+    /// <summary>Stops everything the test started, newest first; the redis-server process is stopped even when something before it fails to.</summary>
     public async Task DisposeAsync()
     {
-        for (int i = _owned.Count - 1; i >= 0; i--)
+        try
         {
-            await _owned[i].DisposeAsync();
+            for (int i = _owned.Count - 1; i >= 0; i--)
+            {
+                await _owned[i].DisposeAsync();
+            }
         }
-
-        if (Inspector is not null)
+        finally
         {
-            await Inspector.DisposeAsync();
-        }
+            if (Inspector is not null)
+            {
+                await Inspector.DisposeAsync();
+            }
 
-        if (Redis is not null)
-        {
-            await Redis.DisposeAsync();
+            if (Redis is not null)
+            {
+                await Redis.DisposeAsync();
+            }
         }
     }
 

@@ -5,13 +5,20 @@ using Realtime.Server;
 // never shape the measurement; the heartbeat is 5 s for every system under test.
 WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(args);
 builder.Logging.SetMinimumLevel(LogLevel.Warning); // problems only, on the console
-builder.Services.AddRealtime(o =>
+IRealtimeBuilder realtime = builder.Services.AddRealtime(o =>
 {
     o.PingInterval = TimeSpan.FromSeconds(5);
     o.PingTimeout = TimeSpan.FromSeconds(10);
     o.MaxMessagesPerSecond = 0;
     o.MaxConnectionsPerIpAddress = 100_000;
 });
+
+// The cross-node benchmark runs two of these on one Redis.
+if (Environment.GetEnvironmentVariable("BENCH_REDIS") is { Length: > 0 } redis)
+{
+    realtime.AddStackExchangeRedis(redis);
+}
+
 WebApplication app = builder.Build();
 app.MapRealtime("/realtime", server => server.On(ServerEvents.Message, ctx =>
 {

@@ -2,11 +2,18 @@ using Microsoft.AspNetCore.SignalR;
 
 WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(args);
 builder.Logging.SetMinimumLevel(LogLevel.Warning); // problems only, on the console
-builder.Services.AddSignalR(o =>
+ISignalRServerBuilder signalR = builder.Services.AddSignalR(o =>
 {
     o.KeepAliveInterval = TimeSpan.FromSeconds(5);
     o.ClientTimeoutInterval = TimeSpan.FromSeconds(60);
 });
+
+// The cross-node benchmark runs two of these on one Redis, with SignalR's own Redis backplane.
+if (Environment.GetEnvironmentVariable("BENCH_REDIS") is { Length: > 0 } redis)
+{
+    signalR.AddStackExchangeRedis(redis);
+}
+
 WebApplication app = builder.Build();
 app.MapHub<RoomHub>("/hub");
 app.Run();

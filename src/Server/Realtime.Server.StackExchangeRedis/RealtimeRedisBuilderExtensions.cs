@@ -42,11 +42,7 @@ public static class RealtimeRedisBuilderExtensions
         var options = new RedisBackplaneOptions();
         configure?.Invoke(options);
         RedisKeys.Validate(options);
-        ConfigurationOptions redis = configuration.Clone();
-        redis.AbortOnConnectFail = false;
-        // A command is never held back while the link is down, to be sent after the caller was told it failed: a broadcast that
-        // threw is not delivered later.
-        redis.BacklogPolicy = BacklogPolicy.FailFast;
+        ConfigurationOptions redis = ForBackplane(configuration);
         builder.Services.RemoveAll<RealtimeBackplane>();
         builder.Services.AddSingleton<RealtimeBackplane>(sp => new RedisBackplane(redis, options, sp.GetService<Microsoft.Extensions.Logging.ILoggerFactory>(),
             sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
@@ -54,5 +50,17 @@ public static class RealtimeRedisBuilderExtensions
         // Degraded (not unhealthy: the node still serves its own connections) while Redis or the subscriber link is down.
         builder.Services.AddHealthChecks().AddCheck<RedisBackplaneHealthCheck>("realtime-redis", Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Degraded);
         return builder;
+    }
+
+    /// <summary>A copy of <paramref name="configuration"/> as the backplane needs it.</summary>
+    internal static ConfigurationOptions ForBackplane(ConfigurationOptions configuration)
+    {
+        ConfigurationOptions redis = configuration.Clone();
+        redis.AbortOnConnectFail = false;
+
+        // A command is never held back while the link is down, to be sent after the caller was told it failed: a broadcast that
+        // threw is not delivered later.
+        redis.BacklogPolicy = BacklogPolicy.FailFast;
+        return redis;
     }
 }

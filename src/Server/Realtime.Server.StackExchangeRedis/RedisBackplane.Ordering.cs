@@ -122,10 +122,11 @@ internal sealed partial class RedisBackplane
         {
             try
             {
-                (byte[]? epoch, long seq) = await ReadSequenceAsync(room.RoomId, _stopping.Token).ConfigureAwait(false);
+                // Read under the gate: a read from before a delivery would look like a sequence that went back.
                 await room.Sequence.Gate.WaitAsync(_stopping.Token).ConfigureAwait(false);
                 try
                 {
+                    (byte[]? epoch, long seq) = await ReadSequenceAsync(room.RoomId, _stopping.Token).ConfigureAwait(false);
                     switch (room.Sequence.OnCheck(epoch, seq))
                     {
                         case RoomSequence.Verdict.Reset:
