@@ -1,8 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
 
 namespace Realtime.LoadTest;
 
@@ -12,7 +8,7 @@ namespace Realtime.LoadTest;
 /// per million deliveries, Redis commands and publishes per broadcast (from <c>INFO commandstats</c>), and deliveries that
 /// arrived out of their publisher's order.
 /// </summary>
-internal static class ScaleOut
+internal static partial class ScaleOut
 {
     private static readonly TimeSpan ReplyTimeout = TimeSpan.FromSeconds(10);
 
@@ -115,47 +111,29 @@ internal static class ScaleOut
         LoadClient[] subscribers = await ConnectAsync(wire, cluster, settings.Subscribers, _ => "fixed");
         LoadClient[] publishers = await ConnectAsync(wire, cluster, 2, _ => "fixed");
         var order = new Order(subscribers.Length, 2);
-        var samples = new List<long>[subscribers.Length];
-        long firstMeasured = long.MaxValue;
+        var latency = new FixedRate(subscribers.Length);
         for (int s = 0; s < subscribers.Length; s++)
         {
             int subscriber = s;
-            List<long> mine = samples[s] = new List<long>(4096);
             subscribers[s].OnPayload = p =>
             {
                 order.Arrived(subscriber, p);
-                if (p.Sequence >= Volatile.Read(ref firstMeasured))
-                {
-                    mine.Add(p.Age.Ticks);
-                }
+                latency.Arrived(subscriber, p);
             };
         }
 
         var phase = new Phase(settings);
-        long sent = 0;
-        Task publishing = Task.Run(async () =>
-        {
-            using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1.0 / settings.FixedRate));
-            for (long seq = 0; !phase.Over && await timer.WaitForNextTickAsync(); seq++)
-            {
-                if (phase.Measuring && firstMeasured == long.MaxValue)
-                {
-                    Volatile.Write(ref firstMeasured, seq);
-                }
-
-                await publishers[seq % 2].SendAsync(wire.Broadcast(Payload.Create((int)(seq % 2), seq)));
-                sent++;
-            }
-        });
-        Usage usage = await phase.RunAsync(cluster);
-        await publishing;
+        Task<long> publishing = Task.Run(() => latency.PublishAsync(settings.FixedRate, () => phase.Measuring, () => phase.Over,
+            seq => publishers[seq % 2].SendAsync(wire.Broadcast(Payload.Create((int)(seq % 2), seq)))));
+        await phase.RunAsync(cluster);
+        long sent = await publishing;
         long lost = await DrainAsync(order, sent * subscribers.Length);
         await DisposeAsync([.. publishers, .. subscribers]);
-        long[] all = [.. samples.SelectMany(s => s).Order()];
+        Func<double, double> percentile = latency.Percentiles();
         return
         [
-            new(Scenario, $"p50 µs ({settings.FixedRate} msg/s × {settings.Subscribers}, 2 nodes)", all.Length == 0 ? double.NaN : all[(int)(0.50 * (all.Length - 1))] / 10.0, false),
-            new(Scenario, "p99 µs", all.Length == 0 ? double.NaN : all[(int)(0.99 * (all.Length - 1))] / 10.0, false),
+            new(Scenario, $"p50 µs ({settings.FixedRate} msg/s × {settings.Subscribers}, 2 nodes)", percentile(0.50), false),
+            new(Scenario, "p99 µs", percentile(0.99), false),
             new(Scenario, "lost deliveries", lost, false),
             new(Scenario, "reordered deliveries", order.Reordered, false),
         ];
@@ -343,112 +321,5 @@ internal static class ScaleOut
         }
 
         return expected - order.Delivered;
-    }
-
-    /// <summary>Per member and publisher, the last sequence number seen: a delivery at or below it arrived out of order.</summary>
-    private sealed class Order(int members, int publishers)
-    {
-        private readonly long[] _last = CreateLast(members * publishers);
-        private long _delivered;
-        private long _reordered;
-
-        public long Delivered => Interlocked.Read(ref _delivered);
-
-        public long Reordered => Interlocked.Read(ref _reordered);
-
-        public void Arrived(int member, Payload payload)
-        {
-            Interlocked.Increment(ref _delivered);
-            ref long last = ref _last[member * publishers + payload.Client];
-            if (payload.Sequence <= last)
-            {
-                Interlocked.Increment(ref _reordered);
-            }
-
-            last = payload.Sequence; // one receive loop per member: no race on its own slots
-        }
-
-        private static long[] CreateLast(int length)
-        {
-            long[] last = new long[length];
-            Array.Fill(last, -1);
-            return last;
-        }
-    }
-
-    /// <summary>CPU of each node and of Redis over the measured window, and Redis's command counts.</summary>
-    private sealed record Usage(TimeSpan A, TimeSpan B, TimeSpan Redis, long Commands, long Publishes)
-    {
-        public IEnumerable<Metric> Figures(string scenario, long deliveries, long broadcasts)
-        {
-            double millions = deliveries / 1_000_000.0;
-            return
-            [
-                new(scenario, "node A CPU s per million deliveries", A.TotalSeconds / millions, false, "N2"),
-                new(scenario, "node B CPU s per million deliveries", B.TotalSeconds / millions, false, "N2"),
-                new(scenario, "Redis CPU s per million deliveries", Redis.TotalSeconds / millions, false, "N2"),
-                new(scenario, "Redis commands per broadcast", broadcasts == 0 ? double.NaN : (double)Commands / broadcasts, false, "N2"),
-                new(scenario, "Redis PUBLISH per broadcast", broadcasts == 0 ? double.NaN : (double)Publishes / broadcasts, false, "N2"),
-            ];
-        }
-    }
-
-    /// <summary>Warm-up, then the measured window, then over.</summary>
-    private sealed class Phase(LoadSettings settings)
-    {
-        private volatile int _phase;
-
-        public bool Measuring => _phase == 1;
-
-        public bool Over => _phase == 2;
-
-        public async Task<Usage> RunAsync(Cluster cluster)
-        {
-            await Task.Delay(settings.Warmup); // sleep-ok: the warm-up is a span of time
-            (TimeSpan a, TimeSpan b, TimeSpan redis) = (cluster.A.CpuTime, cluster.B.CpuTime, cluster.Redis.CpuTime);
-            (long commands, long publishes) = await CommandStatsAsync(cluster.Redis.Port);
-            _phase = 1;
-            await Task.Delay(settings.Duration); // sleep-ok: the measured window is a span of time
-            _phase = 2;
-            (long commandsAfter, long publishesAfter) = await CommandStatsAsync(cluster.Redis.Port);
-            return new Usage(cluster.A.CpuTime - a, cluster.B.CpuTime - b, cluster.Redis.CpuTime - redis,
-                commandsAfter - commands, publishesAfter - publishes);
-        }
-    }
-
-    /// <summary>Every command Redis ran (those inside scripts included), and its PUBLISHes, from <c>INFO commandstats</c>.</summary>
-    private static async Task<(long Commands, long Publishes)> CommandStatsAsync(int port)
-    {
-        using var client = new TcpClient();
-        await client.ConnectAsync(IPAddress.Loopback, port);
-        NetworkStream stream = client.GetStream();
-        await stream.WriteAsync("*2\r\n$4\r\nINFO\r\n$12\r\ncommandstats\r\n"u8.ToArray());
-        var reader = new StreamReader(stream, Encoding.ASCII);
-        string header = await reader.ReadLineAsync() ?? throw new InvalidOperationException("Redis closed the connection.");
-        int length = int.Parse(header.AsSpan(1), CultureInfo.InvariantCulture);
-        char[] body = new char[length];
-        int read = 0;
-        while (read < length)
-        {
-            read += await reader.ReadAsync(body.AsMemory(read));
-        }
-
-        long commands = 0, publishes = 0;
-        foreach (string line in new string(body).Split("\r\n"))
-        {
-            // cmdstat_publish:calls=12,usec=...
-            int colon = line.IndexOf(':', StringComparison.Ordinal);
-            if (!line.StartsWith("cmdstat_", StringComparison.Ordinal) || colon < 0 || line.StartsWith("cmdstat_info:", StringComparison.Ordinal))
-            {
-                continue;
-            }
-
-            string calls = line[(colon + 1)..].Split(',')[0];
-            long count = long.Parse(calls.AsSpan(calls.IndexOf('=', StringComparison.Ordinal) + 1), CultureInfo.InvariantCulture);
-            commands += count;
-            publishes += line.StartsWith("cmdstat_publish:", StringComparison.Ordinal) ? count : 0;
-        }
-
-        return (commands, publishes);
     }
 }

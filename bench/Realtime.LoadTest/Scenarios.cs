@@ -116,48 +116,31 @@ internal static class Scenarios
     {
         const string Scenario = "fan-out, fixed rate";
         (LoadClient publisher, LoadClient[] subscribers) = await ConnectRoomAsync(wire, server, settings, "fixed");
-        var samples = new List<long>[subscribers.Length];
+        var latency = new FixedRate(subscribers.Length);
         long received = 0;
-        long firstMeasured = long.MaxValue;
         for (int i = 0; i < subscribers.Length; i++)
         {
-            List<long> mine = samples[i] = new List<long>(4096);
+            int subscriber = i;
             subscribers[i].OnPayload = p =>
             {
                 Interlocked.Increment(ref received);
-                if (p.Sequence >= Volatile.Read(ref firstMeasured))
-                {
-                    mine.Add(p.Age.Ticks);
-                }
+                latency.Arrived(subscriber, p);
             };
         }
 
         var phase = new Phase(settings);
-        long sent = 0;
-        Task publishing = Task.Run(async () =>
-        {
-            using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1.0 / settings.FixedRate));
-            for (long seq = 0; !phase.Over && await timer.WaitForNextTickAsync(); seq++)
-            {
-                if (phase.Measuring && firstMeasured == long.MaxValue)
-                {
-                    Volatile.Write(ref firstMeasured, seq);
-                }
-
-                await publisher.SendAsync(wire.Broadcast(Payload.Create(-1, seq)));
-                sent++;
-            }
-        });
+        Task<long> publishing = Task.Run(() => latency.PublishAsync(settings.FixedRate, () => phase.Measuring, () => phase.Over,
+            seq => publisher.SendAsync(wire.Broadcast(Payload.Create(-1, seq)))));
         TimeSpan cpu = await phase.RunAsync(server);
-        await publishing;
+        long sent = await publishing;
         long lost = await DrainAsync(() => Interlocked.Read(ref received), sent * subscribers.Length);
         await DisposeAsync([publisher, .. subscribers]);
 
-        long[] all = [.. samples.SelectMany(s => s).Order()];
+        Func<double, double> percentile = latency.Percentiles();
         return
         [
-            new(Scenario, $"p50 µs ({settings.FixedRate} msg/s × {settings.Subscribers})", TickMicros(all, 0.50), false),
-            new(Scenario, "p99 µs", TickMicros(all, 0.99), false),
+            new(Scenario, $"p50 µs ({settings.FixedRate} msg/s × {settings.Subscribers})", percentile(0.50), false),
+            new(Scenario, "p99 µs", percentile(0.99), false),
             new(Scenario, "lost deliveries", lost, false),
             new(Scenario, "server CPU s", cpu.TotalSeconds, false, "N2"),
         ];
@@ -294,9 +277,6 @@ internal static class Scenarios
 
     private static double Micros(long[] sortedTimestampDeltas, double quantile)
         => sortedTimestampDeltas.Length == 0 ? double.NaN : sortedTimestampDeltas[(int)(quantile * (sortedTimestampDeltas.Length - 1))] * 1_000_000.0 / Stopwatch.Frequency;
-
-    private static double TickMicros(long[] sortedTicks, double quantile)
-        => sortedTicks.Length == 0 ? double.NaN : sortedTicks[(int)(quantile * (sortedTicks.Length - 1))] / 10.0;
 
     /// <summary>Warm-up, then the measured window, then over; the server's CPU time over the measured window.</summary>
     private sealed class Phase(LoadSettings settings)

@@ -1,9 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using Microsoft.Extensions.Diagnostics.Metrics.Testing;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Realtime.Client;
 using Realtime.Testing;
 using Realtime.TestSupport;
@@ -162,16 +160,11 @@ public sealed class RedisBackplaneTests : RedisClusterTest
     [RedisFact]
     public async Task After_a_redis_restart_the_nodes_reconnect_and_resubscribe_by_themselves_and_cross_node_traffic_resumes()
     {
-        RealtimeTestHost a = await StartNodeAsync("restart", publishTimeout: TimeSpan.FromSeconds(1));
-        RealtimeTestHost b = await StartNodeAsync("restart", publishTimeout: TimeSpan.FromSeconds(1));
-        ConnectionRecorder onA = await ConnectAsync(a, "room1");
-        ConnectionRecorder onB = await ConnectAsync(b, "room1");
+        (RealtimeTestHost a, _, ConnectionRecorder onA, ConnectionRecorder onB) = await TwoMembersAsync("restart", TimeSpan.FromSeconds(1));
         await a.Server.BroadcastAsync("room1", 0, "before").DefaultTimeout();
         await onB.WaitForEventAsync("message:before");
 
-        int port = Redis.Port;
-        await Redis.DisposeAsync();
-        Redis = await RedisServer.StartAsync(port);
+        await RestartRedisAsync();
 
         // Published until one arrives: the first ones may fail (RedisBackplaneException) or go out before B has resubscribed.
         await BroadcastUntilReceivedAsync(a, onB, "after");

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
-using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -56,6 +54,32 @@ public abstract class RedisClusterTest : IAsyncLifetime
                 await Redis.DisposeAsync();
             }
         }
+    }
+
+    /// <summary>Restarts the test's redis-server on its port: empty, or from the snapshot a <c>SAVE</c> left in <paramref name="dataDirectory"/>.</summary>
+    protected async Task RestartRedisAsync(string? dataDirectory = null)
+    {
+        int port = Redis.Port;
+        await Redis.DisposeAsync();
+        Redis = await RedisServer.StartAsync(port, dataDirectory);
+    }
+
+    /// <summary>Restarts the test's redis-server with a data directory of its own (deleted after the test), and returns it.</summary>
+    protected async Task<string> RestartRedisWithDataAsync()
+    {
+        var data = Directory.CreateTempSubdirectory("realtime-redis-");
+        Own(new DeletedAfter(data));
+        await RestartRedisAsync(data.FullName);
+        return data.FullName;
+    }
+
+    /// <summary>Two nodes on the test's Redis, and a member of <c>room1</c> on each.</summary>
+    protected async Task<(RealtimeTestHost A, RealtimeTestHost B, ConnectionRecorder OnA, ConnectionRecorder OnB)> TwoMembersAsync(string prefix, TimeSpan publishTimeout,
+                                                                                                                                    TimeSpan? heartbeat = null, TimeSpan? nodeTimeout = null)
+    {
+        RealtimeTestHost a = await StartNodeAsync(prefix, publishTimeout: publishTimeout, heartbeat: heartbeat, nodeTimeout: nodeTimeout);
+        RealtimeTestHost b = await StartNodeAsync(prefix, publishTimeout: publishTimeout, heartbeat: heartbeat, nodeTimeout: nodeTimeout);
+        return (a, b, await ConnectAsync(a, "room1"), await ConnectAsync(b, "room1"));
     }
 
     protected static async Task BroadcastUntilReceivedAsync(RealtimeTestHost from, ConnectionRecorder to, string type)
@@ -150,6 +174,15 @@ public abstract class RedisClusterTest : IAsyncLifetime
             }
 
             await Task.Delay(20); // sleep-ok: Redis's state has no change notification to await; polled, and bounded by the deadline above
+        }
+    }
+
+    private sealed class DeletedAfter(DirectoryInfo directory) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync()
+        {
+            directory.Delete(recursive: true);
+            return ValueTask.CompletedTask;
         }
     }
 }

@@ -79,10 +79,7 @@ public sealed class RedisOrderingTests : RedisClusterTest
     [RedisFact]
     public async Task Killed_subscriber_links_are_reconnected_and_every_broadcast_published_meanwhile_reaches_every_member_in_order()
     {
-        RealtimeTestHost a = await StartNodeAsync("killed", publishTimeout: TimeSpan.FromSeconds(1));
-        RealtimeTestHost b = await StartNodeAsync("killed", publishTimeout: TimeSpan.FromSeconds(1));
-        ConnectionRecorder onA = await ConnectAsync(a, "room1");
-        ConnectionRecorder onB = await ConnectAsync(b, "room1");
+        (RealtimeTestHost a, _, ConnectionRecorder onA, ConnectionRecorder onB) = await TwoMembersAsync("killed", TimeSpan.FromSeconds(1));
         await Inspector.GetDatabase().ExecuteAsync("CLIENT", "KILL", "TYPE", "pubsub"); // both nodes' subscriber links
 
         // The command links stay up, so the first broadcasts are published while no node listens: they come from the room's log.
@@ -117,57 +114,60 @@ public sealed class RedisOrderingTests : RedisClusterTest
     }
 
     [RedisFact]
+    public async Task A_node_cut_off_from_redis_past_the_node_timeout_is_swept_by_the_others_and_writes_its_members_again_once_it_is_back()
+    {
+        (RealtimeTestHost a, _, FaultProxy link, ConnectionRecorder onA, ConnectionRecorder onB)
+            = await TwoNodesAsync("partition", heartbeat: TimeSpan.FromMilliseconds(200), nodeTimeout: TimeSpan.FromSeconds(1));
+        Assert.Equal(2, await a.Server.GetRoomConnectionCountAsync("room1").DefaultTimeout());
+
+        link.Blackhole(); // B can neither reach Redis nor hear from it; its own member stays connected to it
+        await WaitUntilAsync(async () => await a.Server.GetRoomConnectionCountAsync("room1") == 1, "the cut-off node to be swept as dead");
+        link.Heal();
+        link.ResetConnections();
+
+        await WaitUntilAsync(async () => await a.Server.GetRoomConnectionCountAsync("room1") == 2 && await a.Server.GetConnectionCountAsync() == 2,
+            "the node that is back to write its members again");
+        Assert.Equal(new[] { onA.Connection.Id, onB.Connection.Id }.Order(), (await a.Server.GetConnectionIdsAsync("room1").DefaultTimeout()).Order());
+        List<int> published = await PublishWhileReconnectingAsync(a, onB, "after");
+        await onB.WaitForCountAsync("message:after", published.Count);
+        Assert.Equal(published, Ints(onB, "after"));
+        Assert.DoesNotContain(Gap, onB.Events);
+    }
+
+    [RedisFact]
     public async Task After_a_redis_restart_that_keeps_the_data_every_published_broadcast_reaches_every_member_in_order_without_a_gap()
     {
-        string data = Directory.CreateTempSubdirectory("realtime-redis-").FullName;
-        int port = Redis.Port;
-        await Redis.DisposeAsync();
-        Redis = await RedisServer.StartAsync(port, data);
-        try
+        string data = await RestartRedisWithDataAsync();
+        (RealtimeTestHost a, _, ConnectionRecorder onA, ConnectionRecorder onB) = await TwoMembersAsync("kept", TimeSpan.FromSeconds(1));
+        for (int i = 0; i < 10; i++)
         {
-            RealtimeTestHost a = await StartNodeAsync("kept", publishTimeout: TimeSpan.FromSeconds(1));
-            RealtimeTestHost b = await StartNodeAsync("kept", publishTimeout: TimeSpan.FromSeconds(1));
-            ConnectionRecorder onA = await ConnectAsync(a, "room1");
-            ConnectionRecorder onB = await ConnectAsync(b, "room1");
-            for (int i = 0; i < 10; i++)
-            {
-                await a.Server.BroadcastAsync("room1", i, "before").DefaultTimeout();
-            }
-
-            await onB.WaitForCountAsync("message:before", 10);
-            await Inspector.GetDatabase().ExecuteAsync("SAVE");
-            await Redis.DisposeAsync();
-            Redis = await RedisServer.StartAsync(port, data);
-
-            // Every broadcast A manages to publish while the nodes reconnect must arrive, even one published before B resubscribed.
-            List<int> published = await PublishWhileReconnectingAsync(a, onB, "after");
-            foreach (ConnectionRecorder member in new[] { onA, onB })
-            {
-                await member.WaitForCountAsync("message:after", published.Count);
-                Assert.Equal(published, Ints(member, "after"));
-                Assert.Equal(Enumerable.Range(0, 10), Ints(member, "before"));
-                Assert.DoesNotContain(Gap, member.Events);
-            }
+            await a.Server.BroadcastAsync("room1", i, "before").DefaultTimeout();
         }
-        finally
+
+        await onB.WaitForCountAsync("message:before", 10);
+        await Inspector.GetDatabase().ExecuteAsync("SAVE");
+        await RestartRedisAsync(data);
+
+        // Every broadcast A manages to publish while the nodes reconnect must arrive, even one published before B resubscribed.
+        List<int> published = await PublishWhileReconnectingAsync(a, onB, "after");
+        foreach (ConnectionRecorder member in new[] { onA, onB })
         {
-            Directory.Delete(data, recursive: true);
+            await member.WaitForCountAsync("message:after", published.Count);
+            Assert.Equal(published, Ints(member, "after"));
+            Assert.Equal(Enumerable.Range(0, 10), Ints(member, "before"));
+            Assert.DoesNotContain(Gap, member.Events);
         }
     }
 
     [RedisFact]
     public async Task After_a_redis_restart_that_loses_the_data_every_member_is_told_of_the_gap_once_and_the_membership_is_written_again()
     {
-        RealtimeTestHost a = await StartNodeAsync("lost", publishTimeout: TimeSpan.FromSeconds(1), heartbeat: TimeSpan.FromMilliseconds(200), nodeTimeout: TimeSpan.FromSeconds(1));
-        RealtimeTestHost b = await StartNodeAsync("lost", publishTimeout: TimeSpan.FromSeconds(1), heartbeat: TimeSpan.FromMilliseconds(200), nodeTimeout: TimeSpan.FromSeconds(1));
-        ConnectionRecorder onA = await ConnectAsync(a, "room1");
-        ConnectionRecorder onB = await ConnectAsync(b, "room1");
+        (RealtimeTestHost a, RealtimeTestHost b, ConnectionRecorder onA, ConnectionRecorder onB)
+            = await TwoMembersAsync("lost", TimeSpan.FromSeconds(1), heartbeat: TimeSpan.FromMilliseconds(200), nodeTimeout: TimeSpan.FromSeconds(1));
         await a.Server.BroadcastAsync("room1", 0, "before").DefaultTimeout();
         await onB.WaitForEventAsync("message:before");
 
-        int port = Redis.Port;
-        await Redis.DisposeAsync();
-        Redis = await RedisServer.StartAsync(port); // empty
+        await RestartRedisAsync(); // empty
 
         List<int> published = await PublishWhileReconnectingAsync(a, onB, "after");
         foreach (ConnectionRecorder member in new[] { onA, onB })
@@ -188,52 +188,40 @@ public sealed class RedisOrderingTests : RedisClusterTest
     [RedisFact]
     public async Task A_redis_restored_from_an_older_snapshot_is_reported_as_a_gap_and_what_follows_it_is_delivered_not_dropped_as_duplicates()
     {
-        string data = Directory.CreateTempSubdirectory("realtime-redis-").FullName;
-        int port = Redis.Port;
-        await Redis.DisposeAsync();
-        Redis = await RedisServer.StartAsync(port, data);
-        try
+        string data = await RestartRedisWithDataAsync();
+        (RealtimeTestHost a, _, _, ConnectionRecorder onB) = await TwoMembersAsync("older", TimeSpan.FromSeconds(1));
+        await a.Server.BroadcastAsync("room1", 0, "saved").DefaultTimeout();
+        await Inspector.GetDatabase().ExecuteAsync("SAVE");
+        for (int i = 0; i < 5; i++)
         {
-            RealtimeTestHost a = await StartNodeAsync("older", publishTimeout: TimeSpan.FromSeconds(1));
-            RealtimeTestHost b = await StartNodeAsync("older", publishTimeout: TimeSpan.FromSeconds(1));
-            await ConnectAsync(a, "room1");
-            ConnectionRecorder onB = await ConnectAsync(b, "room1");
-            await a.Server.BroadcastAsync("room1", 0, "saved").DefaultTimeout();
-            await Inspector.GetDatabase().ExecuteAsync("SAVE");
-            for (int i = 0; i < 5; i++)
-            {
-                await a.Server.BroadcastAsync("room1", i, "unsaved").DefaultTimeout(); // numbered 2 to 6, then forgotten by Redis
-            }
-
-            await onB.WaitForCountAsync("message:unsaved", 5);
-            await Redis.DisposeAsync();
-            Redis = await RedisServer.StartAsync(port, data);
-
-            // Numbered from 2 again. Those published before B noticed cannot be told from the forgotten ones: they are inside the
-            // reported gap. After it, nothing is missing.
-            List<int> published = await PublishWhileReconnectingAsync(a, onB, "after");
-            await onB.WaitForEventAsync("message:after");
-            await WaitUntilAsync(() => Task.FromResult(Ints(onB, "after").LastOrDefault() == published[^1]), "the last broadcast");
-            int[] received = [.. Ints(onB, "after")];
-            Assert.Equal(published.Skip(published.Count - received.Length), received);
-            Assert.True(received.Length >= 10, $"only {received.Length} of the broadcasts after B resubscribed arrived");
-            string[] events = [.. onB.Events];
-            Assert.Single(events, e => e == Gap);
-            Assert.True(Array.IndexOf(events, Gap) < Array.IndexOf(events, "message:after"));
+            await a.Server.BroadcastAsync("room1", i, "unsaved").DefaultTimeout(); // numbered 2 to 6, then forgotten by Redis
         }
-        finally
-        {
-            Directory.Delete(data, recursive: true);
-        }
+
+        await onB.WaitForCountAsync("message:unsaved", 5);
+        await RestartRedisAsync(data);
+
+        // Numbered from 2 again. Those published before B noticed cannot be told from the forgotten ones: they are inside the
+        // reported gap. After it, nothing is missing.
+        List<int> published = await PublishWhileReconnectingAsync(a, onB, "after");
+        await onB.WaitForEventAsync("message:after");
+        await WaitUntilAsync(() => Task.FromResult(Ints(onB, "after").LastOrDefault() == published[^1]), "the last broadcast");
+        int[] received = [.. Ints(onB, "after")];
+        Assert.Equal(published.Skip(published.Count - received.Length), received);
+        Assert.True(received.Length >= 10, $"only {received.Length} of the broadcasts after B resubscribed arrived");
+        string[] events = [.. onB.Events];
+        Assert.Single(events, e => e == Gap);
+        Assert.True(Array.IndexOf(events, Gap) < Array.IndexOf(events, "message:after"));
     }
 
     /// <summary>Two nodes, B's links to Redis through a proxy, and a member on each that has received a first broadcast.</summary>
-    private async Task<(RealtimeTestHost A, RealtimeTestHost B, FaultProxy Link, ConnectionRecorder OnA, ConnectionRecorder OnB)> TwoNodesAsync(string prefix, int? historySize = null)
+    private async Task<(RealtimeTestHost A, RealtimeTestHost B, FaultProxy Link, ConnectionRecorder OnA, ConnectionRecorder OnB)> TwoNodesAsync(string prefix, int? historySize = null,
+                                                                                                                                                     TimeSpan? heartbeat = null, TimeSpan? nodeTimeout = null)
     {
         FaultProxy link = await FaultProxy.StartAsync(new Uri("tcp://" + Redis.Configuration));
         Own(link);
-        RealtimeTestHost a = await StartNodeAsync(prefix, historySize: historySize);
-        RealtimeTestHost b = await StartNodeAsync(prefix, historySize: historySize, publishTimeout: TimeSpan.FromSeconds(1), configuration: $"127.0.0.1:{link.Port},connectTimeout=2000");
+        RealtimeTestHost a = await StartNodeAsync(prefix, historySize: historySize, heartbeat: heartbeat, nodeTimeout: nodeTimeout);
+        RealtimeTestHost b = await StartNodeAsync(prefix, historySize: historySize, heartbeat: heartbeat, nodeTimeout: nodeTimeout, publishTimeout: TimeSpan.FromSeconds(1),
+                                                  configuration: $"127.0.0.1:{link.Port},connectTimeout=2000");
         ConnectionRecorder onA = await ConnectAsync(a, "room1");
         ConnectionRecorder onB = await ConnectAsync(b, "room1");
         await a.Server.BroadcastAsync("room1", 0, "before").DefaultTimeout();
