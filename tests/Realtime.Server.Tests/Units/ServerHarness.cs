@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using Realtime.Server;
+using Realtime.Server.Internal.Dense;
 using Realtime.Server.Internal.Protocols;
 
 namespace Realtime.Server.Tests.Units;
@@ -131,53 +132,5 @@ internal sealed class InMemoryClient(ServerConnection connection, WebSocket sock
         }
 
         return (int)Socket.CloseStatus!.Value;
-    }
-}
-
-/// <summary>A stream over two pipes, one per direction: what a socket is to a WebSocket, in memory.</summary>
-internal sealed class DuplexPipeStream(PipeReader input, PipeWriter output) : Stream
-{
-    private readonly Stream _input = input.AsStream();
-    private readonly Stream _output = output.AsStream();
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => _input.ReadAsync(buffer, cancellationToken);
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => _input.ReadAsync(buffer, offset, count, cancellationToken);
-
-    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => _output.WriteAsync(buffer, cancellationToken);
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => _output.WriteAsync(buffer, offset, count, cancellationToken);
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => _output.FlushAsync(cancellationToken);
-
-    public override void Flush() => _output.Flush();
-
-    public override int Read(byte[] buffer, int offset, int count) => _input.Read(buffer, offset, count);
-
-    public override void Write(byte[] buffer, int offset, int count) => _output.Write(buffer, offset, count);
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            input.Complete();
-            output.Complete();
-        }
-
-        base.Dispose(disposing);
     }
 }

@@ -183,7 +183,7 @@ internal static class DenseConnection
 
             head.Append("\r\n");
             await connection.Transport.Output.WriteAsync(Encoding.ASCII.GetBytes(head.ToString())).ConfigureAwait(false);
-            return new DuplexPipeStream(connection.Transport);
+            return new DuplexPipeStream(connection.Transport.Input, connection.Transport.Output);
         }
     }
 }

@@ -2,11 +2,14 @@ using System.IO.Pipelines;
 
 namespace Realtime.Server.Internal.Dense;
 
-/// <summary>A Kestrel connection's pipes as the stream a WebSocket runs over: reads from its input, writes (flushed) to its output.</summary>
-internal sealed class DuplexPipeStream(IDuplexPipe pipe) : Stream
+/// <summary>
+/// Two pipes, one per direction, as the stream a WebSocket runs over: a Kestrel connection's transport on the dense listener, or
+/// an in-memory socket in tests. Disposing it completes both pipes.
+/// </summary>
+internal sealed class DuplexPipeStream(PipeReader input, PipeWriter output) : Stream
 {
-    private readonly Stream _input = pipe.Input.AsStream(leaveOpen: true);
-    private readonly Stream _output = pipe.Output.AsStream(leaveOpen: true);
+    private readonly Stream _input = input.AsStream();
+    private readonly Stream _output = output.AsStream();
 
     public override bool CanRead => true;
 
@@ -42,8 +45,8 @@ internal sealed class DuplexPipeStream(IDuplexPipe pipe) : Stream
     {
         if (disposing)
         {
-            _input.Dispose();
-            _output.Dispose();
+            input.Complete();
+            output.Complete();
         }
 
         base.Dispose(disposing);
