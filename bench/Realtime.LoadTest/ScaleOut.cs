@@ -48,57 +48,31 @@ internal static partial class ScaleOut
         LoadClient[] subscribers = await ConnectAsync(wire, cluster, settings.Subscribers, _ => "max");
         LoadClient[] publishers = await ConnectAsync(wire, cluster, 2, _ => "max");
         var order = new Order(subscribers.Length, 2);
-        int[][] remaining = [new int[MaxMessages], new int[MaxMessages]];
-        Array.ForEach(remaining, r => Array.Fill(r, subscribers.Length));
-        SemaphoreSlim[] windows = [new(settings.Window / 2), new(settings.Window / 2)];
+        MaxRate[] rates = [new(MaxMessages, subscribers.Length, settings.Window / 2), new(MaxMessages, subscribers.Length, settings.Window / 2)];
         var phase = new Phase(settings);
-        long measured = 0;
         for (int s = 0; s < subscribers.Length; s++)
         {
             int subscriber = s;
             subscribers[s].OnPayload = p =>
             {
                 order.Arrived(subscriber, p);
-                if (phase.Measuring)
-                {
-                    Interlocked.Increment(ref measured);
-                }
-
-                if (Interlocked.Decrement(ref remaining[p.Client][p.Sequence]) == 0)
-                {
-                    windows[p.Client].Release();
-                }
+                rates[p.Client].Arrived(p.Sequence, phase.Measuring);
             };
         }
 
-        long[] sent = new long[2];
-        long broadcastsMeasured = 0;
-        Task[] publishing = [.. Enumerable.Range(0, 2).Select(k => Task.Run(async () =>
-        {
-            for (long seq = 0; !phase.Over && seq < MaxMessages; seq++)
-            {
-                if (!await windows[k].WaitAsync(ReplyTimeout))
-                {
-                    throw new TimeoutException("A broadcast did not reach every member within " + ReplyTimeout);
-                }
-
-                await publishers[k].SendAsync(wire.Broadcast(Payload.Create(k, seq)));
-                sent[k]++;
-                if (phase.Measuring)
-                {
-                    Interlocked.Increment(ref broadcastsMeasured);
-                }
-            }
-        }))];
+        Task[] publishing = [.. Enumerable.Range(0, 2).Select(k => Task.Run(() => rates[k].PublishAsync(() => phase.Measuring, () => phase.Over,
+            seq => publishers[k].SendAsync(wire.Broadcast(Payload.Create(k, seq))))))];
         Usage usage = await phase.RunAsync(cluster);
         await Task.WhenAll(publishing);
-        long lost = await DrainAsync(order, (sent[0] + sent[1]) * subscribers.Length);
+        long lost = await DrainAsync(order, (rates[0].Sent + rates[1].Sent) * subscribers.Length);
         await DisposeAsync([.. publishers, .. subscribers]);
-        Array.ForEach(windows, w => w.Dispose());
+        long measured = rates[0].Measured + rates[1].Measured;
+        long broadcastsMeasured = rates[0].SentMeasured + rates[1].SentMeasured;
+        Array.ForEach(rates, r => r.Dispose());
         return
         [
             new(Scenario, $"deliveries/s ({settings.Subscribers} members on 2 nodes, window {settings.Window})", measured / settings.Duration.TotalSeconds, true),
-            .. usage.Figures(Scenario, measured, Interlocked.Read(ref broadcastsMeasured)),
+            .. usage.Figures(Scenario, measured, broadcastsMeasured),
             new(Scenario, "lost deliveries", lost, false),
             new(Scenario, "reordered deliveries", order.Reordered, false),
         ];
@@ -150,65 +124,38 @@ internal static partial class ScaleOut
         int rooms = settings.Subscribers / 2;
         LoadClient[] members = await ConnectAsync(wire, cluster, rooms * 4, i => "small" + (i / 4)); // i % 2: alternate nodes
         await JoinedAsync(wire, members, rooms);
-        int[] remaining = new int[MaxMessages];
-        Array.Fill(remaining, 3);
         int window = settings.Window * 4;
-        using var windowGate = new SemaphoreSlim(window);
+        using var rate = new MaxRate(MaxMessages, 3, window);
         var phase = new Phase(settings);
-        long measured = 0;
-        long delivered = 0;
         foreach (LoadClient member in members)
         {
             member.OnPayload = p =>
             {
-                if (p.Sequence < 0)
+                if (p.Sequence >= 0) // not a late readiness broadcast
                 {
-                    return; // a late readiness broadcast
-                }
-
-                Interlocked.Increment(ref delivered);
-                if (phase.Measuring)
-                {
-                    Interlocked.Increment(ref measured);
-                }
-
-                if (Interlocked.Decrement(ref remaining[p.Sequence]) == 0)
-                {
-                    windowGate.Release();
+                    rate.Arrived(p.Sequence, phase.Measuring);
                 }
             };
         }
 
-        long sent = 0;
-        long broadcastsMeasured = 0;
-        Task publishing = Task.Run(async () =>
+        Task publishing = Task.Run(() => rate.PublishAsync(() => phase.Measuring, () => phase.Over, seq =>
         {
-            for (long seq = 0; !phase.Over && seq < MaxMessages; seq++)
-            {
-                if (!await windowGate.WaitAsync(ReplyTimeout))
-                {
-                    throw new TimeoutException("A broadcast did not reach its room within " + ReplyTimeout);
-                }
-
-                int room = (int)(seq % rooms);
-                _ = members[room * 4 + (room % 2)].SendAsync(wire.Broadcast(Payload.Create(room, seq)));
-                sent++;
-                if (phase.Measuring)
-                {
-                    broadcastsMeasured++;
-                }
-            }
-        });
+            int room = (int)(seq % rooms);
+            _ = members[room * 4 + (room % 2)].SendAsync(wire.Broadcast(Payload.Create(room, seq)));
+            return Task.CompletedTask; // the window, not each send, paces the publisher
+        }));
         Usage usage = await phase.RunAsync(cluster);
         await publishing;
         var clock = Stopwatch.StartNew();
-        while (Interlocked.Read(ref delivered) < sent * 3 && clock.Elapsed < ReplyTimeout)
+        while (rate.Delivered < rate.Sent * 3 && clock.Elapsed < ReplyTimeout)
         {
             await Task.Delay(20); // sleep-ok: a bounded drain; deliveries have no completion signal of their own
         }
 
-        long lost = sent * 3 - Interlocked.Read(ref delivered);
+        long lost = rate.Sent * 3 - rate.Delivered;
         await DisposeAsync(members);
+        long measured = rate.Measured;
+        long broadcastsMeasured = rate.SentMeasured;
         return
         [
             new(Scenario, $"deliveries/s ({rooms} rooms × 4 on 2 nodes, window {window})", measured / settings.Duration.TotalSeconds, true),

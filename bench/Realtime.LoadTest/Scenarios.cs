@@ -152,47 +152,19 @@ internal static class Scenarios
         const string Scenario = "fan-out, max rate";
         const int MaxMessages = 200_000;
         (LoadClient publisher, LoadClient[] subscribers) = await ConnectRoomAsync(wire, server, settings, "max");
-        int[] remaining = new int[MaxMessages];
-        Array.Fill(remaining, subscribers.Length);
-        using var window = new SemaphoreSlim(settings.Window, settings.Window);
-        long delivered = 0;
-        long measuredDeliveries = 0;
+        using var rate = new MaxRate(MaxMessages, subscribers.Length, settings.Window);
         var phase = new Phase(settings);
         foreach (LoadClient subscriber in subscribers)
         {
-            subscriber.OnPayload = p =>
-            {
-                Interlocked.Increment(ref delivered);
-                if (phase.Measuring)
-                {
-                    Interlocked.Increment(ref measuredDeliveries);
-                }
-
-                if (Interlocked.Decrement(ref remaining[p.Sequence]) == 0)
-                {
-                    window.Release();
-                }
-            };
+            subscriber.OnPayload = p => rate.Arrived(p.Sequence, phase.Measuring);
         }
 
-        long sent = 0;
-        Task publishing = Task.Run(async () =>
-        {
-            for (long seq = 0; !phase.Over && seq < MaxMessages; seq++)
-            {
-                if (!await window.WaitAsync(ReplyTimeout))
-                {
-                    throw new TimeoutException("A broadcast did not reach every subscriber within " + ReplyTimeout);
-                }
-
-                await publisher.SendAsync(wire.Broadcast(Payload.Create(-1, seq)));
-                sent++;
-            }
-        });
+        Task publishing = Task.Run(() => rate.PublishAsync(() => phase.Measuring, () => phase.Over, seq => publisher.SendAsync(wire.Broadcast(Payload.Create(-1, seq)))));
         TimeSpan cpu = await phase.RunAsync(server);
         await publishing;
-        long lost = await DrainAsync(() => Interlocked.Read(ref delivered), sent * subscribers.Length);
+        long lost = await DrainAsync(() => rate.Delivered, rate.Sent * subscribers.Length);
         await DisposeAsync([publisher, .. subscribers]);
+        long measuredDeliveries = rate.Measured;
         return
         [
             new(Scenario, $"deliveries/s (window {settings.Window})", measuredDeliveries / settings.Duration.TotalSeconds, true),
