@@ -4,8 +4,14 @@ using Realtime.Server;
 namespace Realtime.Server.Tests;
 
 /// <summary>Auth is read again before every connection attempt, so an expiring token can be refreshed on reconnection.</summary>
-public class AuthRefreshTests
+public abstract class AuthRefreshTests(HostMode mode)
 {
+    /// <summary>Against <c>MapRealtime</c>.</summary>
+    public sealed class OnEndpoint() : AuthRefreshTests(HostMode.Endpoint);
+
+    /// <summary>Against the dense listener (<c>ListenOptions.UseRealtime</c>).</summary>
+    public sealed class OnDenseListener() : AuthRefreshTests(HostMode.Dense);
+
     [Fact]
     public async Task AuthProvider_is_asked_before_every_attempt_and_the_server_sees_each_fresh_token()
     {
@@ -72,7 +78,7 @@ public class AuthRefreshTests
         Assert.Contains("token service down", Assert.Single(recorder.Errors).Message, StringComparison.Ordinal);
     }
 
-    private static async Task RunAsync(ConnectOptions options, Action? beforeReconnect, string[] expected)
+    private async Task RunAsync(ConnectOptions options, Action? beforeReconnect, string[] expected)
     {
         var seen = new WatchedList<string>();
         await using KestrelRealtimeHost host = await StartAsync(seen);
@@ -95,7 +101,7 @@ public class AuthRefreshTests
 
     private static ClientOptions FastRetry() => new() { ReconnectionDelay = TimeSpan.FromMilliseconds(20), ReconnectionDelayMax = TimeSpan.FromMilliseconds(50) };
 
-    private static Task<KestrelRealtimeHost> StartAsync(WatchedList<string> seen) => KestrelRealtimeHost.StartAsync(configureServer: s =>
+    private Task<KestrelRealtimeHost> StartAsync(WatchedList<string> seen) => KestrelRealtimeHost.StartAsync(mode, configureServer: s =>
         s.Use(ServerEvents.Connect, async (ctx, next) =>
         {
             seen.Add(ctx.Connection.Auth.ValueKind == JsonValueKind.Object ? ctx.Connection.Auth.GetProperty("token").GetString()! : "(none)");

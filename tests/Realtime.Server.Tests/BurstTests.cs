@@ -3,13 +3,19 @@ using Realtime.Server;
 namespace Realtime.Server.Tests;
 
 /// <summary>The defaults let a legitimate burst through: a paste into a shared sheet, a replay after an offline spell.</summary>
-public class BurstTests
+public abstract class BurstTests(HostMode mode)
 {
+    /// <summary>Against <c>MapRealtime</c>.</summary>
+    public sealed class OnEndpoint() : BurstTests(HostMode.Endpoint);
+
+    /// <summary>Against the dense listener (<c>ListenOptions.UseRealtime</c>).</summary>
+    public sealed class OnDenseListener() : BurstTests(HostMode.Dense);
+
     [Fact]
     public async Task With_default_options_a_burst_of_2000_messages_reaches_two_receivers_whole_and_in_order()
     {
         const int Burst = 2000;
-        await using KestrelRealtimeHost host = await KestrelRealtimeHost.StartAsync(); // default options, the relay
+        await using KestrelRealtimeHost host = await KestrelRealtimeHost.StartAsync(mode); // default options, the relay
         var client = new Client.Client(host.Url);
         await using Connection sender = await client.ConnectAsync("sheet").DefaultTimeout();
         var receivers = new List<WatchedList<int>>();

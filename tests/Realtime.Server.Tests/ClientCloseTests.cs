@@ -1,12 +1,18 @@
 namespace Realtime.Server.Tests;
 
 /// <summary>CloseAsync's cancellation token stops the wait, not the close.</summary>
-public class ClientCloseTests
+public abstract class ClientCloseTests(HostMode mode)
 {
+    /// <summary>Against <c>MapRealtime</c>.</summary>
+    public sealed class OnEndpoint() : ClientCloseTests(HostMode.Endpoint);
+
+    /// <summary>Against the dense listener (<c>ListenOptions.UseRealtime</c>).</summary>
+    public sealed class OnDenseListener() : ClientCloseTests(HostMode.Dense);
+
     [Fact]
     public async Task CloseAsync_gives_up_waiting_when_its_token_is_cancelled_and_the_close_still_completes()
     {
-        await using KestrelRealtimeHost host = await KestrelRealtimeHost.StartAsync();
+        await using KestrelRealtimeHost host = await KestrelRealtimeHost.StartAsync(mode);
         await using FaultProxy proxy = await FaultProxy.StartAsync(new Uri(host.Url));
         var client = new Client.Client(proxy.Url.ToString());
         Connection connection = await client.ConnectAsync("room1").DefaultTimeout();

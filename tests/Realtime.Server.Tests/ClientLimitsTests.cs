@@ -2,13 +2,19 @@ using Realtime.Server;
 
 namespace Realtime.Server.Tests;
 
-public class ClientLimitsTests
+public abstract class ClientLimitsTests(HostMode mode)
 {
+    /// <summary>Against <c>MapRealtime</c>.</summary>
+    public sealed class OnEndpoint() : ClientLimitsTests(HostMode.Endpoint);
+
+    /// <summary>Against the dense listener (<c>ListenOptions.UseRealtime</c>).</summary>
+    public sealed class OnDenseListener() : ClientLimitsTests(HostMode.Dense);
+
     [Fact]
     public async Task An_attempt_that_exceeds_Timeout_fails_with_RealtimeConnectException()
     {
         // A server whose connect middleware never finishes (its own handshake timeout is far away).
-        await using KestrelRealtimeHost host = await KestrelRealtimeHost.StartAsync(configureServer: s => s.Use(ServerEvents.Connect,
+        await using KestrelRealtimeHost host = await KestrelRealtimeHost.StartAsync(mode, configureServer: s => s.Use(ServerEvents.Connect,
             async (ctx, next) => await Task.Delay(Timeout.Infinite, ctx.HttpContext.RequestAborted))); // sleep-ok: connect middleware that never finishes
         var client = new Client.Client(host.Url, new ClientOptions { Timeout = TimeSpan.FromMilliseconds(300) });
 

@@ -20,6 +20,7 @@ public sealed class DenseListenerTests : IAsyncLifetime
     private int _densePort;
     private int _endpointPort;
     private readonly List<ConnectContextSeen> _connects = [];
+    private readonly List<WeakReference> _requests = [];
 
     private sealed record ConnectContextSeen(string? User, string? Header, IPAddress? Remote);
 
@@ -38,6 +39,7 @@ public sealed class DenseListenerTests : IAsyncLifetime
                 lock (_connects)
                 {
                     _connects.Add(new(ctx.HttpContext.Request.Query["user"], ctx.HttpContext.Request.Headers["X-Test"], ctx.HttpContext.Connection.RemoteIpAddress));
+                    _requests.Add(new WeakReference(ctx.HttpContext));
                 }
 
                 await next();
@@ -71,6 +73,48 @@ public sealed class DenseListenerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Once_connected_a_dense_connection_holds_nothing_of_its_http_request()
+    {
+        await using Connection dense = await new Client.Client($"ws://127.0.0.1:{_densePort}/realtime").ConnectAsync("room1").DefaultTimeout();
+        await using Connection endpoint = await new Client.Client($"ws://127.0.0.1:{_endpointPort}/realtime").ConnectAsync("room1").DefaultTimeout();
+        var onEndpoint = new ConnectionRecorder(endpoint);
+        await dense.SendAsync("ping", "chat").DefaultTimeout();
+        await onEndpoint.WaitForEventAsync("message:chat"); // its connect hooks are done (messages wait for them), and it has been served since
+        WeakReference request;
+        lock (_connects)
+        {
+            request = _requests[0]; // the dense one: the endpoint's connect middleware is not this listener's
+        }
+
+        for (int i = 0; i < 10 && request.IsAlive; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+
+        Assert.False(request.IsAlive, "the connection's HttpContext is still reachable after its handshake");
+        Assert.True(dense.Connected);
+    }
+
+    [Fact]
+    public async Task Shutdown_does_not_wait_for_a_connection_that_never_sent_its_head()
+    {
+        using var silent = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await silent.ConnectAsync(IPAddress.Loopback, _densePort).DefaultTimeout();
+        await using (Connection dense = await new Client.Client($"ws://127.0.0.1:{_densePort}/realtime").ConnectAsync("room1").DefaultTimeout())
+        {
+            // The silent socket is being served by now (a later connection got its welcome); the head read must end at shutdown,
+            // not at the handshake timeout.
+            TimeSpan handshakeTimeout = _app.Services.GetRequiredService<RealtimeServer>().Options.HandshakeTimeout;
+            Task stop = _app.StopAsync();
+            Assert.Same(stop, await Task.WhenAny(stop, Task.Delay(handshakeTimeout / 2))); // a bound on a hang, not a measurement
+        }
+
+        byte[] buffer = new byte[16];
+        Assert.Equal(0, await silent.ReceiveAsync(buffer, SocketFlags.None).DefaultTimeout("the silent connection to close"));
+    }
+
+    [Fact]
     public async Task Connect_middleware_sees_the_request_headers_on_the_dense_listener()
     {
         string head = $"GET /realtime?roomId=r&user=bob HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
@@ -99,6 +143,9 @@ public sealed class DenseListenerTests : IAsyncLifetime
         { "a plain GET", "GET /realtime?roomId=r HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 400 " },
         { "a bare LF", "GET /realtime HTTP/1.1\nHost: x\n\n", "HTTP/1.1 400 " },
         { "HTTP/1.0", "GET /realtime HTTP/1.0\r\n\r\n", "HTTP/1.1 505 " },
+        { "another WebSocket version", "GET /realtime?roomId=r HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n", "HTTP/1.1 426 " },
+        { "a key of 15 bytes", "GET /realtime?roomId=r HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=\r\nSec-WebSocket-Version: 13\r\n\r\n", "HTTP/1.1 400 " },
+        { "a POST upgrade", "POST /realtime?roomId=r HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", "HTTP/1.1 400 " },
         { "a missing Host", "GET /realtime HTTP/1.1\r\nUpgrade: websocket\r\n\r\n", "HTTP/1.1 400 " },
     };
 
@@ -110,6 +157,10 @@ public sealed class DenseListenerTests : IAsyncLifetime
         socket.Dispose();
         Assert.True(response.StartsWith(status, StringComparison.Ordinal), $"{what}: {response}");
         Assert.Contains("Connection: close\r\n", response, StringComparison.Ordinal);
+        if (status.Contains("426", StringComparison.Ordinal))
+        {
+            Assert.Contains("Sec-WebSocket-Version: 13\r\n", response, StringComparison.Ordinal); // the version to retry with
+        }
 
         // The server and every other connection keep working.
         await using Connection after = await new Client.Client($"ws://127.0.0.1:{_densePort}/realtime").ConnectAsync("room1").DefaultTimeout();

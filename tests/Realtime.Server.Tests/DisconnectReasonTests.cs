@@ -7,12 +7,18 @@ using Realtime.Server;
 namespace Realtime.Server.Tests;
 
 /// <summary>Each of the five disconnect reasons, produced by its real cause on real sockets, as both sides report it.</summary>
-public class DisconnectReasonTests
+public abstract class DisconnectReasonTests(HostMode mode)
 {
+    /// <summary>Against <c>MapRealtime</c>.</summary>
+    public sealed class OnEndpoint() : DisconnectReasonTests(HostMode.Endpoint);
+
+    /// <summary>Against the dense listener (<c>ListenOptions.UseRealtime</c>).</summary>
+    public sealed class OnDenseListener() : DisconnectReasonTests(HostMode.Dense);
+
     [Fact]
     public async Task ClientDisconnect_when_the_client_closes()
     {
-        await using var probe = await ReasonProbe.StartAsync();
+        await using var probe = await ReasonProbe.StartAsync(mode);
         Connection ann = await probe.ConnectAsync();
         var events = new ConnectionRecorder(ann);
         await ann.CloseAsync().DefaultTimeout();
@@ -24,7 +30,7 @@ public class DisconnectReasonTests
     [Fact]
     public async Task ServerDisconnect_when_the_server_app_closes_the_connection()
     {
-        await using var probe = await ReasonProbe.StartAsync();
+        await using var probe = await ReasonProbe.StartAsync(mode);
         await using Connection ann = await probe.ConnectAsync();
         var events = new ConnectionRecorder(ann);
         (await probe.Host.Connections.WaitAsync(ann.Id!)).Close();
@@ -35,7 +41,7 @@ public class DisconnectReasonTests
     [Fact]
     public async Task PingTimeout_on_the_server_when_the_client_never_answers_pings()
     {
-        await using var probe = await ReasonProbe.StartAsync(o =>
+        await using var probe = await ReasonProbe.StartAsync(mode, o =>
         {
             o.PingInterval = TimeSpan.FromMilliseconds(100);
             o.PingTimeout = TimeSpan.FromMilliseconds(200);
@@ -51,7 +57,7 @@ public class DisconnectReasonTests
     [Fact]
     public async Task A_client_that_answers_pings_stays_connected_through_many_heartbeats()
     {
-        await using var probe = await ReasonProbe.StartAsync(o =>
+        await using var probe = await ReasonProbe.StartAsync(mode, o =>
         {
             // Many heartbeats (a ping every 100 ms), with a timeout generous enough for a loaded 2-core machine.
             o.PingInterval = TimeSpan.FromMilliseconds(100);
@@ -85,7 +91,7 @@ public class DisconnectReasonTests
     [Fact]
     public async Task TransportClose_when_the_server_goes_away()
     {
-        await using var probe = await ReasonProbe.StartAsync();
+        await using var probe = await ReasonProbe.StartAsync(mode);
         await using Connection ann = await probe.ConnectAsync();
         var events = new ConnectionRecorder(ann);
         await probe.Host.StopAsync();
@@ -96,7 +102,7 @@ public class DisconnectReasonTests
     [Fact]
     public async Task TransportClose_on_the_server_when_the_client_socket_vanishes()
     {
-        await using var probe = await ReasonProbe.StartAsync();
+        await using var probe = await ReasonProbe.StartAsync(mode);
         RawProtocolClient raw = await RawProtocolClient.ConnectWelcomedAsync(probe.Host.Url);
         await raw.DisposeAsync(); // abort: TCP goes away without a close frame
         Assert.Equal(DisconnectReason.TransportClose, await probe.ServerReason.DefaultTimeout());
@@ -105,7 +111,7 @@ public class DisconnectReasonTests
     [Fact]
     public async Task TransportError_on_both_sides_for_a_protocol_violation()
     {
-        await using var probe = await ReasonProbe.StartAsync(o => o.MaxMessageSize = 1024);
+        await using var probe = await ReasonProbe.StartAsync(mode, o => o.MaxMessageSize = 1024);
         await using Connection ann = await probe.ConnectAsync();
         var events = new ConnectionRecorder(ann);
         ann.Send(new string('x', 2000), "too-big");
@@ -123,10 +129,10 @@ public class DisconnectReasonTests
 
         public Task<DisconnectReason> ServerReason => _reason.Task;
 
-        public static async Task<ReasonProbe> StartAsync(Action<RealtimeOptions>? options = null)
+        public static async Task<ReasonProbe> StartAsync(HostMode mode, Action<RealtimeOptions>? options = null)
         {
             var probe = new ReasonProbe();
-            probe.Host = await KestrelRealtimeHost.StartAsync(options, s => s
+            probe.Host = await KestrelRealtimeHost.StartAsync(mode, options, s => s
                 .On(ServerEvents.Message, ctx => ctx.Connection.Broadcast(ctx.Message))
                 .On(ServerEvents.Disconnect, ctx => probe._reason.TrySetResult(ctx.Reason)));
             return probe;

@@ -9,8 +9,14 @@ namespace Realtime.Server.Tests;
 /// proxy or by misbehaving; each row asserts what both sides report, that two bystanders in the same room keep
 /// exchanging messages, and that the server's connection and room counts come back to their baseline.
 /// </summary>
-public sealed class FaultMatrixTests : IAsyncLifetime
+public abstract class FaultMatrixTests(HostMode mode) : IAsyncLifetime
 {
+    /// <summary>Against <c>MapRealtime</c>.</summary>
+    public sealed class OnEndpoint() : FaultMatrixTests(HostMode.Endpoint);
+
+    /// <summary>Against the dense listener (<c>ListenOptions.UseRealtime</c>).</summary>
+    public sealed class OnDenseListener() : FaultMatrixTests(HostMode.Dense);
+
     private static readonly TimeSpan PingInterval = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan PingTimeout = TimeSpan.FromMilliseconds(500);
 
@@ -26,7 +32,7 @@ public sealed class FaultMatrixTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _host = await KestrelRealtimeHost.StartAsync(o =>
+        _host = await KestrelRealtimeHost.StartAsync(mode, o =>
         {
             o.PingInterval = PingInterval;
             o.PingTimeout = PingTimeout;

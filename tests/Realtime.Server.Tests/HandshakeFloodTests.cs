@@ -2,14 +2,20 @@ using Realtime.Protocol;
 
 namespace Realtime.Server.Tests;
 
-public class HandshakeFloodTests
+public abstract class HandshakeFloodTests(HostMode mode)
 {
+    /// <summary>Against <c>MapRealtime</c>.</summary>
+    public sealed class OnEndpoint() : HandshakeFloodTests(HostMode.Endpoint);
+
+    /// <summary>Against the dense listener (<c>ListenOptions.UseRealtime</c>).</summary>
+    public sealed class OnDenseListener() : HandshakeFloodTests(HostMode.Dense);
+
     [Fact]
     public async Task Hundreds_of_sockets_that_never_send_hello_are_shed_by_the_handshake_timeout_and_members_keep_talking()
     {
         const int Flood = 300;
         var logs = new LogSink();
-        await using KestrelRealtimeHost host = await KestrelRealtimeHost.StartAsync(o =>
+        await using KestrelRealtimeHost host = await KestrelRealtimeHost.StartAsync(mode, o =>
         {
             o.HandshakeTimeout = TimeSpan.FromSeconds(2);
             o.MaxConnections = Flood + 2; // the flood fills the server: handshakes count towards the limit

@@ -15,11 +15,13 @@ namespace Realtime.Server.Tests;
 
 public class LifetimeTests
 {
-    [Fact]
-    public async Task Stopping_refuses_new_upgrades_with_503_then_closes_every_connection_with_1001_and_runs_disconnect_hooks()
+    [Theory]
+    [InlineData(HostMode.Endpoint)]
+    [InlineData(HostMode.Dense)]
+    public async Task Stopping_refuses_new_upgrades_with_503_then_closes_every_connection_with_1001_and_runs_disconnect_hooks(HostMode mode)
     {
         var reasons = new TaskCompletionSource<DisconnectReason>(TaskCreationOptions.RunContinuationsAsynchronously);
-        KestrelRealtimeHost host = await KestrelRealtimeHost.StartAsync(configureServer: s => s.On(ServerEvents.Disconnect, ctx => reasons.TrySetResult(ctx.Reason)));
+        KestrelRealtimeHost host = await KestrelRealtimeHost.StartAsync(mode, configureServer: s => s.On(ServerEvents.Disconnect, ctx => reasons.TrySetResult(ctx.Reason)));
         await using RawProtocolClient raw = await RawProtocolClient.ConnectWelcomedAsync(host.Url);
 
         host.Server.Stop();

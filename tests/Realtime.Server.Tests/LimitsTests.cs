@@ -5,8 +5,14 @@ using Realtime.Server;
 namespace Realtime.Server.Tests;
 
 /// <summary>The abuse controls of RealtimeOptions on real Kestrel: connection limits, the inbound rate limit and the Origin allow-list.</summary>
-public class LimitsTests
+public abstract class LimitsTests(HostMode mode)
 {
+    /// <summary>Against <c>MapRealtime</c>.</summary>
+    public sealed class OnEndpoint() : LimitsTests(HostMode.Endpoint);
+
+    /// <summary>Against the dense listener (<c>ListenOptions.UseRealtime</c>).</summary>
+    public sealed class OnDenseListener() : LimitsTests(HostMode.Dense);
+
     private readonly LogSink _logs = new();
 
     [Fact]
@@ -133,7 +139,7 @@ public class LimitsTests
     }
 
     private Task<KestrelRealtimeHost> StartAsync(Action<RealtimeOptions> configure, Action<RealtimeServer>? configureServer = null)
-        => KestrelRealtimeHost.StartAsync(configure, configureServer is null ? null : s =>
+        => KestrelRealtimeHost.StartAsync(mode, configure, configureServer is null ? null : s =>
         {
             s.On(ServerEvents.Message, ctx => ctx.Connection.Broadcast(ctx.Message));
             configureServer(s);

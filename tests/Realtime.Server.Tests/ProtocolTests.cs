@@ -7,15 +7,21 @@ using Realtime.Server;
 namespace Realtime.Server.Tests;
 
 /// <summary>protocol.md against real Kestrel with a raw socket: handshake rules and every malformed frame.</summary>
-public class ProtocolTests : IAsyncLifetime
+public abstract class ProtocolTests(HostMode mode) : IAsyncLifetime
 {
+    /// <summary>Against <c>MapRealtime</c>.</summary>
+    public sealed class OnEndpoint() : ProtocolTests(HostMode.Endpoint);
+
+    /// <summary>Against the dense listener (<c>ListenOptions.UseRealtime</c>).</summary>
+    public sealed class OnDenseListener() : ProtocolTests(HostMode.Dense);
+
     private readonly LogSink _logs = new();
     private KestrelRealtimeHost _host = null!;
     private readonly WatchedList<(string ConnectionId, string Event)> _hookOrder = new();
 
     public async Task InitializeAsync()
     {
-        _host = await KestrelRealtimeHost.StartAsync(o => o.MaxMessageSize = 4096, s => s
+        _host = await KestrelRealtimeHost.StartAsync(mode, o => o.MaxMessageSize = 4096, s => s
             .On(ServerEvents.Connect, ctx => _hookOrder.Add((ctx.Connection.Id, "connect")))
             .On(ServerEvents.Message, ctx =>
             {
@@ -187,7 +193,7 @@ public class ProtocolTests : IAsyncLifetime
     [Fact]
     public async Task No_hello_within_the_handshake_timeout_closes_with_4008_and_hanging_middleware_too()
     {
-        await using KestrelRealtimeHost host = await KestrelRealtimeHost.StartAsync(o => o.HandshakeTimeout = TimeSpan.FromMilliseconds(300), s => s
+        await using KestrelRealtimeHost host = await KestrelRealtimeHost.StartAsync(mode, o => o.HandshakeTimeout = TimeSpan.FromMilliseconds(300), s => s
             .Use(ServerEvents.Connect, async (ctx, next) =>
             {
                 if (ctx.Connection.Query.ContainsKey("hang"))

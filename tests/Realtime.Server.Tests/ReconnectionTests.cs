@@ -3,8 +3,14 @@ using Realtime.Server;
 namespace Realtime.Server.Tests;
 
 /// <summary>Reconnection against real Kestrel: the server goes away and comes back on the same port.</summary>
-public class ReconnectionTests
+public abstract class ReconnectionTests(HostMode mode)
 {
+    /// <summary>Against <c>MapRealtime</c>.</summary>
+    public sealed class OnEndpoint() : ReconnectionTests(HostMode.Endpoint);
+
+    /// <summary>Against the dense listener (<c>ListenOptions.UseRealtime</c>).</summary>
+    public sealed class OnDenseListener() : ReconnectionTests(HostMode.Dense);
+
     private static ClientOptions FastReconnect(int attempts = int.MaxValue) => new()
     {
         ReconnectionDelay = TimeSpan.FromMilliseconds(50),
@@ -16,7 +22,7 @@ public class ReconnectionTests
     [Fact]
     public async Task Server_restart_gives_Disconnect_TransportClose_then_ReconnectAttempts_then_Reconnect_then_Connect_with_a_new_id()
     {
-        KestrelRealtimeHost first = await KestrelRealtimeHost.StartAsync();
+        KestrelRealtimeHost first = await KestrelRealtimeHost.StartAsync(mode);
         var serverSideReason = new TaskCompletionSource<DisconnectReason>(TaskCreationOptions.RunContinuationsAsynchronously);
         first.Server.On(ServerEvents.Disconnect, ctx => serverSideReason.TrySetResult(ctx.Reason));
         int port = first.Port;
@@ -33,7 +39,7 @@ public class ReconnectionTests
         await events.WaitForCountAsync("error", 1);
 
         var delivered = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using KestrelRealtimeHost second = await KestrelRealtimeHost.StartAsync(
+        await using KestrelRealtimeHost second = await KestrelRealtimeHost.StartAsync(mode,
             configureServer: s => s.On(ServerEvents.Message, ctx => delivered.TrySetResult(ctx.Type + ctx.Data.GetRawText())), port: port);
         await events.WaitForEventAsync("connect");
         Assert.Equal("while-offline{\"n\":1}", await delivered.Task.DefaultTimeout());
@@ -67,7 +73,7 @@ public class ReconnectionTests
     [Fact]
     public async Task After_a_server_restart_every_member_of_a_room_reconnects_and_the_room_resumes_messaging()
     {
-        KestrelRealtimeHost first = await KestrelRealtimeHost.StartAsync();
+        KestrelRealtimeHost first = await KestrelRealtimeHost.StartAsync(mode);
         int port = first.Port;
         var client = new Client.Client(first.Url, FastReconnect());
         ConnectionRecorder[] members = await Task.WhenAll(Enumerable.Range(0, 3).Select(async _ => new ConnectionRecorder(await client.ConnectAsync("room1").DefaultTimeout())));
@@ -79,7 +85,7 @@ public class ReconnectionTests
                 await member.WaitForEventAsync("disconnect:TransportClose");
             }
 
-            await using KestrelRealtimeHost second = await KestrelRealtimeHost.StartAsync(port: port);
+            await using KestrelRealtimeHost second = await KestrelRealtimeHost.StartAsync(mode, port: port);
             foreach (ConnectionRecorder member in members)
             {
                 await member.WaitForEventAsync("connect");
@@ -118,7 +124,7 @@ public class ReconnectionTests
     [Fact]
     public async Task ReconnectFailed_after_ReconnectionAttempts_failures_with_one_error_each()
     {
-        KestrelRealtimeHost host = await KestrelRealtimeHost.StartAsync();
+        KestrelRealtimeHost host = await KestrelRealtimeHost.StartAsync(mode);
         await using Connection ann = await new Client.Client(host.Url, FastReconnect(attempts: 3)).ConnectAsync("room1").DefaultTimeout();
         var events = new ConnectionRecorder(ann);
 
@@ -146,7 +152,7 @@ public class ReconnectionTests
         await using Connection ann = new Client.Client(url, FastReconnect()).Connect("room1");
         var events = new ConnectionRecorder(ann);
         await events.WaitForEventAsync("reconnectAttempt:1");
-        await using KestrelRealtimeHost host = await KestrelRealtimeHost.StartAsync(port: port);
+        await using KestrelRealtimeHost host = await KestrelRealtimeHost.StartAsync(mode, port: port);
         await events.WaitForEventAsync("connect");
         Assert.Equal("error", events.Events[0]);
         Assert.True(ann.Connected);
@@ -164,7 +170,7 @@ public class ReconnectionTests
     [Fact]
     public async Task ConnectAsync_honours_its_cancellation_token()
     {
-        await using KestrelRealtimeHost host = await KestrelRealtimeHost.StartAsync(
+        await using KestrelRealtimeHost host = await KestrelRealtimeHost.StartAsync(mode,
             configureServer: s => s.Use(ServerEvents.Connect, async (ctx, next) => await Task.Delay(Timeout.Infinite, ctx.HttpContext.RequestAborted))); // sleep-ok: connect middleware that never finishes
         using var cts = new CancellationTokenSource();
         Task<Connection> connecting = new Client.Client(host.Url).ConnectAsync("room1", cancellationToken: cts.Token);

@@ -2,8 +2,14 @@ using System.Collections.Concurrent;
 
 namespace Realtime.Server.Tests;
 
-public class RelayLoadTests
+public abstract class RelayLoadTests(HostMode mode)
 {
+    /// <summary>Against <c>MapRealtime</c>.</summary>
+    public sealed class OnEndpoint() : RelayLoadTests(HostMode.Endpoint);
+
+    /// <summary>Against the dense listener (<c>ListenOptions.UseRealtime</c>).</summary>
+    public sealed class OnDenseListener() : RelayLoadTests(HostMode.Dense);
+
     [Fact]
     public async Task Ten_thousand_messages_from_one_client_reach_two_receivers_all_in_order()
     {
@@ -11,7 +17,7 @@ public class RelayLoadTests
         // The sender can run ahead of a receiver starved of CPU; with the default bound (1024) such a receiver would be
         // cut off as a slow consumer (4003), by design. Here the bound holds the whole burst, so nothing may be lost;
         // and the sender's burst is far above the default inbound rate limit, which is turned off.
-        await using KestrelRealtimeHost host = await KestrelRealtimeHost.StartAsync(o =>
+        await using KestrelRealtimeHost host = await KestrelRealtimeHost.StartAsync(mode, o =>
         {
             o.MaxQueuedMessages = 16_384;
             o.MaxMessagesPerSecond = 0;

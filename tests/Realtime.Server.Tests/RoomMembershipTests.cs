@@ -1,12 +1,18 @@
 namespace Realtime.Server.Tests;
 
-public class RoomMembershipTests
+public abstract class RoomMembershipTests(HostMode mode)
 {
+    /// <summary>Against <c>MapRealtime</c>.</summary>
+    public sealed class OnEndpoint() : RoomMembershipTests(HostMode.Endpoint);
+
+    /// <summary>Against the dense listener (<c>ListenOptions.UseRealtime</c>).</summary>
+    public sealed class OnDenseListener() : RoomMembershipTests(HostMode.Dense);
+
     [Fact]
     public async Task A_client_that_has_seen_Connect_receives_every_broadcast_sent_after_it()
     {
         // The join and the welcome are one step on the server: no window in which a connected client misses a broadcast.
-        await using KestrelRealtimeHost host = await KestrelRealtimeHost.StartAsync();
+        await using KestrelRealtimeHost host = await KestrelRealtimeHost.StartAsync(mode);
         var client = new Client.Client(host.Url);
         for (int i = 0; i < 50; i++)
         {
@@ -22,7 +28,7 @@ public class RoomMembershipTests
     [Fact]
     public async Task Rooms_and_counts_return_to_zero_when_everyone_leaves()
     {
-        await using KestrelRealtimeHost host = await KestrelRealtimeHost.StartAsync();
+        await using KestrelRealtimeHost host = await KestrelRealtimeHost.StartAsync(mode);
         var left = new Nito.AsyncEx.AsyncCountdownEvent(6);
         host.Server.On(Server.ServerEvents.Disconnect, _ => left.Signal());
         var client = new Client.Client(host.Url);

@@ -7,13 +7,19 @@ namespace Realtime.Server.Tests;
 /// The fault matrix's slow-consumer row, on its own host: the stalled client cannot answer pings without reading, so
 /// the heartbeat here is long enough never to close it first (with the matrix's 500 ms heartbeat a slow machine could).
 /// </summary>
-public class SlowConsumerTests
+public abstract class SlowConsumerTests(HostMode mode)
 {
+    /// <summary>Against <c>MapRealtime</c>.</summary>
+    public sealed class OnEndpoint() : SlowConsumerTests(HostMode.Endpoint);
+
+    /// <summary>Against the dense listener (<c>ListenOptions.UseRealtime</c>).</summary>
+    public sealed class OnDenseListener() : SlowConsumerTests(HostMode.Dense);
+
     [Fact]
     public async Task A_client_that_stops_reading_is_cut_off_with_4003_within_its_queue_bound_and_the_room_loses_nothing()
     {
         var logs = new LogSink();
-        await using KestrelRealtimeHost host = await KestrelRealtimeHost.StartAsync(o =>
+        await using KestrelRealtimeHost host = await KestrelRealtimeHost.StartAsync(mode, o =>
         {
             o.PingInterval = TimeSpan.FromSeconds(30);
             o.PingTimeout = TimeSpan.FromSeconds(30);

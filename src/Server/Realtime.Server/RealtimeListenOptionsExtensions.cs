@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Realtime.Server;
 using Realtime.Server.Internal.Dense;
 
@@ -31,8 +30,7 @@ public static class RealtimeListenOptionsExtensions
             ?? throw new InvalidOperationException("Unable to find the Realtime services. Call 'builder.Services.AddRealtime()' when configuring services, before 'UseRealtime'.");
         configure?.Invoke(server);
         server.EnsureStopsWith(services.GetRequiredService<IHostApplicationLifetime>());
-        ILoggerFactory loggers = services.GetRequiredService<ILoggerFactory>();
-        listen.Use(_ => connection => DenseConnection.RunAsync(connection, server, server.ProtocolV1, path, loggers));
+        listen.Use(_ => connection => DenseConnection.RunAsync(connection, server, server.ProtocolV1, path));
         return listen;
     }
 }

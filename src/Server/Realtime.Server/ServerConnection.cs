@@ -30,6 +30,7 @@ public sealed partial class ServerConnection : IRoomMember, IInboundOwner
     private int _state; // a ConnectionState
     private HeartbeatState _heartbeat;
     private ITimer? _timer; // the handshake deadline, then the close deadline
+    private HttpContext? _request; // the upgraded request, until the handshake takes it
 
     internal ServerConnection(RealtimeServer server, RealtimeProtocol protocol, WebSocket socket, UpgradeRequest upgrade, ClaimsPrincipal user,
                               Action? abortTransport = null, IDisposable? admission = null)
@@ -190,8 +191,15 @@ public sealed partial class ServerConnection : IRoomMember, IInboundOwner
         }
     }
 
-    /// <summary>Runs the connection from the upgrade to the end, then returns (the HTTP request then completes).</summary>
-    internal Task RunAsync(HttpContext httpContext) => ConnectionLifecycle.RunAsync(this, httpContext);
+    /// <summary>
+    /// Runs the connection from the upgrade to the end, then returns (the HTTP request then completes). The request is kept only
+    /// until the client's opening request hands it to connect middleware: the connection does not hold it for its whole life.
+    /// </summary>
+    internal Task RunAsync(HttpContext request)
+    {
+        _request = request;
+        return ConnectionLifecycle.RunAsync(this);
+    }
 
     internal WebSocket Socket { get; }
 
@@ -220,8 +228,11 @@ public sealed partial class ServerConnection : IRoomMember, IInboundOwner
     internal void StartHandshakeTimer() => SetTimer(static s => ((ServerConnection)s!).OnHandshakeTimeout(), Server.Options.HandshakeTimeout);
 
     /// <summary>The client's opening request (the protocol's reader lets only one through): the handshake starts, off the receive loop.</summary>
-    internal void OnHello(JsonElement auth, HttpContext httpContext)
-        => HandshakeTask = Task.Run(() => Handshake.RunAsync(this, auth, httpContext));
+    internal void OnHello(JsonElement auth)
+    {
+        HttpContext request = Interlocked.Exchange(ref _request, null) ?? throw new InvalidOperationException("The handshake has started already.");
+        HandshakeTask = Handshake.RunAsync(this, auth, request);
+    }
 
     /// <summary>
     /// The end of connect middleware: register the connection, join its room (awaiting the backplane's subscription), and queue the

@@ -14,7 +14,9 @@ namespace Realtime.Server.Internal;
 /// </summary>
 internal sealed class GracefulUpgradeFeature(IHttpUpgradeFeature inner) : IHttpUpgradeFeature
 {
-    public bool IsUpgradableRequest => inner.IsUpgradableRequest;
+    private IHttpUpgradeFeature? _inner = inner; // dropped once upgraded: the upgraded stream must not keep the request alive
+
+    public bool IsUpgradableRequest => _inner?.IsUpgradableRequest ?? false;
 
     /// <summary>Installs the wrapper on this request, when it can be upgraded over HTTP/1.1.</summary>
     public static void Install(HttpContext context)
@@ -30,21 +32,24 @@ internal sealed class GracefulUpgradeFeature(IHttpUpgradeFeature inner) : IHttpU
 
     public async Task<Stream> UpgradeAsync()
     {
-        _raw = await inner.UpgradeAsync().ConfigureAwait(false);
+        IHttpUpgradeFeature upgrade = Interlocked.Exchange(ref _inner, null) ?? throw new InvalidOperationException("The request was upgraded already.");
+        _raw = await upgrade.UpgradeAsync().ConfigureAwait(false);
         return _upgraded = new UpgradedStream(_raw);
     }
 
+    /// <summary>This request's wrapper, when it was installed (HTTP/1.1); otherwise <see langword="null"/>.</summary>
+    public static GracefulUpgradeFeature? Of(HttpContext context) => context.Features.Get<IHttpUpgradeFeature>() as GracefulUpgradeFeature;
+
     /// <summary>The upgraded stream of this request, when it went through the wrapper (HTTP/1.1); otherwise <see langword="null"/>.</summary>
-    public static IWriteCoalescing? WritesOf(HttpContext context)
-        => (context.Features.Get<IHttpUpgradeFeature>() as GracefulUpgradeFeature)?._upgraded;
+    public static IWriteCoalescing? WritesOf(HttpContext context) => Of(context)?._upgraded;
 
     /// <summary>
     /// After the WebSocket aborted itself: waits until the peer sends anything (its close frame) or closes, or until
     /// <paramref name="timeout"/>; either way the peer has had the chance to read what was sent before.
     /// </summary>
-    public static async Task WaitForPeerAsync(HttpContext context, TimeSpan timeout, TimeProvider time)
+    public async Task WaitForPeerAsync(TimeSpan timeout, TimeProvider time)
     {
-        if (context.Features.Get<IHttpUpgradeFeature>() is not GracefulUpgradeFeature { _raw: { } raw })
+        if (_raw is not { } raw)
         {
             return;
         }

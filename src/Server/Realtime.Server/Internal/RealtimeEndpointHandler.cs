@@ -11,22 +11,36 @@ internal static class RealtimeEndpointHandler
 {
     public static async Task HandleAsync(HttpContext context, RealtimeServer server, RealtimeProtocol protocol)
     {
+        if (await AdmitAsync(context, server, protocol, context.Abort).ConfigureAwait(false) is { } admitted)
+        {
+            await RunAsync(admitted, context).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Refuses what is not acceptable, with the HTTP answer it deserves (the server is stopping, the protocol's own rules, the
+    /// origin, the connection limits), or accepts the WebSocket upgrade. Nothing of the request is kept by what it returns;
+    /// <paramref name="abortTransport"/> aborts the transport under the WebSocket (the request's, or the dense listener's connection).
+    /// </summary>
+    /// <returns>The accepted connection, not yet running; <see langword="null"/> when refused (the response is written).</returns>
+    public static async Task<Admitted?> AdmitAsync(HttpContext context, RealtimeServer server, RealtimeProtocol protocol, Action abortTransport)
+    {
         if (server.IsStopping)
         {
             await RefuseAsync(context, server, StatusCodes.Status503ServiceUnavailable, "The server is shutting down; reconnect to another node or later.").ConfigureAwait(false);
-            return;
+            return null;
         }
 
         if (!protocol.TryReadUpgrade(context, out UpgradeRequest upgrade, out HttpRefusal refusal))
         {
             await RefuseAsync(context, server, refusal).ConfigureAwait(false);
-            return;
+            return null;
         }
 
         if (!IsOriginAllowed(context, server.Options))
         {
             await RefuseAsync(context, server, StatusCodes.Status403Forbidden, "This origin is not allowed to connect (Realtime:AllowedOrigins).").ConfigureAwait(false);
-            return;
+            return null;
         }
 
         (ConnectionLimiter.Outcome outcome, IDisposable? slot) = server.Limiter.TryAdmit(context.Connection.RemoteIpAddress);
@@ -34,39 +48,56 @@ internal static class RealtimeEndpointHandler
         {
             case ConnectionLimiter.Outcome.ServerFull:
                 await RefuseAsync(context, server, StatusCodes.Status503ServiceUnavailable, "The server is at its connection limit; retry later.").ConfigureAwait(false);
-                return;
+                return null;
             case ConnectionLimiter.Outcome.AddressFull:
                 await RefuseAsync(context, server, StatusCodes.Status429TooManyRequests, "Too many connections from this address; close some and retry later.").ConfigureAwait(false);
-                return;
+                return null;
         }
 
-        using (slot)
+        try
         {
-            await AcceptAsync(context, server, protocol, upgrade, slot).ConfigureAwait(false);
+            WebSocket socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+            {
+                SubProtocol = upgrade.SubProtocol,
+                KeepAliveInterval = TimeSpan.Zero, // the protocol's own ping/pong is the heartbeat
+            }).ConfigureAwait(false);
+            var connection = new ServerConnection(server, protocol, socket, upgrade, context.User, abortTransport, slot)
+            {
+                Writes = GracefulUpgradeFeature.WritesOf(context),
+            };
+            return new Admitted(connection, GracefulUpgradeFeature.Of(context), slot, context.RequestAborted);
+        }
+        catch
+        {
+            slot?.Dispose();
+            throw;
         }
     }
 
-    /// <summary>Accepts the upgrade and runs the connection; it gives <paramref name="slot"/> back when its socket is done, before its Disconnect hooks.</summary>
-    private static async Task AcceptAsync(HttpContext context, RealtimeServer server, RealtimeProtocol protocol, UpgradeRequest upgrade, IDisposable? slot)
+    /// <summary>
+    /// Runs an accepted connection to its end; its slot is given back when its socket is done, before its Disconnect hooks.
+    /// <paramref name="request"/> is held only until the connection's handshake takes it (nothing here keeps it for the run).
+    /// </summary>
+    public static Task RunAsync(Admitted admitted, HttpContext request) => CompleteAsync(admitted, admitted.Connection.RunAsync(request));
+
+    private static async Task CompleteAsync(Admitted admitted, Task run)
     {
-        using WebSocket socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+        ServerConnection connection = admitted.Connection;
+        using (admitted.Slot)
+        using (connection.Socket)
         {
-            SubProtocol = upgrade.SubProtocol,
-            KeepAliveInterval = TimeSpan.Zero, // the protocol's own ping/pong is the heartbeat
-        }).ConfigureAwait(false);
+            await run.ConfigureAwait(false);
 
-        var connection = new ServerConnection(server, protocol, socket, upgrade, context.User, context.Abort, slot)
-        {
-            Writes = GracefulUpgradeFeature.WritesOf(context),
-        };
-        await connection.RunAsync(context).ConfigureAwait(false);
-
-        // A WebSocket that aborted itself after its own close frame (a bad frame): give the peer the chance to read it.
-        if (socket.State == WebSocketState.Aborted && !context.RequestAborted.IsCancellationRequested)
-        {
-            await GracefulUpgradeFeature.WaitForPeerAsync(context, server.Options.CloseTimeout, server.Time).ConfigureAwait(false);
+            // A WebSocket that aborted itself after its own close frame (a bad frame): give the peer the chance to read it.
+            if (connection.Socket.State == WebSocketState.Aborted && !admitted.Aborted.IsCancellationRequested && admitted.Upgrade is { } upgrade)
+            {
+                await upgrade.WaitForPeerAsync(connection.Server.Options.CloseTimeout, connection.Server.Time).ConfigureAwait(false);
+            }
         }
     }
+
+    /// <summary>An accepted upgrade: the connection, the upgrade that can wait for the peer after an abort, its admission slot, and when the transport is gone.</summary>
+    internal sealed record Admitted(ServerConnection Connection, GracefulUpgradeFeature? Upgrade, IDisposable? Slot, CancellationToken Aborted);
 
     /// <summary>Browsers always send <c>Origin</c> on a WebSocket upgrade; other clients need not, and cannot be hijacked across sites.</summary>
     private static bool IsOriginAllowed(HttpContext context, RealtimeOptions options)

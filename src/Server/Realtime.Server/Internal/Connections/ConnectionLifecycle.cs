@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Http;
 using Realtime.Protocol;
 using Realtime.Server.Diagnostics;
 
@@ -11,7 +10,7 @@ namespace Realtime.Server.Internal.Connections;
 /// </summary>
 internal static class ConnectionLifecycle
 {
-    public static async Task RunAsync(ServerConnection connection, HttpContext httpContext)
+    public static async Task RunAsync(ServerConnection connection)
     {
         RealtimeServer server = connection.Server;
         server.AddHandshaking(connection);
@@ -24,7 +23,7 @@ internal static class ConnectionLifecycle
         connection.StartHandshakeTimer();
         try
         {
-            await new ReceiveLoop(connection, connection.Socket, server, connection.Protocol).RunAsync(httpContext).ConfigureAwait(false);
+            await new ReceiveLoop(connection, connection.Socket, server, connection.Protocol).RunAsync().ConfigureAwait(false);
 
             // Accepted: its connect hooks finish, then its messages, before it leaves. Not accepted: middleware that still runs can
             // no longer accept it, and is not waited for.

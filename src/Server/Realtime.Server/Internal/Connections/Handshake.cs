@@ -13,6 +13,8 @@ internal static class Handshake
 {
     public static async Task RunAsync(ServerConnection connection, JsonElement auth, HttpContext httpContext)
     {
+        // Off the receive loop from here on. Not Task.Run: its closure would keep the request reachable for the connection's life.
+        await Task.Yield();
         RealtimeServer server = connection.Server;
         connection.Auth = auth;
         if (connection.HandshakeRefusal is { } refusal)

@@ -1,5 +1,4 @@
 using System.Net.WebSockets;
-using Microsoft.AspNetCore.Http;
 using Realtime.Internal;
 using Realtime.Protocol;
 using Realtime.Server.Diagnostics;
@@ -38,7 +37,7 @@ internal sealed class ReceiveLoop
     }
 
     /// <summary>Reads until the socket closes or the client breaks the protocol; every way out has requested the close.</summary>
-    public async Task RunAsync(HttpContext httpContext)
+    public async Task RunAsync()
     {
         using var messages = new WebSocketMessageReader();
         bool violated = false;
@@ -64,7 +63,7 @@ internal sealed class ReceiveLoop
                 switch (inbound.Kind)
                 {
                     case InboundKind.Hello:
-                        _connection.OnHello(inbound.Auth, httpContext);
+                        _connection.OnHello(inbound.Auth);
                         break;
                     case InboundKind.Pong:
                         _connection.OnPong();

@@ -3,11 +3,10 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Text;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.AspNetCore.WebSockets;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
+using Realtime.Server.Diagnostics;
 using Realtime.Server.Internal.Protocols;
 
 namespace Realtime.Server.Internal.Dense;
@@ -15,17 +14,38 @@ namespace Realtime.Server.Internal.Dense;
 /// <summary>
 /// One connection of the dense listener: Kestrel's transport with no HTTP pipeline on it. Its request head is read by the strict
 /// parser within the handshake timeout; then a minimal <see cref="HttpContext"/> (the request line, headers and remote address,
-/// and an upgrade feature over the raw pipes) goes through ASP.NET Core's own WebSocket handshake into the same endpoint handler as
+/// a WebSocket handshake of its own and an upgrade feature over the raw pipes) goes into the same endpoint handler as
 /// <c>MapRealtime</c>, so refusals, limits, origin checks and the connection itself behave alike. The context lives only as long as
-/// the connection's handshake needs it plus the connection's run.
+/// the connection's handshake needs it: once its connect middleware has run, an
+/// idle connection holds nothing of HTTP.
 /// </summary>
 internal static class DenseConnection
 {
-    public static async Task RunAsync(ConnectionContext connection, RealtimeServer server, RealtimeProtocol protocol, string path, ILoggerFactory loggers)
+    public static async Task RunAsync(ConnectionContext connection, RealtimeServer server, RealtimeProtocol protocol, string path)
     {
-        PipeReader input = connection.Transport.Input;
+        // Two steps, so that nothing of the request (its head, headers, features) outlives the handshake in this method's state.
+        Task? run;
+        try
+        {
+            run = await AcceptAsync(connection, server, protocol, path).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException)
+        {
+            return; // the client reset or closed the connection during its handshake: there is no one to answer
+        }
+
+        if (run is not null)
+        {
+            await run.ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Reads the head and answers it: an HTTP error, or the upgrade; returns the accepted connection's run, or <see langword="null"/>.</summary>
+    private static async Task<Task?> AcceptAsync(ConnectionContext connection, RealtimeServer server, RealtimeProtocol protocol, string path)
+    {
         Http1RequestHead? head;
-        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed))
+        CancellationToken shutdown = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? default;
+        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, shutdown))
         {
             timeout.CancelAfter(server.Options.HandshakeTimeout);
             try
@@ -34,31 +54,43 @@ internal static class DenseConnection
             }
             catch (OperationCanceledException)
             {
-                head = null; // too slow, or gone: nothing to answer
+                head = null; // too slow, gone, or the server is shutting down: nothing to answer
             }
         }
 
         if (head is null)
         {
-            return;
+            return null;
         }
 
         if (!string.Equals(head.Path, path, StringComparison.Ordinal))
         {
             await WriteResponseAsync(connection.Transport.Output, 404, "text/plain; charset=utf-8", "Nothing is served at this path on this listener.\n", new HeaderDictionary()).ConfigureAwait(false);
-            return;
+            return null;
         }
 
-        var context = new DefaultHttpContext(Features(connection, head, out var response, out var upgrade));
-        var webSockets = new WebSocketMiddleware(c => RealtimeEndpointHandler.HandleAsync(c, server, protocol),
-            Options.Create(new Microsoft.AspNetCore.Builder.WebSocketOptions { KeepAliveInterval = TimeSpan.Zero }), loggers);
+        FeatureCollection features = Features(connection, head, out MemoryStream response, out PipeUpgradeFeature upgrade);
+        if (DenseWebSocketFeature.Install(features, head) is { } refusal)
+        {
+            RealtimeLog.RequestRefused(server.Logger, refusal.StatusCode, refusal.Body.TrimEnd());
+            await WriteResponseAsync(connection.Transport.Output, refusal.StatusCode, refusal.ContentType, refusal.Body, new HeaderDictionary()).ConfigureAwait(false);
+            return null;
+        }
+
+        var context = new DefaultHttpContext(features);
         GracefulUpgradeFeature.Install(context);
-        await webSockets.Invoke(context).ConfigureAwait(false);
+        if (await RealtimeEndpointHandler.AdmitAsync(context, server, protocol, connection.Abort).ConfigureAwait(false) is { } admitted)
+        {
+            return RealtimeEndpointHandler.RunAsync(admitted, context);
+        }
+
         if (!upgrade.Upgraded)
         {
             await WriteResponseAsync(connection.Transport.Output, context.Response.StatusCode, context.Response.ContentType ?? "text/plain; charset=utf-8",
                 Encoding.UTF8.GetString(response.ToArray()), context.Response.Headers).ConfigureAwait(false);
         }
+
+        return null;
     }
 
     /// <summary>Reads until a complete head; answers and returns <see langword="null"/> for one that is refused.</summary>
@@ -164,12 +196,17 @@ internal static class DenseConnection
     /// <summary>The upgrade of this connection: the 101 response ASP.NET Core's handshake prepared, then the raw pipes as the WebSocket's stream.</summary>
     internal sealed class PipeUpgradeFeature(ConnectionContext connection, IFeatureCollection features) : IHttpUpgradeFeature
     {
-        public bool IsUpgradableRequest => true;
+        public bool IsUpgradableRequest => !Upgraded;
 
         public bool Upgraded { get; private set; }
 
         public async Task<Stream> UpgradeAsync()
         {
+            if (Upgraded)
+            {
+                throw new InvalidOperationException("The request was upgraded already.");
+            }
+
             Upgraded = true;
             IHttpResponseFeature response = features.Get<IHttpResponseFeature>()!;
             var head = new StringBuilder("HTTP/1.1 101 Switching Protocols\r\n");
