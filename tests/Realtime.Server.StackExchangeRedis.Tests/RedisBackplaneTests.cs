@@ -86,13 +86,14 @@ public sealed class RedisBackplaneTests : RedisClusterTest
     {
         var liveness = new Dictionary<string, string>
         {
+            ["Realtime__Redis__Configuration"] = Redis.Configuration,
             ["Realtime__Redis__Prefix"] = "live",
             ["Realtime__Redis__HeartbeatInterval"] = "00:00:00.200",
             ["Realtime__Redis__NodeTimeout"] = "00:00:01",
         };
         RealtimeTestHost survivor = await StartNodeAsync("live", heartbeat: TimeSpan.FromMilliseconds(200), nodeTimeout: TimeSpan.FromSeconds(1));
         RealtimeTestHost stopped = await StartNodeAsync("live", heartbeat: TimeSpan.FromMilliseconds(200), nodeTimeout: TimeSpan.FromSeconds(1));
-        await using HostProcess doomed = await HostProcess.StartAsync(Redis.Configuration, liveness);
+        await using HostProcess doomed = await HostProcess.StartAsync(liveness);
         await ConnectAsync(survivor, "room1");
         await ConnectAsync(stopped, "room1");
         var client = new Client.Client(doomed.Url);

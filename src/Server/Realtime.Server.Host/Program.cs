@@ -17,6 +17,10 @@ if (builder.Configuration["Realtime:Redis:Configuration"] is { Length: > 0 } red
 
 builder.Services.AddHealthChecks();
 
+// Dense mode: with Realtime:DenseListener:Port set (Realtime__DenseListener__Port=5001), Realtime is also served on that port by
+// Kestrel's connection layer, at /realtime, for many mostly idle connections at less memory each. Off by default.
+DenseListener.AddWhenConfigured(builder);
+
 WebApplication app = builder.Build();
 
 // The demo page at / (wwwroot: chat, members and cursors, built on the browser client).

@@ -1,26 +1,40 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using Realtime.TestSupport;
+namespace Realtime.TestSupport;
 
-namespace Realtime.Server.StackExchangeRedis.Tests;
-
-/// <summary>The runnable host as a child process on a free loopback port, with the Redis backplane on: a node that can be killed.</summary>
+/// <summary>The runnable host as a child process on a free loopback port, configured by environment variables: a node that can be killed.</summary>
 public sealed class HostProcess : IAsyncDisposable
 {
     private readonly Process _process;
 
-    private HostProcess(Process process, int port)
+    private readonly System.Text.StringBuilder _output;
+
+    private HostProcess(Process process, int port, System.Text.StringBuilder output)
     {
         _process = process;
         Port = port;
+        _output = output;
+    }
+
+    /// <summary>What the host has written to its standard output so far.</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
     }
 
     public int Port { get; }
 
     public string Url => $"ws://127.0.0.1:{Port}/realtime";
 
-    public static async Task<HostProcess> StartAsync(string redisConfiguration, IReadOnlyDictionary<string, string> environment)
+    /// <summary>Starts the host with its HTTP port on 127.0.0.1 and these variables (for example <c>Realtime__Redis__Configuration</c>); ready once it has started.</summary>
+    public static async Task<HostProcess> StartAsync(IReadOnlyDictionary<string, string> environment)
     {
         // The host built beside this test (the same configuration: Debug or Release).
         string configuration = Path.GetFileName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)))!;
@@ -35,7 +49,6 @@ public sealed class HostProcess : IAsyncDisposable
         start.ArgumentList.Add(host);
         start.ArgumentList.Add("--urls");
         start.ArgumentList.Add($"http://127.0.0.1:{port}");
-        start.Environment["Realtime__Redis__Configuration"] = redisConfiguration;
         foreach ((string key, string value) in environment)
         {
             start.Environment[key] = value;
@@ -43,9 +56,15 @@ public sealed class HostProcess : IAsyncDisposable
 
         Process process = Process.Start(start) ?? throw new InvalidOperationException("The host did not start.");
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var output = new System.Text.StringBuilder();
         process.OutputDataReceived += (_, e) =>
         {
-            if (e.Data?.Contains("Now listening on", StringComparison.Ordinal) == true)
+            lock (output)
+            {
+                output.AppendLine(e.Data);
+            }
+
+            if (e.Data?.Contains("Application started", StringComparison.Ordinal) == true) // every listener is bound
             {
                 ready.TrySetResult();
             }
@@ -68,7 +87,7 @@ public sealed class HostProcess : IAsyncDisposable
         };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var child = new HostProcess(process, port);
+        var child = new HostProcess(process, port, output);
         try
         {
             await ready.Task.WaitAsync(TimeSpan.FromSeconds(30));
@@ -98,7 +117,8 @@ public sealed class HostProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private static int FreePort()
+    /// <summary>A loopback port free a moment ago.</summary>
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
