@@ -28,7 +28,7 @@ const control = (command) => {
 
 /** Resolves with the handler's arguments the next time `name` is raised (optionally one that matches), or rejects after 15 s. */
 const next = (connection, name, match = () => true) => new Promise((resolve, reject) => {
-  const timer = setTimeout(() => reject(new Error(`no ${name} within 15 s`)), 15000);
+  const timer = setTimeout(() => reject(new Error(`no ${name} within 15 s (the connection is ${connection.connected ? "connected" : "not connected"})`)), 15000);
   const handler = (...args) => {
     if (!match(...args)) return;
     connection.off(name, handler);
@@ -50,20 +50,24 @@ const connect = async (options, url = origin) => {
 test("the id is the client's, synchronized with the server, with roomId, query, auth and connected", async () => {
   const roomId = room();
   const a = new Connection(origin, { roomId, query: { user: "ann" }, auth: { token: "t-1" } });
-  assert.equal(a.connected, false);
-  assert.equal(a.id, undefined);
-  await next(a, "connect");
-  assert.equal(a.connected, true);
-  assert.match(a.id, /^[0-9A-Za-z]{20}$/);
-  assert.equal(a.roomId, roomId);
-  const seen = message(a, "whoami");
-  a.send(null, "whoami");
-  assert.deepEqual(await seen, { id: a.id, roomId, user: "ann", token: "t-1" });
-  const closed = next(a, "disconnect");
-  a.close();
-  assert.deepEqual((await closed)[0], DisconnectReason.CLIENT_DISCONNECT);
-  assert.equal(a.connected, false);
-  assert.equal(a.id, undefined);
+  try {
+    assert.equal(a.connected, false);
+    assert.equal(a.id, undefined);
+    await next(a, "connect");
+    assert.equal(a.connected, true);
+    assert.match(a.id, /^[0-9A-Za-z]{20}$/);
+    assert.equal(a.roomId, roomId);
+    const seen = message(a, "whoami");
+    a.send(null, "whoami");
+    assert.deepEqual(await seen, { id: a.id, roomId, user: "ann", token: "t-1" });
+    const closed = next(a, "disconnect");
+    a.close();
+    assert.deepEqual((await closed)[0], DisconnectReason.CLIENT_DISCONNECT);
+    assert.equal(a.connected, false);
+    assert.equal(a.id, undefined);
+  } finally {
+    a.close(); // a failed assertion must not leave a reconnecting socket that keeps the process alive
+  }
 });
 
 test("send with and without a type, strings and objects, arrives with its type; large data is compressed both ways", async () => {
