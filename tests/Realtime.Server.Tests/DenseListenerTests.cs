@@ -22,6 +22,9 @@ public sealed class DenseListenerTests : IAsyncLifetime
     private readonly List<ConnectContextSeen> _connects = [];
     private readonly List<WeakReference> _requests = [];
 
+    /// <summary>Short, for the slow-head test; every other connection here completes its handshake in milliseconds.</summary>
+    private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(3);
+
     private sealed record ConnectContextSeen(string? User, string? Header, IPAddress? Remote);
 
     public async Task InitializeAsync()
@@ -30,7 +33,7 @@ public sealed class DenseListenerTests : IAsyncLifetime
         _endpointPort = FreePort();
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Services.AddRealtime();
+        builder.Services.AddRealtime(o => o.HandshakeTimeout = HandshakeTimeout);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Listen(IPAddress.Loopback, _endpointPort);
@@ -105,13 +108,26 @@ public sealed class DenseListenerTests : IAsyncLifetime
         {
             // The silent socket is being served by now (a later connection got its welcome); the head read must end at shutdown,
             // not at the handshake timeout.
-            TimeSpan handshakeTimeout = _app.Services.GetRequiredService<RealtimeServer>().Options.HandshakeTimeout;
-            Task stop = _app.StopAsync();
-            Assert.Same(stop, await Task.WhenAny(stop, Task.Delay(handshakeTimeout / 2))); // a bound on a hang, not a measurement
+            await _app.StopAsync().WaitAsync(HandshakeTimeout / 2); // a bound on a hang, not a measurement
         }
 
         byte[] buffer = new byte[16];
         Assert.Equal(0, await silent.ReceiveAsync(buffer, SocketFlags.None).DefaultTimeout("the silent connection to close"));
+    }
+
+    [Fact]
+    public async Task A_head_that_does_not_arrive_within_the_handshake_timeout_is_closed_without_an_answer()
+    {
+        using var slow = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await slow.ConnectAsync(IPAddress.Loopback, _densePort).DefaultTimeout();
+        await slow.SendAsync(Encoding.ASCII.GetBytes("GET /realtime?roomId=r HTTP/1.1\r\nHost: x\r\n")); // and never the rest
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        byte[] buffer = new byte[256];
+        Assert.Equal(0, await slow.ReceiveAsync(buffer, SocketFlags.None).DefaultTimeout("the slow connection to be closed"));
+        Assert.True(clock.Elapsed >= HandshakeTimeout / 2, $"closed after {clock.Elapsed}: before its handshake timeout of {HandshakeTimeout}");
+
+        await using Connection after = await new Client.Client($"ws://127.0.0.1:{_densePort}/realtime").ConnectAsync("room1").DefaultTimeout();
+        Assert.True(after.Connected);
     }
 
     [Fact]

@@ -8,6 +8,25 @@ public sealed partial class RealtimeServer
 
     internal void RemoveHandshaking(ServerConnection connection) => _handshaking.TryRemove(connection, out _);
 
+    /// <summary>
+    /// A dense connection starts reading its request head: <paramref name="read"/> is cancelled when the server stops. Returns
+    /// <see langword="false"/> when it is stopping already. (One entry per read, gone with it: nothing registers on the
+    /// connection's own tokens, whose registration lists would stay with every connection for its life.)
+    /// </summary>
+    internal bool AddHeadRead(CancellationTokenSource read)
+    {
+        _headReads.TryAdd(read, 0);
+        if (_stopping)
+        {
+            _headReads.TryRemove(read, out _);
+            return false;
+        }
+
+        return true;
+    }
+
+    internal void RemoveHeadRead(CancellationTokenSource read) => _headReads.TryRemove(read, out _);
+
     /// <summary>Registers an accepted connection; returns the connection it replaced (one that had the same id), if any.</summary>
     internal ServerConnection? Register(ServerConnection connection)
     {
@@ -62,6 +81,11 @@ public sealed partial class RealtimeServer
     {
         _stopping = true;
         RealtimeLog.ShuttingDown(Logger, Node.ConnectionCount + _handshaking.Count);
+        foreach (CancellationTokenSource read in _headReads.Keys)
+        {
+            read.Cancel();
+        }
+
         foreach (ServerConnection connection in _handshaking.Keys)
         {
             connection.RequestClose(DisconnectReason.TransportClose, Protocol.CloseCodes.GoingAway, "Server shutting down", drain: false);

@@ -21,6 +21,7 @@ namespace Realtime.Server;
 public sealed partial class RealtimeServer
 {
     private readonly ConcurrentDictionary<ServerConnection, byte> _handshaking = new();
+    private readonly ConcurrentDictionary<CancellationTokenSource, byte> _headReads = new(); // dense connections still reading their request
     private readonly HeartbeatTimer _heartbeat;
     private readonly Action<long> _heartbeatTick;
     private volatile bool _stopping;

@@ -31,8 +31,9 @@ public sealed partial class ServerConnection : IRoomMember, IInboundOwner
     private HeartbeatState _heartbeat;
     private ITimer? _timer; // the handshake deadline, then the close deadline
     private HttpContext? _request; // the upgraded request, until the handshake takes it
+    private ClaimsPrincipal? _user; // null until read when authentication set none: an idle anonymous connection holds no principal
 
-    internal ServerConnection(RealtimeServer server, RealtimeProtocol protocol, WebSocket socket, UpgradeRequest upgrade, ClaimsPrincipal user,
+    internal ServerConnection(RealtimeServer server, RealtimeProtocol protocol, WebSocket socket, UpgradeRequest upgrade, ClaimsPrincipal? user,
                               Action? abortTransport = null, IDisposable? admission = null)
     {
         Server = server;
@@ -44,7 +45,7 @@ public sealed partial class ServerConnection : IRoomMember, IInboundOwner
         RoomId = upgrade.RoomId;
         HandshakeRefusal = upgrade.HandshakeRefusal;
         Query = upgrade.Query;
-        User = user;
+        _user = user;
         Outbound = new OutboundQueue(server.Options.MaxQueuedMessages, server.Options.MaxQueuedBytes);
     }
 
@@ -70,7 +71,7 @@ public sealed partial class ServerConnection : IRoomMember, IInboundOwner
         => _tags ?? Interlocked.CompareExchange(ref _tags, new ConcurrentDictionary<string, object?>(StringComparer.Ordinal), null) ?? _tags;
 
     /// <summary>The user from ASP.NET Core authentication of the upgrade request (an anonymous principal when there is none).</summary>
-    public ClaimsPrincipal User { get; }
+    public ClaimsPrincipal User => _user ?? Interlocked.CompareExchange(ref _user, new ClaimsPrincipal(new ClaimsIdentity()), null) ?? _user;
 
     /// <summary>Whether the connection is connected: <see langword="true"/> from <c>welcome</c> until it starts closing.</summary>
     public bool Connected => State == ConnectionState.Open;

@@ -75,7 +75,11 @@ internal sealed class GracefulUpgradeFeature(IHttpUpgradeFeature inner) : IHttpU
         /// <summary>At most this much is gathered before it is written anyway (a bound on both memory and delay).</summary>
         internal const int GatherLimit = 16 * 1024;
 
-        private readonly CancellationTokenSource _disposed = new();
+        // Disposal stops pending reads: over the dense listener's pipes by cancelling the pending pipe read (no token, so an idle
+        // read registers nothing), over any other stream through this token source.
+        private readonly Dense.DuplexPipeStream? _pipes = inner as Dense.DuplexPipeStream;
+        private readonly CancellationTokenSource? _disposed = inner is Dense.DuplexPipeStream ? null : new();
+        private volatile bool _isDisposed;
         private volatile bool _coalesce;
         private byte[]? _gathered;
         private int _count;
@@ -103,11 +107,11 @@ internal sealed class GracefulUpgradeFeature(IHttpUpgradeFeature inner) : IHttpU
         public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
             => cancellationToken.CanBeCanceled
                 ? ReadLinkedAsync(buffer, cancellationToken)
-                : inner.ReadAsync(buffer, _disposed.Token); // the WebSocket's reads: no state machine of our own on the hot path
+                : inner.ReadAsync(buffer, _disposed?.Token ?? default); // the WebSocket's reads: no state machine of our own on the hot path
 
         private async ValueTask<int> ReadLinkedAsync(Memory<byte> buffer, CancellationToken cancellationToken)
         {
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposed.Token);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposed?.Token ?? default);
             return await inner.ReadAsync(buffer, linked.Token).ConfigureAwait(false);
         }
 
@@ -116,7 +120,7 @@ internal sealed class GracefulUpgradeFeature(IHttpUpgradeFeature inner) : IHttpU
 
         public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
-            ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
+            ObjectDisposedException.ThrowIf(_isDisposed, this);
             if (_count == 0 && !_coalesce)
             {
                 return inner.WriteAsync(buffer, cancellationToken);
@@ -198,11 +202,13 @@ internal sealed class GracefulUpgradeFeature(IHttpUpgradeFeature inner) : IHttpU
 
         protected override void Dispose(bool disposing)
         {
-            if (disposing && !_disposed.IsCancellationRequested)
+            if (disposing && !_isDisposed)
             {
                 // Only stop pending reads; Kestrel's streams end with the request. Anything still gathered is dropped with the
                 // socket (its buffer is left to the collector: a write may still hold it).
-                _disposed.Cancel();
+                _isDisposed = true;
+                _disposed?.Cancel();
+                _pipes?.CancelPendingRead();
             }
 
             base.Dispose(disposing);

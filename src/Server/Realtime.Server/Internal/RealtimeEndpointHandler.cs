@@ -1,5 +1,6 @@
 using System.Net.WebSockets;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features.Authentication;
 using Realtime.Protocol;
 using Realtime.Server.Diagnostics;
 using Realtime.Server.Internal.Protocols;
@@ -61,7 +62,7 @@ internal static class RealtimeEndpointHandler
                 SubProtocol = upgrade.SubProtocol,
                 KeepAliveInterval = TimeSpan.Zero, // the protocol's own ping/pong is the heartbeat
             }).ConfigureAwait(false);
-            var connection = new ServerConnection(server, protocol, socket, upgrade, context.User, abortTransport, slot)
+            var connection = new ServerConnection(server, protocol, socket, upgrade, context.Features.Get<IHttpAuthenticationFeature>()?.User, abortTransport, slot)
             {
                 Writes = GracefulUpgradeFeature.WritesOf(context),
             };

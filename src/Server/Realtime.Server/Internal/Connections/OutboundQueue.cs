@@ -1,5 +1,4 @@
 using System.Net.WebSockets;
-using System.Threading.Channels;
 using Realtime.Internal;
 
 namespace Realtime.Server.Internal.Connections;
@@ -14,7 +13,7 @@ internal sealed class OutboundQueue
     /// <summary>At most this many payload bytes are gathered into one transport write (a bound on memory and on delay).</summary>
     internal const int BurstBytes = 16 * 1024;
 
-    private readonly Channel<OutboundFrame> _channel;
+    private readonly SingleReaderQueue<OutboundFrame> _frames;
     private readonly long _maxBytes;
     private long _bytes;
     private volatile bool _discard;
@@ -24,22 +23,18 @@ internal sealed class OutboundQueue
     public OutboundQueue(int maxFrames, long maxBytes)
     {
         _maxBytes = maxBytes;
-        _channel = Channel.CreateBounded<OutboundFrame>(new BoundedChannelOptions(maxFrames)
-        {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait, // TryWrite then fails instead of dropping: that is the slow-consumer signal.
-        });
+        _frames = new SingleReaderQueue<OutboundFrame>(maxFrames); // a full queue fails the write: that is the slow-consumer signal
     }
 
     /// <summary>Frames waiting.</summary>
-    public int Count => _channel.Reader.Count;
+    public int Count => _frames.Count;
 
     /// <summary>Bytes queued and not yet sent (a frame counts until its send completed, so a stuck send holds its bytes).</summary>
     public long QueuedBytes => Volatile.Read(ref _bytes);
 
     /// <summary>Queues a frame within both bounds; one frame larger than the byte bound still fits an empty queue.</summary>
     /// <returns><see langword="false"/> when full or completed (nothing was queued).</returns>
-    public bool TryEnqueue(OutboundFrame frame) => ByteBoundedQueue.TryWrite(_channel.Writer, frame, frame.Bytes.Length, ref _bytes, _maxBytes);
+    public bool TryEnqueue(OutboundFrame frame) => ByteBoundedQueue.TryWrite(_frames, frame, frame.Bytes.Length, ref _bytes, _maxBytes);
 
     /// <summary>
     /// No more frames: the send loop ends with a close frame of <paramref name="closeCode"/>, after the frames already queued, or
@@ -50,11 +45,11 @@ internal sealed class OutboundQueue
         _closeCode = closeCode;
         _closeText = closeText;
         _discard = discard;
-        _channel.Writer.TryComplete();
+        _frames.TryComplete();
     }
 
     /// <summary>Waits until a frame can be taken; <see langword="false"/> once the queue is completed and empty.</summary>
-    public ValueTask<bool> WaitToReadAsync() => _channel.Reader.WaitToReadAsync();
+    public ValueTask<bool> WaitToReadAsync() => _frames.WaitToReadAsync();
 
     /// <summary>Takes the next frame to send, unless the queue is being discarded; call <see cref="Sent"/> once it is on the wire.</summary>
     public bool TryTake(out OutboundFrame frame)
@@ -65,7 +60,7 @@ internal sealed class OutboundQueue
             return false;
         }
 
-        return _channel.Reader.TryRead(out frame);
+        return _frames.TryRead(out frame);
     }
 
     /// <summary>Frames taken have been sent: their bytes no longer count.</summary>

@@ -3,7 +3,6 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Text;
 using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Realtime.Server.Diagnostics;
@@ -44,17 +43,25 @@ internal static class DenseConnection
     private static async Task<Task?> AcceptAsync(ConnectionContext connection, RealtimeServer server, RealtimeProtocol protocol, string path)
     {
         Http1RequestHead? head;
-        CancellationToken shutdown = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? default;
-        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, shutdown))
+        using (var timeout = new CancellationTokenSource(server.Options.HandshakeTimeout, server.Time))
         {
-            timeout.CancelAfter(server.Options.HandshakeTimeout);
+            // The read ends by itself when the connection closes; the token adds the handshake timeout and the server's shutdown
+            // (a server stopped already still reads the head within the timeout, to answer it with 503).
+            bool stoppable = server.AddHeadRead(timeout);
             try
             {
                 head = await ReadHeadAsync(connection, timeout.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
-                head = null; // too slow, gone, or the server is shutting down: nothing to answer
+                head = null; // too slow, or the server is shutting down: nothing to answer
+            }
+            finally
+            {
+                if (stoppable)
+                {
+                    server.RemoveHeadRead(timeout);
+                }
             }
         }
 
@@ -124,13 +131,13 @@ internal static class DenseConnection
 
     private static FeatureCollection Features(ConnectionContext connection, Http1RequestHead head, out MemoryStream response, out PipeUpgradeFeature upgrade)
     {
-        var headers = new HeaderDictionary();
+        var headers = new HeaderDictionary(head.Headers.Count);
         foreach ((string name, string value) in head.Headers)
         {
             headers.Append(name, value);
         }
 
-        var features = new FeatureCollection();
+        var features = new FeatureCollection(initialCapacity: 12); // the request's features and those the context adds (query, user)
         features.Set<IHttpRequestFeature>(new HttpRequestFeature
         {
             Method = head.Method,
@@ -208,19 +215,32 @@ internal static class DenseConnection
             }
 
             Upgraded = true;
-            IHttpResponseFeature response = features.Get<IHttpResponseFeature>()!;
-            var head = new StringBuilder("HTTP/1.1 101 Switching Protocols\r\n");
-            foreach ((string name, Microsoft.Extensions.Primitives.StringValues values) in response.Headers)
+            PipeWriter output = connection.Transport.Output;
+            Write(output, "HTTP/1.1 101 Switching Protocols\r\n"u8);
+            var headers = (HeaderDictionary)features.Get<IHttpResponseFeature>()!.Headers; // the struct enumerator: nothing boxed
+            foreach ((string name, Microsoft.Extensions.Primitives.StringValues values) in headers)
             {
                 foreach (string? value in values)
                 {
-                    head.Append(name).Append(": ").Append(value).Append("\r\n");
+                    Write(output, name);
+                    Write(output, ": "u8);
+                    Write(output, value ?? string.Empty);
+                    Write(output, "\r\n"u8);
                 }
             }
 
-            head.Append("\r\n");
-            await connection.Transport.Output.WriteAsync(Encoding.ASCII.GetBytes(head.ToString())).ConfigureAwait(false);
+            Write(output, "\r\n"u8);
+            await output.FlushAsync().ConfigureAwait(false);
             return new DuplexPipeStream(connection.Transport.Input, connection.Transport.Output);
         }
+
+        private static void Write(PipeWriter output, ReadOnlySpan<byte> bytes)
+        {
+            bytes.CopyTo(output.GetSpan(bytes.Length));
+            output.Advance(bytes.Length);
+        }
+
+        /// <summary>Header names and values, which the handshake made: ASCII by construction.</summary>
+        private static void Write(PipeWriter output, string text) => output.Advance(Encoding.ASCII.GetBytes(text, output.GetSpan(text.Length)));
     }
 }
