@@ -4,7 +4,8 @@ using Realtime.LoadTest;
 
 // Usage:
 //   dotnet run -c Release --project bench/Realtime.LoadTest -- --all            every system (Socket.IO when node is installed), full scenarios
-//   dotnet run -c Release --project bench/Realtime.LoadTest -- --systems realtime,strong,raw --repeat 2
+//   dotnet run -c Release --project bench/Realtime.LoadTest -- --systems realtime,dense,strong,raw --repeat 2
+//                                                                               (dense: Realtime on the dense listener, UseRealtime)
 //                                                                               best of two runs of each scenario per system
 //   dotnet run -c Release --project bench/Realtime.LoadTest -- --smoke          Realtime only, seconds per scenario; fails on a lost delivery
 //   dotnet run -c Release --project bench/Realtime.LoadTest -- --scale-out      two nodes on one redis-server each, Realtime then SignalR
@@ -23,7 +24,7 @@ for (int i = 0; i < args.Length; i++)
     switch (args[i])
     {
         case "--all":
-            systems = ["realtime", "compat", "strong", "raw", "signalr", .. (NodeAvailable() ? ["socketio"] : Array.Empty<string>())];
+            systems = ["realtime", "dense", "compat", "strong", "raw", "signalr", .. (NodeAvailable() ? ["socketio"] : Array.Empty<string>())];
             break;
         case "--systems":
             systems = args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -173,19 +174,24 @@ internal static class Report
     public static string Markdown(Dictionary<string, List<Metric>> results, LoadSettings settings, string configuration, int repeat)
     {
         string[] systems = [.. results.Keys];
-        string[] peers = [.. systems.Where(s => s != "Realtime")];
-        bool ratios = results.ContainsKey("Realtime") && peers.Length > 0;
+
+        // Ratio columns: Realtime ÷ each peer, then, when it ran, the dense listener ÷ each other system (MapRealtime included).
+        (string Ours, string Peer, string Header)[] ratios =
+        [
+            .. Ratios(systems, "Realtime", "vs "),
+            .. Ratios(systems, "Realtime (dense)", "dense vs "),
+        ];
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"Load test ({configuration}, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd}); ratio = Realtime ÷ peer (for µs, KB and CPU s lower is better).");
         text.AppendLine();
         text.Append("| scenario | metric | ").Append(string.Join(" | ", systems));
-        if (ratios)
+        foreach ((_, _, string header) in ratios)
         {
-            text.Append(" | ").Append(string.Join(" | ", peers.Select(p => "vs " + p)));
+            text.Append(" | ").Append(header);
         }
 
         text.AppendLine(" |");
-        text.Append("|---|---|").Append(string.Concat(Enumerable.Repeat("---:|", systems.Length + (ratios ? peers.Length : 0)))).AppendLine();
+        text.Append("|---|---|").Append(string.Concat(Enumerable.Repeat("---:|", systems.Length + ratios.Length))).AppendLine();
         foreach (Metric row in results[systems[0]])
         {
             text.Append(CultureInfo.InvariantCulture, $"| {row.Scenario} | {row.Name} |");
@@ -195,17 +201,14 @@ internal static class Report
                 text.Append(' ').Append(m is null ? "–" : m.Value.ToString(m.Format, CultureInfo.InvariantCulture)).Append(" |");
             }
 
-            if (ratios)
+            foreach ((string oursName, string peer, _) in ratios)
             {
-                Metric? ours = Find(results["Realtime"], row);
-                foreach (string peer in peers)
-                {
-                    Metric? theirs = Find(results[peer], row);
-                    string ratio = ours is null || theirs is null || theirs.Value == 0 || row.Name is "lost deliveries" or "reordered deliveries"
-                        ? "–"
-                        : (ours.Value / theirs.Value).ToString("0.00", CultureInfo.InvariantCulture) + "×";
-                    text.Append(' ').Append(ratio).Append(" |");
-                }
+                Metric? ours = Find(results[oursName], row);
+                Metric? theirs = Find(results[peer], row);
+                string ratio = ours is null || theirs is null || theirs.Value == 0 || row.Name is "lost deliveries" or "reordered deliveries"
+                    ? "–"
+                    : (ours.Value / theirs.Value).ToString("0.00", CultureInfo.InvariantCulture) + "×";
+                text.Append(' ').Append(ratio).Append(" |");
             }
 
             text.AppendLine();
@@ -215,6 +218,10 @@ internal static class Report
         text.AppendLine(CultureInfo.InvariantCulture, $"Settings: best of {repeat} run(s) per scenario and system (lost deliveries: their sum); {settings.EchoClients} echo clients ({settings.InFlight} in flight for throughput), {settings.Subscribers} subscribers, fixed rate {settings.FixedRate} msg/s, window {settings.Window}, {settings.IdleConnections} idle connections; {settings.Warmup.TotalSeconds} s warm-up, {settings.Duration.TotalSeconds} s measured; 100-byte payloads.");
         return text.ToString();
     }
+
+    /// <summary>One column per other system, when <paramref name="ours"/> ran and something else did too.</summary>
+    private static IEnumerable<(string Ours, string Peer, string Header)> Ratios(string[] systems, string ours, string prefix)
+        => systems.Contains(ours) ? systems.Where(s => s != ours && !(ours == "Realtime" && s == "Realtime (dense)")).Select(s => (ours, s, prefix + s)) : [];
 
     private static Metric? Find(List<Metric> metrics, Metric like) => metrics.FirstOrDefault(m => m.Scenario == like.Scenario && m.Name == like.Name);
 }

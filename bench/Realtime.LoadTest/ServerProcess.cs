@@ -51,6 +51,7 @@ internal sealed class ServerProcess : IAsyncDisposable
         ProcessStartInfo start = system switch
         {
             "realtime" or "compat" => DotNet(repositoryRoot, configuration, "RealtimePeer", port),
+            "dense" => Dense(DotNet(repositoryRoot, configuration, "RealtimePeer", port), port),
             "signalr" => DotNet(repositoryRoot, configuration, "SignalRPeer", port),
             "raw" => DotNet(repositoryRoot, configuration, "RawPeer", port),
             "strong" => DotNet(repositoryRoot, configuration, "StrongRawPeer", port),
@@ -118,6 +119,16 @@ internal sealed class ServerProcess : IAsyncDisposable
 
         var start = new ProcessStartInfo("dotnet") { ArgumentList = { dll, "--urls", $"http://127.0.0.1:{port}" } };
         start.Environment["DOTNET_gcServer"] = "1";
+        return start;
+    }
+
+    /// <summary>The Realtime peer serving its port with the dense listener (<c>ListenOptions.UseRealtime</c>) instead of <c>MapRealtime</c>.</summary>
+    private static ProcessStartInfo Dense(ProcessStartInfo start, int port)
+    {
+        int urls = start.ArgumentList.IndexOf("--urls"); // the dense listener replaces the HTTP one
+        start.ArgumentList.RemoveAt(urls + 1);
+        start.ArgumentList.RemoveAt(urls);
+        start.Environment["BENCH_DENSE_PORT"] = port.ToString(CultureInfo.InvariantCulture);
         return start;
     }
 

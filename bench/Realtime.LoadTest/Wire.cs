@@ -24,13 +24,14 @@ internal abstract class Wire
 
     public static Wire For(string system) => system switch
     {
-        "realtime" => new RealtimeWire(),
+        "realtime" => new RealtimeWire("Realtime"),
+        "dense" => new RealtimeWire("Realtime (dense)"),
         "signalr" => new SignalRWire(),
         "raw" => new RawWire("Raw (naive)"),
         "strong" => new RawWire("Raw (strong)"),
         "socketio" => new SocketIoWire(),
         "compat" => new JsCollaborationWire(),
-        _ => throw new ArgumentException($"Unknown system '{system}' (realtime, compat, signalr, raw, strong, socketio)."),
+        _ => throw new ArgumentException($"Unknown system '{system}' (realtime, dense, compat, signalr, raw, strong, socketio)."),
     };
 
     protected static async Task<string> ReceiveTextAsync(WebSocket socket, CancellationToken cancellationToken)
@@ -54,11 +55,12 @@ internal abstract class Wire
         => socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, cancellationToken);
 }
 
-internal sealed class RealtimeWire : Wire
+/// <summary>Realtime's protocol v1, through <c>MapRealtime</c> or on the dense listener (the same wire).</summary>
+internal sealed class RealtimeWire(string name) : Wire
 {
     private static readonly byte[] Pong = "{\"t\":\"pong\"}"u8.ToArray();
 
-    public override string Name => "Realtime";
+    public override string Name => name;
 
     public override string[] SubProtocols => ["realtime.v1"];
 

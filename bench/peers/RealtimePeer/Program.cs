@@ -19,8 +19,7 @@ if (Environment.GetEnvironmentVariable("BENCH_REDIS") is { Length: > 0 } redis)
     realtime.AddStackExchangeRedis(redis);
 }
 
-WebApplication app = builder.Build();
-app.MapRealtime("/realtime", server => server.On(ServerEvents.Message, ctx =>
+static void Relay(RealtimeServer server) => server.On(ServerEvents.Message, ctx =>
 {
     if (ctx.Type == "echo")
     {
@@ -30,7 +29,21 @@ app.MapRealtime("/realtime", server => server.On(ServerEvents.Message, ctx =>
     {
         ctx.Connection.Broadcast(ctx.Message);
     }
-}));
+});
+
+// The load test's "dense" system: the same server on the dense listener (127.0.0.1:BENCH_DENSE_PORT) instead of MapRealtime.
+bool dense = Environment.GetEnvironmentVariable("BENCH_DENSE_PORT") is { Length: > 0 };
+if (dense)
+{
+    int port = int.Parse(Environment.GetEnvironmentVariable("BENCH_DENSE_PORT")!, System.Globalization.CultureInfo.InvariantCulture);
+    builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, port, l => l.UseRealtime("/realtime", Relay)));
+}
+
+WebApplication app = builder.Build();
+if (!dense)
+{
+    app.MapRealtime("/realtime", Relay);
+}
 
 // The same server for the original JavaScript framework's clients (the load test's "compat" system).
 app.MapJsCollaboration("/collaboration/");
