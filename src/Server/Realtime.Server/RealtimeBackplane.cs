@@ -106,10 +106,10 @@ public abstract class RealtimeBackplane
     /// <summary>
     /// Queues a broadcast to this node's members of its room, except <see cref="RoomBroadcast.ExceptConnectionId"/>, under the room's
     /// lock: all broadcasts delivered to a room on this node are in one order. Never waits: a member whose queue is full is closed
-    /// with 4003.
+    /// with 4003. Never throws for the message: a member whose wire protocol cannot send it (larger than clients accept in that
+    /// protocol, or a type it cannot carry) is skipped and that is logged; every other member gets it.
     /// </summary>
     /// <param name="broadcast">The broadcast.</param>
-    /// <exception cref="ArgumentException">The message encodes to more than clients accept (<see cref="RealtimeOptions.MaxMessageSize"/> + 1 KiB).</exception>
     protected void DeliverLocally(RoomBroadcast broadcast)
     {
         ArgumentNullException.ThrowIfNull(broadcast);

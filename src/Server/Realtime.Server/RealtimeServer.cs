@@ -24,6 +24,7 @@ public sealed partial class RealtimeServer
     private readonly ConcurrentDictionary<CancellationTokenSource, byte> _headReads = new(); // dense connections still reading their request
     private readonly HeartbeatTimer _heartbeat;
     private readonly Action<long> _heartbeatTick;
+    private readonly RealtimeProtocol[] _protocols; // protocol v1 first: the size of a message is checked in the first that can carry it
     private volatile bool _stopping;
     private int _stopHookRegistered;
 
@@ -40,6 +41,7 @@ public sealed partial class RealtimeServer
         Limiter = new ConnectionLimiter(options);
         ProtocolV1 = new ProtocolV1(options.JsonSerializerOptions);
         JsCollaboration = new JsCollaborationProtocol(options);
+        _protocols = [ProtocolV1, JsCollaboration];
         PingIntervalTicks = ToTimestamp(options.PingInterval);
         PingTimeoutTicks = ToTimestamp(options.PingTimeout);
         Node = new LocalNode(options, backplane, Logger);
@@ -108,7 +110,7 @@ public sealed partial class RealtimeServer
     /// <param name="data">The payload.</param>
     /// <param name="type">The message type, or <see langword="null"/> (for a <see cref="Message"/>: keep its own type).</param>
     /// <exception cref="ArgumentException">The message encodes to more than clients accept, <see cref="RealtimeOptions.MaxMessageSize"/> + 1 KiB
-    /// (checked when it is encoded, that is when the room has members on this node).</exception>
+    /// (checked at the call, in protocol v1, whatever the room holds and whatever the backplane), or has a type no wire protocol can carry.</exception>
     /// <example><code>server.Broadcast("room1", new { content = "New paragraph" }, "my-document");</code></example>
     public void Broadcast<T>(string roomId, T data, string? type = null)
     {
@@ -147,7 +149,9 @@ public sealed partial class RealtimeServer
             return Task.FromResult(true);
         }
 
-        return Backplane.SendAsync(connectionId, MessageSize.ToMessage(data, type, Options.JsonSerializerOptions, copyBytes: true), cancellationToken).AsTask();
+        Message message = MessageSize.ToMessage(data, type, Options.JsonSerializerOptions, copyBytes: true);
+        MessageSize.EnsureSendable(_protocols, (message, Node.MaxFrameBytes), static (protocol, s) => MessageSize.Encode(protocol, s.message, s.MaxFrameBytes));
+        return Backplane.SendAsync(connectionId, message, cancellationToken).AsTask();
     }
 
     /// <summary>Closes one connection, on whichever node it is, as <see cref="ServerConnection.Close"/> does (4000; the client does not reconnect).</summary>
@@ -206,8 +210,14 @@ public sealed partial class RealtimeServer
         _ = ObservePublishAsync(publish, roomId);
     }
 
+    /// <summary>A broadcast from this node, checked at the call: whatever the room holds and whatever the backplane, one too large is refused here.</summary>
+    /// <exception cref="ArgumentException">The message is too large to send.</exception>
     private RoomBroadcast CreateBroadcast<T>(string roomId, T data, string? type, string? exceptConnectionId)
-        => new(roomId, MessageSize.ToMessage(data, type, Options.JsonSerializerOptions, copyBytes: true), exceptConnectionId, Backplane.NodeId);
+    {
+        var broadcast = new RoomBroadcast(roomId, MessageSize.ToMessage(data, type, Options.JsonSerializerOptions, copyBytes: true), exceptConnectionId, Backplane.NodeId);
+        broadcast.EnsureSendable(_protocols, Node.MaxFrameBytes); // the in-memory backplane's fan-out reuses what this encodes
+        return broadcast;
+    }
 
     private async Task ObservePublishAsync(ValueTask publish, string roomId)
     {

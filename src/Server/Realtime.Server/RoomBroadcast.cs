@@ -11,8 +11,8 @@ namespace Realtime.Server;
 /// </summary>
 public sealed class RoomBroadcast
 {
-    private Encoded? _slot0;
-    private Encoded? _slot1;
+    private EncodedMessage? _slot0;
+    private EncodedMessage? _slot1;
 
     /// <summary>Creates a broadcast (a backplane creates one for each broadcast it receives from another node).</summary>
     /// <param name="roomId">The room.</param>
@@ -42,26 +42,18 @@ public sealed class RoomBroadcast
     public string OriginNodeId { get; }
 
     /// <summary>
-    /// The bytes of this broadcast in <paramref name="protocol"/>, encoded on the first call for that protocol and shared by every
-    /// later one (no allocation per recipient). Safe to call concurrently: a race encodes twice and keeps one.
+    /// This broadcast in <paramref name="protocol"/>: its bytes, encoded on the first call for that protocol and shared by every later
+    /// one (no allocation per recipient), or why that protocol cannot send it (kept too, so its members do not encode it again).
+    /// Safe to call concurrently: a race encodes twice and keeps one.
     /// </summary>
-    /// <exception cref="ArgumentException">The encoded frame is larger than <paramref name="maxBytes"/>.</exception>
-    internal OutboundFrame FrameFor(RealtimeProtocol protocol, long maxBytes)
+    internal EncodedMessage EncodedFor(RealtimeProtocol protocol, long maxBytes)
     {
-        ref Encoded? slot = ref protocol.Slot == 0 ? ref _slot0 : ref _slot1;
-        Encoded? encoded = Volatile.Read(ref slot);
-        if (encoded is null)
-        {
-            OutboundFrame frame = protocol.EncodeMessage(Message);
-            MessageSize.EnsureFits(frame, maxBytes);
-            encoded = Interlocked.CompareExchange(ref slot, new Encoded(frame), null) ?? slot;
-        }
-
-        return encoded!.Frame;
+        ref EncodedMessage? slot = ref protocol.Slot == 0 ? ref _slot0 : ref _slot1;
+        return Volatile.Read(ref slot) ?? Interlocked.CompareExchange(ref slot, MessageSize.Encode(protocol, Message, maxBytes), null) ?? slot!;
     }
 
-    private sealed class Encoded(OutboundFrame frame)
-    {
-        public OutboundFrame Frame { get; } = frame;
-    }
+    /// <summary>Refuses at the call a broadcast that is too large to send (see <see cref="MessageSize.EnsureSendable"/>); what it encodes is kept.</summary>
+    /// <exception cref="ArgumentException">The message is too large, or no protocol can carry it.</exception>
+    internal void EnsureSendable(ReadOnlySpan<RealtimeProtocol> protocols, long maxBytes)
+        => MessageSize.EnsureSendable(protocols, (Broadcast: this, maxBytes), static (protocol, s) => s.Broadcast.EncodedFor(protocol, s.maxBytes));
 }

@@ -100,6 +100,8 @@ public sealed partial class ServerConnection : IRoomMember, IInboundOwner
 
     void IInboundOwner.EndPause() => EndPause();
 
+    bool IInboundOwner.BeginInlineProcessing() => _heartbeat.TryBeginPause(Server.Time.GetTimestamp());
+
     RealtimeProtocol IRoomMember.Protocol => Protocol;
 
     int IRoomMember.RoomSlot { get; set; } = -1; // this connection's index in its room's member list, kept by the room index
@@ -132,7 +134,7 @@ public sealed partial class ServerConnection : IRoomMember, IInboundOwner
     /// <param name="type">The message type, or <see langword="null"/>.</param>
     /// <param name="includeSelf">Whether this connection receives it too. Default <see langword="false"/>.</param>
     /// <exception cref="ArgumentException">The message encodes to more than clients accept, <see cref="RealtimeOptions.MaxMessageSize"/> + 1 KiB
-    /// (checked when it is encoded, that is when the room has members on this server).</exception>
+    /// (checked at the call, whatever the room holds and whatever the backplane).</exception>
     /// <example><code>server.On(ServerEvents.Message, ctx => ctx.Connection.Broadcast(ctx.Message));</code></example>
     public void Broadcast<T>(T data, string? type = null, bool includeSelf = false)
         => Server.Publish(RoomId, data, type, includeSelf ? null : Id);

@@ -90,6 +90,63 @@ public class ConnectionTimingTests
         }
     }
 
+    [Fact]
+    public async Task A_slow_synchronous_hook_does_not_blame_the_client_its_ping_deadline_waits_while_the_hook_holds_the_receive_loop()
+    {
+        // The hook blocks its thread (no await): it runs on the receive loop, so the client's pong waits unread behind it. The
+        // deadline passes twice over meanwhile; the connection must not end with 4001, and once the hook returns the pong counts.
+        using var gate = new ManualResetEventSlim();
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var processed = new WatchedList<int>();
+        await using var harness = new ServerHarness(Heartbeat, s => s.On(ServerEvents.Message, ctx =>
+        {
+            if (ctx.Type == "block")
+            {
+                entered.TrySetResult();
+                gate.Wait(TimeSpan.FromSeconds(30));
+            }
+
+            processed.Add(ctx.Data.GetInt32());
+        }));
+        try
+        {
+            InMemoryClient client = await harness.ConnectWelcomedAsync();
+
+            // A first message, processed once the connect hooks ran: from then on, with nothing queued, the next one is processed at
+            // once on the receive loop (not by a drain of messages that came before the connection was open).
+            await client.SendTextAsync("{\"t\":\"msg\",\"type\":\"m\",\"data\":0}");
+            await processed.WaitForAsync(p => p.Count == 1, "the first message processed");
+            await client.Connection.Inbound!.WhenIdleAsync().DefaultTimeout("the drain of early messages to end");
+
+            harness.Advance(Interval, Tick);
+            Assert.Equal("{\"t\":\"ping\"}", await client.ReceiveTextAsync());
+            await client.SendTextAsync("{\"t\":\"msg\",\"type\":\"block\",\"data\":1}");
+            await entered.Task.DefaultTimeout("the hook to hold the receive loop");
+            await client.SendTextAsync("{\"t\":\"pong\"}");
+
+            harness.Advance(Timeout + Tick, Tick);
+            Assert.True(client.Connection.Connected, "closed while a synchronous hook held the receive loop: "
+                + string.Join(" | ", harness.Logs.Entries.Where(e => e.Category.StartsWith("Realtime", StringComparison.Ordinal))));
+
+            // Once the hook returns, the pong behind it is read: the next message is processed after it, and the deadline is met.
+            gate.Set();
+            await client.SendTextAsync("{\"t\":\"msg\",\"type\":\"m\",\"data\":2}");
+            await processed.WaitForAsync(p => p.Count == 3, "every message processed");
+            harness.Advance(Tick, Tick);
+            Assert.True(client.Connection.Connected);
+
+            // And the deadline is back: the next ping (one interval after the first), unanswered, closes with 4001.
+            harness.Advance(Interval - (Timeout + Tick + Tick), Tick);
+            Assert.Equal("{\"t\":\"ping\"}", await client.ReceiveTextAsync());
+            harness.Advance(Timeout + Tick, Tick);
+            Assert.Equal(CloseCodes.PingTimeout, await client.ReceiveCloseAsync());
+        }
+        finally
+        {
+            gate.Set(); // a failed assertion must not leave the hook blocked
+        }
+    }
+
     private static async Task SlowApplicationRoundsAsync(ServerHarness harness, Task hookEntered, Action release, WatchedList<int> processed)
     {
         using var pauses = ReceivePauses.Collect(harness.Services);

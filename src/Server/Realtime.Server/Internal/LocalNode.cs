@@ -12,10 +12,12 @@ internal sealed class LocalNode
 {
     private readonly ConcurrentDictionary<string, ServerConnection> _connections = new(StringComparer.Ordinal);
     private readonly long _maxFrameBytes;
+    private readonly ILogger _logger;
 
     public LocalNode(RealtimeOptions options, RealtimeBackplane backplane, ILogger logger)
     {
         _maxFrameBytes = MessageSize.Limit(options);
+        _logger = logger;
         Rooms = new RoomIndex<ServerConnection>(
             roomId => backplane.SubscribeAsync(roomId, CancellationToken.None),
             roomId => backplane.UnsubscribeAsync(roomId, CancellationToken.None),
@@ -48,10 +50,14 @@ internal sealed class LocalNode
 
     public bool Unregister(ServerConnection connection) => _connections.TryRemove(new KeyValuePair<string, ServerConnection>(connection.Id, connection));
 
+    /// <summary>Queues a broadcast to this node's members of its room; those whose protocol cannot send it are skipped, and that is logged.</summary>
     public void Deliver(RoomBroadcast broadcast)
     {
         ServerConnection? except = broadcast.ExceptConnectionId is { } id ? Find(id) : null;
-        Rooms.Deliver(broadcast, except, _maxFrameBytes);
+        if (Rooms.Deliver(broadcast, except, _maxFrameBytes, out string? problem) is > 0 and int skipped)
+        {
+            RealtimeLog.BroadcastNotEncodable(_logger, broadcast.RoomId, skipped, problem!);
+        }
     }
 
     public bool Send(string connectionId, Message message)

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Realtime.Internal;
 using Realtime.Protocol;
+using Realtime.Server.Internal.Protocols;
 
 namespace Realtime.Server.Internal;
 
@@ -20,12 +21,57 @@ internal static class MessageSize
     {
         if (frame.Bytes.Length > maxBytes)
         {
-            throw new ArgumentException(
-                $"The message encodes to {frame.Bytes.Length} bytes, more than clients accept: Realtime:MaxMessageSize ({maxBytes - ProtocolLimits.EnvelopeAllowance}) " +
-                $"+ {ProtocolLimits.EnvelopeAllowance} bytes. Send less, or raise RealtimeOptions.MaxMessageSize (clients learn it from welcome).",
-                "data");
+            throw new ArgumentException(TooLarge(frame.Bytes.Length, maxBytes), "data");
         }
     }
+
+    /// <summary>A message in one protocol: its frame, or why that protocol cannot send it (too large, or a type it cannot carry).</summary>
+    public static EncodedMessage Encode(RealtimeProtocol protocol, in Message message, long maxBytes)
+    {
+        OutboundFrame frame;
+        try
+        {
+            frame = protocol.EncodeMessage(message);
+        }
+        catch (ArgumentException ex)
+        {
+            return new EncodedMessage(default, ex.Message, TooLarge: false);
+        }
+
+        return frame.Bytes.Length > maxBytes ? new EncodedMessage(default, TooLarge(frame.Bytes.Length, maxBytes), TooLarge: true) : new EncodedMessage(frame, null, false);
+    }
+
+    /// <summary>
+    /// The check at the call (<c>Broadcast</c>, <c>SendAsync</c>), the same whatever the room holds and whatever the backplane: the
+    /// message is encoded in the first of <paramref name="protocols"/> that can carry its type, and refused when that frame is larger
+    /// than clients accept, or when no protocol can carry it. A protocol that cannot send it later skips its members (logged).
+    /// </summary>
+    /// <exception cref="ArgumentException">The message is too large, or no protocol can carry it.</exception>
+    public static void EnsureSendable<TState>(ReadOnlySpan<RealtimeProtocol> protocols, TState state, Func<RealtimeProtocol, TState, EncodedMessage> encode)
+    {
+        string? problem = null;
+        foreach (RealtimeProtocol protocol in protocols)
+        {
+            EncodedMessage encoded = encode(protocol, state);
+            if (encoded.Problem is null)
+            {
+                return;
+            }
+
+            if (encoded.TooLarge)
+            {
+                throw new ArgumentException(encoded.Problem, "data");
+            }
+
+            problem ??= encoded.Problem;
+        }
+
+        throw new ArgumentException(problem ?? "No wire protocol can send this message.", "data");
+    }
+
+    private static string TooLarge(int length, long maxBytes)
+        => $"The message encodes to {length} bytes, more than clients accept: Realtime:MaxMessageSize ({maxBytes - ProtocolLimits.EnvelopeAllowance}) " +
+           $"+ {ProtocolLimits.EnvelopeAllowance} bytes. Send less, or raise RealtimeOptions.MaxMessageSize (clients learn it from welcome).";
 
     /// <summary>
     /// The payload as a <see cref="Message"/>: a <see cref="Message"/> (with <paramref name="type"/> replacing its own when given),
@@ -67,3 +113,9 @@ internal static class MessageSize
         };
     }
 }
+
+/// <summary>A message encoded in one protocol: its <paramref name="Frame"/>, or the <paramref name="Problem"/> that keeps that protocol from sending it.</summary>
+/// <param name="Frame">The bytes, when <paramref name="Problem"/> is <see langword="null"/>.</param>
+/// <param name="Problem">Why the protocol cannot send it, or <see langword="null"/>.</param>
+/// <param name="TooLarge">Whether the problem is the frame's size (not a type the protocol cannot carry).</param>
+internal sealed record EncodedMessage(OutboundFrame Frame, string? Problem, bool TooLarge);

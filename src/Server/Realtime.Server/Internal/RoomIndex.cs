@@ -150,26 +150,44 @@ internal sealed class RoomIndex<TMember>
     /// <summary>
     /// Queues a broadcast to every member but <paramref name="except"/> under the room's lock, so that all broadcasts in a room are
     /// totally ordered. The bytes are encoded once per protocol, at its first member, and shared: nothing is allocated per member.
+    /// A member whose protocol cannot send it (too large in that protocol, or a type it cannot carry) is skipped; every other
+    /// member still gets it.
     /// </summary>
-    /// <exception cref="ArgumentException">The message encodes to more than <paramref name="maxFrameBytes"/>; no member of that protocol got it.</exception>
-    public void Deliver(RoomBroadcast broadcast, TMember? except, long maxFrameBytes)
+    /// <returns>The number of members skipped, with the reason in <paramref name="problem"/>; 0 when every member got it.</returns>
+    public int Deliver(RoomBroadcast broadcast, TMember? except, long maxFrameBytes, out string? problem)
     {
+        problem = null;
         if (!_rooms.TryGetValue(broadcast.RoomId, out Room? room))
         {
-            return;
+            return 0;
         }
+
+        int skipped = 0;
 
         // The lock is held only across synchronous TryWrite calls, never across an await.
         lock (room.Gate)
         {
             foreach (TMember member in room.Members)
             {
-                if (!ReferenceEquals(member, except))
+                if (ReferenceEquals(member, except))
                 {
-                    member.Enqueue(broadcast.FrameFor(member.Protocol, maxFrameBytes));
+                    continue;
+                }
+
+                EncodedMessage encoded = broadcast.EncodedFor(member.Protocol, maxFrameBytes);
+                if (encoded.Problem is null)
+                {
+                    member.Enqueue(encoded.Frame);
+                }
+                else
+                {
+                    problem = encoded.Problem;
+                    skipped++;
                 }
             }
         }
+
+        return skipped;
     }
 
     private Room GetOrCreate(string roomId)

@@ -56,6 +56,22 @@ internal struct HeartbeatState
     public void BeginPause(long now) => Volatile.Write(ref _pausedSince, now);
 
     /// <summary>
+    /// Like <see cref="BeginPause"/>, unless a pause is running already (it then covers this one too, and ends it).
+    /// Only the receive loop pauses, so the check and the write cannot race.
+    /// </summary>
+    /// <returns><see langword="true"/> when this call began a pause, which its caller must end.</returns>
+    public bool TryBeginPause(long now)
+    {
+        if (Volatile.Read(ref _pausedSince) != 0)
+        {
+            return false;
+        }
+
+        BeginPause(now);
+        return true;
+    }
+
+    /// <summary>
     /// Reading again: the outstanding ping's deadline moves on by the part of the pause that came after the ping, since the client's
     /// pong could not be read meanwhile. Only the receive loop clears the outstanding ping, so the update cannot lose a pong; the
     /// tick only ever sets it from 0.

@@ -12,6 +12,13 @@ internal interface IInboundOwner
     /// <summary>The receive loop stops reading on purpose (the heartbeat's deadline is suspended meanwhile).</summary>
     void BeginPause(bool rateLimit);
 
+    /// <summary>
+    /// The receive loop runs the application (a message processed at once, on its thread): the heartbeat's deadline is suspended
+    /// until <see cref="EndPause"/>, since a hook that blocks keeps the client's pong unread.
+    /// </summary>
+    /// <returns><see langword="false"/> when a pause already covers it (then <see cref="EndPause"/> is not called).</returns>
+    bool BeginInlineProcessing();
+
     /// <summary>The receive loop reads again.</summary>
     void EndPause();
 }
@@ -80,7 +87,14 @@ internal sealed class InboundQueue(IInboundOwner owner, int maxMessages, long ma
             _running = true;
         }
 
+        // The application runs on the receive loop's thread: until it returns (or goes asynchronous) nothing reads the socket.
+        bool paused = owner.BeginInlineProcessing();
         ValueTask processing = owner.ProcessAsync(message);
+        if (paused)
+        {
+            owner.EndPause();
+        }
+
         if (processing.IsCompletedSuccessfully)
         {
             // Nothing was queued meanwhile: only the receive loop (this thread) queues.

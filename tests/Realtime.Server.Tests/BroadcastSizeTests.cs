@@ -1,0 +1,55 @@
+using Realtime.Protocol;
+
+namespace Realtime.Server.Tests;
+
+/// <summary>
+/// The size of a broadcast is checked at the call, whatever the room holds and whatever the backplane; what one wire protocol cannot
+/// carry does not keep a room's members of the other protocol from receiving it.
+/// </summary>
+public sealed class BroadcastSizeTests : IAsyncLifetime
+{
+    private const int MaxMessageSize = 4096;
+    private KestrelRealtimeHost _host = null!;
+
+    public async Task InitializeAsync() => _host = await KestrelRealtimeHost.StartAsync(o => o.MaxMessageSize = MaxMessageSize);
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    [Fact]
+    public async Task An_oversized_broadcast_to_a_room_without_members_here_is_refused_at_the_call()
+    {
+        string tooBig = new('x', MaxMessageSize + ProtocolLimits.EnvelopeAllowance);
+        ArgumentException sync = Assert.Throws<ArgumentException>(() => _host.Server.Broadcast("nobody-here", tooBig, "big"));
+        Assert.Contains("Realtime:MaxMessageSize", sync.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<ArgumentException>(() => _host.Server.BroadcastAsync("nobody-here", tooBig, "big"));
+    }
+
+    [Fact]
+    public async Task A_broadcast_one_protocol_cannot_carry_reaches_every_member_of_the_other_protocol_whatever_their_order()
+    {
+        // Join order is the room's member order: the compatibility member comes first.
+        await using SocketIoTestClient compat = await SocketIoTestClient.ConnectAcceptedAsync(_host.CollaborationUrl, SocketIoTestClient.NewId());
+        await using RawProtocolClient first = await RawProtocolClient.ConnectWelcomedAsync(_host.Url);
+        await using RawProtocolClient second = await RawProtocolClient.ConnectWelcomedAsync(_host.Url);
+
+        // A v1 binary frame of exactly the limit ([0x01][1]["b"][payload]); the compatibility protocol's event header makes its
+        // frame larger than clients accept, so only the v1 members can be sent it.
+        byte[] payload = new byte[MaxMessageSize + ProtocolLimits.EnvelopeAllowance - 3];
+        payload.AsSpan().Fill(7);
+        _host.Server.Broadcast("room1", payload, "b");
+
+        foreach (RawProtocolClient member in new[] { first, second })
+        {
+            byte[] frame = Convert.FromBase64String(await member.ReceiveStartingWithAsync("AQ")); // a v1 binary frame: [0x01][1]["b"]
+            Assert.Equal(MaxMessageSize + ProtocolLimits.EnvelopeAllowance, frame.Length);
+            Assert.Equal((byte)'b', frame[2]);
+        }
+
+        LogSink.LogEntry skipped = await _host.Logs.WaitForAsync("BroadcastNotEncodable");
+        Assert.Contains("room1", skipped.Message, StringComparison.Ordinal);
+
+        // The compatibility member got nothing it cannot read, and is still connected: the next broadcast reaches it.
+        _host.Server.Broadcast("room1", 1, "next");
+        Assert.Equal(("next", "1", false), await compat.ReceiveMessageAsync());
+    }
+}
