@@ -34,7 +34,9 @@ public sealed class HostProcess : IAsyncDisposable
     public string Url => $"ws://127.0.0.1:{Port}/realtime";
 
     /// <summary>Starts the host with its HTTP port on 127.0.0.1 and these variables (for example <c>Realtime__Redis__Configuration</c>); ready once it has started.</summary>
-    public static async Task<HostProcess> StartAsync(IReadOnlyDictionary<string, string> environment)
+    /// <param name="environment">The variables the host is started with, beside the test process's own.</param>
+    /// <param name="urlsInEnvironment">Gives the host its URL as <c>ASPNETCORE_URLS</c> rather than with <c>--urls</c>.</param>
+    public static async Task<HostProcess> StartAsync(IReadOnlyDictionary<string, string> environment, bool urlsInEnvironment = false)
     {
         // The host built beside this test (the same configuration: Debug or Release).
         string configuration = Path.GetFileName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)))!;
@@ -47,8 +49,16 @@ public sealed class HostProcess : IAsyncDisposable
             UseShellExecute = false,
         };
         start.ArgumentList.Add(host);
-        start.ArgumentList.Add("--urls");
-        start.ArgumentList.Add($"http://127.0.0.1:{port}");
+        if (urlsInEnvironment)
+        {
+            start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        }
+        else
+        {
+            start.ArgumentList.Add("--urls");
+            start.ArgumentList.Add($"http://127.0.0.1:{port}");
+        }
+
         foreach ((string key, string value) in environment)
         {
             start.Environment[key] = value;
@@ -78,19 +88,24 @@ public sealed class HostProcess : IAsyncDisposable
             }
         };
         process.EnableRaisingEvents = true;
-        process.Exited += (_, _) =>
-        {
-            lock (errors)
-            {
-                ready.TrySetException(new InvalidOperationException($"The host ({host}) exited ({process.ExitCode}): {errors}"));
-            }
-        };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var child = new HostProcess(process, port, output);
         try
         {
-            await ready.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            // Started, or exited first: then what it wrote to the end (its error) is read before it is reported.
+            Task exited = process.WaitForExitAsync();
+            if (await Task.WhenAny(ready.Task, exited).WaitAsync(TimeSpan.FromSeconds(30)) == exited)
+            {
+                await exited;
+                string message;
+                lock (errors)
+                {
+                    message = $"The host ({host}) exited ({process.ExitCode}): {errors}";
+                }
+
+                throw new InvalidOperationException(message);
+            }
         }
         catch
         {

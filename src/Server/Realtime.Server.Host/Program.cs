@@ -18,7 +18,8 @@ if (builder.Configuration["Realtime:Redis:Configuration"] is { Length: > 0 } red
 builder.Services.AddHealthChecks();
 
 // Dense mode: with Realtime:DenseListener:Port set (Realtime__DenseListener__Port=5001), Realtime is also served on that port by
-// Kestrel's connection layer, at /realtime, for many mostly idle connections at less memory each. Off by default.
+// Kestrel's connection layer, at /realtime, for many mostly idle connections at less memory each. Off by default. The port binds
+// where the app's URLs bind (loopback for http://127.0.0.1:5000 or localhost), or where Realtime:DenseListener:Address says.
 DenseListener.AddWhenConfigured(builder);
 
 WebApplication app = builder.Build();
