@@ -197,6 +197,30 @@ public sealed class RedisBackplaneTests : RedisClusterTest
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"a local send waited {clock.Elapsed}");
 
         await BroadcastUntilReceivedAsync(a, onB, "after-pause");
+
+        // What failed while Redis was paused ran there once the pause ended (it was queued before it), and was not delivered.
+        Assert.DoesNotContain("message:during", onB.Events);
+        Assert.DoesNotContain("message:during", onA.Events);
+    }
+
+    [RedisFact]
+    public async Task An_oversized_broadcast_is_refused_at_the_call_and_never_reaches_redis()
+    {
+        RealtimeTestHost node = await StartNodeAsync("size", configureOptions: o => o.MaxMessageSize = 4096);
+        using var published = new MetricCollector<long>(node.Services.GetRequiredService<IMeterFactory>(), "Realtime.Server", "realtime.server.backplane.published");
+        ConnectionRecorder member = await ConnectAsync(node, "room1");
+        string tooBig = new('x', 4096 + Realtime.Protocol.ProtocolLimits.EnvelopeAllowance);
+
+        ArgumentException ex = await Assert.ThrowsAsync<ArgumentException>(() => node.Server.BroadcastAsync("room1", tooBig, "big").DefaultTimeout());
+        Assert.Contains("Realtime:MaxMessageSize", ex.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => node.Server.Broadcast("room1", tooBig, "big"));
+        await Assert.ThrowsAsync<ArgumentException>(() => node.Server.SendAsync("not-on-this-node-0000", tooBig, "big").DefaultTimeout());
+
+        await node.Server.BroadcastAsync("room1", 1, "small").DefaultTimeout();
+        await member.WaitForEventAsync("message:small");
+        Assert.DoesNotContain("message:big", member.Events);
+        Assert.Equal(1, published.GetMeasurementSnapshot().Sum(m => m.Value));
+        Assert.Equal(1, await Inspector.GetDatabase().StreamLengthAsync("size:r:room1:l")); // the room's log holds the small one only
     }
 
     [RedisFact]

@@ -57,6 +57,42 @@ public sealed class RedisOrderingTests : RedisClusterTest
     }
 
     [RedisFact]
+    public async Task A_node_that_subscribes_to_a_busy_room_reports_no_gap_for_what_was_published_between_its_subscription_and_its_read()
+    {
+        // A publishes without a pause while B's only member joins and leaves again and again: each join subscribes B to the room
+        // and reads the room's sequence, and broadcasts land between the two. None of them is a gap.
+        RealtimeTestHost a = await StartNodeAsync("busy");
+        RealtimeTestHost b = await StartNodeAsync("busy");
+        using var gaps = new MetricCollector<long>(b.Services.GetRequiredService<IMeterFactory>(), "Realtime.Server", "realtime.server.backplane.gaps");
+        ConnectionRecorder onA = await ConnectAsync(a, "room1"); // keeps the room's sequence alive between B's joins
+        using var stop = new CancellationTokenSource();
+        Task publishing = Task.Run(async () =>
+        {
+            for (int i = 0; i < 200_000 && !stop.IsCancellationRequested; i++)
+            {
+                await a.Server.BroadcastAsync("room1", i, "tick");
+            }
+        });
+
+        var seen = new List<string>();
+        const int Joins = 40;
+        for (int join = 0; join < Joins; join++)
+        {
+            ConnectionRecorder onB = await ConnectAsync(b, "room1");
+            await onB.WaitForEventAsync("message:tick"); // subscribed, and the room's traffic reaches it
+            seen.AddRange(onB.Events);
+            await onB.Connection.DisposeAsync();
+            await WaitUntilAsync(() => Task.FromResult(!b.Server.Rooms.Contains("room1")), "B to leave the room (and unsubscribe)");
+        }
+
+        await stop.CancelAsync();
+        await publishing.DefaultTimeout();
+        Assert.DoesNotContain(Gap, seen);
+        Assert.Equal(0, gaps.GetMeasurementSnapshot().Sum(m => m.Value));
+        Assert.DoesNotContain(Gap, onA.Events);
+    }
+
+    [RedisFact]
     public async Task Broadcasts_missed_on_a_broken_subscriber_link_are_repaired_from_the_room_s_log_in_order_without_a_gap()
     {
         (RealtimeTestHost a, RealtimeTestHost b, FaultProxy link, ConnectionRecorder onA, ConnectionRecorder onB) = await TwoNodesAsync("repair");

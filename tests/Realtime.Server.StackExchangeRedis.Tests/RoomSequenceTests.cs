@@ -9,6 +9,22 @@ public sealed class RoomSequenceTests
     private static readonly byte[] E2 = "2.2"u8.ToArray();
 
     [Fact]
+    public void What_was_published_between_the_subscription_and_the_read_of_the_sequence_is_dropped_as_already_published_not_a_gap()
+    {
+        // Subscribed, then read 10: numbers up to 10 that arrive on the channel were published before the read (the channel holds
+        // them from the subscription on). They are not for this node's members, and they are no sign that the sequence went back.
+        var sequence = new RoomSequence();
+        sequence.Start(E1, 10);
+        Assert.Equal(Verdict.Duplicate, sequence.OnLive(E1, 9));
+        Assert.Equal(Verdict.Duplicate, sequence.OnLive(E1, 10));
+        Assert.Equal(Verdict.Deliver, sequence.OnLive(E1, 11));
+        sequence.DeliveredThrough(11);
+
+        // Once a number came live, one that goes back is a reset again.
+        Assert.Equal(Verdict.Reset, sequence.OnLive(E1, 3));
+    }
+
+    [Fact]
     public void The_next_number_is_delivered_a_later_one_asks_for_a_repair_from_the_expected_one_and_a_repaired_one_is_a_duplicate()
     {
         var sequence = new RoomSequence();

@@ -2,30 +2,29 @@ namespace Realtime.Server.StackExchangeRedis;
 
 /// <summary>
 /// What a node knows of one room's sequence: the room's epoch (the life of its sequence in Redis), the next sequence number it
-/// expects, and the last one the live channel brought. Pure state, no I/O: <see cref="RedisBackplane"/> feeds it what arrives and
-/// does what it answers, one message at a time under <see cref="Gate"/>.
+/// expects, and the last one the live channel brought. Pure state, no I/O: a <see cref="RoomFeed"/> feeds it what arrives and does
+/// what it answers, one message or check at a time.
 /// </summary>
 internal sealed class RoomSequence
 {
     private byte[]? _epoch;
     private long _expected = 1;
-    private long _lastLive;
-
-    /// <summary>The room's messages are handled one at a time, a repair included.</summary>
-    public SemaphoreSlim Gate { get; } = new(1, 1);
+    private long _lastLive; // 0 until a number comes live after a start
 
     /// <summary>The next sequence number to deliver.</summary>
     public long Expected => _expected;
 
     /// <summary>
     /// Starts from the room's state in Redis read after the subscription was acknowledged: everything up to <paramref name="seq"/> was
-    /// published before this node listened. No state (<paramref name="epoch"/> <see langword="null"/>): nothing was published yet.
+    /// published before this node's members were there. No state (<paramref name="epoch"/> <see langword="null"/>): nothing was
+    /// published yet. The channel may still bring numbers up to <paramref name="seq"/>, published between the subscription and the
+    /// read: they are duplicates, not a sequence that went back, so none has come live yet.
     /// </summary>
     public void Start(byte[]? epoch, long seq)
     {
         _epoch = epoch;
         _expected = seq + 1;
-        _lastLive = seq;
+        _lastLive = 0;
     }
 
     /// <summary>Decides about a message from the live channel.</summary>
@@ -46,7 +45,8 @@ internal sealed class RoomSequence
         }
         else if (seq <= _lastLive)
         {
-            // The sequence went back: Redis restored an older snapshot, and reuses numbers this node has delivered already.
+            // The sequence went back: Redis restored an older snapshot, and reuses numbers that came live already. (A restore before
+            // any number came live since the start is found by the check that follows the reconnection.)
             _expected = seq;
             _lastLive = seq;
             return Verdict.Reset;

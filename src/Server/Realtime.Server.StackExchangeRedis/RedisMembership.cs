@@ -1,0 +1,81 @@
+using StackExchange.Redis;
+
+namespace Realtime.Server.StackExchangeRedis;
+
+/// <summary>
+/// The cluster's membership and connection directory: a room's members (connection → node), the rooms with members, every connection's
+/// node, and each node's own memberships (so the others can remove them when it dies). Every change is one script, one round trip.
+/// Sends and closes by connection id go to the owning node's channel.
+/// </summary>
+internal sealed class RedisMembership(RedisLink link, RedisKeys keys, string nodeId)
+{
+    // KEYS: the room's members, the rooms, the directory, this node's memberships, the nodes, the room's sequence and log.
+    // ARGV: connection, node, room. A room with members keeps its sequence and log.
+    private const string AddScript = """
+        redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+        redis.call('SADD', KEYS[2], ARGV[3])
+        redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
+        redis.call('SADD', KEYS[4], ARGV[3] .. '\31' .. ARGV[1])
+        local t = redis.call('TIME')
+        redis.call('ZADD', KEYS[5], t[1] * 1000 + math.floor(t[2] / 1000), ARGV[2])
+        redis.call('PERSIST', KEYS[6])
+        redis.call('PERSIST', KEYS[7])
+        """;
+
+    // The same keys. Only this node's entries are removed: a connection id that another node holds now (a client-chosen id) keeps
+    // its entries. The room's last member takes its sequence and log with it.
+    private const string RemoveScript = """
+        if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[1], ARGV[1]) end
+        if redis.call('HLEN', KEYS[1]) == 0 then
+          redis.call('SREM', KEYS[2], ARGV[3])
+          redis.call('DEL', KEYS[6], KEYS[7])
+        end
+        if redis.call('HGET', KEYS[3], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[3], ARGV[1]) end
+        redis.call('SREM', KEYS[4], ARGV[3] .. '\31' .. ARGV[1])
+        """;
+
+    public async ValueTask AddAsync(string roomId, string connectionId, CancellationToken cancellationToken)
+        => await link.RunAsync(redis => redis.GetDatabase().ScriptEvaluateAsync(AddScript, Keys(roomId), [connectionId, nodeId, roomId]), "add a member", cancellationToken)
+            .ConfigureAwait(false);
+
+    public async ValueTask RemoveAsync(string roomId, string connectionId, CancellationToken cancellationToken)
+        => await link.RunAsync(redis => redis.GetDatabase().ScriptEvaluateAsync(RemoveScript, Keys(roomId), [connectionId, nodeId, roomId]), "remove a member", cancellationToken)
+            .ConfigureAwait(false);
+
+    public async ValueTask<IReadOnlyCollection<string>> GetRoomsAsync(CancellationToken cancellationToken)
+    {
+        RedisValue[] rooms = await link.RunAsync(redis => redis.GetDatabase().SetMembersAsync(keys.Rooms), "list the rooms", cancellationToken).ConfigureAwait(false);
+        return [.. rooms.Select(r => r.ToString())];
+    }
+
+    public async ValueTask<IReadOnlyCollection<string>> GetConnectionIdsAsync(string roomId, CancellationToken cancellationToken)
+    {
+        RedisValue[] ids = await link.RunAsync(redis => redis.GetDatabase().HashKeysAsync(keys.Members(roomId)), "list a room's members", cancellationToken).ConfigureAwait(false);
+        return [.. ids.Select(id => id.ToString())];
+    }
+
+    public async ValueTask<int> GetRoomConnectionCountAsync(string roomId, CancellationToken cancellationToken)
+        => (int)await link.RunAsync(redis => redis.GetDatabase().HashLengthAsync(keys.Members(roomId)), "count a room's members", cancellationToken).ConfigureAwait(false);
+
+    public async ValueTask<int> GetConnectionCountAsync(CancellationToken cancellationToken)
+        => (int)await link.RunAsync(redis => redis.GetDatabase().HashLengthAsync(keys.Connections), "count the connections", cancellationToken).ConfigureAwait(false);
+
+    /// <summary>A send or close for a connection on another node: to that node's channel, found in the connection directory.</summary>
+    /// <returns><see langword="false"/> when no other node has it, or that node does not listen.</returns>
+    public async ValueTask<bool> ToOwnerAsync(string connectionId, byte[] frame, CancellationToken cancellationToken)
+    {
+        RedisValue node = await link.RunAsync(redis => redis.GetDatabase().HashGetAsync(keys.Connections, connectionId), "find a connection", cancellationToken)
+            .ConfigureAwait(false);
+        if (node.IsNull || node == nodeId)
+        {
+            return false; // nowhere, or here and gone meanwhile
+        }
+
+        long receivers = await link.RunAsync(redis => redis.GetSubscriber().PublishAsync(keys.Node(node.ToString()), frame), "reach a connection's node", cancellationToken)
+            .ConfigureAwait(false);
+        return receivers > 0;
+    }
+
+    private RedisKey[] Keys(string roomId)
+        => [keys.Members(roomId), keys.Rooms, keys.Connections, keys.NodeMembers(nodeId), keys.Nodes, keys.Sequence(roomId), keys.Log(roomId)];
+}
