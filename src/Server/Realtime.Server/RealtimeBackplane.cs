@@ -4,8 +4,9 @@ namespace Realtime.Server;
 
 /// <summary>
 /// How the nodes of a cluster share rooms: the seam a scale-out package (for example Redis) implements. The default, in memory,
-/// serves one node. The server calls <see cref="SubscribeAsync"/> on a room's first join on this node and <see cref="UnsubscribeAsync"/>
-/// after its last leave, and awaits the subscription before the joining connection's <c>welcome</c> is queued; it publishes every
+/// serves one node. A joining connection is counted with <see cref="AddMemberAsync"/>; then the server calls <see cref="SubscribeAsync"/>
+/// on a room's first join on this node (and <see cref="UnsubscribeAsync"/> after its last leave), and awaits the subscription before the
+/// joining connection's <c>welcome</c> is queued; it publishes every
 /// room broadcast through <see cref="PublishAsync"/>, local members included. An implementation hands what reaches it to
 /// <see cref="DeliverLocally"/>, <see cref="SendLocally"/> and <see cref="CloseLocally"/>, which fan out through this node's one room
 /// index and never wait.
@@ -60,7 +61,10 @@ public abstract class RealtimeBackplane
     /// <returns><see langword="true"/> when the connection was found; <see langword="false"/> when no node has it.</returns>
     public abstract ValueTask<bool> CloseAsync(string connectionId, CancellationToken cancellationToken);
 
-    /// <summary>A connection joined a room on this node (after the subscription, before its <c>welcome</c>).</summary>
+    /// <summary>
+    /// A connection is joining a room on this node: called before the room's subscription (<see cref="SubscribeAsync"/>, on the room's
+    /// first join here) and before the connection's <c>welcome</c>. When the join then fails, <see cref="RemoveMemberAsync"/> follows.
+    /// </summary>
     /// <param name="roomId">The room.</param>
     /// <param name="connectionId">The connection.</param>
     /// <param name="cancellationToken">Cancels the attempt.</param>
@@ -119,7 +123,7 @@ public abstract class RealtimeBackplane
     /// <summary>Queues a message to a connection on this node.</summary>
     /// <param name="connectionId">The connection.</param>
     /// <param name="message">The message.</param>
-    /// <returns><see langword="false"/> when no connection on this node has that id.</returns>
+    /// <returns><see langword="false"/> when no connection on this node has that id connected (none has it, or it is still joining its room, or closing).</returns>
     protected bool SendLocally(string connectionId, Message message)
     {
         ArgumentNullException.ThrowIfNull(connectionId);

@@ -138,15 +138,15 @@ public sealed partial class RealtimeServer
     /// <param name="data">The payload.</param>
     /// <param name="type">The message type, or <see langword="null"/>.</param>
     /// <param name="cancellationToken">Cancels waiting for the backplane.</param>
-    /// <returns><see langword="true"/> when the connection was found (the message is queued to it); <see langword="false"/> when no node has it.</returns>
+    /// <returns><see langword="true"/> when the connection was found and the message queued to it; <see langword="false"/> when no node has it
+    /// connected (none has that id, or the connection is still joining its room, before its <c>welcome</c>, or closing).</returns>
     /// <exception cref="ArgumentException">The message encodes to more than clients accept.</exception>
     public Task<bool> SendAsync<T>(string connectionId, T data, string? type = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(connectionId);
         if (Node.Find(connectionId) is { } local)
         {
-            local.SendMessage(MessageSize.ToMessage(data, type, Options.JsonSerializerOptions, copyBytes: false));
-            return Task.FromResult(true);
+            return local.SendMessage(MessageSize.ToMessage(data, type, Options.JsonSerializerOptions, copyBytes: false)) ? Task.FromResult(true) : Task.FromResult(false);
         }
 
         Message message = MessageSize.ToMessage(data, type, Options.JsonSerializerOptions, copyBytes: true);

@@ -34,12 +34,11 @@ public sealed partial class ServerConnection
     /// </summary>
     internal void RequestClose(DisconnectReason reason, int closeCode, string closeText, bool drain)
     {
-        if (!ConnectionStates.TryClose(ref _state))
+        if (!ConnectionStates.TryClose(ref _state, reason))
         {
             return;
         }
 
-        Reason = reason;
         CloseCode = closeCode;
         if (drain && Protocol.ClosePacket(reason, closeCode) is { } packet)
         {
@@ -49,7 +48,7 @@ public sealed partial class ServerConnection
         // The deadline exists before the send loop can end (it ends once the queue completes), so the end always disposes it.
         SetTimer(static s => ((ServerConnection)s!).AbortHard(), Server.Options.CloseTimeout);
         Outbound.Complete(closeCode, closeText, discard: !drain);
-        Volatile.Read(ref _inbound)?.SignalRoom(); // a receive loop waiting for room stops waiting
+        _inbound.Queue?.SignalRoom(); // a receive loop waiting for room stops waiting
     }
 
     private void OnHandshakeTimeout()

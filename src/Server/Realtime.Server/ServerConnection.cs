@@ -24,8 +24,7 @@ public sealed partial class ServerConnection : IRoomMember, IInboundOwner
 {
     private readonly Action? _abortTransport;
     private readonly IDisposable? _admission;
-    private InboundQueue? _inbound; // created by the first message, or when processing opens
-    private bool _inboundOpen;
+    private InboundSlot _inbound;
     private ConcurrentDictionary<string, object?>? _tags;
     private int _state; // a ConnectionState
     private HeartbeatState _heartbeat;
@@ -151,20 +150,18 @@ public sealed partial class ServerConnection : IRoomMember, IInboundOwner
     void IRoomMember.Enqueue(OutboundFrame frame) => Enqueue(frame);
 
     ValueTask IInboundOwner.ProcessAsync(Message message)
-        => Connected || Reason == DisconnectReason.ClientDisconnect // once the server closed, what the client still sent is dropped
+        => ConnectionStates.ReasonOf(ref _state) is null or DisconnectReason.ClientDisconnect // once the server closed, what the client still sent is dropped
             ? MessagePipeline.ProcessAsync(this, message)
             : ValueTask.CompletedTask;
 
     /// <summary>Sends a protocol-neutral message, encoded in this connection's protocol.</summary>
+    /// <returns><see langword="false"/> when it was dropped: the connection is not connected (still joining, or closing), or its queue is full.</returns>
     /// <exception cref="ArgumentException">The message encodes to more than clients accept.</exception>
-    internal void SendMessage(in Message message)
+    internal bool SendMessage(in Message message)
     {
         OutboundFrame frame = Protocol.EncodeMessage(message);
         MessageSize.EnsureFits(frame, Server.Node.MaxFrameBytes);
-        if (Connected)
-        {
-            Enqueue(frame);
-        }
+        return Connected && Enqueue(frame);
     }
 
     /// <summary>Queues a protocol's immediate answer to the client, unless the connection is closing.</summary>
@@ -184,14 +181,21 @@ public sealed partial class ServerConnection : IRoomMember, IInboundOwner
         }
     }
 
-    private void Enqueue(OutboundFrame frame)
+    private bool Enqueue(OutboundFrame frame)
     {
-        if (!Outbound.TryEnqueue(frame) && !ConnectionStates.IsClosing(State))
+        if (Outbound.TryEnqueue(frame))
+        {
+            return true;
+        }
+
+        if (!ConnectionStates.IsClosing(State))
         {
             RealtimeOptions options = Server.Options;
             RealtimeLog.SlowConsumer(Server.Logger, Id, Outbound.Count, Outbound.QueuedBytes, options.MaxQueuedMessages, options.MaxQueuedBytes);
             RequestClose(DisconnectReason.TransportError, CloseCodes.SlowConsumer, "Slow consumer", drain: false);
         }
+
+        return false;
     }
 
     /// <summary>
@@ -211,12 +215,13 @@ public sealed partial class ServerConnection : IRoomMember, IInboundOwner
     /// <summary>The transport stream's write gathering for the send loop, when the upgrade went through Realtime's wrapper.</summary>
     internal IWriteCoalescing? Writes { get; init; }
 
-    internal InboundQueue? Inbound => Volatile.Read(ref _inbound);
+    internal InboundQueue? Inbound => _inbound.Queue;
 
     /// <summary>The handshake, once the client's opening request arrived.</summary>
     internal Task? HandshakeTask { get; private set; }
 
-    internal DisconnectReason Reason { get; private set; }
+    /// <summary>Why the connection closed (read once it is closing; <see cref="DisconnectReason.TransportError"/> before).</summary>
+    internal DisconnectReason Reason => ConnectionStates.ReasonOf(ref _state) ?? DisconnectReason.TransportError;
 
     internal int CloseCode { get; private set; }
 
@@ -237,58 +242,32 @@ public sealed partial class ServerConnection : IRoomMember, IInboundOwner
         HandshakeTask = Handshake.RunAsync(this, auth, request);
     }
 
-    /// <summary>
-    /// The end of connect middleware: register the connection, join its room (awaiting the backplane's subscription), and queue the
-    /// accept frame in the same step as the join, unless the connection is closing already. A broadcast to the room thus reaches it
-    /// after its accept frame or not at all, and a client that has seen it receives every broadcast sent after it.
-    /// </summary>
-    internal async ValueTask AcceptAsync()
+    /// <summary>Connect middleware accepted the connection: Handshaking → Accepting, and the heartbeat starts.</summary>
+    /// <returns><see langword="false"/> when it is closing already.</returns>
+    internal bool TryBeginAccept()
     {
         if (!ConnectionStates.TryAccept(ref _state))
         {
-            return;
+            return false;
         }
 
         _heartbeat.Start(Server.Time.GetTimestamp(), Server.PingIntervalTicks);
-        if (Server.Register(this) is { } replaced)
-        {
-            // A client-chosen id that is live already (the stale connection of a reconnecting client): the newest wins.
-            RealtimeLog.ConnectionReplaced(Server.Logger, replaced.Id);
-            replaced.RequestClose(DisconnectReason.ServerDisconnect, CloseCodes.ServerDisconnect, "Replaced by a newer connection", drain: true);
-        }
+        return true;
+    }
 
-        try
-        {
-            await Server.Backplane.AddMemberAsync(RoomId, Id, CancellationToken.None).ConfigureAwait(false);
-            CreatedRoom = await Server.Node.Rooms.AddAsync(this, Protocol.EncodeAccept(this, Server.Options)).ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            RealtimeLog.JoinFailed(Server.Logger, Id, RoomId, ex);
-            RequestClose(DisconnectReason.TransportError, CloseCodes.InternalError, "Internal server error", drain: false);
-            ConnectionStates.JoinFailed(ref _state);
-            Server.Unregister(this, Reason);
-            await Server.RemoveMemberAsync(this).ConfigureAwait(false);
-            return;
-        }
-
+    /// <summary>In its room, accept frame queued: Accepting → Open, unless a close came first (it still leaves the room).</summary>
+    internal void EndAccept(bool createdRoom)
+    {
+        CreatedRoom = createdRoom;
         Joined = true;
         ConnectionStates.TryOpen(ref _state);
     }
 
-    /// <summary>Refuses the handshake: the protocol's reject frame, then close 4002 (unless the connection is closing already).</summary>
-    internal void Reject(string message)
-    {
-        if (State != ConnectionState.Handshaking)
-        {
-            return;
-        }
+    /// <summary>The join failed after the close it caused: the connection never was in its room (Refused).</summary>
+    internal void AcceptFailed() => ConnectionStates.JoinFailed(ref _state);
 
-        RealtimeLog.ConnectionRejected(Server.Logger, Id);
-        Outbound.TryEnqueue(Protocol.EncodeReject(message));
-        RequestClose(DisconnectReason.ServerDisconnect, CloseCodes.HandshakeRejected, "Handshake rejected", drain: true);
-        HandshakeOver();
-    }
+    /// <summary>Whether the handshake has no outcome yet (neither accepted nor closing).</summary>
+    internal bool IsHandshaking => State == ConnectionState.Handshaking;
 
     /// <summary>The handshake has its outcome: no deadline any more, and no longer counted among the handshaking.</summary>
     internal void HandshakeOver()
@@ -304,28 +283,11 @@ public sealed partial class ServerConnection : IRoomMember, IInboundOwner
     }
 
     /// <summary>The connect hooks ran: the connection's messages may be processed.</summary>
-    internal void OpenInbound()
-    {
-        // Full fences on both sides (here and in CreateInbound): at least one of the two sees the other's write.
-        Interlocked.Exchange(ref _inboundOpen, true);
-        Volatile.Read(ref _inbound)?.Open();
-    }
+    internal void OpenInbound() => _inbound.Open();
 
     /// <summary>Hands a message to the application, in order; when it is behind, stops reading the socket until there is room.</summary>
     /// <returns><see langword="false"/> when the connection closed meanwhile (the message is dropped, like any after the server closed).</returns>
-    internal ValueTask<bool> QueueInboundAsync(Message message, int size) => (_inbound ?? CreateInbound()).OfferAsync(message, size);
-
-    private InboundQueue CreateInbound()
-    {
-        var inbound = new InboundQueue(this, RealtimeDefaults.InboundQueueCapacity, RealtimeDefaults.InboundQueueBytes);
-        Interlocked.Exchange(ref _inbound, inbound);
-        if (Volatile.Read(ref _inboundOpen))
-        {
-            inbound.Open();
-        }
-
-        return inbound;
-    }
+    internal ValueTask<bool> QueueInboundAsync(Message message, int size) => _inbound.OfferAsync(this, message, size);
 
     internal void OnPong() => _heartbeat.OnPong();
 
@@ -333,7 +295,7 @@ public sealed partial class ServerConnection : IRoomMember, IInboundOwner
     internal void BeginPause(bool rateLimit)
     {
         _heartbeat.BeginPause(Server.Time.GetTimestamp());
-        if (!rateLimit && Volatile.Read(ref _inbound) is { } inbound)
+        if (!rateLimit && _inbound.Queue is { } inbound)
         {
             RealtimeLog.InboundQueueFull(Server.Logger, Id, inbound.Count, inbound.QueuedBytes);
         }

@@ -17,14 +17,14 @@ public class ConnectionPartsTests
         Assert.True(ConnectionStates.IsAccepted(ConnectionStates.Read(ref state)));
         Assert.True(ConnectionStates.TryOpen(ref state));
         Assert.Equal(ConnectionState.Open, ConnectionStates.Read(ref state));
-        Assert.True(ConnectionStates.TryClose(ref state));
-        Assert.False(ConnectionStates.TryClose(ref state));
+        Assert.True(ConnectionStates.TryClose(ref state, DisconnectReason.ServerDisconnect));
+        Assert.False(ConnectionStates.TryClose(ref state, DisconnectReason.ServerDisconnect));
         Assert.Equal(ConnectionState.Closing, ConnectionStates.Read(ref state));
         Assert.True(ConnectionStates.IsAccepted(ConnectionState.Closing));
 
         // Closed during the handshake: refused, and it can no longer be accepted.
         int refused = 0;
-        Assert.True(ConnectionStates.TryClose(ref refused));
+        Assert.True(ConnectionStates.TryClose(ref refused, DisconnectReason.ServerDisconnect));
         Assert.Equal(ConnectionState.Refused, ConnectionStates.Read(ref refused));
         Assert.False(ConnectionStates.TryAccept(ref refused));
         Assert.False(ConnectionStates.IsAccepted(ConnectionState.Refused));
@@ -32,10 +32,50 @@ public class ConnectionPartsTests
         // Closed while joining: the join can no longer open it; a failed join means it never was in its room.
         int joining = 0;
         ConnectionStates.TryAccept(ref joining);
-        Assert.True(ConnectionStates.TryClose(ref joining));
+        Assert.True(ConnectionStates.TryClose(ref joining, DisconnectReason.TransportError));
         Assert.False(ConnectionStates.TryOpen(ref joining));
         ConnectionStates.JoinFailed(ref joining);
         Assert.Equal(ConnectionState.Refused, ConnectionStates.Read(ref joining));
+    }
+
+    [Fact]
+    public void Closing_takes_its_reason_in_the_same_step_so_whoever_sees_the_connection_closing_sees_why()
+    {
+        int state = 0;
+        Assert.Null(ConnectionStates.ReasonOf(ref state));
+        ConnectionStates.TryAccept(ref state);
+        ConnectionStates.TryOpen(ref state);
+        Assert.Null(ConnectionStates.ReasonOf(ref state));
+        Assert.True(ConnectionStates.TryClose(ref state, DisconnectReason.PingTimeout));
+        Assert.Equal(ConnectionState.Closing, ConnectionStates.Read(ref state));
+        Assert.Equal(DisconnectReason.PingTimeout, ConnectionStates.ReasonOf(ref state));
+
+        // The first close wins, its reason with it; a failed join keeps the reason of the close before it.
+        Assert.False(ConnectionStates.TryClose(ref state, DisconnectReason.ClientDisconnect));
+        Assert.Equal(DisconnectReason.PingTimeout, ConnectionStates.ReasonOf(ref state));
+        int joining = 0;
+        ConnectionStates.TryAccept(ref joining);
+        ConnectionStates.TryClose(ref joining, DisconnectReason.TransportError);
+        ConnectionStates.JoinFailed(ref joining);
+        Assert.Equal(ConnectionState.Refused, ConnectionStates.Read(ref joining));
+        Assert.Equal(DisconnectReason.TransportError, ConnectionStates.ReasonOf(ref joining));
+
+        // The client's own close (reason 0, the enum's default) is told apart from no close at all.
+        int byClient = 0;
+        ConnectionStates.TryAccept(ref byClient);
+        ConnectionStates.TryClose(ref byClient, DisconnectReason.ClientDisconnect);
+        Assert.Equal(DisconnectReason.ClientDisconnect, ConnectionStates.ReasonOf(ref byClient));
+    }
+
+    [Fact]
+    public void Only_the_first_completion_of_the_outbound_queue_counts()
+    {
+        var queue = new OutboundQueue(maxFrames: 3, maxBytes: 100);
+        Assert.True(queue.TryEnqueue(Frame(1)));
+        queue.Complete(4001, "Ping timeout", discard: false);
+        queue.Complete(1011, "Internal server error", discard: true);
+        Assert.True(queue.TryTake(out _)); // still drained: the second call did not turn the first into a discard
+        Assert.Equal(4001, queue.CloseCode);
     }
 
     [Fact]

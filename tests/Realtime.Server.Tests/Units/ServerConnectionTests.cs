@@ -34,6 +34,67 @@ public class ServerConnectionTests
     }
 
     [Fact]
+    public async Task SendAsync_to_a_connection_still_being_accepted_answers_false_and_nothing_reaches_it_before_its_welcome()
+    {
+        // The backplane holds the join: the connection is registered (found by id) but not yet in its room, and has no welcome.
+        var backplane = new JoinGatedBackplane();
+        await using var harness = new ServerHarness(backplane: backplane);
+        InMemoryClient client = harness.Connect();
+        await client.SendTextAsync("{\"t\":\"hello\"}");
+        await backplane.Joining.Task.DefaultTimeout("the join to reach the backplane");
+        try
+        {
+            Assert.Same(client.Connection, harness.Server.GetConnection(client.Connection.Id));
+            Assert.False(await harness.Server.SendAsync(client.Connection.Id, 1, "early").DefaultTimeout(), "a message that was dropped was reported as sent");
+        }
+        finally
+        {
+            backplane.Join.TrySetResult(); // a failed assertion must not leave the join hanging
+        }
+
+        Assert.StartsWith("{\"t\":\"welcome\"", await client.ReceiveTextAsync(), StringComparison.Ordinal);
+        Assert.True(await harness.Server.SendAsync(client.Connection.Id, 2, "late").DefaultTimeout());
+        Assert.Equal("{\"t\":\"msg\",\"type\":\"late\",\"data\":2}", await client.ReceiveTextAsync());
+    }
+
+    /// <summary>One node, in memory, whose joins wait until the test lets them through.</summary>
+    private sealed class JoinGatedBackplane : RealtimeBackplane
+    {
+        public TaskCompletionSource Joining { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Join { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override ValueTask SubscribeAsync(string roomId, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public override ValueTask UnsubscribeAsync(string roomId, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public override ValueTask PublishAsync(RoomBroadcast broadcast, CancellationToken cancellationToken)
+        {
+            DeliverLocally(broadcast);
+            return ValueTask.CompletedTask;
+        }
+
+        public override ValueTask<bool> SendAsync(string connectionId, Message message, CancellationToken cancellationToken) => ValueTask.FromResult(false);
+
+        public override ValueTask<bool> CloseAsync(string connectionId, CancellationToken cancellationToken) => ValueTask.FromResult(false);
+
+        public override async ValueTask AddMemberAsync(string roomId, string connectionId, CancellationToken cancellationToken)
+        {
+            Joining.TrySetResult();
+            await Join.Task;
+        }
+
+        public override ValueTask RemoveMemberAsync(string roomId, string connectionId, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public override ValueTask<IReadOnlyCollection<string>> GetRoomsAsync(CancellationToken cancellationToken) => ValueTask.FromResult<IReadOnlyCollection<string>>(LocalRooms);
+
+        public override ValueTask<IReadOnlyCollection<string>> GetConnectionIdsAsync(string roomId, CancellationToken cancellationToken)
+            => ValueTask.FromResult(GetLocalConnectionIds(roomId));
+
+        public override ValueTask<int> GetConnectionCountAsync(CancellationToken cancellationToken) => ValueTask.FromResult(LocalConnectionCount);
+    }
+
+    [Fact]
     public async Task An_application_message_larger_than_clients_accept_is_refused_at_the_call_naming_the_option()
     {
         await using var harness = new ServerHarness(o => o.MaxMessageSize = 4096);

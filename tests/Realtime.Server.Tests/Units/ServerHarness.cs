@@ -20,11 +20,16 @@ internal sealed class ServerHarness : IAsyncDisposable
     private readonly ServiceProvider _services;
     private readonly List<InMemoryClient> _clients = [];
 
-    public ServerHarness(Action<RealtimeOptions>? configure = null, Action<RealtimeServer>? configureServer = null)
+    public ServerHarness(Action<RealtimeOptions>? configure = null, Action<RealtimeServer>? configureServer = null, RealtimeBackplane? backplane = null)
     {
         var services = new ServiceCollection();
         services.AddSingleton<TimeProvider>(Time);
         services.AddLogging(b => b.SetMinimumLevel(LogLevel.Debug).AddProvider(Logs));
+        if (backplane is not null)
+        {
+            services.AddSingleton(backplane);
+        }
+
         services.AddRealtime(configure);
         _services = services.BuildServiceProvider();
         Server = _services.GetRequiredService<RealtimeServer>();

@@ -60,16 +60,8 @@ internal sealed class LocalNode
         }
     }
 
-    public bool Send(string connectionId, Message message)
-    {
-        if (Find(connectionId) is not { } connection)
-        {
-            return false;
-        }
-
-        connection.Send(message);
-        return true;
-    }
+    /// <summary>Queues a message to a connection on this node; <see langword="false"/> when none here has that id connected.</summary>
+    public bool Send(string connectionId, Message message) => Find(connectionId) is { } connection && connection.SendMessage(message);
 
     public bool Close(string connectionId)
     {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Realtime.Protocol;
 using Realtime.Server.Diagnostics;
 
 namespace Realtime.Server.Internal.Connections;
@@ -19,7 +20,7 @@ internal static class Handshake
         connection.Auth = auth;
         if (connection.HandshakeRefusal is { } refusal)
         {
-            connection.Reject(refusal);
+            Reject(connection, refusal);
             return;
         }
 
@@ -28,7 +29,7 @@ internal static class Handshake
         var context = new ConnectContext(connection, httpContext);
         try
         {
-            await server.ConnectMiddleware.InvokeAsync(context, () => context.RejectMessage is null ? connection.AcceptAsync() : ValueTask.CompletedTask)
+            await server.ConnectMiddleware.InvokeAsync(context, () => context.RejectMessage is null ? AcceptAsync(connection) : ValueTask.CompletedTask)
                         .ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
@@ -36,7 +37,7 @@ internal static class Handshake
             // Middleware that honours RequestAborted gave up because the client went away: not a failure of the application.
             if (!connection.Accepted)
             {
-                connection.Reject("Connection aborted");
+                Reject(connection, "Connection aborted");
                 return;
             }
         }
@@ -45,14 +46,14 @@ internal static class Handshake
             RealtimeLog.ConnectMiddlewareFailed(server.Logger, connection.Id, ex);
             if (!connection.Accepted)
             {
-                connection.Reject("Internal server error");
+                Reject(connection, "Internal server error");
                 return;
             }
         }
 
         if (!connection.Accepted)
         {
-            connection.Reject(context.RejectMessage ?? "Connection rejected");
+            Reject(connection, context.RejectMessage ?? "Connection rejected");
             return;
         }
 
@@ -73,5 +74,60 @@ internal static class Handshake
 
         // Messages are processed in arrival order, one at a time, and not before the connect hooks finished.
         connection.OpenInbound();
+    }
+
+    /// <summary>
+    /// The end of connect middleware: register the connection, join its room (awaiting the backplane's subscription), and queue the
+    /// accept frame in the same step as the join, unless the connection is closing already. A broadcast to the room thus reaches it
+    /// after its accept frame or not at all, and a client that has seen it receives every broadcast sent after it.
+    /// </summary>
+    private static async ValueTask AcceptAsync(ServerConnection connection)
+    {
+        if (!connection.TryBeginAccept())
+        {
+            return;
+        }
+
+        RealtimeServer server = connection.Server;
+        if (server.Register(connection) is { } replaced)
+        {
+            // A client-chosen id that is live already (the stale connection of a reconnecting client): the newest wins.
+            RealtimeLog.ConnectionReplaced(server.Logger, replaced.Id);
+            replaced.RequestClose(DisconnectReason.ServerDisconnect, CloseCodes.ServerDisconnect, "Replaced by a newer connection", drain: true);
+        }
+
+        bool createdRoom;
+        try
+        {
+            // The cluster's membership counts it first, then the room's subscription on this node (its first join here), then the
+            // accept frame: RealtimeBackplane.AddMemberAsync says so.
+            await server.Backplane.AddMemberAsync(connection.RoomId, connection.Id, CancellationToken.None).ConfigureAwait(false);
+            createdRoom = await server.Node.Rooms.AddAsync(connection, connection.Protocol.EncodeAccept(connection, server.Options)).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            RealtimeLog.JoinFailed(server.Logger, connection.Id, connection.RoomId, ex);
+            connection.RequestClose(DisconnectReason.TransportError, CloseCodes.InternalError, "Internal server error", drain: false);
+            connection.AcceptFailed();
+            server.Unregister(connection, connection.Reason);
+            await server.RemoveMemberAsync(connection).ConfigureAwait(false);
+            return;
+        }
+
+        connection.EndAccept(createdRoom);
+    }
+
+    /// <summary>Refuses the handshake: the protocol's reject frame, then close 4002 (unless the connection is closing already).</summary>
+    private static void Reject(ServerConnection connection, string message)
+    {
+        if (!connection.IsHandshaking)
+        {
+            return;
+        }
+
+        RealtimeLog.ConnectionRejected(connection.Server.Logger, connection.Id);
+        connection.Outbound.TryEnqueue(connection.Protocol.EncodeReject(message));
+        connection.RequestClose(DisconnectReason.ServerDisconnect, CloseCodes.HandshakeRejected, "Handshake rejected", drain: true);
+        connection.HandshakeOver();
     }
 }

@@ -18,7 +18,7 @@ internal sealed class OutboundQueue
     private long _bytes;
     private volatile bool _discard;
     private int _closeCode;
-    private string _closeText = string.Empty;
+    private string? _closeText; // set once, by the first Complete
 
     public OutboundQueue(int maxFrames, long maxBytes)
     {
@@ -42,11 +42,18 @@ internal sealed class OutboundQueue
     /// </summary>
     public void Complete(int closeCode, string closeText, bool discard)
     {
+        if (Interlocked.CompareExchange(ref _closeText, closeText, null) is not null)
+        {
+            return;
+        }
+
         _closeCode = closeCode;
-        _closeText = closeText;
         _discard = discard;
         _frames.TryComplete();
     }
+
+    /// <summary>The close code the send loop ends with (0 until <see cref="Complete"/>).</summary>
+    public int CloseCode => _closeCode;
 
     /// <summary>Waits until a frame can be taken; <see langword="false"/> once the queue is completed and empty.</summary>
     public ValueTask<bool> WaitToReadAsync() => _frames.WaitToReadAsync();
@@ -139,7 +146,7 @@ internal sealed class OutboundQueue
             writes?.Coalesce = false;
             if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
-                await socket.CloseOutputAsync((WebSocketCloseStatus)_closeCode, _closeText, CancellationToken.None).ConfigureAwait(false);
+                await socket.CloseOutputAsync((WebSocketCloseStatus)_closeCode, _closeText ?? string.Empty, CancellationToken.None).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (owner.IsTransportFailure(ex))
