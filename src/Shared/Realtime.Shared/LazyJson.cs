@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 
 namespace Realtime;
@@ -8,7 +9,7 @@ namespace Realtime;
 /// </summary>
 internal sealed class LazyJson(ReadOnlyMemory<byte> utf8)
 {
-    private JsonDocument? _document;
+    private StrongBox<JsonElement>? _element;
 
     public ReadOnlyMemory<byte> Utf8 { get; } = utf8;
 
@@ -20,15 +21,17 @@ internal sealed class LazyJson(ReadOnlyMemory<byte> utf8)
     {
         get
         {
-            JsonDocument? document = Volatile.Read(ref _document);
-            if (document is null)
+            StrongBox<JsonElement>? element = Volatile.Read(ref _element);
+            if (element is null)
             {
-                // Not disposed: the element must stay valid as long as the message is kept (its pooled buffers simply go to the GC).
-                var parsed = JsonDocument.Parse(Utf8);
-                document = Interlocked.CompareExchange(ref _document, parsed, null) ?? parsed;
+                // Parsed into arrays of its own, not the pool's: the element outlives any scope that could dispose a document, and
+                // an undisposed pooled document would hand its rented buffers to the GC instead of back to the pool.
+                var reader = new Utf8JsonReader(Utf8.Span);
+                var parsed = new StrongBox<JsonElement>(JsonElement.ParseValue(ref reader));
+                element = Interlocked.CompareExchange(ref _element, parsed, null) ?? parsed;
             }
 
-            return document.RootElement;
+            return element.Value;
         }
     }
 }
