@@ -17,4 +17,8 @@ public static class ProtocolLimits
 
     /// <summary>The first byte of every binary frame: 0x01.</summary>
     public const byte BinaryMessageMarker = 0x01;
+
+    /// <summary>Whether a message type fits a v1 frame: at most <see cref="MaxTypeLength"/> bytes of UTF-8.</summary>
+    internal static bool TypeFits(string type)
+        => type.Length <= MaxTypeLength / 3 || System.Text.Encoding.UTF8.GetByteCount(type) <= MaxTypeLength; // a UTF-16 unit is at most 3 bytes
 }
