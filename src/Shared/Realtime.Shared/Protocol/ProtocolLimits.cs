@@ -6,7 +6,7 @@ public static class ProtocolLimits
     /// <summary>The WebSocket subprotocol of v1: <c>realtime.v1</c> (case-sensitive).</summary>
     public const string SubProtocol = "realtime.v1";
 
-    /// <summary>The longest message type, in bytes of UTF-8: 255.</summary>
+    /// <summary>The longest message type a v1 frame carries, in bytes of UTF-8: 255 (a <see cref="Message"/> itself takes any length).</summary>
     public const int MaxTypeLength = 255;
 
     /// <summary>The default largest message a client may send, in bytes: 1 MiB.</summary>
