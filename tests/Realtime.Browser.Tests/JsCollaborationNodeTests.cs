@@ -15,7 +15,7 @@ namespace Realtime.Browser.Tests;
 /// </summary>
 public sealed class JsCollaborationNodeTests(ITestOutputHelper output)
 {
-    private const int Tests = 15;
+    private const int Tests = 18;
 
     [SocketIoClientFact]
     public async Task The_original_clients_behaviour_holds_against_the_compatibility_endpoint()

@@ -22,6 +22,23 @@ public class ClientTests
         => Assert.Throws<ArgumentException>(() => new Client("ws://127.0.0.1:1/realtime").Connect(roomId));
 
     [Fact]
+    public async Task Send_takes_the_empty_type_on_text_and_refuses_what_protocol_v1_cannot_carry()
+    {
+        // Nothing listens on port 1: the connection keeps trying, and sends are buffered (encoded now, sent later).
+        await using Connection connection = new Client("ws://127.0.0.1:1/realtime").Connect("room1");
+        connection.Send(1, "");
+        connection.Send(new byte[] { 1 }, "b");
+        await connection.SendAsync(2, "");
+
+        // A binary frame has no room for "" (typeLength 0 is no type), and a type is at most 255 bytes of UTF-8.
+        Assert.Throws<ArgumentException>(() => connection.Send(new byte[] { 1 }, ""));
+        Assert.Throws<ArgumentException>(() => connection.Send(new ReadOnlyMemory<byte>([1]), ""));
+        await Assert.ThrowsAsync<ArgumentException>(() => connection.SendAsync(new byte[] { 1 }, ""));
+        Assert.Throws<ArgumentException>(() => connection.Send(1, new string('x', 256)));
+        Assert.Throws<ArgumentException>(() => connection.Send(new Message(new string('x', 256), new byte[] { 1 })));
+    }
+
+    [Fact]
     public void Options_have_the_documented_defaults()
     {
         var options = new ClientOptions();

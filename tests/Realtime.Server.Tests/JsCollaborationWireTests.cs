@@ -216,10 +216,74 @@ public class JsCollaborationWireTests : IAsyncLifetime
         await v1.SendTextAsync($"{{\"t\":\"msg\",\"type\":\"v\",\"data\":{json128}}}");
         Assert.Equal(("v", json128, true), await b.ReceiveMessageAsync());
 
-        // Random base64 text does not shrink under gzip + base64: it travels as it is.
-        string noise = "\"" + Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(300)) + "\"";
+        // 150 bytes of random text: gzip's header, trailer and code tables make it longer, so it travels as it is.
+        const string Alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,;:!?-_+*/=()[]{}<>@#$%&|~^";
+        string noise = "\"" + System.Security.Cryptography.RandomNumberGenerator.GetString(Alphabet, 148) + "\"";
         await a.SendMessageAsync("n", noise);
         Assert.Equal(("n", noise, false), await b.ReceiveMessageAsync());
+
+        // Random base64 text does shrink under gzip, though not under gzip + base64: the original compares the gzip's bytes.
+        string base64Noise = "\"" + Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(600)) + "\"";
+        await a.SendMessageAsync("n", base64Noise);
+        Assert.Equal(("n", base64Noise, true), await b.ReceiveMessageAsync());
+    }
+
+    [Fact]
+    public async Task A_type_of_any_length_and_the_empty_type_are_relayed_unchanged_between_compatibility_clients()
+    {
+        string id = SocketIoTestClient.NewId();
+        await using SocketIoTestClient a = await SocketIoTestClient.ConnectAcceptedAsync(Url, SocketIoTestClient.NewId());
+        await using SocketIoTestClient b = await SocketIoTestClient.ConnectAcceptedAsync(Url, id);
+        string longType = string.Concat(Enumerable.Repeat("type-", 60)); // 300 characters, as the original relays them
+        string json128 = "\"" + new string('a', 126) + "\"";
+
+        await a.SendMessageAsync(longType, "{\"n\":1}");
+        await a.SendMessageAsync("", "2");
+        await a.SendMessageAsync(null, "3");
+        await a.SendMessageAsync(longType + "é", json128);
+        Assert.Equal((longType, "{\"n\":1}", false), await b.ReceiveMessageAsync());
+        Assert.Equal(("", "2", false), await b.ReceiveMessageAsync());
+        Assert.Equal((null, "3", false), await b.ReceiveMessageAsync());
+        Assert.Equal((longType + "é", json128, true), await b.ReceiveMessageAsync());
+
+        // Binary data, with the same types.
+        foreach (string type in new[] { longType, "" })
+        {
+            await a.SendTextAsync($"451-[\"m\",[\"{type}\",{{\"_placeholder\":true,\"num\":0}},false]]");
+            await a.SendAsync([1, 2], WebSocketMessageType.Binary);
+            Assert.Equal($"451-[\"m\",[\"{type}\",{{\"_placeholder\":true,\"num\":0}},false]]", await b.ReceiveStartingWithAsync("45"));
+            Assert.Equal("binary:" + Convert.ToBase64String(new byte[] { 1, 2 }), await b.ReceiveAsync());
+        }
+
+        // The server's own sends keep them too.
+        Assert.True(await _host.Server.SendAsync(id, 4, longType));
+        Assert.Equal((longType, "4", false), await b.ReceiveMessageAsync());
+        Assert.True(await _host.Server.SendAsync(id, 5, ""));
+        Assert.Equal(("", "5", false), await b.ReceiveMessageAsync());
+    }
+
+    [Fact]
+    public async Task The_empty_type_crosses_between_the_two_protocols_as_empty_and_what_protocol_v1_cannot_carry_is_refused_where_it_is_sent()
+    {
+        await using SocketIoTestClient compat = await SocketIoTestClient.ConnectAcceptedAsync(Url, SocketIoTestClient.NewId());
+        await using RawProtocolClient v1 = await RawProtocolClient.ConnectWelcomedAsync(_host.Url);
+
+        await compat.SendMessageAsync("", "{\"x\":1}");
+        Assert.Equal("{\"t\":\"msg\",\"type\":\"\",\"data\":{\"x\":1}}", await v1.ReceiveStartingWithAsync("{\"t\":\"msg\""));
+        await compat.SendMessageAsync(null, "2");
+        Assert.Equal("{\"t\":\"msg\",\"data\":2}", await v1.ReceiveStartingWithAsync("{\"t\":\"msg\""));
+        await v1.SendTextAsync("{\"t\":\"msg\",\"type\":\"\",\"data\":3}");
+        Assert.Equal(("", "3", false), await compat.ReceiveMessageAsync());
+        await v1.SendTextAsync("{\"t\":\"msg\",\"data\":4}");
+        Assert.Equal((null, "4", false), await compat.ReceiveMessageAsync());
+
+        // A v1 frame cannot carry a type over 255 bytes, nor "" with binary data: sending either to a v1 connection throws.
+        string v1Id = v1.ConnectionId!;
+        ArgumentException tooLong = await Assert.ThrowsAsync<ArgumentException>(() => _host.Server.SendAsync(v1Id, 1, new string('t', 256)));
+        Assert.Contains("255", tooLong.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<ArgumentException>(() => _host.Server.SendAsync(v1Id, new byte[] { 1 }, ""));
+        Assert.True(await _host.Server.SendAsync(v1Id, 5, "after"));
+        Assert.Equal("{\"t\":\"msg\",\"type\":\"after\",\"data\":5}", await v1.ReceiveStartingWithAsync("{\"t\":\"msg\""));
     }
 
     [Fact]

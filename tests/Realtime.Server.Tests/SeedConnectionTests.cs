@@ -85,6 +85,26 @@ public class SeedConnectionTests
     }
 
     [Fact]
+    public async Task The_empty_type_arrives_as_empty_and_no_type_as_null()
+    {
+        await using var app = new RealtimeAppFactory();
+        Client.Client client = app.CreateRealtimeClient();
+        await using Connection ann = await client.ConnectAsync("room1").DefaultTimeout();
+        await using Connection bob = await client.ConnectAsync("room1").DefaultTimeout();
+        var bobEvents = new ConnectionRecorder(bob);
+
+        ann.Send(1, "");
+        ann.Send(2);
+        ann.Send(3, "x");
+        await bobEvents.WaitForCountAsync("message:", 3);
+
+        Message[] m = bobEvents.Messages.ToArray();
+        Assert.Equal(("", 1), (m[0].Type, m[0].GetData<int>()));
+        Assert.Equal((null, 2), (m[1].Type, m[1].GetData<int>()));
+        Assert.Equal(("x", 3), (m[2].Type, m[2].GetData<int>()));
+    }
+
+    [Fact]
     public async Task Inside_the_Disconnect_handler_Id_is_null_and_Connected_false()
     {
         await using var app = new RealtimeAppFactory();

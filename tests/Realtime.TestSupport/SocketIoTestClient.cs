@@ -102,10 +102,11 @@ public sealed class SocketIoTestClient : IAsyncDisposable
         byte[] utf8 = Encoding.UTF8.GetBytes(dataJson);
         if (compress && utf8.Length >= 128)
         {
-            string base64 = Convert.ToBase64String(Gzip(utf8));
-            if (base64.Length < utf8.Length)
+            // The original's rule: the gzip's bytes against the JSON's, whatever its base64 text then costs.
+            byte[] gzipped = Gzip(utf8);
+            if (gzipped.Length < utf8.Length)
             {
-                return $"42[\"m\",[{typeJson},\"{base64}\",true]]";
+                return $"42[\"m\",[{typeJson},\"{Convert.ToBase64String(gzipped)}\",true]]";
             }
         }
 

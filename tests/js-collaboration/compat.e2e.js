@@ -8,7 +8,8 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { createInterface } from "node:readline";
-import { Connection, DisconnectReason } from "./seed-connection.js";
+import { gzipSync } from "node:zlib";
+import { Connection, DisconnectReason, originalGzip } from "./seed-connection.js";
 import { Client } from "../../src/Client/realtime-client-js/src/realtime-client.js";
 
 const origin = process.env.REALTIME_ORIGIN;
@@ -286,4 +287,135 @@ test("a second connection presenting a live id replaces the first, which gets SE
   second.send(null, "whoami");
   assert.equal((await seen).id, id);
   second.close();
+});
+
+test("a type of 300 characters arrives unchanged, with small and compressed data", async () => {
+  const roomId = room();
+  const a = await connect({ roomId });
+  const b = await connect({ roomId });
+  try {
+    const long = "type-".repeat(60);
+    const big = { content: "New paragraph ".repeat(100) };
+    const received = [];
+    b.on("message", (data, type) => received.push([data, type]));
+    const done = next(b, "message", (_, type) => type === "after");
+    a.send({ n: 1 }, long);
+    a.send(big, long + "é");
+    a.send(0, "after");
+    await done;
+    assert.deepEqual(received, [[{ n: 1 }, long], [big, long + "é"], [0, "after"]]);
+  } finally {
+    a.close(); // a failed assertion must not leave connections that keep the process alive
+    b.close();
+  }
+});
+
+test('the type "" arrives as "" and null as null, also to and from a protocol v1 member of the room', async () => {
+  const roomId = room();
+  const a = await connect({ roomId });
+  const b = await connect({ roomId });
+  const v1 = new Client(origin).connect(roomId);
+  await new Promise((resolve) => v1.once("connect", resolve));
+  try {
+    const atB = [];
+    const atV1 = [];
+    b.on("message", (data, type) => atB.push([data, type]));
+    v1.on("message", (data, type) => atV1.push([data, type]));
+    const bDone = next(b, "message", (_, type) => type === "end");
+    const v1Done = next(v1, "message", (_, type) => type === "end");
+    a.send(1, "");
+    a.send(2, null);
+    a.send(3);
+    a.send({ long: "x".repeat(300) }, ""); // compressed on the way, type kept
+    a.send(0, "end");
+    await bDone;
+    await v1Done;
+    const expected = [[1, ""], [2, null], [3, null], [{ long: "x".repeat(300) }, ""], [0, "end"]];
+    assert.deepEqual(atB, expected);
+    assert.deepEqual(atV1, expected);
+
+    const fromV1 = [];
+    a.on("message", (data, type) => fromV1.push([data, type]));
+    const aDone = next(a, "message", (_, type) => type === "end-v1");
+    v1.send(4, "");
+    v1.send(5, null);
+    v1.send(0, "end-v1");
+    await aDone;
+    assert.deepEqual(fromV1, [[4, ""], [5, null], [0, "end-v1"]]);
+  } finally {
+    v1.close();
+    a.close();
+    b.close();
+  }
+});
+
+/**
+ * Data whose JSON gzips to within a few bytes of its own length, where the compressed flag is decided, with a seeded
+ * generator (the same data on every run): words and random characters, about 100 to 400 bytes, plus fixed cases on either
+ * side of the 128-byte threshold and one well past it.
+ */
+function boundaryPayloads(count) {
+  let state = 20261207; // xorshift32
+  const random = (n) => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) % n;
+  };
+  const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,;:!?-_+*/=()[]{}<>@#$%&|~^";
+  const words = "the quick brown fox jumps over the lazy dog userId active cursor selection".split(" ");
+  const payloads = [
+    { t: "userId brown brown the active the more then then cursor brown selection quick=KHs.u3-8J3|TU@O|N-sHNu5v?(yq6`{,g<j 2v&M5;rku|3r#w}tj22ynOW8,oyI5eA" },
+    "a".repeat(125), // 127 bytes of JSON: never compressed
+    "a".repeat(126), // 128 bytes: compressed
+    { content: "New paragraph ".repeat(100) },
+  ];
+  while (payloads.length < count) {
+    let text = "";
+    for (let i = random(10); i > 0; i--) text += words[random(words.length)] + " ";
+    for (let i = 100 + random(300); i > 0; i--) text += alphabet[random(alphabet.length)];
+    const data = random(2) ? { t: text } : text;
+    const json = Buffer.from(JSON.stringify(data));
+    if (Math.abs(gzipSync(json).length - json.length) <= 4) payloads.push(data);
+  }
+  return payloads;
+}
+
+test("the compressed flag is the original's choice frame for frame, also where gzip is shorter than the JSON but its base64 is not", async () => {
+  const roomId = room();
+  const a = await connect({ roomId });
+  const b = await connect({ roomId });
+  const v1 = new Client(origin).connect(roomId);
+  await new Promise((resolve) => v1.once("connect", resolve));
+  try {
+    const payloads = boundaryPayloads(60);
+    const frames = [];
+    b.on("message", (data, type, compressed) => frames.push({ type, json: JSON.stringify(data), compressed }));
+    const compatEnd = next(b, "message", (_, type) => type === "compat-end");
+    const v1End = next(b, "message", (_, type) => type === "v1-end");
+    payloads.forEach((data, i) => a.send(data, `compat-${i}`)); // relayed from the original's client
+    payloads.forEach((data, i) => v1.send(data, `v1-${i}`)); // and from protocol v1: the server applies the rule itself
+    a.send(0, "compat-end");
+    v1.send(0, "v1-end");
+    await compatEnd;
+    await v1End;
+
+    const relayed = frames.filter((f) => !f.type.endsWith("-end"));
+    assert.equal(relayed.length, payloads.length * 2);
+    const original = relayed.map((f) => [f.type, originalGzip(f.json) !== null]);
+    assert.deepEqual(relayed.map((f) => [f.type, f.compressed]), original);
+
+    // The data covers both answers, and the case where only the gzip's bytes say yes.
+    const base64Longer = payloads.filter((data) => {
+      const json = JSON.stringify(data);
+      const gzipped = originalGzip(json);
+      return gzipped !== null && gzipped.toString("base64").length >= Buffer.byteLength(json);
+    });
+    assert.ok(base64Longer.length >= 10, `only ${base64Longer.length} payloads where gzip is shorter and base64 is not`);
+    assert.ok(original.some(([, compressed]) => !compressed));
+  } finally {
+    v1.close();
+    a.close();
+    b.close();
+  }
 });

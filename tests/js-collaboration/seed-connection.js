@@ -27,14 +27,22 @@ const REASONS = {
   "transport close": DisconnectReason.TRANSPORT_CLOSE,
 };
 
-/** The rule both sides apply: JSON of at least 128 UTF-8 bytes travels as base64 of its gzip when that is shorter. */
+/**
+ * The rule both sides of the original apply: JSON of at least 128 UTF-8 bytes is gzipped (zlib's default level, which
+ * zlib.gzipSync uses), and travels as the base64 of that gzip when the gzip has fewer bytes than the JSON, whatever the base64
+ * text then costs. Returns the gzip, or null when the JSON travels as it is.
+ */
+export function originalGzip(json) {
+  const utf8 = Buffer.from(json, "utf8");
+  if (utf8.length < 128) return null;
+  const gzipped = gzipSync(utf8);
+  return gzipped.length < utf8.length ? gzipped : null;
+}
+
 export function compress(data) {
-  const json = Buffer.from(JSON.stringify(data === undefined ? null : data), "utf8");
-  if (json.length >= 128) {
-    const base64 = gzipSync(json).toString("base64");
-    if (base64.length < json.length) return [base64, true];
-  }
-  return [data === undefined ? null : data, false];
+  const value = data === undefined ? null : data;
+  const gzipped = originalGzip(JSON.stringify(value));
+  return gzipped ? [gzipped.toString("base64"), true] : [value, false];
 }
 
 export const decompress = (data, compressed) => (compressed ? JSON.parse(gunzipSync(Buffer.from(data, "base64")).toString("utf8")) : data);
@@ -52,7 +60,8 @@ export class Connection {
     this.roomId = roomId;
     this.socket = io(url, { path, transports: ["websocket"], query: { ...query, id: this.#id, roomId }, auth, ...socketOptions });
     this.socket.on("connect", () => this.#emit("connect"));
-    this.socket.on("m", ([type, data, compressed]) => this.#emit("message", decompress(data, compressed), type));
+    // The third argument, the frame's compressed flag, is for the tests: the original client does not pass it on.
+    this.socket.on("m", ([type, data, compressed]) => this.#emit("message", decompress(data, compressed), type, compressed));
     this.socket.on("message_error", (message) => this.#emit("error", new Error(message)));
     // A refusal by the server (CONNECT_ERROR) ends the socket; a failed reconnection attempt is reported once, below.
     this.socket.on("connect_error", (error) => { if (!this.socket.active) this.#emit("error", error); });

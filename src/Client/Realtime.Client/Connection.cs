@@ -78,9 +78,11 @@ public sealed partial class Connection : IAsyncDisposable
     /// <see cref="ReadOnlyMemory{T}"/> of bytes is sent as it is (the byte forms as binary messages); anything else is serialized
     /// with <see cref="ClientOptions.JsonSerializerOptions"/>.</typeparam>
     /// <param name="data">The payload.</param>
-    /// <param name="type">The message type, or <see langword="null"/>.</param>
+    /// <param name="type">The message type, or <see langword="null"/> for none (<c>""</c> is a type of its own). For a <see cref="Message"/>,
+    /// <see langword="null"/> keeps its own type.</param>
     /// <exception cref="RealtimeException">The buffer is full; use <see cref="SendAsync{T}(T, string?, CancellationToken)"/> to wait for room.</exception>
     /// <exception cref="InvalidOperationException">The connection is closed.</exception>
+    /// <exception cref="ArgumentException">The type is longer than 255 bytes of UTF-8, or is <c>""</c> on binary data: protocol v1 carries neither.</exception>
     /// <example><code>connection.Send(new { userId = "user1", active = true }, "my-presence");</code></example>
     public void Send<T>(T data, string? type = null)
     {
@@ -96,10 +98,12 @@ public sealed partial class Connection : IAsyncDisposable
     /// <summary>Sends a message, waiting while the send buffer is full. Completes when the message is queued (buffered while offline).</summary>
     /// <typeparam name="T">The payload's type; see <see cref="Send{T}(T, string?)"/>.</typeparam>
     /// <param name="data">The payload.</param>
-    /// <param name="type">The message type, or <see langword="null"/>.</param>
+    /// <param name="type">The message type, or <see langword="null"/> for none (<c>""</c> is a type of its own). For a <see cref="Message"/>,
+    /// <see langword="null"/> keeps its own type.</param>
     /// <param name="cancellationToken">Stops waiting for room.</param>
     /// <returns>A task that completes when the message is queued.</returns>
     /// <exception cref="InvalidOperationException">The connection is closed.</exception>
+    /// <exception cref="ArgumentException">The type is longer than 255 bytes of UTF-8, or is <c>""</c> on binary data: protocol v1 carries neither.</exception>
     public async Task SendAsync<T>(T data, string? type = null, CancellationToken cancellationToken = default)
     {
         ThrowIfClosed();

@@ -57,7 +57,7 @@ export type MessageData = unknown;
 export interface ConnectionEvents {
   /** Connected (after `welcome`); `id` is set. */
   connect: () => void;
-  /** A message from the server; `type` is `null` when it has none; binary data arrives as an `ArrayBuffer`. */
+  /** A message from the server; `type` is `null` when it has none (`""` is a type of its own); binary data arrives as an `ArrayBuffer`. */
   message: (data: MessageData, type: string | null) => void;
   /** The connection ended; `id` is `undefined` and `connected` false. */
   disconnect: (reason: DisconnectReason) => void;
@@ -98,7 +98,8 @@ export declare class Connection {
   /**
    * Sends a message. Any JSON value is sent as text; an `ArrayBuffer`, typed array or `DataView` as a binary frame.
    * While offline it is buffered (at most `maxBufferedMessages`) and sent after the next `connect`.
-   * @throws Error when the connection is closed or the buffer is full; RangeError when `type` is over 255 bytes.
+   * `type` `null` or absent is no type; `""` is a type of its own, which a binary frame cannot carry.
+   * @throws Error when the connection is closed or the buffer is full; RangeError when `type` is over 255 bytes, or `""` with binary data.
    */
   send(data: MessageData, type?: string | null): void;
   /** Closes for good: `disconnect` (CLIENT_DISCONNECT) if connected, and no reconnection. */

@@ -1,6 +1,4 @@
-using System.Text;
 using System.Text.Json;
-using Realtime.Protocol;
 
 namespace Realtime;
 
@@ -11,6 +9,9 @@ namespace Realtime;
 /// <remarks>
 /// A received message owns its data: it stays valid after the handler returns, so it may be kept.
 /// <c>default(Message)</c> is a text message with no type whose <see cref="Data"/> is undefined.
+/// A message takes a type of any length, and keeps <c>""</c> apart from no type, as the original framework does; the wire
+/// protocol in use may carry less: protocol v1 carries at most 255 bytes of UTF-8, and no <c>""</c> on a binary message
+/// (see <see cref="Protocol.FrameWriter"/>).
 /// </remarks>
 public readonly struct Message
 {
@@ -20,12 +21,11 @@ public readonly struct Message
     private readonly LazyJson? _json;
 
     /// <summary>Creates a text message.</summary>
-    /// <param name="type">The message type; <see langword="null"/> or empty for none. At most 255 bytes of UTF-8.</param>
+    /// <param name="type">The message type, or <see langword="null"/> for none (<c>""</c> is a type of its own).</param>
     /// <param name="data">The JSON payload. An undefined element is read as JSON <c>null</c>.</param>
-    /// <exception cref="ArgumentException">The type is longer than 255 bytes of UTF-8.</exception>
     public Message(string? type, JsonElement data)
     {
-        Type = NormalizeType(type);
+        Type = type;
         _data = data.ValueKind == JsonValueKind.Undefined ? JsonNull : data;
         _json = null;
         IsBinary = false;
@@ -43,19 +43,18 @@ public readonly struct Message
     }
 
     /// <summary>Creates a binary message.</summary>
-    /// <param name="type">The message type; <see langword="null"/> or empty for none. At most 255 bytes of UTF-8.</param>
+    /// <param name="type">The message type, or <see langword="null"/> for none (<c>""</c> is a type of its own).</param>
     /// <param name="bytes">The payload, which the message references without copying.</param>
-    /// <exception cref="ArgumentException">The type is longer than 255 bytes of UTF-8.</exception>
     public Message(string? type, ReadOnlyMemory<byte> bytes)
     {
-        Type = NormalizeType(type);
+        Type = type;
         _data = default;
         _json = null;
         IsBinary = true;
         Bytes = bytes;
     }
 
-    /// <summary>The message type, or <see langword="null"/> when there is none (an empty type is normalized to <see langword="null"/>).</summary>
+    /// <summary>The message type, or <see langword="null"/> when there is none; <c>""</c> is kept as <c>""</c> (the original framework tells them apart).</summary>
     public string? Type { get; }
 
     /// <summary>Whether this is a binary message (<see cref="Bytes"/>) rather than a text one (<see cref="Data"/>).</summary>
@@ -102,15 +101,16 @@ public readonly struct Message
     }
 
     /// <summary>The same message with another type; the data is shared, not copied (nor parsed, for a received message).</summary>
-    /// <param name="type">The message type; <see langword="null"/> or empty for none. At most 255 bytes of UTF-8.</param>
+    /// <param name="type">The message type, or <see langword="null"/> for none (<c>""</c> is a type of its own).</param>
     /// <returns>The retyped message.</returns>
-    /// <exception cref="ArgumentException">The type is longer than 255 bytes of UTF-8.</exception>
     public Message WithType(string? type)
-        => IsBinary ? new Message(type, Bytes) : _json is not null ? new Message(NormalizeType(type), _json) : new Message(type, _data);
+        => IsBinary ? new Message(type, Bytes) : _json is not null ? new Message(type, _json) : new Message(type, _data);
 
     /// <inheritdoc/>
     public override string ToString()
-        => IsBinary ? $"binary message (type {Type ?? "none"}, {Bytes.Length} bytes)" : $"text message (type {Type ?? "none"})";
+        => IsBinary ? $"binary message (type {TypeText}, {Bytes.Length} bytes)" : $"text message (type {TypeText})";
+
+    private string TypeText => Type is null ? "none" : Type.Length == 0 ? "\"\"" : Type;
 
     /// <summary>The exact JSON text of a text message's data, without parsing it; empty when it is JSON <c>null</c> or absent.</summary>
     internal ReadOnlySpan<byte> DataUtf8
@@ -124,20 +124,5 @@ public readonly struct Message
 
             return _data.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null ? default : System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(_data);
         }
-    }
-
-    internal static string? NormalizeType(string? type)
-    {
-        if (string.IsNullOrEmpty(type))
-        {
-            return null;
-        }
-
-        if (Encoding.UTF8.GetByteCount(type) > ProtocolLimits.MaxTypeLength)
-        {
-            throw new ArgumentException($"A message type is at most {ProtocolLimits.MaxTypeLength} bytes of UTF-8.", nameof(type));
-        }
-
-        return type;
     }
 }

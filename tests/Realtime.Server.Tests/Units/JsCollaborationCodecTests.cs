@@ -105,13 +105,67 @@ public class JsCollaborationCodecTests
     [Fact]
     public void Data_that_gzip_does_not_shorten_is_sent_as_it_is()
     {
-        // 200 bytes of random letters and digits: gzip's overhead and base64's third more make it longer.
+        // 150 bytes of random characters from 90: the gzip header, trailer and code tables outweigh what entropy coding saves.
         var random = new Random(16);
-        string noise = "\"" + new string([.. Enumerable.Range(0, 198).Select(_ => "abcdefghijklmnopqrstuvwxyz0123456789"[random.Next(36)])]) + "\"";
+        const string Alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,;:!?-_+*/=()[]{}<>@#$%&|~^";
+        string noise = "\"" + new string([.. Enumerable.Range(0, 148).Select(_ => Alphabet[random.Next(Alphabet.Length)])]) + "\"";
+        Assert.True(SocketIoTestClient.Gzip(Encoding.UTF8.GetBytes(noise)).Length >= noise.Length);
         Assert.False(CollaborationCompression.TryCompress(Encoding.UTF8.GetBytes(noise), out _));
         string sent = Encoding.UTF8.GetString(CollaborationEvents.EncodeMessage(null, Encoding.UTF8.GetBytes(noise)));
         Assert.Equal($"42[\"m\",[null,{noise},false]]", sent);
     }
+
+    [Fact]
+    public void Data_is_compressed_when_its_gzip_has_fewer_bytes_than_the_json_even_where_the_base64_text_is_longer()
+    {
+        // 153 bytes of JSON whose gzip is 151 bytes (204 characters of base64): the original sends it compressed.
+        byte[] json = Encoding.UTF8.GetBytes(GzipShorterBase64Longer);
+        Assert.True(CollaborationCompression.TryCompress(json, out byte[] base64));
+        Assert.True(base64.Length >= json.Length);
+        Assert.Equal(151, Convert.FromBase64String(Encoding.ASCII.GetString(base64)).Length);
+        Assert.Equal(GzipShorterBase64Longer, Gunzip(Encoding.ASCII.GetString(base64)));
+
+        string sent = Encoding.UTF8.GetString(CollaborationEvents.EncodeMessage("doc", json));
+        Assert.Equal($"42[\"m\",[\"doc\",\"{Encoding.ASCII.GetString(base64)}\",true]]", sent);
+    }
+
+    /// <summary>
+    /// JSON texts whose gzip is within a byte or two of their own length, with the byte count of their gzip from Node.js's
+    /// <c>zlib.gzipSync</c> at its defaults (zlib's level 6), recorded once: the compressed flag is the original's choice, and
+    /// a compressed message's gzip is exactly as long as the original's.
+    /// </summary>
+    [Theory]
+    [InlineData(GzipShorterBase64Longer, 151)]
+    [InlineData(GzipOneByteShorter, 262)]
+    [InlineData(GzipAsLong, 254)]
+    [InlineData(GzipOneByteLonger, 270)]
+    public void The_compressed_flag_is_the_one_nodes_zlib_gives_at_its_default_level(string text, int nodeGzipBytes)
+    {
+        byte[] json = Encoding.UTF8.GetBytes(text);
+        bool compressed = CollaborationCompression.TryCompress(json, out byte[] base64);
+        Assert.Equal(nodeGzipBytes < json.Length, compressed);
+        if (compressed)
+        {
+            Assert.Equal(nodeGzipBytes, Convert.FromBase64String(Encoding.ASCII.GetString(base64)).Length);
+        }
+    }
+
+    // Recorded with Node.js 20.20 (zlib 1.3.1): Buffer.byteLength(json) and zlib.gzipSync(json).length.
+    private const string GzipShorterBase64Longer = """
+        {"t":"userId brown brown the active the more then then cursor brown selection quick=KHs.u3-8J3|TU@O|N-sHNu5v?(yq6`{,g<j 2v&M5;rku|3r#w}tj22ynOW8,oyI5eA"}
+        """;
+
+    private const string GzipOneByteShorter = """
+        {"t":"the fox fox over over OzgXcTNF#gY+)RHY#dsE2yfas2iorzm#vI3ju8P0AlH*9TD13E>&e#+Yb(=jK<w1^I6WE^dWp=;L9e5OB+(l#&.Q}v-OfcgWz~;pqVV=#Dio 4I7?^?Z1Y E[!(][n0bNcy5LWbQFG:$ j$Sh=S2l+74iw/c^f3$|5cThEfwDCrt-:C]{,vjP[.rWO@$lt,k.XV/06(/6:Q]/lh+hzoT/0^CG!cwJxs]Z bEy8P~E"}
+        """;
+
+    private const string GzipAsLong = """
+        {"t":"quick over dog quick brown brown fox fox the 2eih|Oe]9s4Jpsuh0s)iRIam(voYzS^0cFCd2G39jg&J9]FNo8dKV[N@Z(o_6ly+bh~-m_b,w=<Q&,,w<{*|=y5*Z3$kc7?#6~qWMx.uX!#QOpgR(i|+tPms%xA?{cLf:gO](5d?S5>A5A91vT2xOZ>1!8zKbMRINBF?s&/Y2O6W$MhUE:|,utTk)kPSV;/h]L&Ojj$@Q"}
+        """;
+
+    private const string GzipOneByteLonger = """
+        {"t":"over fox over selection +On]1KNm)9ywP1O*.#N%+oTaY=s@D0;}UFX9~X-Y5Qvy,a[Js|en2RV2Y0<[,bSf>=TFChO7}{.vg0.do2bs~<T35ia]B[:TzudmPAe)hlq?;Z{1)JL;*p?_Oz{+id9eb2Q/EjO$AQ7s(t^i+FE@zG,*g~;m^DN6d)?@5XT?a*1*)Q[C}l-w8rH3)KvV:8O969K?UFv^$c3bd/:hbxWB)Mz.^s:O/KmZb=7Dcea3l_]*("}
+        """;
 
     [Fact]
     public void A_message_the_original_client_compressed_is_read_back_to_its_json()

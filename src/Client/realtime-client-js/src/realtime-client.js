@@ -124,11 +124,13 @@ export class Connection {
    */
   send(data, type) {
     if (this.#closed) throw new Error("The connection is closed");
-    const t = type ? encoder.encode(type) : null;
+    // "" is a type of its own (only null and undefined are none), at most 255 bytes of UTF-8 like any other.
+    const t = type == null ? null : encoder.encode(type);
     if (t && t.length > 255) throw new RangeError("A message type is at most 255 bytes of UTF-8");
     /** @type {string | Uint8Array} */
     let frame;
     if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) {
+      if (t && t.length === 0) throw new RangeError('A binary message cannot have the type "": a binary frame\'s typeLength 0 means no type (use null, or text data)');
       const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
       frame = new Uint8Array(2 + (t?.length ?? 0) + bytes.length);
       frame[0] = 1;
@@ -136,7 +138,7 @@ export class Connection {
       if (t) frame.set(t, 2);
       frame.set(bytes, 2 + frame[1]);
     } else {
-      frame = JSON.stringify({ t: "msg", type: type || undefined, data });
+      frame = JSON.stringify({ t: "msg", type: type ?? undefined, data });
     }
     if (this.#connected && this.#ws) {
       this.#ws.send(frame);
@@ -283,7 +285,7 @@ export class Connection {
         this.#rejection = String(f.message ?? "");
         break;
       case "msg":
-        if (this.#connected) this.#emit("message", f.data === undefined ? null : f.data, f.type || null);
+        if (this.#connected) this.#emit("message", f.data === undefined ? null : f.data, typeof f.type === "string" ? f.type : null);
         break;
       case "error":
         this.#emit("error", new Error(String(f.message ?? "")));
@@ -308,7 +310,7 @@ export class Connection {
     } catch {
       return this.#violation(ws, "a binary type that is not UTF-8");
     }
-    if (this.#connected) this.#emit("message", data.slice(2 + bytes[1]), type || null);
+    if (this.#connected) this.#emit("message", data.slice(2 + bytes[1]), bytes[1] === 0 ? null : type);
   }
 
   /** @param {WebSocket} ws @param {string} what */

@@ -167,6 +167,27 @@ test("binary data is framed as [1][typeLength][type][payload] both ways, and a t
   assert.throws(() => connection.send("x", "t".repeat(256)), RangeError);
 });
 
+test("the empty type is a type of its own: sent and received as \"\" in text, refused with binary data", async () => {
+  const connection = client().connect("room1");
+  const got = [];
+  connection.on("message", (data, type) => got.push([data, type]));
+  const ws = await accept();
+  connection.send(1, "");
+  connection.send(2, null);
+  connection.send(3);
+  assert.deepEqual(ws.frames.slice(1), [{ t: "msg", type: "", data: 1 }, { t: "msg", data: 2 }, { t: "msg", data: 3 }]);
+  // A binary frame has no room for "": its typeLength 0 is no type.
+  assert.throws(() => connection.send(new Uint8Array([1]), ""), RangeError);
+  assert.equal(ws.sent.length, 4);
+  ws.receive({ t: "msg", type: "", data: 4 });
+  ws.receive({ t: "msg", type: null, data: 5 });
+  ws.receive({ t: "msg", data: 6 });
+  ws.receive(new Uint8Array([1, 0, 7]).buffer);
+  assert.deepEqual(got.map(([data, type]) => [data instanceof ArrayBuffer ? [...new Uint8Array(data)] : data, type]), [
+    [4, ""], [5, null], [6, null], [[7], null],
+  ]);
+});
+
 test("the full reconnection sequence: disconnect, attempts with errors, reconnect(n), connect, and a new id", async () => {
   const connection = client({ randomizationFactor: 0 }).connect("room1");
   const events = record(connection);

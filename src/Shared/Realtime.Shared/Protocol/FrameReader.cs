@@ -111,8 +111,7 @@ public static class FrameReader
         }
         else if (reader.ValueTextEquals("type"u8))
         {
-            fields.TypeOk = ReadString(ref reader, out fields.Type)
-                && (fields.Type is null || Encoding.UTF8.GetByteCount(fields.Type) <= ProtocolLimits.MaxTypeLength);
+            fields.TypeOk = ReadString(ref reader, out fields.Type) && (fields.Type is null || ProtocolLimits.TypeFits(fields.Type));
         }
         else if (reader.ValueTextEquals("data"u8))
         {
@@ -235,7 +234,8 @@ public static class FrameReader
             {
                 case "msg":
                     Check(TypeOk, "type");
-                    return Frame.ForMessage(Data is null ? new Message(Type, default(JsonElement)) : new Message(Message.NormalizeType(Type), new LazyJson(Data)));
+                    // "type":"" is the type "", absent and null are none.
+                    return Frame.ForMessage(Data is null ? new Message(Type, default(JsonElement)) : new Message(Type, new LazyJson(Data)));
                 case "hello":
                     return Frame.Hello(Auth);
                 case "pong":

@@ -8,9 +8,14 @@ namespace Realtime.Protocol;
 
 /// <summary>
 /// Encodes frames of protocol v1 into an <see cref="IBufferWriter{T}"/>. Writers put <c>t</c> first
-/// and <c>type</c> before <c>data</c>, omit <c>type</c> when there is none, and copy a
-/// message's <c>data</c> as its exact JSON text.
+/// and <c>type</c> before <c>data</c>, omit <c>type</c> only when it is <see langword="null"/> (<c>""</c> is
+/// written as <c>""</c>), and copy a message's <c>data</c> as its exact JSON text.
 /// </summary>
+/// <remarks>
+/// A v1 frame carries a type of at most 255 bytes of UTF-8, and a binary frame cannot carry <c>""</c> (its
+/// <c>typeLength</c> 0 means no type). A message that breaks either rule is refused with <see cref="ArgumentException"/>
+/// before anything is written: it is not written as a different message.
+/// </remarks>
 public static class FrameWriter
 {
     private static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true };
@@ -78,12 +83,11 @@ public static class FrameWriter
     /// <param name="type">The message type, or <see langword="null"/>. For a <see cref="Realtime.Message"/>, <see langword="null"/> keeps the message's own type.</param>
     /// <param name="options">Serializer options for other payloads.</param>
     /// <returns><see langword="true"/> when a binary frame was written; <see langword="false"/> for a text frame.</returns>
-    /// <exception cref="ArgumentException">The type is longer than 255 bytes of UTF-8.</exception>
+    /// <exception cref="ArgumentException">The type is longer than 255 bytes of UTF-8, or is <c>""</c> on binary data.</exception>
     public static bool WriteMessage<T>(IBufferWriter<byte> output, T data, string? type, JsonSerializerOptions options)
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(options);
-        type = Message.NormalizeType(type);
 
         // typeof(T) checks are folded by the JIT for value types, so structs are not boxed.
         if (typeof(T) == typeof(Message))
@@ -122,6 +126,7 @@ public static class FrameWriter
                 return false;
         }
 
+        CheckType(type, binary: false);
         Utf8JsonWriter w = Start(output, "msg"u8);
         if (type is not null)
         {
@@ -139,6 +144,7 @@ public static class FrameWriter
     /// <param name="message">The message.</param>
     /// <param name="type">The type to write (normally <c>message.Type</c>).</param>
     /// <returns><see langword="true"/> when a binary frame was written.</returns>
+    /// <exception cref="ArgumentException">The type does not fit a v1 frame.</exception>
     private static bool WriteMessage(IBufferWriter<byte> output, Message message, string? type)
     {
         if (message.IsBinary)
@@ -156,13 +162,14 @@ public static class FrameWriter
     /// <param name="output">Where to write.</param>
     /// <param name="type">The message type, or <see langword="null"/>.</param>
     /// <param name="data">The payload; <c>null</c> and undefined write no <c>data</c> field.</param>
+    /// <exception cref="ArgumentException">The type is longer than 255 bytes of UTF-8.</exception>
     public static void WriteTextMessage(IBufferWriter<byte> output, string? type, JsonElement data)
         => WriteMsg(output, type, data.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null ? default : JsonMarshal.GetRawUtf8Value(data));
 
     /// <summary>The one <c>msg</c> writer: <c>type</c> when there is one, then <c>data</c> as its exact JSON text (none when empty: JSON <c>null</c>).</summary>
     private static void WriteMsg(IBufferWriter<byte> output, string? type, ReadOnlySpan<byte> data)
     {
-        type = Message.NormalizeType(type);
+        CheckType(type, binary: false);
         Utf8JsonWriter w = Start(output, "msg"u8);
         if (type is not null)
         {
@@ -182,12 +189,13 @@ public static class FrameWriter
 
     /// <summary>Writes a binary frame: <c>[0x01][typeLength][type][payload]</c>.</summary>
     /// <param name="output">Where to write.</param>
-    /// <param name="type">The message type, or <see langword="null"/> (at most 255 bytes of UTF-8).</param>
+    /// <param name="type">The message type (at most 255 bytes of UTF-8, not <c>""</c>), or <see langword="null"/>.</param>
     /// <param name="payload">The payload.</param>
+    /// <exception cref="ArgumentException">The type is longer than 255 bytes of UTF-8, or is <c>""</c>.</exception>
     public static void WriteBinaryMessage(IBufferWriter<byte> output, string? type, ReadOnlySpan<byte> payload)
     {
         ArgumentNullException.ThrowIfNull(output);
-        type = Message.NormalizeType(type);
+        CheckType(type, binary: true);
         int typeLength = type is null ? 0 : Encoding.UTF8.GetByteCount(type);
         int length = 2 + typeLength + payload.Length;
         Span<byte> span = output.GetSpan(length);
@@ -200,6 +208,31 @@ public static class FrameWriter
 
         payload.CopyTo(span[(2 + typeLength)..]);
         output.Advance(length);
+    }
+
+    /// <summary>Refuses a type a v1 frame cannot carry, before anything is written.</summary>
+    /// <exception cref="ArgumentException">The type is longer than 255 bytes of UTF-8, or is <c>""</c> on a binary frame.</exception>
+    private static void CheckType(string? type, bool binary)
+    {
+        if (type is null)
+        {
+            return;
+        }
+
+        if (!ProtocolLimits.TypeFits(type))
+        {
+            throw new ArgumentException(
+                $"A message type is at most {ProtocolLimits.MaxTypeLength} bytes of UTF-8 in protocol v1; this one is {Encoding.UTF8.GetByteCount(type)}. " +
+                "(The compatibility endpoint, MapJsCollaboration, carries longer types.)",
+                nameof(type));
+        }
+
+        if (binary && type.Length == 0)
+        {
+            throw new ArgumentException(
+                "A binary message cannot have the type \"\" in protocol v1: a binary frame's typeLength 0 means no type. Use null for none, or send the data as JSON.",
+                nameof(type));
+        }
     }
 
     private static void WriteText(IBufferWriter<byte> output, ReadOnlySpan<byte> kind, string message)

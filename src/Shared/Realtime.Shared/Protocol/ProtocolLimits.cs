@@ -6,7 +6,7 @@ public static class ProtocolLimits
     /// <summary>The WebSocket subprotocol of v1: <c>realtime.v1</c> (case-sensitive).</summary>
     public const string SubProtocol = "realtime.v1";
 
-    /// <summary>The longest message type, in bytes of UTF-8: 255.</summary>
+    /// <summary>The longest message type a v1 frame carries, in bytes of UTF-8: 255 (a <see cref="Message"/> itself takes any length).</summary>
     public const int MaxTypeLength = 255;
 
     /// <summary>The default largest message a client may send, in bytes: 1 MiB.</summary>
@@ -17,4 +17,8 @@ public static class ProtocolLimits
 
     /// <summary>The first byte of every binary frame: 0x01.</summary>
     public const byte BinaryMessageMarker = 0x01;
+
+    /// <summary>Whether a message type fits a v1 frame: at most <see cref="MaxTypeLength"/> bytes of UTF-8.</summary>
+    internal static bool TypeFits(string type)
+        => type.Length <= MaxTypeLength / 3 || System.Text.Encoding.UTF8.GetByteCount(type) <= MaxTypeLength; // a UTF-16 unit is at most 3 bytes
 }

@@ -52,7 +52,8 @@ internal abstract class RealtimeProtocol
     public abstract OutboundFrame EncodeError(string message);
 
     /// <summary>An application message.</summary>
-    /// <exception cref="ArgumentException">The message's type is invalid.</exception>
+    /// <exception cref="ArgumentException">This protocol cannot carry the message's type (protocol v1: a type over 255 bytes of UTF-8, or
+    /// <c>""</c> on binary data); nothing else is written in its place.</exception>
     public abstract OutboundFrame EncodeMessage(in Message message);
 
     /// <summary>

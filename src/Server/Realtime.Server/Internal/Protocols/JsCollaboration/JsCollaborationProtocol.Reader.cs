@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Net.WebSockets;
-using System.Text;
 using System.Text.Json;
 using Realtime.Internal;
 using Realtime.Protocol;
@@ -132,11 +131,7 @@ internal sealed partial class JsCollaborationProtocol
                 return InboundEvent.None; // the client's other events (its licence status, for example) mean nothing here
             }
 
-            if (!TryNormalizeType(type, out type, out problem))
-            {
-                return Undecodable(problem!);
-            }
-
+            // The type as the original relays it: of any length (the message size limit bounds the whole packet), "" kept as "".
             return InboundEvent.ForMessage(new Message(type, new LazyJson(data)));
         }
 
@@ -152,7 +147,7 @@ internal sealed partial class JsCollaborationProtocol
             _binaryType = null;
             _binaryMessage = false;
             if (CollaborationEvents.TryRead(payload, maxDataBytes, out CollaborationEventKind kind, out string? type, out ReadOnlyMemory<byte> data, out _)
-                && kind == CollaborationEventKind.Message && attachments == 1 && IsFirstPlaceholder(data.Span) && TryNormalizeType(type, out type, out _))
+                && kind == CollaborationEventKind.Message && attachments == 1 && IsFirstPlaceholder(data.Span))
             {
                 _binaryMessage = true;
                 _binaryType = type;
@@ -210,19 +205,6 @@ internal sealed partial class JsCollaborationProtocol
             {
                 return false;
             }
-        }
-
-        private static bool TryNormalizeType(string? type, out string? normalized, out string? problem)
-        {
-            normalized = string.IsNullOrEmpty(type) ? null : type;
-            if (normalized is not null && Encoding.UTF8.GetByteCount(normalized) > ProtocolLimits.MaxTypeLength)
-            {
-                problem = $"A message type is at most {ProtocolLimits.MaxTypeLength} bytes of UTF-8.";
-                return false;
-            }
-
-            problem = null;
-            return true;
         }
 
         private static InboundEvent Undecodable(string problem)
