@@ -52,4 +52,29 @@ public sealed class BroadcastSizeTests : IAsyncLifetime
         _host.Server.Broadcast("room1", 1, "next");
         Assert.Equal(("next", "1", false), await compat.ReceiveMessageAsync());
     }
+
+    [Fact]
+    public async Task A_type_protocol_v1_cannot_carry_reaches_the_compatibility_members_and_skips_the_v1_ones_between_them()
+    {
+        await using SocketIoTestClient sender = await SocketIoTestClient.ConnectAcceptedAsync(_host.CollaborationUrl, SocketIoTestClient.NewId());
+        await using SocketIoTestClient before = await SocketIoTestClient.ConnectAcceptedAsync(_host.CollaborationUrl, SocketIoTestClient.NewId());
+        await using RawProtocolClient v1 = await RawProtocolClient.ConnectWelcomedAsync(_host.Url);
+        await using SocketIoTestClient after = await SocketIoTestClient.ConnectAcceptedAsync(_host.CollaborationUrl, SocketIoTestClient.NewId());
+
+        string longType = new('t', 300); // relayed as the original server does; protocol v1 carries at most 255 bytes
+        await sender.SendMessageAsync(longType, "{\"n\":1}");
+        Assert.Equal((longType, "{\"n\":1}", false), await before.ReceiveMessageAsync());
+        Assert.Equal((longType, "{\"n\":1}", false), await after.ReceiveMessageAsync());
+        await _host.Logs.WaitForAsync("BroadcastNotEncodable");
+
+        // The v1 member missed only that one: the next message is the first it gets.
+        await sender.SendMessageAsync("short", "2");
+        Assert.Equal("{\"t\":\"msg\",\"type\":\"short\",\"data\":2}", await v1.ReceiveStartingWithAsync("{\"t\":\"msg\""));
+
+        Assert.Equal(("short", "2", false), await after.ReceiveMessageAsync());
+
+        // From the server's own API the same broadcast is not refused: a protocol carries it.
+        _host.Server.Broadcast("room1", 3, longType);
+        Assert.Equal((longType, "3", false), await after.ReceiveMessageAsync());
+    }
 }
