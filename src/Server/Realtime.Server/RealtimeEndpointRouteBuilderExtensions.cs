@@ -66,7 +66,7 @@ public static class RealtimeEndpointRouteBuilderExtensions
                 $"Unable to find the Realtime services. Call 'builder.Services.AddRealtime()' when configuring services, before '{method}'.");
 
         configure?.Invoke(server);
-        server.EnsureStopsWith(endpoints.ServiceProvider.GetRequiredService<IHostApplicationLifetime>());
+        server.Shutdown.StopWith(endpoints.ServiceProvider.GetRequiredService<IHostApplicationLifetime>());
 
         RealtimeProtocol protocol = protocolOf(server);
         IApplicationBuilder app = endpoints.CreateApplicationBuilder();

@@ -29,7 +29,7 @@ public static class RealtimeListenOptionsExtensions
         RealtimeServer server = services.GetService<RealtimeServer>()
             ?? throw new InvalidOperationException("Unable to find the Realtime services. Call 'builder.Services.AddRealtime()' when configuring services, before 'UseRealtime'.");
         configure?.Invoke(server);
-        server.EnsureStopsWith(services.GetRequiredService<IHostApplicationLifetime>());
+        server.Shutdown.StopWith(services.GetRequiredService<IHostApplicationLifetime>());
         listen.Use(_ => connection => DenseConnection.RunAsync(connection, server, server.ProtocolV1, path));
         return listen;
     }

@@ -4,33 +4,8 @@ namespace Realtime.Server;
 
 public sealed partial class RealtimeServer
 {
-    private readonly HookList<ConnectContext> _connectHooks = new(ServerEvents.Connect.Name);
-    private readonly HookList<MessageContext> _messageHooks = new(ServerEvents.Message.Name);
-    private readonly HookList<DisconnectContext> _disconnectHooks = new(ServerEvents.Disconnect.Name);
-    private readonly HookList<RoomContext> _createRoomHooks = new(ServerEvents.CreateRoom.Name);
-    private readonly HookList<RoomContext> _enterRoomHooks = new(ServerEvents.EnterRoom.Name);
-    private readonly HookList<RoomContext> _leaveRoomHooks = new(ServerEvents.LeaveRoom.Name);
-    private readonly HookList<RoomContext> _destroyRoomHooks = new(ServerEvents.DestroyRoom.Name);
-    private readonly MiddlewareList<ConnectContext> _connectMiddleware = new();
-    private readonly MiddlewareList<MessageContext> _messageMiddleware = new();
-
-    internal HookList<ConnectContext> ConnectHooks => _connectHooks;
-
-    internal HookList<MessageContext> MessageHooks => _messageHooks;
-
-    internal HookList<DisconnectContext> DisconnectHooks => _disconnectHooks;
-
-    internal HookList<RoomContext> CreateRoomHooks => _createRoomHooks;
-
-    internal HookList<RoomContext> EnterRoomHooks => _enterRoomHooks;
-
-    internal HookList<RoomContext> LeaveRoomHooks => _leaveRoomHooks;
-
-    internal HookList<RoomContext> DestroyRoomHooks => _destroyRoomHooks;
-
-    internal MiddlewareList<ConnectContext> ConnectMiddleware => _connectMiddleware;
-
-    internal MiddlewareList<MessageContext> MessageMiddleware => _messageMiddleware;
+    /// <summary>The hooks and middleware the application registered.</summary>
+    internal ServerHooks Hooks { get; } = new();
 
     /// <summary>
     /// Adds a hook that observes an event (the JavaScript <c>server.on</c>). Several hooks of one event
@@ -46,7 +21,7 @@ public sealed partial class RealtimeServer
     {
         ArgumentNullException.ThrowIfNull(evt);
         ArgumentNullException.ThrowIfNull(hook);
-        HooksFor(evt).Add(hook);
+        Hooks.Add(evt, hook);
         return this;
     }
 
@@ -91,34 +66,7 @@ public sealed partial class RealtimeServer
     {
         ArgumentNullException.ThrowIfNull(evt);
         ArgumentNullException.ThrowIfNull(middleware);
-        switch (middleware)
-        {
-            case RealtimeMiddleware<ConnectContext> connect when ReferenceEquals(evt, ServerEvents.Connect):
-                _connectMiddleware.Add(connect);
-                break;
-            case RealtimeMiddleware<MessageContext> message when ReferenceEquals(evt, ServerEvents.Message):
-                _messageMiddleware.Add(message);
-                break;
-            default:
-                throw new ArgumentException($"Middleware is supported for the connect and message events only, not '{evt.Name}'.", nameof(evt));
-        }
-
+        Hooks.Use(evt, middleware);
         return this;
-    }
-
-    private HookList<TContext> HooksFor<TContext>(ServerEvent<TContext> evt)
-    {
-        object list = evt.Name switch
-        {
-            "connect" => _connectHooks,
-            "message" => _messageHooks,
-            "disconnect" => _disconnectHooks,
-            "createRoom" => _createRoomHooks,
-            "enterRoom" => _enterRoomHooks,
-            "leaveRoom" => _leaveRoomHooks,
-            "destroyRoom" => _destroyRoomHooks,
-            _ => throw new ArgumentException($"Unknown event '{evt.Name}'.", nameof(evt)),
-        };
-        return (HookList<TContext>)list;
     }
 }

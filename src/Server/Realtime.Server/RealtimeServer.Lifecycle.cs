@@ -4,29 +4,6 @@ namespace Realtime.Server;
 
 public sealed partial class RealtimeServer
 {
-    internal void AddHandshaking(ServerConnection connection) => _handshaking.TryAdd(connection, 0);
-
-    internal void RemoveHandshaking(ServerConnection connection) => _handshaking.TryRemove(connection, out _);
-
-    /// <summary>
-    /// A dense connection starts reading its request head: <paramref name="read"/> is cancelled when the server stops. Returns
-    /// <see langword="false"/> when it is stopping already. (One entry per read, gone with it: nothing registers on the
-    /// connection's own tokens, whose registration lists would stay with every connection for its life.)
-    /// </summary>
-    internal bool AddHeadRead(CancellationTokenSource read)
-    {
-        _headReads.TryAdd(read, 0);
-        if (_stopping)
-        {
-            _headReads.TryRemove(read, out _);
-            return false;
-        }
-
-        return true;
-    }
-
-    internal void RemoveHeadRead(CancellationTokenSource read) => _headReads.TryRemove(read, out _);
-
     /// <summary>Registers an accepted connection; returns the connection it replaced (one that had the same id), if any.</summary>
     internal ServerConnection? Register(ServerConnection connection)
     {
@@ -67,35 +44,8 @@ public sealed partial class RealtimeServer
         }
     }
 
-    /// <summary>Closes every connection when the application stops (registered once, however many endpoints map this server).</summary>
-    internal void EnsureStopsWith(Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime)
-    {
-        if (Interlocked.Exchange(ref _stopHookRegistered, 1) == 0)
-        {
-            lifetime.ApplicationStopping.Register(static s => ((RealtimeServer)s!).Stop(), this);
-        }
-    }
-
-    /// <summary>Application stopping: refuse new upgrades (503), then close every connection with 1001.</summary>
-    internal void Stop()
-    {
-        _stopping = true;
-        RealtimeLog.ShuttingDown(Logger, Node.ConnectionCount + _handshaking.Count);
-        foreach (CancellationTokenSource read in _headReads.Keys)
-        {
-            read.Cancel();
-        }
-
-        foreach (ServerConnection connection in _handshaking.Keys)
-        {
-            connection.RequestClose(DisconnectReason.TransportClose, Protocol.CloseCodes.GoingAway, "Server shutting down", drain: false);
-        }
-
-        foreach (KeyValuePair<string, ServerConnection> pair in Node.Connections)
-        {
-            pair.Value.RequestClose(DisconnectReason.TransportClose, Protocol.CloseCodes.GoingAway, "Server shutting down", drain: true);
-        }
-    }
+    /// <summary>Closes every connection when the application stops (see <see cref="Internal.ServerShutdown"/>).</summary>
+    internal void Stop() => Shutdown.Stop();
 
     /// <summary>
     /// One heartbeat tick over every accepted connection. It enumerates the dictionary itself, which takes no lock and

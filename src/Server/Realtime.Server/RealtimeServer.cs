@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Realtime.Server.Diagnostics;
 using Realtime.Server.Internal;
@@ -20,13 +19,9 @@ namespace Realtime.Server;
 /// </remarks>
 public sealed partial class RealtimeServer
 {
-    private readonly ConcurrentDictionary<ServerConnection, byte> _handshaking = new();
-    private readonly ConcurrentDictionary<CancellationTokenSource, byte> _headReads = new(); // dense connections still reading their request
     private readonly HeartbeatTimer _heartbeat;
     private readonly Action<long> _heartbeatTick;
     private readonly RealtimeProtocol[] _protocols; // protocol v1 first: the size of a message is checked in the first that can carry it
-    private volatile bool _stopping;
-    private int _stopHookRegistered;
 
     internal RealtimeServer(RealtimeOptions options, RealtimeBackplane backplane, HeartbeatTimer heartbeat, TimeProvider time,
                             ILoggerFactory loggerFactory, RealtimeMetrics metrics)
@@ -45,6 +40,7 @@ public sealed partial class RealtimeServer
         PingIntervalTicks = ToTimestamp(options.PingInterval);
         PingTimeoutTicks = ToTimestamp(options.PingTimeout);
         Node = new LocalNode(options, backplane, Logger);
+        Shutdown = new ServerShutdown(Node, Logger);
         backplane.Attach(Node);
     }
 
@@ -73,7 +69,8 @@ public sealed partial class RealtimeServer
 
     internal ConnectionLimiter Limiter { get; }
 
-    internal bool IsStopping => _stopping;
+    /// <summary>How the server stops with its application, and what it tracks to do so.</summary>
+    internal ServerShutdown Shutdown { get; }
 
     /// <summary>The ping interval in <see cref="Time"/> timestamp units.</summary>
     internal long PingIntervalTicks { get; }

@@ -279,7 +279,7 @@ public sealed partial class ServerConnection : IRoomMember, IInboundOwner
             deadline?.Dispose();
         }
 
-        Server.RemoveHandshaking(this);
+        Server.Shutdown.RemoveHandshaking(this);
     }
 
     /// <summary>The connect hooks ran: the connection's messages may be processed.</summary>

@@ -26,7 +26,7 @@ internal static class RealtimeEndpointHandler
     /// <returns>The accepted connection, not yet running; <see langword="null"/> when refused (the response is written).</returns>
     public static async Task<Admitted?> AdmitAsync(HttpContext context, RealtimeServer server, RealtimeProtocol protocol, Action abortTransport)
     {
-        if (server.IsStopping)
+        if (server.Shutdown.IsStopping)
         {
             await RefuseAsync(context, server, StatusCodes.Status503ServiceUnavailable, "The server is shutting down; reconnect to another node or later.").ConfigureAwait(false);
             return null;

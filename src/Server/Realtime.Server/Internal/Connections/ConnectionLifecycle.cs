@@ -13,7 +13,7 @@ internal static class ConnectionLifecycle
     public static async Task RunAsync(ServerConnection connection)
     {
         RealtimeServer server = connection.Server;
-        server.AddHandshaking(connection);
+        server.Shutdown.AddHandshaking(connection);
         if (connection.Protocol.EncodeGreeting(connection, server.Options) is { } greeting)
         {
             connection.Outbound.TryEnqueue(greeting);
@@ -42,7 +42,7 @@ internal static class ConnectionLifecycle
         }
         finally
         {
-            server.RemoveHandshaking(connection);
+            server.Shutdown.RemoveHandshaking(connection);
 
             // Every path that ends the receive loop has requested a close already; this is a safety net.
             connection.RequestClose(DisconnectReason.TransportError, CloseCodes.InternalError, "Internal server error", drain: false);
@@ -61,7 +61,7 @@ internal static class ConnectionLifecycle
             RealtimeLog.ConnectionClosed(server.Logger, connection.Id, connection.Reason, connection.CloseCode);
             if (connection.Joined)
             {
-                await server.DisconnectHooks.InvokeAsync(new DisconnectContext(connection, connection.Reason), server.Logger, connection.Id).ConfigureAwait(false);
+                await server.Hooks.Disconnect.InvokeAsync(new DisconnectContext(connection, connection.Reason), server.Logger, connection.Id).ConfigureAwait(false);
             }
         }
     }
@@ -72,10 +72,10 @@ internal static class ConnectionLifecycle
         server.Unregister(connection, connection.Reason);
         bool destroyed = server.Node.Rooms.Remove(connection);
         await server.RemoveMemberAsync(connection).ConfigureAwait(false);
-        await server.LeaveRoomHooks.InvokeAsync(new RoomContext(connection.RoomId, connection), server.Logger, connection.Id).ConfigureAwait(false);
+        await server.Hooks.LeaveRoom.InvokeAsync(new RoomContext(connection.RoomId, connection), server.Logger, connection.Id).ConfigureAwait(false);
         if (destroyed)
         {
-            await server.DestroyRoomHooks.InvokeAsync(new RoomContext(connection.RoomId, null), server.Logger, connection.Id).ConfigureAwait(false);
+            await server.Hooks.DestroyRoom.InvokeAsync(new RoomContext(connection.RoomId, null), server.Logger, connection.Id).ConfigureAwait(false);
         }
     }
 }

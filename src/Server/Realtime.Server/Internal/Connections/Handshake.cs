@@ -29,7 +29,7 @@ internal static class Handshake
         var context = new ConnectContext(connection, httpContext);
         try
         {
-            await server.ConnectMiddleware.InvokeAsync(context, () => context.RejectMessage is null ? AcceptAsync(connection) : ValueTask.CompletedTask)
+            await server.Hooks.ConnectMiddleware.InvokeAsync(context, () => context.RejectMessage is null ? AcceptAsync(connection) : ValueTask.CompletedTask)
                         .ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
@@ -66,11 +66,11 @@ internal static class Handshake
         RealtimeLog.ConnectionAccepted(server.Logger, connection.Id, connection.RoomId);
         if (connection.CreatedRoom)
         {
-            await server.CreateRoomHooks.InvokeAsync(new RoomContext(connection.RoomId, null), server.Logger, connection.Id).ConfigureAwait(false);
+            await server.Hooks.CreateRoom.InvokeAsync(new RoomContext(connection.RoomId, null), server.Logger, connection.Id).ConfigureAwait(false);
         }
 
-        await server.EnterRoomHooks.InvokeAsync(new RoomContext(connection.RoomId, connection), server.Logger, connection.Id).ConfigureAwait(false);
-        await server.ConnectHooks.InvokeAsync(context, server.Logger, connection.Id).ConfigureAwait(false);
+        await server.Hooks.EnterRoom.InvokeAsync(new RoomContext(connection.RoomId, connection), server.Logger, connection.Id).ConfigureAwait(false);
+        await server.Hooks.Connect.InvokeAsync(context, server.Logger, connection.Id).ConfigureAwait(false);
 
         // Messages are processed in arrival order, one at a time, and not before the connect hooks finished.
         connection.OpenInbound();

@@ -9,8 +9,8 @@ internal static class MessagePipeline
     {
         RealtimeServer server = connection.Server;
         var context = new MessageContext(connection, message);
-        return server.MessageMiddleware.IsEmpty
-            ? server.MessageHooks.InvokeAsync(context, server.Logger, connection.Id)
+        return server.Hooks.MessageMiddleware.IsEmpty
+            ? server.Hooks.Message.InvokeAsync(context, server.Logger, connection.Id)
             : ThroughMiddlewareAsync(server, context);
     }
 
@@ -20,7 +20,7 @@ internal static class MessagePipeline
         bool passed = false;
         try
         {
-            await server.MessageMiddleware.InvokeAsync(context, () =>
+            await server.Hooks.MessageMiddleware.InvokeAsync(context, () =>
             {
                 passed = true;
                 return ValueTask.CompletedTask;
@@ -39,7 +39,7 @@ internal static class MessagePipeline
         }
         else if (passed)
         {
-            await server.MessageHooks.InvokeAsync(context, server.Logger, connection.Id).ConfigureAwait(false);
+            await server.Hooks.Message.InvokeAsync(context, server.Logger, connection.Id).ConfigureAwait(false);
         }
     }
 }

@@ -47,7 +47,7 @@ internal static class DenseConnection
         {
             // The read ends by itself when the connection closes; the token adds the handshake timeout and the server's shutdown
             // (a server stopped already still reads the head within the timeout, to answer it with 503).
-            bool stoppable = server.AddHeadRead(timeout);
+            bool stoppable = server.Shutdown.AddHeadRead(timeout);
             try
             {
                 head = await ReadHeadAsync(connection, timeout.Token).ConfigureAwait(false);
@@ -60,7 +60,7 @@ internal static class DenseConnection
             {
                 if (stoppable)
                 {
-                    server.RemoveHeadRead(timeout);
+                    server.Shutdown.RemoveHeadRead(timeout);
                 }
             }
         }

@@ -15,11 +15,11 @@ namespace Realtime.Server.Internal.Protocols.JsCollaboration;
 /// packets, not close codes: a server DISCONNECT (<c>41</c>) for <see cref="ServerConnection.Close"/>, nothing (the transport
 /// closes, and the client reconnects) for everything else.
 /// </summary>
-internal sealed partial class JsCollaborationProtocol : RealtimeProtocol
+internal sealed class JsCollaborationProtocol : RealtimeProtocol
 {
     private static readonly OutboundFrame PingFrame = Text("2"u8);
-    private static readonly OutboundFrame PongFrame = Text("3"u8);
-    private static readonly OutboundFrame ProbeAnswerFrame = Text("3probe"u8);
+    internal static readonly OutboundFrame PongFrame = Text("3"u8);
+    internal static readonly OutboundFrame ProbeAnswerFrame = Text("3probe"u8);
     private static readonly OutboundFrame DisconnectFrame = Text("41"u8);
 
     /// <summary>The header of a binary <c>m</c> event whose data is its one attachment; the type goes between the two parts.</summary>
@@ -126,7 +126,7 @@ internal sealed partial class JsCollaborationProtocol : RealtimeProtocol
             writer.WriteEndObject();
         }, "0"u8);
 
-    public override ProtocolReader CreateReader() => new Reader(_options.MaxMessageSize);
+    public override ProtocolReader CreateReader() => new JsCollaborationReader(_options.MaxMessageSize);
 
     public override OutboundFrame EncodeAccept(ServerConnection connection, RealtimeOptions options)
         => Encode(connection.Id, static (writer, id) =>
