@@ -69,11 +69,12 @@ public sealed class Client
     public async Task<Connection> ConnectAsync(string roomId, ConnectOptions? options = null, CancellationToken cancellationToken = default)
     {
         var connection = new Connection(this, roomId, options);
-        var connected = new TaskCompletionSource<Connection>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         connection.Start(connected, cancellationToken);
         try
         {
-            return await connected.Task.ConfigureAwait(false);
+            await connected.Task.ConfigureAwait(false);
+            return connection;
         }
         catch
         {

@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
@@ -7,7 +5,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Nito.AsyncEx;
 using Realtime.Client.Internal;
 using Realtime.Internal;
-using Realtime.Protocol;
 
 namespace Realtime.Client;
 
@@ -19,21 +16,15 @@ namespace Realtime.Client;
 /// All members are thread-safe. Event handlers run one at a time, in event order, off the socket's receive
 /// loop. Dispose it (or <see cref="CloseAsync"/>) when done.
 /// </remarks>
-public sealed partial class Connection : IAsyncDisposable
+public sealed partial class Connection : IAsyncDisposable, IReconnectorOwner
 {
-    private readonly Client _client;
     private readonly ClientOptions _options;
-    private readonly ConnectOptions _connectOptions;
-    private readonly Channel<OutboundFrame> _outbound;
+    private readonly Channel<OutboundFrame> _outbound; // the send buffer: filled here, drained by the transport of the moment
     private readonly AsyncAutoResetEvent _signal = new();
     private readonly EventRegistry _registry = new();
     private readonly EventDispatcher _events;
-    private readonly CancellationTokenSource _closing = new();
-    private readonly ILogger _logger;
+    private readonly Reconnector _reconnector;
     private int _state = (int)ConnectionState.Disconnected;
-    private string? _id;
-    private Transport? _transport;
-    private Task _run = Task.CompletedTask;
 
     internal Connection(Client client, string roomId, ConnectOptions? options)
     {
@@ -43,21 +34,21 @@ public sealed partial class Connection : IAsyncDisposable
             throw new ArgumentException("A room id is 1 to 128 characters with no control characters.", nameof(roomId));
         }
 
-        _client = client;
         _options = client.Options;
-        _connectOptions = options ?? new ConnectOptions();
         RoomId = roomId;
-        _logger = _options.LoggerFactory?.CreateLogger("Realtime.Client") ?? NullLogger.Instance;
-        _events = new EventDispatcher(_registry, _logger);
+        ILogger logger = _options.LoggerFactory?.CreateLogger("Realtime.Client") ?? NullLogger.Instance;
+        _events = new EventDispatcher(_registry, logger);
         _outbound = Channel.CreateBounded<OutboundFrame>(new BoundedChannelOptions(Math.Max(1, _options.MaxBufferedMessages))
         {
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
+        var dialer = new Dialer(client.Url, roomId, options ?? new ConnectOptions(), _options, _outbound.Reader, _signal, _events, logger);
+        _reconnector = new Reconnector(this, dialer, _options, _events, logger, roomId);
     }
 
     /// <summary>The connection id while connected (20 characters, the same value the server sees); <see langword="null"/> when not connected. A new value after each reconnection.</summary>
-    public string? Id => Volatile.Read(ref _id);
+    public string? Id => _reconnector.Id;
 
     /// <summary>The room of this connection.</summary>
     public string RoomId { get; }
@@ -68,7 +59,7 @@ public sealed partial class Connection : IAsyncDisposable
     internal ConnectionState State => (ConnectionState)Volatile.Read(ref _state);
 
     /// <summary>The run loop: it completes when the connection has closed for good, by itself or by <see cref="CloseAsync"/>.</summary>
-    internal Task RunCompletion => _run;
+    internal Task RunCompletion => _reconnector.Completion;
 
     /// <summary>
     /// Sends a message. While (re)connecting it is buffered and sent after the next connection, up to
@@ -132,13 +123,11 @@ public sealed partial class Connection : IAsyncDisposable
         ConnectionState previous = (ConnectionState)Interlocked.Exchange(ref _state, (int)ConnectionState.Closed);
         if (previous != ConnectionState.Closed)
         {
-            // Stops a wait between attempts or an attempt in progress; a connected transport closes politely instead.
-            await _closing.CancelAsync().ConfigureAwait(false);
-            Volatile.Read(ref _transport)?.RequestClose();
+            await _reconnector.StopAsync().ConfigureAwait(false);
             _outbound.Writer.TryComplete();
         }
 
-        await _run.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _reconnector.Completion.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Closes the connection and waits until its last event handler has run (unless called from a handler).</summary>
@@ -152,20 +141,30 @@ public sealed partial class Connection : IAsyncDisposable
             await _events.Completion.ConfigureAwait(false);
         }
 
-        _closing.Dispose();
+        _reconnector.Dispose();
     }
 
     /// <inheritdoc/>
     public override string ToString() => $"Connection {Id ?? "(not connected)"} (room {RoomId}, {State})";
 
-    internal void Start(TaskCompletionSource<Connection>? firstAttempt, CancellationToken cancellationToken)
+    ConnectionState IReconnectorOwner.State => State;
+
+    bool IReconnectorOwner.TryChangeState(ConnectionState expected, ConnectionState next) => TryChangeState(expected, next);
+
+    void IReconnectorOwner.SetClosed()
+    {
+        Interlocked.Exchange(ref _state, (int)ConnectionState.Closed);
+        _outbound.Writer.TryComplete();
+    }
+
+    internal void Start(TaskCompletionSource? firstAttempt, CancellationToken cancellationToken)
     {
         if (!TryChangeState(ConnectionState.Disconnected, ConnectionState.Connecting))
         {
             throw new InvalidOperationException("The connection was already started.");
         }
 
-        _run = Task.Run(() => RunAsync(firstAttempt, cancellationToken), CancellationToken.None);
+        _reconnector.Start(firstAttempt, cancellationToken);
     }
 
     private bool TryChangeState(ConnectionState expected, ConnectionState next)
@@ -177,48 +176,5 @@ public sealed partial class Connection : IAsyncDisposable
         {
             throw new InvalidOperationException("The connection is closed.");
         }
-    }
-
-    private Uri BuildUri()
-    {
-        var query = new StringBuilder("roomId=").Append(Uri.EscapeDataString(RoomId));
-        if (_connectOptions.Query is { } extra)
-        {
-            foreach (KeyValuePair<string, string> pair in extra)
-            {
-                if (!string.Equals(pair.Key, "roomId", StringComparison.Ordinal))
-                {
-                    query.Append('&').Append(Uri.EscapeDataString(pair.Key)).Append('=').Append(Uri.EscapeDataString(pair.Value ?? string.Empty));
-                }
-            }
-        }
-
-        var builder = new UriBuilder(_client.Url);
-        builder.Query = string.IsNullOrEmpty(builder.Query) ? query.ToString() : builder.Query.TrimStart('?') + "&" + query;
-        return builder.Uri;
-    }
-
-    /// <summary>Encodes this attempt's <c>hello</c>: the auth payload is read (or asked of the provider) anew each time.</summary>
-    private async ValueTask<ReadOnlyMemory<byte>> EncodeHelloAsync(CancellationToken cancellationToken)
-    {
-        object? payload = _connectOptions.Auth;
-        if (_connectOptions.AuthProvider is { } provider)
-        {
-            try
-            {
-                payload = await provider(cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-            {
-                throw new RealtimeConnectException($"ConnectOptions.AuthProvider failed: {ex.Message}", ex);
-            }
-        }
-
-        JsonElement auth = payload is null
-            ? default
-            : JsonSerializer.SerializeToElement(payload, payload.GetType(), _options.JsonSerializerOptions);
-        var buffer = new ArrayBufferWriter<byte>();
-        FrameWriter.WriteHello(buffer, auth);
-        return buffer.WrittenMemory;
     }
 }
