@@ -20,6 +20,23 @@ public abstract class ReconnectionTests(HostMode mode)
     };
 
     [Fact]
+    public async Task The_token_given_to_ConnectAsync_bounds_the_first_attempt_only_cancelled_afterwards_it_does_not_stop_reconnection()
+    {
+        KestrelRealtimeHost first = await KestrelRealtimeHost.StartAsync(mode);
+        int port = first.Port;
+        using var connectTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await using Connection ann = await new Client.Client(first.Url, FastReconnect()).ConnectAsync("room1", cancellationToken: connectTimeout.Token).DefaultTimeout();
+        var events = new ConnectionRecorder(ann);
+        await connectTimeout.CancelAsync(); // as a timeout token does, long after the connection was made
+
+        await first.StopAsync();
+        await events.WaitForEventAsync("disconnect:TransportClose");
+        await using KestrelRealtimeHost second = await KestrelRealtimeHost.StartAsync(mode, port: port);
+        await events.WaitForEventAsync("connect");
+        Assert.True(ann.Connected);
+    }
+
+    [Fact]
     public async Task Server_restart_gives_Disconnect_TransportClose_then_ReconnectAttempts_then_Reconnect_then_Connect_with_a_new_id()
     {
         KestrelRealtimeHost first = await KestrelRealtimeHost.StartAsync(mode);

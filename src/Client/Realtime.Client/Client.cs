@@ -62,7 +62,7 @@ public sealed class Client
     /// </summary>
     /// <param name="roomId">The room (1–128 characters, no control characters).</param>
     /// <param name="options">Auth payload and extra query parameters.</param>
-    /// <param name="cancellationToken">Cancels the attempt.</param>
+    /// <param name="cancellationToken">Cancels the first attempt (until <c>ConnectAsync</c> completes); cancelled later, it no longer affects the connection or its reconnections.</param>
     /// <returns>The connected connection.</returns>
     /// <exception cref="RealtimeConnectException">The attempt failed: rejected (its message is exactly the server's text), unreachable, or <see cref="ClientOptions.Timeout"/> elapsed.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>

@@ -130,6 +130,7 @@ internal sealed class Reconnector : IDisposable
                     TaskCompletionSource done = firstAttempt;
                     _events.Post(() => done.TrySetResult());
                     firstAttempt = null;
+                    firstAttemptToken = CancellationToken.None; // ConnectAsync's token bounds its own attempt, not the reconnections after it
                 }
 
                 attempt = 0;
