@@ -55,6 +55,34 @@ public sealed class RoomFeedTests
         Assert.Equal([1L, 2L, 3L], owner.Delivered);
     }
 
+    [Fact]
+    public async Task A_delivery_that_throws_is_logged_and_the_feed_goes_on_repairing_it_with_the_next_frame()
+    {
+        var owner = new Owner { ThrowOn = 1 };
+        var feed = new RoomFeed("room1", null!, owner);
+        feed.Start(Epoch, 0);
+        owner.Log[1] = Frame(1);
+        feed.Post(Live(1)); // throws below the feed
+        feed.Post(Live(2)); // shows the gap: 1 comes from the log, then 2
+        await owner.WaitForAsync(2);
+        Assert.Equal([1L, 2L], owner.Delivered);
+        Assert.IsType<InvalidOperationException>(Assert.Single(owner.Failures));
+        Assert.Equal(0, feed.PendingCount);
+    }
+
+    [Fact]
+    public void A_stopped_feed_delivers_nothing_more()
+    {
+        var owner = new Owner();
+        var feed = new RoomFeed("room1", null!, owner);
+        feed.Start(Epoch, 0);
+        feed.Stop();
+        feed.Post(Live(1));
+        feed.RequestCheck();
+        Assert.Empty(owner.Delivered);
+        Assert.Equal(0, feed.PendingCount);
+    }
+
     private static byte[] Frame(long seq) => Encoding.ASCII.GetBytes(seq.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     private static byte[] Live(long seq) => [.. Epoch, (byte)'|', .. Frame(seq), (byte)'|', .. Frame(seq)];
@@ -72,6 +100,11 @@ public sealed class RoomFeedTests
         public IReadOnlyList<long> Delivered => _delivered.Items;
 
         public List<long?> Gaps { get; } = [];
+
+        public List<Exception> Failures { get; } = [];
+
+        /// <summary>A delivery that throws (a defect below the feed), once.</summary>
+        public long ThrowOn { get; set; }
 
         public int FellBehindCount { get; private set; }
 
@@ -99,11 +132,22 @@ public sealed class RoomFeedTests
         }
 
         public void Deliver(string roomId, ReadOnlyMemory<byte> frame, bool repaired)
-            => _delivered.Add(long.Parse(Encoding.ASCII.GetString(frame.Span), System.Globalization.CultureInfo.InvariantCulture));
+        {
+            long seq = long.Parse(Encoding.ASCII.GetString(frame.Span), System.Globalization.CultureInfo.InvariantCulture);
+            if (seq == ThrowOn)
+            {
+                ThrowOn = 0;
+                throw new InvalidOperationException("A delivery that fails.");
+            }
+
+            _delivered.Add(seq);
+        }
 
         public void ReportGap(string roomId, long? missed) => Gaps.Add(missed);
 
         public void CheckFailed(string roomId, Exception exception) => throw new InvalidOperationException("No read fails here.", exception);
+
+        public void DeliveryFailed(string roomId, Exception exception) => Failures.Add(exception);
 
         public void FellBehind(string roomId, int pending) => FellBehindCount++;
 

@@ -35,8 +35,18 @@ internal sealed class RedisBackplane : RealtimeBackplane, IRedisLocalNode, IAsyn
         var keys = new RedisKeys(options.Prefix);
         var clock = new RedisClock();
         var metrics = new RedisBackplaneMetrics(meterFactory, () => _liveness!.Nodes);
-        _link = new RedisLink(configuration, options.PublishTimeout, redis => _liveness!.StartAsync(redis), () => _rooms!.OnSubscriberRestored());
-        _publisher = new RedisPublisher(_link, keys, clock, options, metrics);
+        _link = new RedisLink(configuration, options.PublishTimeout, redis => _liveness!.StartAsync(redis), restored =>
+        {
+            if (restored == ConnectionType.Subscription)
+            {
+                _rooms!.OnSubscriberRestored(); // what was published meanwhile is repaired
+            }
+            else
+            {
+                clock.Forget(); // perhaps another server now (a failover): its clock is read again before the next publish
+            }
+        });
+        _publisher = new RedisPublisher(_link, keys, clock, options, metrics, logger);
         _rooms = new RedisRoomChannels(_link, keys, options, metrics, DeliverLocally, NodeId, logger);
         _membership = new RedisMembership(_link, keys, NodeId);
         _liveness = new RedisNodeLiveness(_link, keys, options, clock, _membership, _rooms, this, NodeId, logger);

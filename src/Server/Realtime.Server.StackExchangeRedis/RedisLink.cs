@@ -12,19 +12,21 @@ internal sealed class RedisLink : IAsyncDisposable
     private readonly ConfigurationOptions _configuration;
     private readonly Lazy<Task<ConnectionMultiplexer>> _redis;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationToken _stoppingToken;
     private readonly Func<ConnectionMultiplexer, Task> _connected;
-    private readonly Action _subscriberRestored;
+    private readonly Action<ConnectionType> _restored;
 
     /// <param name="configuration">The connection's configuration (already adjusted by <c>ForBackplane</c>).</param>
     /// <param name="timeout">How long one operation may take.</param>
     /// <param name="connected">Runs once the first connection is made (subscriptions of the node's own, the heartbeat).</param>
-    /// <param name="subscriberRestored">Runs each time the subscriber link is restored after a break.</param>
-    public RedisLink(ConfigurationOptions configuration, TimeSpan timeout, Func<ConnectionMultiplexer, Task> connected, Action subscriberRestored)
+    /// <param name="restored">Runs each time a link (the command link, or the subscriber link) is restored after a break.</param>
+    public RedisLink(ConfigurationOptions configuration, TimeSpan timeout, Func<ConnectionMultiplexer, Task> connected, Action<ConnectionType> restored)
     {
         _configuration = configuration;
         Timeout = timeout;
+        _stoppingToken = _stopping.Token; // kept: it stays readable once the source is disposed
         _connected = connected;
-        _subscriberRestored = subscriberRestored;
+        _restored = restored;
         _redis = new Lazy<Task<ConnectionMultiplexer>>(ConnectAsync);
     }
 
@@ -32,7 +34,7 @@ internal sealed class RedisLink : IAsyncDisposable
     public TimeSpan Timeout { get; }
 
     /// <summary>Cancelled when the backplane stops.</summary>
-    public CancellationToken Stopping => _stopping.Token;
+    public CancellationToken Stopping => _stoppingToken;
 
     /// <summary>The connection when it has been made, without waiting for it; <see langword="null"/> before, or when it failed.</summary>
     public ConnectionMultiplexer? Current => _redis.IsValueCreated && _redis.Value.IsCompletedSuccessfully ? _redis.Value.Result : null;
@@ -80,13 +82,7 @@ internal sealed class RedisLink : IAsyncDisposable
     private async Task<ConnectionMultiplexer> ConnectAsync()
     {
         ConnectionMultiplexer redis = await ConnectionMultiplexer.ConnectAsync(_configuration).ConfigureAwait(false);
-        redis.ConnectionRestored += (_, e) =>
-        {
-            if (e.ConnectionType == ConnectionType.Subscription)
-            {
-                _subscriberRestored();
-            }
-        };
+        redis.ConnectionRestored += (_, e) => _restored(e.ConnectionType);
         await _connected(redis).ConfigureAwait(false);
         return redis;
     }

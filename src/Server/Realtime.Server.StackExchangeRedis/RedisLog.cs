@@ -28,4 +28,10 @@ internal static partial class RedisLog
 
     [LoggerMessage(8, LogLevel.Warning, "Room {RoomId}: this node fell {Pending} broadcasts behind the room's channel; what arrives meanwhile is dropped here and delivered from the room's log once it catches up.", EventName = "BackplaneRoomBehind")]
     public static partial void RoomBehind(ILogger logger, string roomId, int pending);
+
+    [LoggerMessage(9, LogLevel.Warning, "Redis refused a broadcast as late although it was sent within its deadline: Redis's clock moved against this node's reading of it; reading it again.", EventName = "BackplaneClockReadAgain")]
+    public static partial void ClockReadAgain(ILogger logger);
+
+    [LoggerMessage(10, LogLevel.Error, "Room {RoomId}: delivering a broadcast on this node failed; the room's next broadcast repairs what it can.", EventName = "BackplaneRoomDeliveryFailed")]
+    public static partial void RoomDeliveryFailed(ILogger logger, string roomId, Exception exception);
 }

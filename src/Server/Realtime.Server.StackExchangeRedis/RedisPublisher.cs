@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
 namespace Realtime.Server.StackExchangeRedis;
@@ -8,7 +9,8 @@ namespace Realtime.Server.StackExchangeRedis;
 /// it to the room's channel, all or nothing. The script carries a deadline in Redis's time: one that reaches Redis after its caller
 /// was told it failed (Redis paused, or the link slow) does nothing at all, so a failed broadcast is never delivered later.
 /// </summary>
-internal sealed class RedisPublisher(RedisLink link, RedisKeys keys, RedisClock clock, RedisBackplaneOptions options, RedisBackplaneMetrics metrics)
+internal sealed class RedisPublisher(RedisLink link, RedisKeys keys, RedisClock clock, RedisBackplaneOptions options, RedisBackplaneMetrics metrics,
+                                     ILogger logger)
 {
     /// <summary>How long the sequence and log of a room without members are kept (a broadcast to an empty room), in seconds.</summary>
     private const int OrphanSeconds = 600;
@@ -47,11 +49,13 @@ internal sealed class RedisPublisher(RedisLink link, RedisKeys keys, RedisClock 
     {
         byte[] frame = BackplaneCodec.EncodeBroadcast(broadcast);
         string roomId = broadcast.RoomId;
-        long started = Stopwatch.GetTimestamp();
+        long started = 0;
         try
         {
             RedisResult result = await link.RunAsync(async redis =>
             {
+                // The operation's own timeout starts now (the connection may have taken its own): so does the script's deadline.
+                started = Stopwatch.GetTimestamp();
                 IDatabase database = redis.GetDatabase();
                 if (!clock.IsKnown)
                 {
@@ -64,6 +68,13 @@ internal sealed class RedisPublisher(RedisLink link, RedisKeys keys, RedisClock 
             }, "publish a broadcast", cancellationToken).ConfigureAwait(false);
             if ((long)result == 0)
             {
+                if (Stopwatch.GetElapsedTime(started).TotalMilliseconds < DeadlineMs)
+                {
+                    // Refused as late although it was not: the reading of Redis's clock is wrong (its clock stepped). Read it again.
+                    clock.Forget();
+                    RedisLog.ClockReadAgain(logger);
+                }
+
                 throw new RedisBackplaneException(
                     $"Redis received the broadcast too late to publish it within {options.PublishTimeout} (RedisBackplaneOptions.PublishTimeout); it was not published.");
             }

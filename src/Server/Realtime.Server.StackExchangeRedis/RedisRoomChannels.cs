@@ -61,6 +61,7 @@ internal sealed class RedisRoomChannels(RedisLink link, RedisKeys keys, RedisBac
     {
         if (_rooms.TryRemove(roomId, out RoomFeed? room))
         {
+            room.Stop(); // a repair still under way delivers nothing to the members of a later subscription
             metrics.Unsubscribed();
             await room.Queue.UnsubscribeAsync().WaitAsync(link.Timeout, cancellationToken).ConfigureAwait(false);
         }
@@ -114,9 +115,16 @@ internal sealed class RedisRoomChannels(RedisLink link, RedisKeys keys, RedisBac
 
     public void CheckFailed(string roomId, Exception exception)
     {
+        if (link.Stopping.IsCancellationRequested)
+        {
+            return; // the backplane is stopping: nothing to repair
+        }
+
         RedisLog.RepairFailed(logger, roomId, exception);
         Interlocked.Exchange(ref _checkAgain, 1);
     }
+
+    public void DeliveryFailed(string roomId, Exception exception) => RedisLog.RoomDeliveryFailed(logger, roomId, exception);
 
     public void FellBehind(string roomId, int pending) => RedisLog.RoomBehind(logger, roomId, pending);
 

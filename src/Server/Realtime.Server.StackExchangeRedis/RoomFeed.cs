@@ -26,6 +26,9 @@ internal interface IRoomFeedOwner
     /// <summary>A check of the room could not read Redis: it is tried again at the next heartbeat.</summary>
     void CheckFailed(string roomId, Exception exception);
 
+    /// <summary>Delivering on this node failed otherwise (a defect): logged, and the feed goes on with what comes next.</summary>
+    void DeliveryFailed(string roomId, Exception exception);
+
     /// <summary>This node fell behind the room's channel: what arrives is dropped until it catches up (and then repaired).</summary>
     void FellBehind(string roomId, int pending);
 
@@ -61,6 +64,7 @@ internal sealed class RoomFeed(string roomId, ChannelMessageQueue queue, IRoomFe
     private bool _running;
     private bool _checkRequested;
     private bool _behind;
+    private bool _stopped;
 
     public string RoomId { get; } = roomId;
 
@@ -86,6 +90,11 @@ internal sealed class RoomFeed(string roomId, ChannelMessageQueue queue, IRoomFe
     {
         lock (_gate)
         {
+            if (_stopped)
+            {
+                return;
+            }
+
             if (_pending.Count > 0 && (_pending.Count >= MaxPendingFrames || _pendingBytes + live.Length > MaxPendingBytes))
             {
                 _checkRequested = true; // the consumer repairs what is dropped here once it catches up
@@ -114,6 +123,11 @@ internal sealed class RoomFeed(string roomId, ChannelMessageQueue queue, IRoomFe
     {
         lock (_gate)
         {
+            if (_stopped)
+            {
+                return;
+            }
+
             _checkRequested = true;
             if (!StartDrain())
             {
@@ -122,6 +136,17 @@ internal sealed class RoomFeed(string roomId, ChannelMessageQueue queue, IRoomFe
         }
 
         _ = DrainAsync();
+    }
+
+    /// <summary>The room was unsubscribed: nothing more is delivered from this feed (a step under way still ends).</summary>
+    public void Stop()
+    {
+        lock (_gate)
+        {
+            _stopped = true;
+            _pending.Clear();
+            _pendingBytes = 0;
+        }
     }
 
     /// <summary>Under the gate: whether the caller is to start the consumer.</summary>
@@ -147,6 +172,12 @@ internal sealed class RoomFeed(string roomId, ChannelMessageQueue queue, IRoomFe
             byte[]? live = null;
             lock (_gate)
             {
+                if (_stopped)
+                {
+                    _running = false;
+                    return;
+                }
+
                 if (_pending.TryDequeue(out live))
                 {
                     _pendingBytes -= live.Length;
@@ -170,6 +201,11 @@ internal sealed class RoomFeed(string roomId, ChannelMessageQueue queue, IRoomFe
             catch (Exception ex) when (ex is RedisBackplaneException or OperationCanceledException)
             {
                 owner.CheckFailed(RoomId, ex); // a read failed: what it was to repair is repaired at the next check
+            }
+            catch (Exception ex)
+            {
+                // Not Redis's doing. The consumer goes on: a frame not delivered here is repaired when the next one shows the gap.
+                owner.DeliveryFailed(RoomId, ex);
             }
         }
     }
