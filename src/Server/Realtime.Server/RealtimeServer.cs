@@ -39,7 +39,7 @@ public sealed partial class RealtimeServer
         _protocols = [ProtocolV1, JsCollaboration];
         PingIntervalTicks = ToTimestamp(options.PingInterval);
         PingTimeoutTicks = ToTimestamp(options.PingTimeout);
-        Node = new LocalNode(options, backplane, Logger);
+        Node = new LocalNode(options, backplane, Logger, metrics);
         Shutdown = new ServerShutdown(Node, Logger);
         backplane.Attach(Node);
     }
@@ -135,8 +135,9 @@ public sealed partial class RealtimeServer
     /// <param name="data">The payload.</param>
     /// <param name="type">The message type, or <see langword="null"/>.</param>
     /// <param name="cancellationToken">Cancels waiting for the backplane.</param>
-    /// <returns><see langword="true"/> when the connection was found and the message queued to it; <see langword="false"/> when no node has it
-    /// connected (none has that id, or the connection is still joining its room, before its <c>welcome</c>, or closing).</returns>
+    /// <returns><see langword="true"/> when the connection was found and the message queued to it (for a connection on another node: when its
+    /// node was reached); <see langword="false"/> when none has that id, or, on this node, the connection is still joining its room (before
+    /// its <c>welcome</c>) or closing.</returns>
     /// <exception cref="ArgumentException">The message encodes to more than clients accept.</exception>
     public Task<bool> SendAsync<T>(string connectionId, T data, string? type = null, CancellationToken cancellationToken = default)
     {
@@ -147,7 +148,7 @@ public sealed partial class RealtimeServer
         }
 
         Message message = MessageSize.ToMessage(data, type, Options.JsonSerializerOptions, copyBytes: true);
-        MessageSize.EnsureSendable(_protocols, (message, Node.MaxFrameBytes), static (protocol, s) => MessageSize.Encode(protocol, s.message, s.MaxFrameBytes));
+        MessageSize.EnsureSendable(_protocols, message, Node.MaxFrameBytes, (message, Node.MaxFrameBytes), static (protocol, s) => MessageSize.Encode(protocol, s.message, s.MaxFrameBytes));
         return Backplane.SendAsync(connectionId, message, cancellationToken).AsTask();
     }
 
@@ -212,7 +213,7 @@ public sealed partial class RealtimeServer
     private RoomBroadcast CreateBroadcast<T>(string roomId, T data, string? type, string? exceptConnectionId)
     {
         var broadcast = new RoomBroadcast(roomId, MessageSize.ToMessage(data, type, Options.JsonSerializerOptions, copyBytes: true), exceptConnectionId, Backplane.NodeId);
-        broadcast.EnsureSendable(_protocols, Node.MaxFrameBytes); // the in-memory backplane's fan-out reuses what this encodes
+        broadcast.EnsureSendable(_protocols, Node.MaxFrameBytes); // what this encodes (only a message near the limit) the local fan-out reuses
         return broadcast;
     }
 

@@ -55,5 +55,5 @@ public sealed class RoomBroadcast
     /// <summary>Refuses at the call a broadcast that is too large to send (see <see cref="MessageSize.EnsureSendable"/>); what it encodes is kept.</summary>
     /// <exception cref="ArgumentException">The message is too large, or no protocol can carry it.</exception>
     internal void EnsureSendable(ReadOnlySpan<RealtimeProtocol> protocols, long maxBytes)
-        => MessageSize.EnsureSendable(protocols, (Broadcast: this, maxBytes), static (protocol, s) => s.Broadcast.EncodedFor(protocol, s.maxBytes));
+        => MessageSize.EnsureSendable(protocols, Message, maxBytes, (Broadcast: this, maxBytes), static (protocol, s) => s.Broadcast.EncodedFor(protocol, s.maxBytes));
 }

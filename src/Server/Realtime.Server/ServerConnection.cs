@@ -160,7 +160,7 @@ public sealed partial class ServerConnection : IRoomMember, IInboundOwner
     internal bool SendMessage(in Message message)
     {
         OutboundFrame frame = Protocol.EncodeMessage(message);
-        MessageSize.EnsureFits(frame, Server.Node.MaxFrameBytes);
+        MessageSize.EnsureFits(frame, Protocol, Server.Node.MaxFrameBytes);
         return Connected && Enqueue(frame);
     }
 

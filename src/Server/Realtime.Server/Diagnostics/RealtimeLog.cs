@@ -71,6 +71,6 @@ internal static partial class RealtimeLog
     [LoggerMessage(23, LogLevel.Information, "Connection {ConnectionId} was replaced by a newer connection that presented the same id; closing the older one with 4000.", EventName = "ConnectionReplaced")]
     public static partial void ConnectionReplaced(ILogger logger, string connectionId);
 
-    [LoggerMessage(24, LogLevel.Warning, "A broadcast to room {RoomId} was not sent to {Members} members whose wire protocol cannot send it ({Problem}); the room's other members got it.", EventName = "BroadcastNotEncodable")]
+    [LoggerMessage(24, LogLevel.Warning, "Broadcasts were not sent to {Members} room members whose wire protocol cannot send them (room {RoomId}, the latest: {Problem}); the rooms' other members got them. Logged at most every 10 s; realtime.server.broadcast.skipped counts each.", EventName = "BroadcastNotEncodable")]
     public static partial void BroadcastNotEncodable(ILogger logger, string roomId, int members, string problem);
 }

@@ -15,6 +15,7 @@ internal sealed class RealtimeMetrics
     private readonly Counter<long> _rejected;
     private readonly Counter<long> _messagesReceived;
     private readonly Counter<long> _receivePauses;
+    private readonly Counter<long> _skipped;
 
     public RealtimeMetrics(IMeterFactory meterFactory)
     {
@@ -25,6 +26,8 @@ internal sealed class RealtimeMetrics
         _messagesReceived = meter.CreateCounter<long>("realtime.server.messages.received", "{message}", "Application messages received from clients.");
         _receivePauses = meter.CreateCounter<long>("realtime.server.receive.pauses", "{pause}",
             "Times the server stopped reading a connection's socket (TCP back-pressure), by cause: application (its inbound queue was full) or rate_limit.");
+        _skipped = meter.CreateCounter<long>("realtime.server.broadcast.skipped", "{member}",
+            "Room members a broadcast was not sent to because their wire protocol cannot send it (a type it cannot carry, or too large in its encoding).");
     }
 
     public void ConnectionAccepted() => _connections.Add(1);
@@ -50,4 +53,6 @@ internal sealed class RealtimeMetrics
             _receivePauses.Add(1, new KeyValuePair<string, object?>("cause", rateLimit ? "rate_limit" : "application"));
         }
     }
+
+    public void MembersSkipped(int members) => _skipped.Add(members);
 }

@@ -13,9 +13,13 @@ internal sealed class LocalNode
     private readonly ConcurrentDictionary<string, ServerConnection> _connections = new(StringComparer.Ordinal);
     private readonly long _maxFrameBytes;
     private readonly ILogger _logger;
+    private readonly RealtimeMetrics _metrics;
+    private long _skipLoggedAt; // Environment.TickCount64 of the last BroadcastNotEncodable, 0 before the first
+    private int _skippedSinceLog;
 
-    public LocalNode(RealtimeOptions options, RealtimeBackplane backplane, ILogger logger)
+    public LocalNode(RealtimeOptions options, RealtimeBackplane backplane, ILogger logger, RealtimeMetrics metrics)
     {
+        _metrics = metrics;
         _maxFrameBytes = MessageSize.Limit(options);
         _logger = logger;
         Rooms = new RoomIndex<ServerConnection>(
@@ -56,7 +60,20 @@ internal sealed class LocalNode
         ServerConnection? except = broadcast.ExceptConnectionId is { } id ? Find(id) : null;
         if (Rooms.Deliver(broadcast, except, _maxFrameBytes, out string? problem) is > 0 and int skipped)
         {
-            RealtimeLog.BroadcastNotEncodable(_logger, broadcast.RoomId, skipped, problem!);
+            Skipped(broadcast.RoomId, skipped, problem!);
+        }
+    }
+
+    /// <summary>Counts members a broadcast skipped, and says so in the log at most every 10 s (a room that does it routinely floods nothing).</summary>
+    private void Skipped(string roomId, int members, string problem)
+    {
+        _metrics.MembersSkipped(members);
+        Interlocked.Add(ref _skippedSinceLog, members);
+        long now = Environment.TickCount64;
+        long last = Volatile.Read(ref _skipLoggedAt);
+        if ((last == 0 || now - last >= 10_000) && Interlocked.CompareExchange(ref _skipLoggedAt, now, last) == last)
+        {
+            RealtimeLog.BroadcastNotEncodable(_logger, roomId, Interlocked.Exchange(ref _skippedSinceLog, 0), problem);
         }
     }
 

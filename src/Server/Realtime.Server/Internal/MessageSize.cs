@@ -16,54 +16,72 @@ internal static class MessageSize
     /// <summary>The largest encoded application frame clients accept.</summary>
     public static long Limit(RealtimeOptions options) => (long)options.MaxMessageSize + ProtocolLimits.EnvelopeAllowance;
 
-    /// <exception cref="ArgumentException">The frame is larger than <paramref name="maxBytes"/>.</exception>
-    public static void EnsureFits(OutboundFrame frame, long maxBytes)
+    /// <summary>Refuses a frame larger than its protocol's clients accept.</summary>
+    /// <param name="frame">The frame.</param>
+    /// <param name="protocol">Its protocol.</param>
+    /// <param name="maxBytes">The limit of a protocol v1 frame; the protocol's own is <see cref="RealtimeProtocol.FrameLimit"/>.</param>
+    /// <exception cref="ArgumentException">The frame is too large.</exception>
+    public static void EnsureFits(OutboundFrame frame, RealtimeProtocol protocol, long maxBytes)
     {
-        if (frame.Bytes.Length > maxBytes)
+        if (frame.Bytes.Length > protocol.FrameLimit(maxBytes))
         {
             throw new ArgumentException(TooLarge(frame.Bytes.Length, maxBytes), "data");
         }
     }
 
     /// <summary>A message in one protocol: its frame, or why that protocol cannot send it (too large, or a type it cannot carry).</summary>
+    /// <param name="protocol">The protocol.</param>
+    /// <param name="message">The message.</param>
+    /// <param name="maxBytes">The limit of a protocol v1 frame; the protocol's own is <see cref="RealtimeProtocol.FrameLimit"/>.</param>
     public static EncodedMessage Encode(RealtimeProtocol protocol, in Message message, long maxBytes)
     {
-        OutboundFrame frame;
-        try
+        if (protocol.CannotCarry(message) is { } problem)
         {
-            frame = protocol.EncodeMessage(message);
-        }
-        catch (ArgumentException ex)
-        {
-            return new EncodedMessage(default, ex.Message, TooLarge: false);
+            return new EncodedMessage(default, problem, TooLarge: false);
         }
 
-        return frame.Bytes.Length > maxBytes ? new EncodedMessage(default, TooLarge(frame.Bytes.Length, maxBytes), TooLarge: true) : new EncodedMessage(frame, null, false);
+        OutboundFrame frame = protocol.EncodeMessage(message);
+        return frame.Bytes.Length > protocol.FrameLimit(maxBytes)
+            ? new EncodedMessage(default, TooLarge(frame.Bytes.Length, maxBytes), TooLarge: true)
+            : new EncodedMessage(frame, null, false);
     }
 
     /// <summary>
     /// The check at the call (<c>Broadcast</c>, <c>SendAsync</c>), the same whatever the room holds and whatever the backplane: the
-    /// message is encoded in the first of <paramref name="protocols"/> that can carry its type, and refused when that frame is larger
-    /// than clients accept, or when no protocol can carry it. A protocol that cannot send it later skips its members (logged).
+    /// message is judged in the first of <paramref name="protocols"/> that can carry its type (protocol v1, unless its type is one v1
+    /// cannot carry), and refused when its frame there is larger than clients accept, or when no protocol can carry it. A message well
+    /// within the limit is not encoded to be measured. A protocol that cannot send it later skips its members (logged).
     /// </summary>
+    /// <param name="protocols">The protocols, the reference first.</param>
+    /// <param name="message">The message.</param>
+    /// <param name="maxBytes">The limit of a protocol v1 frame.</param>
+    /// <param name="state">What <paramref name="encode"/> needs.</param>
+    /// <param name="encode">Encodes the message in a protocol (a broadcast keeps what it encodes).</param>
     /// <exception cref="ArgumentException">The message is too large, or no protocol can carry it.</exception>
-    public static void EnsureSendable<TState>(ReadOnlySpan<RealtimeProtocol> protocols, TState state, Func<RealtimeProtocol, TState, EncodedMessage> encode)
+    public static void EnsureSendable<TState>(ReadOnlySpan<RealtimeProtocol> protocols, in Message message, long maxBytes, TState state,
+                                              Func<RealtimeProtocol, TState, EncodedMessage> encode)
     {
         string? problem = null;
         foreach (RealtimeProtocol protocol in protocols)
         {
+            if (protocol.CannotCarry(message) is { } cannot)
+            {
+                problem ??= cannot;
+                continue;
+            }
+
+            if (protocol.MaxEncodedLength(message) <= protocol.FrameLimit(maxBytes))
+            {
+                return;
+            }
+
             EncodedMessage encoded = encode(protocol, state);
             if (encoded.Problem is null)
             {
                 return;
             }
 
-            if (encoded.TooLarge)
-            {
-                throw new ArgumentException(encoded.Problem, "data");
-            }
-
-            problem ??= encoded.Problem;
+            throw new ArgumentException(encoded.Problem, "data");
         }
 
         throw new ArgumentException(problem ?? "No wire protocol can send this message.", "data");

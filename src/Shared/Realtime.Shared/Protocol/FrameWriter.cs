@@ -214,24 +214,9 @@ public static class FrameWriter
     /// <exception cref="ArgumentException">The type is longer than 255 bytes of UTF-8, or is <c>""</c> on a binary frame.</exception>
     private static void CheckType(string? type, bool binary)
     {
-        if (type is null)
+        if (ProtocolLimits.TypeProblem(type, binary) is { } problem)
         {
-            return;
-        }
-
-        if (!ProtocolLimits.TypeFits(type))
-        {
-            throw new ArgumentException(
-                $"A message type is at most {ProtocolLimits.MaxTypeLength} bytes of UTF-8 in protocol v1; this one is {Encoding.UTF8.GetByteCount(type)}. " +
-                "(The compatibility endpoint, MapJsCollaboration, carries longer types.)",
-                nameof(type));
-        }
-
-        if (binary && type.Length == 0)
-        {
-            throw new ArgumentException(
-                "A binary message cannot have the type \"\" in protocol v1: a binary frame's typeLength 0 means no type. Use null for none, or send the data as JSON.",
-                nameof(type));
+            throw new ArgumentException(problem, nameof(type));
         }
     }
 

@@ -21,4 +21,25 @@ public static class ProtocolLimits
     /// <summary>Whether a message type fits a v1 frame: at most <see cref="MaxTypeLength"/> bytes of UTF-8.</summary>
     internal static bool TypeFits(string type)
         => type.Length <= MaxTypeLength / 3 || System.Text.Encoding.UTF8.GetByteCount(type) <= MaxTypeLength; // a UTF-16 unit is at most 3 bytes
+
+    /// <summary>Why a v1 frame cannot carry <paramref name="type"/>, or <see langword="null"/> when it can.</summary>
+    /// <param name="type">The message type.</param>
+    /// <param name="binary">Whether the frame is binary (it cannot carry <c>""</c>: its typeLength 0 means no type).</param>
+    internal static string? TypeProblem(string? type, bool binary)
+    {
+        if (type is null)
+        {
+            return null;
+        }
+
+        if (!TypeFits(type))
+        {
+            return $"A message type is at most {MaxTypeLength} bytes of UTF-8 in protocol v1; this one is {System.Text.Encoding.UTF8.GetByteCount(type)}. " +
+                   "(The compatibility endpoint, MapJsCollaboration, carries longer types.)";
+        }
+
+        return binary && type.Length == 0
+            ? "A binary message cannot have the type \"\" in protocol v1: a binary frame's typeLength 0 means no type. Use null for none, or send the data as JSON."
+            : null;
+    }
 }

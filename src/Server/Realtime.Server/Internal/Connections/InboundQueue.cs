@@ -89,10 +89,17 @@ internal sealed class InboundQueue(IInboundOwner owner, int maxMessages, long ma
 
         // The application runs on the receive loop's thread: until it returns (or goes asynchronous) nothing reads the socket.
         bool paused = owner.BeginInlineProcessing();
-        ValueTask processing = owner.ProcessAsync(message);
-        if (paused)
+        ValueTask processing;
+        try
         {
-            owner.EndPause();
+            processing = owner.ProcessAsync(message);
+        }
+        finally
+        {
+            if (paused)
+            {
+                owner.EndPause();
+            }
         }
 
         if (processing.IsCompletedSuccessfully)

@@ -62,6 +62,15 @@ internal sealed class ProtocolV1 : RealtimeProtocol
 
     public override OutboundFrame EncodeMessage(in Message message) => FrameEncoder.EncodeMessage(message, type: null, _json);
 
+    public override string? CannotCarry(in Message message) => ProtocolLimits.TypeProblem(message.Type, message.IsBinary);
+
+    /// <summary>
+    /// A text frame is <c>{"t":"msg","type":…,"data":…}</c> with the data's exact text, a binary one two bytes, the type and the
+    /// payload; JSON escaping writes a UTF-16 unit of the type in at most six bytes (<c>\uXXXX</c>).
+    /// </summary>
+    public override long MaxEncodedLength(in Message message)
+        => (message.IsBinary ? message.Bytes.Length : Math.Max(message.DataUtf8.Length, 4)) + (6L * (message.Type?.Length ?? 0)) + 64;
+
     public override OutboundFrame? ClosePacket(DisconnectReason reason, int closeCode) => null;
 
     /// <summary>One connection's reader: every WebSocket message is one frame, and <c>hello</c> comes first and once.</summary>

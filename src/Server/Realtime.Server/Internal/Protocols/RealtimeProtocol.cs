@@ -56,6 +56,21 @@ internal abstract class RealtimeProtocol
     /// <c>""</c> on binary data); nothing else is written in its place.</exception>
     public abstract OutboundFrame EncodeMessage(in Message message);
 
+    /// <summary>Why this protocol cannot carry <paramref name="message"/> (its type), or <see langword="null"/> when it can.</summary>
+    public virtual string? CannotCarry(in Message message) => null;
+
+    /// <summary>
+    /// The largest application frame of this protocol that its clients accept, given <paramref name="maxFrameBytes"/>, the limit of a
+    /// protocol v1 frame (<c>MaxMessageSize</c> + 1 KiB).
+    /// </summary>
+    public virtual long FrameLimit(long maxFrameBytes) => maxFrameBytes;
+
+    /// <summary>
+    /// An upper bound of <paramref name="message"/>'s frame length in this protocol, computed without encoding it (a message well
+    /// within the limit is not encoded just to be measured); <see cref="long.MaxValue"/> when the protocol gives none.
+    /// </summary>
+    public virtual long MaxEncodedLength(in Message message) => long.MaxValue;
+
     /// <summary>
     /// How a deliberate close is signalled besides the close code: a frame queued just before the close frame (for a protocol
     /// whose clients read the reason from a packet, not from the code), or <see langword="null"/> when the code alone says it.
