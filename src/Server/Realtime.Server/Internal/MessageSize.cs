@@ -37,13 +37,13 @@ internal static class MessageSize
     {
         if (protocol.CannotCarry(message) is { } problem)
         {
-            return new EncodedMessage(default, problem, TooLarge: false);
+            return new EncodingRefused(problem, tooLarge: false);
         }
 
         OutboundFrame frame = protocol.EncodeMessage(message);
         return frame.Bytes.Length > protocol.FrameLimit(maxBytes)
-            ? new EncodedMessage(default, TooLarge(frame.Bytes.Length, maxBytes), TooLarge: true)
-            : new EncodedMessage(frame, null, false);
+            ? new EncodingRefused(TooLarge(frame.Bytes.Length, maxBytes), tooLarge: true)
+            : new EncodedMessage(frame);
     }
 
     /// <summary>
@@ -132,8 +132,25 @@ internal static class MessageSize
     }
 }
 
-/// <summary>A message encoded in one protocol: its <paramref name="Frame"/>, or the <paramref name="Problem"/> that keeps that protocol from sending it.</summary>
-/// <param name="Frame">The bytes, when <paramref name="Problem"/> is <see langword="null"/>.</param>
-/// <param name="Problem">Why the protocol cannot send it, or <see langword="null"/>.</param>
-/// <param name="TooLarge">Whether the problem is the frame's size (not a type the protocol cannot carry).</param>
-internal sealed record EncodedMessage(OutboundFrame Frame, string? Problem, bool TooLarge);
+/// <summary>A message encoded in one protocol: its <see cref="Frame"/> (kept by a broadcast and shared by every member of that protocol).</summary>
+/// <param name="frame">The bytes.</param>
+internal class EncodedMessage(OutboundFrame frame)
+{
+    public OutboundFrame Frame { get; } = frame;
+
+    /// <summary>Why the protocol cannot send the message, or <see langword="null"/> when <see cref="Frame"/> is it.</summary>
+    public virtual string? Problem => null;
+
+    /// <summary>Whether the problem is the frame's size (not a type the protocol cannot carry).</summary>
+    public virtual bool TooLarge => false;
+}
+
+/// <summary>A message one protocol cannot send (apart from <see cref="EncodedMessage"/>, so a frame that could be sent costs no more).</summary>
+/// <param name="problem">Why.</param>
+/// <param name="tooLarge">Whether it is the frame's size.</param>
+internal sealed class EncodingRefused(string problem, bool tooLarge) : EncodedMessage(default)
+{
+    public override string? Problem { get; } = problem;
+
+    public override bool TooLarge { get; } = tooLarge;
+}
