@@ -82,7 +82,15 @@ public sealed class RedisServer : IAsyncDisposable
                 output.AppendLine(e.Data);
             }
         };
-        process.Exited += (_, _) => ready.TrySetException(new InvalidOperationException("redis-server exited: " + output));
+        process.Exited += (_, _) =>
+        {
+            // Under the lock: the output handlers may still be appending on their own threads (a StringBuilder read during a write
+            // threw here once and took the test host down).
+            lock (output)
+            {
+                ready.TrySetException(new InvalidOperationException("redis-server exited: " + output));
+            }
+        };
         process.EnableRaisingEvents = true;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
