@@ -120,7 +120,8 @@ public abstract class RedisClusterTest : IAsyncLifetime
     }
 
     protected async Task<RealtimeTestHost> StartNodeAsync(string prefix, TimeSpan? publishTimeout = null, TimeSpan? heartbeat = null, TimeSpan? nodeTimeout = null,
-                                                         string? configuration = null, Action<RealtimeOptions>? configureOptions = null, int? historySize = null)
+                                                         string? configuration = null, Action<RealtimeOptions>? configureOptions = null, int? historySize = null,
+                                                         bool presence = false)
     {
         RealtimeTestHost host = await RealtimeTestHost.StartAppAsync(builder =>
         {
@@ -135,7 +136,15 @@ public abstract class RedisClusterTest : IAsyncLifetime
             });
         }, app =>
         {
-            app.MapRealtime(RealtimeTestHost.DefaultPath, s => s.On(ServerEvents.Message, ctx => ctx.Connection.Broadcast(ctx.Message)));
+            app.MapRealtime(RealtimeTestHost.DefaultPath, s =>
+            {
+                if (presence)
+                {
+                    s.UsePresence();
+                }
+
+                s.On(ServerEvents.Message, ctx => ctx.Connection.Broadcast(ctx.Message));
+            });
             app.MapHealthChecks("/healthz");
         }).DefaultTimeout("a node to start");
         _owned.Add(host);

@@ -200,6 +200,67 @@ public abstract class RealtimeBackplaneSpecification : IAsyncLifetime
         }
     }
 
+    [BackplaneFact]
+    public async Task Member_states_are_the_cluster_s_added_replaced_refused_beyond_the_limit_and_removed_once()
+    {
+        RealtimeBackplane first = _nodes[0].Services.GetRequiredService<RealtimeBackplane>();
+        RealtimeBackplane last = _nodes[^1].Services.GetRequiredService<RealtimeBackplane>();
+        CancellationToken none = CancellationToken.None;
+        Assert.Equal(MemberStateChange.Added, await first.SetMemberStateAsync("states", "f", "c1", "1"u8.ToArray(), 2, none));
+        Assert.Equal(MemberStateChange.Replaced, await last.SetMemberStateAsync("states", "f", "c1", "11"u8.ToArray(), 2, none));
+        Assert.Equal(MemberStateChange.Added, await last.SetMemberStateAsync("states", "f", "c2", "2"u8.ToArray(), 2, none));
+        Assert.Equal(MemberStateChange.Refused, await first.SetMemberStateAsync("states", "f", "c3", "3"u8.ToArray(), 2, none));
+        Assert.Equal(MemberStateChange.Added, await first.SetMemberStateAsync("states", "other", "c3", "3"u8.ToArray(), 2, none)); // per feature
+        Assert.Equal(MemberStateChange.Added, await first.SetMemberStateAsync("elsewhere", "f", "c3", "3"u8.ToArray(), 2, none)); // per room
+
+        // Read from any node. (A backplane may hide the entries of connections that are not members: these are all members.)
+        await first.AddMemberAsync("states", "c1", none);
+        await first.AddMemberAsync("states", "c2", none);
+        try
+        {
+            IReadOnlyDictionary<string, ReadOnlyMemory<byte>> states = await last.GetMemberStatesAsync("states", "f", none);
+            Assert.Equal(["c1", "c2"], states.Keys.Order(StringComparer.Ordinal));
+            Assert.Equal("11", System.Text.Encoding.UTF8.GetString(states["c1"].Span));
+            Assert.True(await first.RemoveMemberStateAsync("states", "f", "c1", none));
+            Assert.False(await last.RemoveMemberStateAsync("states", "f", "c1", none));
+            Assert.Equal(["c2"], (await first.GetMemberStatesAsync("states", "f", none)).Keys);
+        }
+        finally
+        {
+            await first.RemoveMemberAsync("states", "c1", none);
+            await first.RemoveMemberAsync("states", "c2", none);
+        }
+    }
+
+    [BackplaneFact]
+    public async Task Presence_set_on_one_node_reaches_subscribers_on_every_node_and_a_late_joiner_gets_every_state()
+    {
+        foreach (RealtimeTestHost node in _nodes)
+        {
+            node.Server.UsePresence();
+        }
+
+        ConnectionRecorder[] members = await ConnectMembersAsync("presence", perNode: 1);
+        foreach (ConnectionRecorder member in members)
+        {
+            member.Connection.Send("""{"a":"s"}""", "presence");
+            await member.WaitForCountAsync("message:presence", 1);
+        }
+
+        members[0].Connection.Send("""{"a":"d","presence":{"n":0}}""", "presence");
+        foreach (ConnectionRecorder other in members.Skip(1))
+        {
+            await other.WaitForCountAsync("message:presence", 2);
+            Assert.Equal($$$$"""{"a":"a","presences":{"{{{{members[0].Connection.Id}}}}":{"n":0}}}""", other.Messages.Last(m => m.Type == "presence").Data.GetString());
+        }
+
+        ConnectionRecorder late = await ConnectAsync(_nodes[^1], "presence");
+        late.Connection.Send("""{"a":"s"}""", "presence");
+        await late.WaitForCountAsync("message:presence", 1);
+        Assert.Equal($$$$"""{"a":"s","presences":{"{{{{members[0].Connection.Id}}}}":{"n":0}}}""", late.Messages.Single(m => m.Type == "presence").Data.GetString());
+        Assert.Equal(1, members[0].Events.Count(e => e == "message:presence")); // the sender heard only its own snapshot
+    }
+
     /// <summary>Connects <paramref name="perNode"/> members of a room on every node; each is in its room when this returns.</summary>
     protected async Task<ConnectionRecorder[]> ConnectMembersAsync(string roomId, int perNode)
     {

@@ -21,6 +21,10 @@ internal static class BackplaneCodec
 
         /// <summary>A node's probe of its own subscriber link.</summary>
         Probe = 4,
+
+        /// <summary>A broadcast to one channel of a room (a feature's); its channel follows the message type. A node that predates it
+        /// drops it as undecodable rather than deliver it to the whole room.</summary>
+        ChannelBroadcast = 5,
     }
 
     [Flags]
@@ -31,7 +35,9 @@ internal static class BackplaneCodec
     }
 
     public static byte[] EncodeBroadcast(RoomBroadcast broadcast)
-        => Encode(Kind.Broadcast, broadcast.OriginNodeId, broadcast.ExceptConnectionId, broadcast.Message);
+        => broadcast.Channel is { } channel
+            ? Encode(Kind.ChannelBroadcast, broadcast.OriginNodeId, broadcast.ExceptConnectionId, broadcast.Message, channel)
+            : Encode(Kind.Broadcast, broadcast.OriginNodeId, broadcast.ExceptConnectionId, broadcast.Message);
 
     public static byte[] EncodeSend(string connectionId, Message message) => Encode(Kind.Send, connectionId, null, message);
 
@@ -41,7 +47,12 @@ internal static class BackplaneCodec
 
     /// <summary>Reads a frame: its kind, its first string (origin node, or target connection), its second string, its message.</summary>
     public static bool TryDecode(ReadOnlySpan<byte> frame, out Kind kind, out string first, out string? second, out Message message)
+        => TryDecode(frame, out kind, out first, out second, out message, out _);
+
+    /// <summary>Reads a frame, with the channel of a <see cref="Kind.ChannelBroadcast"/>.</summary>
+    public static bool TryDecode(ReadOnlySpan<byte> frame, out Kind kind, out string first, out string? second, out Message message, out string? channel)
     {
+        channel = null;
         kind = default;
         first = string.Empty;
         second = null;
@@ -65,12 +76,17 @@ internal static class BackplaneCodec
             return true;
         }
 
+        if (kind == Kind.ChannelBroadcast && (!TryReadString(ref frame, out channel) || channel is null))
+        {
+            return false;
+        }
+
         byte[] payload = frame.ToArray();
         message = (flags & Flags.Binary) != 0 ? new Message(type, (ReadOnlyMemory<byte>)payload) : new Message(type, new LazyJson(payload));
         return true;
     }
 
-    private static byte[] Encode(Kind kind, string first, string? second, Message? message)
+    private static byte[] Encode(Kind kind, string first, string? second, Message? message, string? channel = null)
     {
         var output = new ArrayBufferWriter<byte>(256);
         Message m = message ?? default;
@@ -78,6 +94,11 @@ internal static class BackplaneCodec
         WriteString(output, first);
         WriteString(output, second);
         WriteString(output, message is null ? null : m.Type);
+        if (channel is not null)
+        {
+            WriteString(output, channel);
+        }
+
         if (message is not null)
         {
             ReadOnlySpan<byte> payload = m.IsBinary ? m.Bytes.Span : m.DataUtf8;

@@ -13,7 +13,9 @@ namespace Realtime.Server.StackExchangeRedis;
 /// a joining connection's <c>welcome</c>), and delivers what arrives in sequence order, repairing a gap from the log or reporting it.</item>
 /// <item><see cref="RedisMembership"/>: membership and the connection directory, written by scripts; sends and closes by id go to the
 /// owning node's channel.</item>
-/// <item><see cref="RedisNodeLiveness"/>: the heartbeat, the sweep of dead nodes, the node's own channel, and health.</item>
+/// <item><see cref="RedisNodeLiveness"/>: the heartbeat, the sweep of dead nodes (whose memberships it reports to the features), the
+/// node's own channel, and health.</item>
+/// <item><see cref="RedisMemberStates"/>: features' member states, one hash per room.</item>
 /// </list>
 /// </summary>
 internal sealed class RedisBackplane : RealtimeBackplane, IRedisLocalNode, IAsyncDisposable
@@ -26,6 +28,7 @@ internal sealed class RedisBackplane : RealtimeBackplane, IRedisLocalNode, IAsyn
     private readonly RedisRoomChannels _rooms;
     private readonly RedisMembership _membership;
     private readonly RedisNodeLiveness _liveness;
+    private readonly RedisMemberStates _states;
 
     public RedisBackplane(ConfigurationOptions configuration, RedisBackplaneOptions options, ILoggerFactory? loggerFactory = null,
                           System.Diagnostics.Metrics.IMeterFactory? meterFactory = null)
@@ -49,6 +52,7 @@ internal sealed class RedisBackplane : RealtimeBackplane, IRedisLocalNode, IAsyn
         _publisher = new RedisPublisher(_link, keys, clock, options, metrics, logger);
         _rooms = new RedisRoomChannels(_link, keys, options, metrics, DeliverLocally, NodeId, logger);
         _membership = new RedisMembership(_link, keys, NodeId);
+        _states = new RedisMemberStates(_link, keys);
         _liveness = new RedisNodeLiveness(_link, keys, options, clock, _membership, _rooms, this, NodeId, logger);
     }
 
@@ -105,4 +109,16 @@ internal sealed class RedisBackplane : RealtimeBackplane, IRedisLocalNode, IAsyn
     bool IRedisLocalNode.Send(string connectionId, Message message) => SendLocally(connectionId, message);
 
     bool IRedisLocalNode.Close(string connectionId) => CloseLocally(connectionId);
+
+    void IRedisLocalNode.MembersLost(string roomId, IReadOnlyCollection<string> connectionIds) => MembersLost(roomId, connectionIds);
+
+    public override ValueTask<MemberStateChange> SetMemberStateAsync(string roomId, string feature, string connectionId, ReadOnlyMemory<byte> state, int maxEntries,
+                                                                     CancellationToken cancellationToken)
+        => _states.SetAsync(roomId, feature, connectionId, state, maxEntries, cancellationToken);
+
+    public override ValueTask<bool> RemoveMemberStateAsync(string roomId, string feature, string connectionId, CancellationToken cancellationToken)
+        => _states.RemoveAsync(roomId, feature, connectionId, cancellationToken);
+
+    public override ValueTask<IReadOnlyDictionary<string, ReadOnlyMemory<byte>>> GetMemberStatesAsync(string roomId, string feature, CancellationToken cancellationToken)
+        => _states.GetAsync(roomId, feature, cancellationToken);
 }

@@ -29,6 +29,9 @@ internal sealed class RedisKeys(string prefix)
     /// <summary>A room's sequence: its epoch (<c>e</c>) and the number of its last broadcast (<c>s</c>).</summary>
     public RedisKey Sequence(string roomId) => Prefix + ":r:" + roomId + ":s";
 
+    /// <summary>Features' member states in a room: <c>feature \x1f connection</c> → state.</summary>
+    public RedisKey States(string roomId) => Prefix + ":r:" + roomId + ":st";
+
     /// <summary>A room's last broadcasts, for repair: a stream whose entry ids are the sequence numbers.</summary>
     public RedisKey Log(string roomId) => Prefix + ":r:" + roomId + ":l";
 

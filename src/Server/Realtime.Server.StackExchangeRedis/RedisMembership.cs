@@ -9,7 +9,8 @@ namespace Realtime.Server.StackExchangeRedis;
 /// </summary>
 internal sealed class RedisMembership(RedisLink link, RedisKeys keys, string nodeId)
 {
-    // KEYS: the room's members, the rooms, the directory, this node's memberships, the nodes, the room's sequence and log.
+    // KEYS: the room's members, the rooms, the directory, this node's memberships, the nodes, the room's sequence and log, its
+    // features' member states.
     // ARGV: connection, node, room. A room with members keeps its sequence and log.
     private const string AddScript = """
         redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
@@ -23,12 +24,12 @@ internal sealed class RedisMembership(RedisLink link, RedisKeys keys, string nod
         """;
 
     // The same keys. Only this node's entries are removed: a connection id that another node holds now (a client-chosen id) keeps
-    // its entries. The room's last member takes its sequence and log with it.
+    // its entries. The room's last member takes its sequence, log and member states with it.
     private const string RemoveScript = """
         if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[1], ARGV[1]) end
         if redis.call('HLEN', KEYS[1]) == 0 then
           redis.call('SREM', KEYS[2], ARGV[3])
-          redis.call('DEL', KEYS[6], KEYS[7])
+          redis.call('DEL', KEYS[6], KEYS[7], KEYS[8])
         end
         if redis.call('HGET', KEYS[3], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[3], ARGV[1]) end
         redis.call('SREM', KEYS[4], ARGV[3] .. '\31' .. ARGV[1])
@@ -77,5 +78,5 @@ internal sealed class RedisMembership(RedisLink link, RedisKeys keys, string nod
     }
 
     private RedisKey[] Keys(string roomId)
-        => [keys.Members(roomId), keys.Rooms, keys.Connections, keys.NodeMembers(nodeId), keys.Nodes, keys.Sequence(roomId), keys.Log(roomId)];
+        => [keys.Members(roomId), keys.Rooms, keys.Connections, keys.NodeMembers(nodeId), keys.Nodes, keys.Sequence(roomId), keys.Log(roomId), keys.States(roomId)];
 }

@@ -18,6 +18,9 @@ internal interface IRedisLocalNode
 
     /// <summary>Closes a connection on this node; <see langword="false"/> when none has that id.</summary>
     bool Close(string connectionId);
+
+    /// <summary>Connections of a dead node left a room (this node swept them): the features are told.</summary>
+    void MembersLost(string roomId, IReadOnlyCollection<string> connectionIds);
 }
 
 /// <summary>
@@ -33,12 +36,13 @@ internal sealed class RedisNodeLiveness(RedisLink link, RedisKeys keys, RedisBac
     // KEYS: the nodes. ARGV: this node, the node timeout in ms, the prefix, and "beat" or "leave". A beat records this node as alive
     // (in Redis time, so the nodes' clocks do not matter) and removes the memberships of every node silent for longer than the
     // timeout; a leave removes this node's own. Idempotent: two nodes sweeping the same dead node remove it once. Returns the
-    // members removed, 1 when this node's beat marker was missing (its first beat, or Redis lost its data, or swept it as dead),
-    // and Redis's time.
+    // memberships removed (room \x1f connection: this node's features are told, so that, say, presence is removed for everyone), 1
+    // when this node's beat marker was missing (its first beat, or Redis lost its data, or swept it as dead), and Redis's time. A
+    // room left empty takes its sequence, log and member states with it.
     private const string Script = """
         local function sweep(node)
           local index = ARGV[3] .. ':n:' .. node .. ':m'
-          local removed = 0
+          local removed = {}
           for _, entry in ipairs(redis.call('SMEMBERS', index)) do
             local at = string.find(entry, '\31[^\31]*$')
             local room = string.sub(entry, 1, at - 1)
@@ -46,11 +50,11 @@ internal sealed class RedisNodeLiveness(RedisLink link, RedisKeys keys, RedisBac
             local members = ARGV[3] .. ':r:' .. room .. ':m'
             if redis.call('HGET', members, connection) == node then
               redis.call('HDEL', members, connection)
-              removed = removed + 1
+              removed[#removed + 1] = entry
             end
             if redis.call('HLEN', members) == 0 then
               redis.call('SREM', ARGV[3] .. ':rooms', room)
-              redis.call('DEL', ARGV[3] .. ':r:' .. room .. ':s', ARGV[3] .. ':r:' .. room .. ':l')
+              redis.call('DEL', ARGV[3] .. ':r:' .. room .. ':s', ARGV[3] .. ':r:' .. room .. ':l', ARGV[3] .. ':r:' .. room .. ':st')
             end
             local directory = ARGV[3] .. ':c'
             if redis.call('HGET', directory, connection) == node then redis.call('HDEL', directory, connection) end
@@ -64,9 +68,11 @@ internal sealed class RedisNodeLiveness(RedisLink link, RedisKeys keys, RedisBac
         local now = t[1] * 1000 + math.floor(t[2] / 1000)
         redis.call('ZADD', KEYS[1], now, ARGV[1])
         local fresh = redis.call('SET', ARGV[3] .. ':n:' .. ARGV[1] .. ':b', '1', 'NX') and 1 or 0
-        local removed = 0
+        local removed = {}
         for _, node in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))) do
-          if node ~= ARGV[1] then removed = removed + sweep(node) end
+          if node ~= ARGV[1] then
+            for _, entry in ipairs(sweep(node)) do removed[#removed + 1] = entry end
+          end
         end
         return { removed, fresh, t }
         """;
@@ -172,10 +178,14 @@ internal sealed class RedisNodeLiveness(RedisLink link, RedisKeys keys, RedisBac
         long sent = Stopwatch.GetTimestamp();
         var beat = (RedisResult[])(await SweepAsync(redis, "beat").WaitAsync(link.Timeout, link.Stopping).ConfigureAwait(false))!;
         clock.Record(RedisClock.ToMs(beat[2]), sent, Stopwatch.GetTimestamp());
-        var removed = (long)beat[0];
-        if (removed > 0)
+        var removed = (RedisResult[])beat[0]!;
+        if (removed.Length > 0)
         {
-            RedisLog.DeadNodeSwept(logger, removed, options.NodeTimeout);
+            RedisLog.DeadNodeSwept(logger, removed.Length, options.NodeTimeout);
+            foreach (IGrouping<string, (string Room, string Connection)> room in removed.Select(r => Membership(r.ToString())).GroupBy(m => m.Room))
+            {
+                local.MembersLost(room.Key, [.. room.Select(m => m.Connection)]);
+            }
         }
 
         if ((long)beat[1] == 1 || _reassertPending)
@@ -192,6 +202,13 @@ internal sealed class RedisNodeLiveness(RedisLink link, RedisKeys keys, RedisBac
         // The probe goes out through the command link and must come back through the subscriber link.
         Interlocked.CompareExchange(ref _probeSent, Stopwatch.GetTimestamp(), 0);
         await redis.GetSubscriber().PublishAsync(keys.Node(nodeId), _probe).WaitAsync(link.Timeout, link.Stopping).ConfigureAwait(false);
+    }
+
+    /// <summary>A membership entry, <c>room \x1f connection</c> (a room id may hold the separator; a connection id never does).</summary>
+    private static (string Room, string Connection) Membership(string entry)
+    {
+        int at = entry.LastIndexOf('\u001f');
+        return (entry[..at], entry[(at + 1)..]);
     }
 
     /// <summary>Redis forgot this node (it lost its data, or swept the node as dead while it was cut off): its members are written again.</summary>

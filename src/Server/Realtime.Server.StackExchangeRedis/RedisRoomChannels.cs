@@ -90,7 +90,8 @@ internal sealed class RedisRoomChannels(RedisLink link, RedisKeys keys, RedisBac
 
     public void Deliver(string roomId, ReadOnlyMemory<byte> frame, bool repaired)
     {
-        if (!BackplaneCodec.TryDecode(frame.Span, out BackplaneCodec.Kind kind, out string origin, out string? except, out Message decoded) || kind != BackplaneCodec.Kind.Broadcast)
+        if (!BackplaneCodec.TryDecode(frame.Span, out BackplaneCodec.Kind kind, out string origin, out string? except, out Message decoded, out string? channel)
+            || kind is not (BackplaneCodec.Kind.Broadcast or BackplaneCodec.Kind.ChannelBroadcast))
         {
             Undecodable(roomId);
             return;
@@ -102,7 +103,7 @@ internal sealed class RedisRoomChannels(RedisLink link, RedisKeys keys, RedisBac
         }
 
         metrics.Received(); // before the members can see it
-        deliverLocally(new RoomBroadcast(roomId, decoded, except, origin));
+        deliverLocally(new RoomBroadcast(roomId, decoded, except, origin, channel));
     }
 
     public void ReportGap(string roomId, long? missed)

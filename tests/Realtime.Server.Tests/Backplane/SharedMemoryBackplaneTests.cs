@@ -24,6 +24,9 @@ public class SharedMemoryBackplaneTests : RealtimeBackplaneSpecification
         public List<FabricBackplane> Nodes { get; } = [];
 
         public Dictionary<string, HashSet<string>> Members { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Features' member states: (room, feature) → connection → state. A room's go with its last member.</summary>
+        public Dictionary<(string Room, string Feature), Dictionary<string, ReadOnlyMemory<byte>>> States { get; } = [];
     }
 
     private sealed class FabricBackplane : RealtimeBackplane
@@ -106,6 +109,10 @@ public class SharedMemoryBackplaneTests : RealtimeBackplaneSpecification
                 if (_fabric.Members.TryGetValue(roomId, out HashSet<string>? members) && members.Remove(connectionId) && members.Count == 0)
                 {
                     _fabric.Members.Remove(roomId);
+                    foreach ((string Room, string Feature) key in _fabric.States.Keys.Where(k => k.Room == roomId).ToArray())
+                    {
+                        _fabric.States.Remove(key);
+                    }
                 }
             }
 
@@ -130,6 +137,48 @@ public class SharedMemoryBackplaneTests : RealtimeBackplaneSpecification
 
         public override ValueTask<int> GetConnectionCountAsync(CancellationToken cancellationToken)
             => ValueTask.FromResult(Nodes().Sum(node => node.LocalConnectionCount));
+
+        public override async ValueTask<MemberStateChange> SetMemberStateAsync(string roomId, string feature, string connectionId, ReadOnlyMemory<byte> state,
+                                                                               int maxEntries, CancellationToken cancellationToken)
+        {
+            await Task.Yield();
+            lock (_fabric.Gate)
+            {
+                if (!_fabric.States.TryGetValue((roomId, feature), out Dictionary<string, ReadOnlyMemory<byte>>? states))
+                {
+                    _fabric.States[(roomId, feature)] = states = new(StringComparer.Ordinal);
+                }
+
+                bool existed = states.ContainsKey(connectionId);
+                if (!existed && states.Count >= maxEntries)
+                {
+                    return MemberStateChange.Refused;
+                }
+
+                states[connectionId] = state.ToArray();
+                return existed ? MemberStateChange.Replaced : MemberStateChange.Added;
+            }
+        }
+
+        public override async ValueTask<bool> RemoveMemberStateAsync(string roomId, string feature, string connectionId, CancellationToken cancellationToken)
+        {
+            await Task.Yield();
+            lock (_fabric.Gate)
+            {
+                return _fabric.States.TryGetValue((roomId, feature), out Dictionary<string, ReadOnlyMemory<byte>>? states) && states.Remove(connectionId);
+            }
+        }
+
+        public override async ValueTask<IReadOnlyDictionary<string, ReadOnlyMemory<byte>>> GetMemberStatesAsync(string roomId, string feature, CancellationToken cancellationToken)
+        {
+            await Task.Yield();
+            lock (_fabric.Gate)
+            {
+                return _fabric.States.TryGetValue((roomId, feature), out Dictionary<string, ReadOnlyMemory<byte>>? states)
+                    ? new Dictionary<string, ReadOnlyMemory<byte>>(states, StringComparer.Ordinal)
+                    : new Dictionary<string, ReadOnlyMemory<byte>>();
+            }
+        }
 
         private FabricBackplane[] Nodes()
         {
