@@ -30,6 +30,55 @@ function backoff(attempt, o) {
   return Math.max(0, capped * (1 + f * (2 * Math.random() - 1)));
 }
 
+/** The listeners of one object, by event name; unknown names are refused. */
+class Listeners {
+  /** @type {Map<string, Array<{ fn: Function, once: boolean }>>} */
+  #map = new Map();
+  #names;
+  #owner;
+
+  /** @param {readonly string[]} names the events there are @param {object} owner `this` in the listeners */
+  constructor(names, owner) {
+    this.#names = names;
+    this.#owner = owner;
+  }
+
+  /** @template {Function} F @param {string} name @param {F} fn @param {boolean} once @returns {F} */
+  add(name, fn, once) {
+    if (!this.#names.includes(name)) throw new TypeError(`Unknown event "${name}"; the events are ${this.#names.join(", ")}`);
+    if (typeof fn !== "function") throw new TypeError("A listener must be a function");
+    const list = this.#map.get(name) ?? [];
+    list.push({ fn, once });
+    this.#map.set(name, list);
+    return fn;
+  }
+
+  /** @param {string} name @param {Function} fn */
+  remove(name, fn) {
+    const list = this.#map.get(name);
+    const i = list?.findIndex((l) => l.fn === fn) ?? -1;
+    if (list && i >= 0) list.splice(i, 1);
+  }
+
+  clear() { this.#map.clear(); }
+
+  /** @param {string} name @param {unknown[]} args */
+  emit(name, args) {
+    const list = this.#map.get(name);
+    if (!list) return;
+    for (const l of [...list]) {
+      if (l.once) this.remove(name, l.fn);
+      try {
+        l.fn.apply(this.#owner, args);
+      } catch (e) {
+        // A throwing handler breaks neither the connection nor the other handlers.
+        if (typeof globalThis.reportError === "function") globalThis.reportError(e);
+        else console.error(e);
+      }
+    }
+  }
+}
+
 /** A server of Realtime, addressed by its origin; `connect` opens connections to its rooms. */
 export class Client {
   /**
@@ -74,8 +123,7 @@ export class Client {
 
 /** One connection to a room: reconnects with backoff, buffers sends while offline, raises events. */
 export class Connection {
-  /** @type {Map<string, Array<{ fn: Function, once: boolean }>>} */
-  #listeners = new Map();
+  #listeners = new Listeners(EVENTS, this);
   /** @type {Array<string | ArrayBuffer | ArrayBufferView>} */
   #buffer = [];
   /** @type {WebSocket | null} */
@@ -172,51 +220,26 @@ export class Connection {
    * @template {Function} F
    * @param {string} name @param {F} handler @returns {F}
    */
-  on(name, handler) { return this.#add(name, handler, false); }
+  on(name, handler) { return this.#listeners.add(name, handler, false); }
 
   /**
    * Adds a listener removed after its first call; returns it.
    * @template {Function} F
    * @param {string} name @param {F} handler @returns {F}
    */
-  once(name, handler) { return this.#add(name, handler, true); }
+  once(name, handler) { return this.#listeners.add(name, handler, true); }
 
   /**
    * Removes a listener added with `on` or `once`.
    * @param {string} name @param {Function} handler
    */
   off(name, handler) {
-    const list = this.#listeners.get(name);
-    const i = list?.findIndex((l) => l.fn === handler) ?? -1;
-    if (list && i >= 0) list.splice(i, 1);
+    this.#listeners.remove(name, handler);
     return this;
   }
 
-  /** @template {Function} F @param {string} name @param {F} fn @param {boolean} once @returns {F} */
-  #add(name, fn, once) {
-    if (!EVENTS.includes(name)) throw new TypeError(`Unknown event "${name}"; the events are ${EVENTS.join(", ")}`);
-    if (typeof fn !== "function") throw new TypeError("A listener must be a function");
-    const list = this.#listeners.get(name) ?? [];
-    list.push({ fn, once });
-    this.#listeners.set(name, list);
-    return fn;
-  }
-
   /** @param {string} name @param {...unknown} args */
-  #emit(name, ...args) {
-    const list = this.#listeners.get(name);
-    if (!list) return;
-    for (const l of [...list]) {
-      if (l.once) this.off(name, l.fn);
-      try {
-        l.fn.apply(this, args);
-      } catch (e) {
-        // A throwing handler breaks neither the connection nor the other handlers.
-        if (typeof globalThis.reportError === "function") globalThis.reportError(e);
-        else console.error(e);
-      }
-    }
-  }
+  #emit(name, ...args) { this.#listeners.emit(name, args); }
 
   #open() {
     if (this.#closed) return;
@@ -459,3 +482,4 @@ export class Connection {
     };
   }
 }
+
