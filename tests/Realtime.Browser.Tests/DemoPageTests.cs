@@ -6,12 +6,12 @@ using Realtime.TestSupport;
 
 namespace Realtime.Browser.Tests;
 
-/// <summary>The host's own app (its Program, wwwroot and relay) on a real Kestrel port, and its demo page in two pages.</summary>
+/// <summary>The host's own app (its Program, wwwroot, relay and presence feature) on a real Kestrel port, and its demo page in two pages.</summary>
 [Collection(BrowserCollection.Name)]
 public sealed class DemoPageTests(BrowserFixture browser)
 {
     [ChromiumFact]
-    public async Task Two_pages_in_one_room_see_each_other_in_the_member_list_a_chat_line_and_a_cursor()
+    public async Task Two_pages_in_one_room_see_each_other_in_the_member_list_a_chat_line_and_a_cursor_and_a_leave()
     {
         var logs = new LogSink();
         await using var host = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.ConfigureLogging(l => l.AddProvider(logs)));
@@ -22,9 +22,13 @@ public sealed class DemoPageTests(BrowserFixture browser)
         IPage ann = await JoinAsync(origin, "ann");
         IPage bob = await JoinAsync(origin, "bob");
 
-        // Each sees the other in the member list (presence over the relay: hello, and here in answer).
+        // Each sees the other in the member list, which is Presence: an entry per connection id, named by its state.
         await Expect(ann, "#members li:not(.me)", "bob");
         await Expect(bob, "#members li:not(.me)", "ann");
+        string annId = await IdAsync(ann);
+        string bobId = await IdAsync(bob);
+        await Assertions.Expect(ann.Locator("#members li:not(.me)")).ToHaveAttributeAsync("data-member", bobId);
+        await Assertions.Expect(bob.Locator("#members li:not(.me)")).ToHaveAttributeAsync("data-member", annId);
 
         await ann.FillAsync("#line", "hello from ann");
         await ann.PressAsync("#line", "Enter");
@@ -33,6 +37,7 @@ public sealed class DemoPageTests(BrowserFixture browser)
         await bob.Mouse.MoveAsync(300, 250);
         await bob.Mouse.MoveAsync(320, 260, new MouseMoveOptions { Steps = 5 });
         await Expect(ann, "#board .cursor", "bob");
+        await Assertions.Expect(ann.Locator("#board .cursor")).ToHaveAttributeAsync("data-member", bobId);
         await Assertions.Expect(ann.Locator("#state")).ToHaveAttributeAsync("data-state", "connected");
 
         string artifacts = Environment.GetEnvironmentVariable("REALTIME_ARTIFACTS") ?? Path.Combine(AppContext.BaseDirectory, "artifacts");
@@ -40,6 +45,12 @@ public sealed class DemoPageTests(BrowserFixture browser)
         string screenshot = Path.Combine(artifacts, "demo-two-pages.png");
         await ann.ScreenshotAsync(new PageScreenshotOptions { Path = screenshot });
         Assert.True(new FileInfo(screenshot).Length > 0);
+
+        // Bob leaves: his state goes with his connection, so ann's list and board lose him.
+        await bob.ClickAsync("#leave");
+        await Expect(ann, "#chat li.system", "bob left");
+        await Assertions.Expect(ann.Locator("#members li:not(.me)")).ToHaveCountAsync(0);
+        await Assertions.Expect(ann.Locator("#board .cursor")).ToHaveCountAsync(0);
         logs.AssertNoUnexpectedErrors();
     }
 
@@ -52,6 +63,13 @@ public sealed class DemoPageTests(BrowserFixture browser)
         await page.ClickAsync("#join button");
         await Assertions.Expect(page.Locator("#state")).ToHaveAttributeAsync("data-state", "connected");
         return page;
+    }
+
+    /// <summary>The page's connection id, from its state badge ("connected · id").</summary>
+    private static async Task<string> IdAsync(IPage page)
+    {
+        string text = await page.Locator("#state").TextContentAsync() ?? "";
+        return text[(text.IndexOf('·', StringComparison.Ordinal) + 1)..].Trim();
     }
 
     private static Task Expect(IPage page, string selector, string text)

@@ -21,12 +21,36 @@ public sealed class HarnessPage(IPage page)
     public Task<int> ConnectAsync(string room, object? clientOptions = null, object? connectOptions = null)
         => Page.EvaluateAsync<int>("([room, o, c]) => window.connectRoom(room, o ?? {}, c ?? {})", new object?[] { room, clientOptions, connectOptions });
 
-    /// <summary>Runs <paramref name="script"/> as the body of a function of <c>connection</c> (the connection at <paramref name="index"/>).</summary>
+    /// <summary>
+    /// Runs <paramref name="script"/> as the body of a function of <c>connection</c> and <c>presence</c> (those at
+    /// <paramref name="index"/>); a Promise it returns is awaited.
+    /// </summary>
     public Task RunAsync(string script, int index = 0)
-        => Page.EvaluateAsync($"i => {{ const connection = window.connections[i]; {script} }}", index);
+        => Page.EvaluateAsync($"i => {{ const connection = window.connections[i]; const presence = window.presences[i]; {script} }}", index);
 
     public Task<T> GetAsync<T>(string expression, int index = 0)
-        => Page.EvaluateAsync<T>($"i => {{ const connection = window.connections[i]; return {expression}; }}", index);
+        => Page.EvaluateAsync<T>($"i => {{ const connection = window.connections[i]; const presence = window.presences[i]; return {expression}; }}", index);
+
+    /// <summary>The value of <paramref name="expression"/> (of <c>connection</c> and <c>presence</c>) as JSON text.</summary>
+    public Task<string> JsonAsync(string expression, int index = 0) => GetAsync<string>($"JSON.stringify({expression})", index);
+
+    /// <summary>Creates a <c>Presence</c> on connection <paramref name="index"/>, recording its events as <c>presence.add</c> and so on.</summary>
+    public Task PresenceAsync(object? options = null, int index = 0)
+        => Page.EvaluateAsync("([i, o]) => window.presenceOn(i, o ?? {})", new object?[] { index, options });
+
+    /// <summary>Waits until <paramref name="condition"/> (of <c>connection</c> and <c>presence</c>) is true.</summary>
+    public async Task WaitUntilAsync(string condition, int index = 0)
+    {
+        try
+        {
+            await Page.WaitForFunctionAsync($"i => {{ const connection = window.connections[i]; const presence = window.presences[i]; return {condition}; }}",
+                                            index, new PageWaitForFunctionOptions { Timeout = (float)TaskTimeoutExtensions.DefaultTimeoutSpan.TotalMilliseconds });
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"Timed out waiting for {condition}; the events were: {string.Join(", ", await EventNamesAsync(index))}", ex);
+        }
+    }
 
     /// <summary>The events of connection <paramref name="index"/> so far.</summary>
     public async Task<IReadOnlyList<PageEvent>> EventsAsync(int index = 0)

@@ -9,16 +9,21 @@ namespace Realtime.Browser.Tests;
 
 /// <summary>
 /// The original framework's client behaviour, through the MIT-licensed socket.io-client in Node.js, against the compatibility
-/// endpoint of a real server (tests/js-collaboration/compat.e2e.js). The script asks for faults on stdout
+/// endpoint of a real server: tests/js-collaboration/compat.e2e.js (messaging and faults) and presence.e2e.js (the presence wire of
+/// js-collaboration-features.md §4). A script asks for faults on stdout
 /// (<c>@@control stop|start|blackhole|corrupt|heal|reset</c>); this test applies them to the server or to a fault proxy in front of it and
 /// answers <c>ok</c> on stdin.
 /// </summary>
 public sealed class JsCollaborationNodeTests(ITestOutputHelper output)
 {
-    private const int Tests = 18;
+    [SocketIoClientFact]
+    public Task The_original_clients_behaviour_holds_against_the_compatibility_endpoint() => RunAsync("compat.e2e.js", tests: 18);
 
     [SocketIoClientFact]
-    public async Task The_original_clients_behaviour_holds_against_the_compatibility_endpoint()
+    public Task The_presence_wire_holds_against_the_compatibility_endpoint() => RunAsync("presence.e2e.js", tests: 9);
+
+    /// <summary>Runs <paramref name="script"/> against a new server and proxy; all its <paramref name="tests"/> tests must pass.</summary>
+    private async Task RunAsync(string script, int tests)
     {
         KestrelRealtimeHost host = await StartAsync(port: 0);
         await using FaultProxy proxy = await FaultProxy.StartAsync(new Uri($"ws://127.0.0.1:{host.Port}/"));
@@ -34,7 +39,7 @@ public sealed class JsCollaborationNodeTests(ITestOutputHelper output)
                 UseShellExecute = false,
             };
             start.ArgumentList.Add("--experimental-websocket");
-            start.ArgumentList.Add("compat.e2e.js");
+            start.ArgumentList.Add(script);
             start.Environment["REALTIME_ORIGIN"] = $"ws://127.0.0.1:{host.Port}";
             start.Environment["REALTIME_PROXY_ORIGIN"] = $"ws://127.0.0.1:{proxy.Port}";
 
@@ -91,7 +96,7 @@ public sealed class JsCollaborationNodeTests(ITestOutputHelper output)
             string all = text + await stderr;
             output.WriteLine(all);
             Assert.True(process.ExitCode == 0, all);
-            Assert.Contains($"# pass {Tests}", all, StringComparison.Ordinal);
+            Assert.Contains($"# pass {tests}", all, StringComparison.Ordinal);
             Assert.Contains("# fail 0", all, StringComparison.Ordinal);
         }
         finally
@@ -100,7 +105,7 @@ public sealed class JsCollaborationNodeTests(ITestOutputHelper output)
         }
     }
 
-    /// <summary>The server the script expects (see compat.e2e.js), on <paramref name="port"/> (0: a free one; a port again: a restart).</summary>
+    /// <summary>The server the scripts expect (see compat.e2e.js; presence.e2e.js needs its presence feature), on <paramref name="port"/> (0: a free one; a port again: a restart).</summary>
     private static Task<KestrelRealtimeHost> StartAsync(int port) => KestrelRealtimeHost.StartAsync(o =>
     {
         // A short heartbeat for the silent-network test, with a timeout that a cold start on a busy machine does not trip: a ping
@@ -108,6 +113,7 @@ public sealed class JsCollaborationNodeTests(ITestOutputHelper output)
         o.PingInterval = TimeSpan.FromMilliseconds(500);
         o.PingTimeout = TimeSpan.FromMilliseconds(2000);
     }, s => s
+        .UsePresence()
         .Use(ServerEvents.Connect, async (ctx, next) =>
         {
             if (ctx.Connection.Auth.ValueKind == JsonValueKind.Object && ctx.Connection.Auth.TryGetProperty("token", out JsonElement token) && token.GetString() == "bad")

@@ -113,3 +113,75 @@ export declare class Connection {
   /** Removes a listener added with `on` or `once`. */
   off<E extends keyof ConnectionEvents>(name: E, handler: ConnectionEvents[E]): this;
 }
+
+/** Options of a {@link Presence}. */
+export interface PresenceOptions {
+  /**
+   * Beyond the original: after a reconnection, subscribe again (if `subscribe()` was called) and submit `localState`
+   * again (if there is one), so a dropped network does not leave this connection unsubscribed and without a state.
+   * The answer to that subscribe raises `remove`, `add` and `update` for what changed in the meantime. Default `false`:
+   * the original does nothing on a reconnection.
+   */
+  restoreOnReconnect?: boolean;
+}
+
+/** The events of a {@link Presence} and their listeners' parameters. */
+export interface PresenceEvents<P> {
+  /** Connections submitted their first state (or their first since a removal): their states by connection id. */
+  add: (presences: Record<string, P>) => void;
+  /** Connections replaced their state, or updated one field of it: their whole new states by connection id. */
+  update: (presences: Record<string, P>) => void;
+  /** Connections removed their state or left the room: their ids. */
+  remove: (ids: string[]) => void;
+}
+
+/**
+ * Each connection's state in the room (a cursor, a selection, a name), shared through the server's presence feature
+ * (`server.UsePresence()`): the `Presence` of the original framework's presence client. Its messages are ordinary
+ * messages of type `"presence"`, so the connection's `message` event sees them too.
+ * @typeParam P The type of a state.
+ */
+export declare class Presence<P = any> {
+  /** Starts listening to `connection`'s `"presence"` messages; sends nothing until a method is called. */
+  constructor(connection: Connection, options?: PresenceOptions);
+  /** The connection it works on. */
+  readonly connection: Connection;
+  /** The connection's id, under which the others know this presence; `undefined` while disconnected. */
+  readonly id: string | undefined;
+  /** This connection's state as last submitted (or as the server's subscribe answer had it); `undefined` until then. */
+  readonly localState: P | undefined;
+  /** The other connections' states, by connection id. */
+  readonly otherStates: Readonly<Record<string, P>>;
+  /**
+   * Subscribes: the server answers with every state in the room, which replace `otherStates` (the entry under this
+   * connection's id becomes `localState`), and then sends every change. Resolves once that answer has been applied
+   * (it resolves every subscribe still waiting). Rejects when the message cannot be sent (as {@link Connection.send}
+   * throws) or the presence is destroyed first. A request lost with a dropped connection stays unanswered until the
+   * next answer: that of `subscribe()` called again, or of the re-subscription of `restoreOnReconnect`.
+   */
+  subscribe(): Promise<void>;
+  /**
+   * Sets `localState` and sends it; the others get `add` (their first sight of it) or `update`.
+   * @throws Error as {@link Connection.send} does (a closed connection, a full buffer), or after `destroy()`.
+   */
+  submitLocalState(state: P): void;
+  /**
+   * Sets one field of the state and sends only that field; the others get `update` with the whole merged state.
+   * Applied only to a state that is an object, never to `__proto__`, `constructor` or `prototype` (the server's rule).
+   * @throws Error as {@link Connection.send} does, or after `destroy()`.
+   */
+  submitLocalStateField<K extends string & keyof P>(key: K, value: P[K]): void;
+  /**
+   * Removes the state; the others get `remove`.
+   * @throws Error as {@link Connection.send} does, or after `destroy()`.
+   */
+  removeLocalState(): void;
+  /** Stops listening to the connection and removes every listener; an unanswered `subscribe()` rejects. Sends nothing. */
+  destroy(): void;
+  /** Adds a listener and returns it. */
+  on<E extends keyof PresenceEvents<P>>(name: E, handler: PresenceEvents<P>[E]): PresenceEvents<P>[E];
+  /** Adds a listener that is removed after its first call, and returns it. */
+  once<E extends keyof PresenceEvents<P>>(name: E, handler: PresenceEvents<P>[E]): PresenceEvents<P>[E];
+  /** Removes a listener added with `on` or `once`. */
+  off<E extends keyof PresenceEvents<P>>(name: E, handler: PresenceEvents<P>[E]): this;
+}

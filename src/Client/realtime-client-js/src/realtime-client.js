@@ -30,6 +30,55 @@ function backoff(attempt, o) {
   return Math.max(0, capped * (1 + f * (2 * Math.random() - 1)));
 }
 
+/** The listeners of one object (a connection or a presence), by event name; unknown names are refused. */
+class Listeners {
+  /** @type {Map<string, Array<{ fn: Function, once: boolean }>>} */
+  #map = new Map();
+  #names;
+  #owner;
+
+  /** @param {readonly string[]} names the events there are @param {object} owner `this` in the listeners */
+  constructor(names, owner) {
+    this.#names = names;
+    this.#owner = owner;
+  }
+
+  /** @template {Function} F @param {string} name @param {F} fn @param {boolean} once @returns {F} */
+  add(name, fn, once) {
+    if (!this.#names.includes(name)) throw new TypeError(`Unknown event "${name}"; the events are ${this.#names.join(", ")}`);
+    if (typeof fn !== "function") throw new TypeError("A listener must be a function");
+    const list = this.#map.get(name) ?? [];
+    list.push({ fn, once });
+    this.#map.set(name, list);
+    return fn;
+  }
+
+  /** @param {string} name @param {Function} fn */
+  remove(name, fn) {
+    const list = this.#map.get(name);
+    const i = list?.findIndex((l) => l.fn === fn) ?? -1;
+    if (list && i >= 0) list.splice(i, 1);
+  }
+
+  clear() { this.#map.clear(); }
+
+  /** @param {string} name @param {unknown[]} args */
+  emit(name, args) {
+    const list = this.#map.get(name);
+    if (!list) return;
+    for (const l of [...list]) {
+      if (l.once) this.remove(name, l.fn);
+      try {
+        l.fn.apply(this.#owner, args);
+      } catch (e) {
+        // A throwing handler breaks neither the connection nor the other handlers.
+        if (typeof globalThis.reportError === "function") globalThis.reportError(e);
+        else console.error(e);
+      }
+    }
+  }
+}
+
 /** A server of Realtime, addressed by its origin; `connect` opens connections to its rooms. */
 export class Client {
   /**
@@ -74,8 +123,7 @@ export class Client {
 
 /** One connection to a room: reconnects with backoff, buffers sends while offline, raises events. */
 export class Connection {
-  /** @type {Map<string, Array<{ fn: Function, once: boolean }>>} */
-  #listeners = new Map();
+  #listeners = new Listeners(EVENTS, this);
   /** @type {Array<string | ArrayBuffer | ArrayBufferView>} */
   #buffer = [];
   /** @type {WebSocket | null} */
@@ -172,51 +220,26 @@ export class Connection {
    * @template {Function} F
    * @param {string} name @param {F} handler @returns {F}
    */
-  on(name, handler) { return this.#add(name, handler, false); }
+  on(name, handler) { return this.#listeners.add(name, handler, false); }
 
   /**
    * Adds a listener removed after its first call; returns it.
    * @template {Function} F
    * @param {string} name @param {F} handler @returns {F}
    */
-  once(name, handler) { return this.#add(name, handler, true); }
+  once(name, handler) { return this.#listeners.add(name, handler, true); }
 
   /**
    * Removes a listener added with `on` or `once`.
    * @param {string} name @param {Function} handler
    */
   off(name, handler) {
-    const list = this.#listeners.get(name);
-    const i = list?.findIndex((l) => l.fn === handler) ?? -1;
-    if (list && i >= 0) list.splice(i, 1);
+    this.#listeners.remove(name, handler);
     return this;
   }
 
-  /** @template {Function} F @param {string} name @param {F} fn @param {boolean} once @returns {F} */
-  #add(name, fn, once) {
-    if (!EVENTS.includes(name)) throw new TypeError(`Unknown event "${name}"; the events are ${EVENTS.join(", ")}`);
-    if (typeof fn !== "function") throw new TypeError("A listener must be a function");
-    const list = this.#listeners.get(name) ?? [];
-    list.push({ fn, once });
-    this.#listeners.set(name, list);
-    return fn;
-  }
-
   /** @param {string} name @param {...unknown} args */
-  #emit(name, ...args) {
-    const list = this.#listeners.get(name);
-    if (!list) return;
-    for (const l of [...list]) {
-      if (l.once) this.off(name, l.fn);
-      try {
-        l.fn.apply(this, args);
-      } catch (e) {
-        // A throwing handler breaks neither the connection nor the other handlers.
-        if (typeof globalThis.reportError === "function") globalThis.reportError(e);
-        else console.error(e);
-      }
-    }
-  }
+  #emit(name, ...args) { this.#listeners.emit(name, args); }
 
   #open() {
     if (this.#closed) return;
@@ -458,4 +481,229 @@ export class Connection {
       w.removeEventListener("pageshow", show);
     };
   }
+}
+
+const PRESENCE_EVENTS = ["add", "update", "remove"];
+/** Field names a field update never sets, on the server or here: they would reach an object's prototype. */
+const UNSAFE_KEYS = ["__proto__", "constructor", "prototype"];
+/** @param {unknown} v @returns {v is Record<string, unknown>} */
+const isObject = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * Each connection's state in a room (a cursor, a selection, a name), kept by the server's presence feature and
+ * shared with the room's subscribers: the `Presence` of the original framework's presence client, on message type
+ * "presence" whose data is a JSON string holding `{a: …}`.
+ * @template [P=any]
+ */
+export class Presence {
+  #listeners = new Listeners(PRESENCE_EVENTS, this);
+  #connection;
+  /** @type {P | undefined} */
+  #local;
+  /** @type {Record<string, P>} */
+  #others = {};
+  #subscribed = false;
+  #destroyed = false;
+  /** Whether the restore's own subscribe is unanswered: its answer reports what changed during the outage. */
+  #restoring = false;
+  /** What was handed to the connection while it was offline: its buffer carries it to the next connection already. */
+  #queued = { s: false, d: false };
+  /** @type {Array<{ resolve: () => void, reject: (e: Error) => void }>} */
+  #waiting = [];
+  /** @type {Array<[string, Function]>} */
+  #hooks;
+
+  /**
+   * @param {Connection} connection
+   * @param {import("../index.js").PresenceOptions} [options]
+   */
+  constructor(connection, options = {}) {
+    this.#connection = connection;
+    this.#hooks = [["message", (/** @type {unknown} */ data, /** @type {string | null} */ type) => type === "presence" && typeof data === "string" && this.#receive(data)]];
+    // `reconnect` comes after the offline buffer went out and before the application's `connect` handlers run.
+    if (options.restoreOnReconnect) this.#hooks.push(["reconnect", () => this.#restore()], ["connect", () => (this.#queued = { s: false, d: false })]);
+    for (const [name, fn] of this.#hooks) connection.on(name, fn);
+  }
+
+  /** The connection it works on. */
+  get connection() { return this.#connection; }
+
+  /** The connection's id, under which the others know this presence; `undefined` while disconnected. */
+  get id() { return this.#connection.id; }
+
+  /** This connection's state as last submitted (or as the server's subscribe answer had it); `undefined` until then. */
+  get localState() { return this.#local; }
+
+  /** The other connections' states, by connection id. */
+  get otherStates() { return this.#others; }
+
+  /**
+   * Subscribes to the room's states: the server answers with all of them, which replace `otherStates` (the entry under
+   * this connection's id becomes `localState`), and then sends every change. Resolves once that answer is in.
+   * @returns {Promise<void>}
+   */
+  subscribe() {
+    return new Promise((resolve, reject) => {
+      this.#send({ a: "s" });
+      this.#subscribed = true;
+      this.#waiting.push({ resolve, reject });
+    });
+  }
+
+  /** Sets this connection's state and sends it; the others get `add` (their first sight of it) or `update`. @param {P} state */
+  submitLocalState(state) {
+    this.#send({ a: "d", presence: state });
+    this.#local = state;
+  }
+
+  /**
+   * Sets one field of this connection's state and sends only that field. Applied (here as on the server) only to a
+   * state that is an object, and never to `__proto__`, `constructor` or `prototype`.
+   * @param {string} key @param {unknown} value
+   */
+  submitLocalStateField(key, value) {
+    this.#send({ a: "df", fieldUpdate: { k: key, v: value } });
+    const local = this.#local;
+    if (isObject(local) && typeof key === "string" && !UNSAFE_KEYS.includes(key)) this.#local = /** @type {P} */ ({ ...local, [key]: value });
+  }
+
+  /** Removes this connection's state; the others get `remove`. */
+  removeLocalState() {
+    this.#send({ a: "r" });
+    this.#local = undefined;
+  }
+
+  /** Stops listening to the connection and removes every listener; an unanswered `subscribe()` rejects. Sends nothing. */
+  destroy() {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    for (const [name, fn] of this.#hooks) this.#connection.off(name, fn);
+    this.#listeners.clear();
+    for (const w of this.#waiting.splice(0)) w.reject(new Error("The presence was destroyed"));
+  }
+
+  /**
+   * Adds a listener of `add`, `update` or `remove`; returns it.
+   * @template {Function} F
+   * @param {string} name @param {F} handler @returns {F}
+   */
+  on(name, handler) { return this.#listeners.add(name, handler, false); }
+
+  /**
+   * Adds a listener removed after its first call; returns it.
+   * @template {Function} F
+   * @param {string} name @param {F} handler @returns {F}
+   */
+  once(name, handler) { return this.#listeners.add(name, handler, true); }
+
+  /**
+   * Removes a listener added with `on` or `once`.
+   * @param {string} name @param {Function} handler
+   */
+  off(name, handler) {
+    this.#listeners.remove(name, handler);
+    return this;
+  }
+
+  /** @param {{ a: string, [k: string]: unknown }} request */
+  #send(request) {
+    if (this.#destroyed) throw new Error("The presence was destroyed");
+    this.#connection.send(JSON.stringify(request), "presence");
+    if (!this.#connection.connected) {
+      if (request.a === "s") this.#queued.s = true;
+      if (request.a === "d") this.#queued.d = true;
+    }
+  }
+
+  /** Beyond the original (restoreOnReconnect): after a reconnection, subscribe again and submit the state again. */
+  #restore() {
+    const queued = this.#queued;
+    if (this.#subscribed && !queued.s) {
+      this.#restoring = true;
+      this.#send({ a: "s" });
+    }
+    if (this.#local !== undefined && !queued.d) this.#send({ a: "d", presence: this.#local });
+  }
+
+  /** @param {string} text */
+  #receive(text) {
+    let m;
+    try {
+      m = JSON.parse(text);
+    } catch {
+      return;
+    }
+    if (!isObject(m)) return;
+    const others = this.#others;
+    /** @param {unknown} v @returns {Record<string, P>} */
+    const states = (v) => (isObject(v) ? /** @type {Record<string, P>} */ (v) : {});
+    /** @param {Record<string, P>} map */
+    const store = (map) => {
+      /** @type {Record<string, P>} */
+      const got = {};
+      for (const [id, state] of Object.entries(map)) if (id !== "__proto__") others[id] = got[id] = state;
+      return got;
+    };
+    switch (m.a) {
+      case "s": {
+        const all = states(m.presences);
+        const before = this.#others;
+        /** @type {Record<string, P>} */
+        const next = {};
+        for (const [id, state] of Object.entries(all)) {
+          if (id === this.id) this.#local = state;
+          else if (id !== "__proto__") next[id] = state;
+        }
+        this.#others = next;
+        if (this.#restoring) {
+          this.#restoring = false;
+          this.#changes(before, next);
+        }
+        for (const w of this.#waiting.splice(0)) w.resolve();
+        break;
+      }
+      case "a":
+      case "d":
+        this.#emit(m.a === "a" ? "add" : "update", store(states(m.presences)));
+        break;
+      case "df": {
+        /** @type {Record<string, P>} */
+        const merged = {};
+        for (const [id, u] of Object.entries(states(m.fieldUpdates))) {
+          const held = others[id];
+          const f = /** @type {{ k?: unknown, v?: unknown }} */ (u);
+          if (Object.hasOwn(others, id) && isObject(held) && isObject(f) && typeof f.k === "string" && !UNSAFE_KEYS.includes(f.k)) merged[id] = /** @type {P} */ ({ ...held, [f.k]: f.v });
+        }
+        if (Object.keys(merged).length) this.#emit("update", store(merged));
+        break;
+      }
+      case "r": {
+        const ids = Array.isArray(m.presencesIds) ? m.presencesIds.filter((id) => typeof id === "string") : [];
+        for (const id of ids) delete others[id];
+        this.#emit("remove", ids);
+        break;
+      }
+      default:
+        // Actions a client does not know are ignored.
+    }
+  }
+
+  /** Reports the difference between two sets of states as `remove`, `add` and `update`. @param {Record<string, P>} before @param {Record<string, P>} after */
+  #changes(before, after) {
+    const gone = Object.keys(before).filter((id) => !Object.hasOwn(after, id));
+    /** @type {Record<string, P>} */
+    const added = {};
+    /** @type {Record<string, P>} */
+    const changed = {};
+    for (const [id, state] of Object.entries(after)) {
+      if (!Object.hasOwn(before, id)) added[id] = state;
+      else if (JSON.stringify(before[id]) !== JSON.stringify(state)) changed[id] = state;
+    }
+    if (gone.length) this.#emit("remove", gone);
+    if (Object.keys(added).length) this.#emit("add", added);
+    if (Object.keys(changed).length) this.#emit("update", changed);
+  }
+
+  /** @param {string} name @param {unknown} arg */
+  #emit(name, arg) { this.#listeners.emit(name, [arg]); }
 }

@@ -1,5 +1,5 @@
 // Compiled by `npm run check` only: code written against the declarations, as a user would write it.
-import { Client, DisconnectReason, type Connection } from "../index.js";
+import { Client, DisconnectReason, Presence, type Connection } from "../index.js";
 
 const client = new Client("ws://localhost:5000", { reconnectionDelay: 500, path: "/realtime" });
 const connection: Connection = client.connect("room1", { query: { user: "ann" }, auth: async () => ({ token: "t" }) });
@@ -16,3 +16,21 @@ connection.send(new Uint8Array([1, 2, 3]));
 connection.on("reconnect_attempt", () => {});
 connection.close();
 console.log(client.url);
+
+// Presence: the state type flows into the events and the field updates.
+interface Cursor { name: string; x: number; y: number }
+const presence = new Presence<Cursor>(connection, { restoreOnReconnect: true });
+presence.subscribe().then(() => console.log(Object.keys(presence.otherStates).length, presence.localState?.name));
+presence.submitLocalState({ name: "ann", x: 0, y: 0 });
+presence.submitLocalStateField("x", 0.5);
+// @ts-expect-error: a field of another type.
+presence.submitLocalStateField("x", "left");
+const onAdd = presence.on("add", (states) => console.log(states["some-id"]?.x));
+presence.off("add", onAdd);
+presence.once("remove", (ids: string[]) => console.log(ids.length, presence.id, presence.connection.roomId));
+presence.on("update", (states: Record<string, Cursor>) => console.log(Object.values(states)[0]?.y));
+// @ts-expect-error: not an event of a presence.
+presence.on("change", () => {});
+presence.removeLocalState();
+presence.destroy();
+new Presence(connection).submitLocalStateField("anything", [1, 2]);

@@ -1,17 +1,15 @@
-// The demo: a room with chat, a member list and everyone's cursor, built only on the browser client and the
-// host's relay (every message goes to the other members of the room). Presence is a pattern on top of the relay:
-//   "hello" when we connect, "here" in answer to a newcomer and every few seconds, "bye" when we leave;
-//   a member that is silent for longer than FORGET_AFTER is forgotten.
-import { Client, DisconnectReason } from "/realtime/client.js";
+// The demo: a room with chat, a member list and everyone's cursor, built only on the browser client. The member list
+// and the cursors are Presence: each page's state is { name, color, cursor }, kept by the host's presence feature,
+// and a cursor move is a field update of that state. Chat lines go through the host's relay (every message goes to
+// the other members of the room).
+import { Client, DisconnectReason, Presence } from "/realtime/client.js";
 
-const HEARTBEAT_EVERY = 5000;
-const FORGET_AFTER = 15000;
 const $ = (selector) => document.querySelector(selector);
-const me = { id: crypto.randomUUID(), name: "", color: `hsl(${Math.floor(Math.random() * 360)} 70% 45%)` };
-/** @type {Map<string, { name: string, color: string, seen: number, cursor?: HTMLElement }>} */
-const members = new Map();
+const me = { name: "", color: `hsl(${Math.floor(Math.random() * 360)} 70% 45%)` };
+/** The members as last drawn, by connection id: a member that leaves is named from here. @type {Map<string, { name: string, color: string }>} */
+const shown = new Map();
 let connection;
-let heartbeat;
+let presence;
 
 $("#name").value = localStorage.getItem("realtime-demo-name") ?? `guest-${Math.floor(Math.random() * 9000) + 1000}`;
 const hashRoom = decodeURIComponent(location.hash.slice(1));
@@ -30,88 +28,82 @@ function join(room) {
   $("#join").hidden = true;
   $("#live").hidden = false;
   connection = new Client().connect(room, { query: { name: me.name } });
+  // restoreOnReconnect: after a dropped network this page subscribes and shows itself again by itself (under its new id).
+  presence = new Presence(connection, { restoreOnReconnect: true });
   setState("connecting", "connecting…");
+
+  presence.on("add", (states) => {
+    for (const state of Object.values(states)) system(`${member(state).name} joined`);
+    render();
+  });
+  presence.on("update", render);
+  presence.on("remove", (ids) => {
+    for (const id of ids) if (shown.has(id)) system(`${shown.get(id).name} left`);
+    render();
+  });
+  presence.submitLocalState({ name: me.name, color: me.color, cursor: null });
+  presence.subscribe().then(render, () => {});
 
   connection.on("connect", () => {
     setState("connected", `connected · ${connection.id}`);
-    renderMembers();
-    connection.send(presence(), "hello");
+    render();
   });
-  connection.on("disconnect", (reason) => {
-    setState("disconnected", `disconnected (${reasonName(reason)})`);
-    // Peers will announce themselves again when we are back.
-    for (const id of [...members.keys()]) forget(id);
-  });
+  connection.on("disconnect", (reason) => setState("disconnected", `disconnected (${reasonName(reason)})`));
   connection.on("reconnectAttempts", (attempt) => setState("reconnecting", `reconnecting… (attempt ${attempt})`));
   connection.on("reconnect", () => system("reconnected"));
   connection.on("reconnectFailed", () => setState("disconnected", "gave up reconnecting"));
   connection.on("error", (error) => console.warn("realtime:", error.message));
-  connection.on("message", onMessage);
-
-  heartbeat = setInterval(() => {
-    if (connection.connected) connection.send(presence(), "here");
-    const now = Date.now();
-    for (const [id, m] of members) if (now - m.seen > FORGET_AFTER) forget(id);
-  }, HEARTBEAT_EVERY);
+  connection.on("message", (data, type) => {
+    if (type === "chat" && data && typeof data === "object") line(member(data).name, String(data.text), member(data).color);
+  });
 }
 
-function onMessage(data, type) {
-  if (!data || typeof data !== "object" || typeof data.from !== "string" || data.from === me.id) return;
-  const known = members.get(data.from);
-  switch (type) {
-    case "hello":
-    case "here":
-      remember(data);
-      if (type === "hello") {
-        if (!known) system(`${data.name} joined`);
-        connection.send(presence(), "here");
-      }
-      break;
-    case "chat":
-      if (known) known.seen = Date.now();
-      line(data.name ?? known?.name ?? "?", String(data.text), data.color ?? known?.color);
-      break;
-    case "cursor":
-      if (known) {
-        known.seen = Date.now();
-        drawCursor(data.from, known, data.x, data.y);
-      }
-      break;
-    case "bye":
-      if (known) system(`${known.name} left`);
-      forget(data.from);
-      break;
-    default:
-  }
+/** A member's name and color from a state (or a chat line) that another page sent: anything may arrive. */
+function member(state) {
+  const s = state && typeof state === "object" ? state : {};
+  return { name: String(s.name ?? "?").slice(0, 32), color: String(s.color ?? "inherit"), cursor: s.cursor };
 }
 
-const presence = () => ({ from: me.id, name: me.name, color: me.color });
-
-function remember({ from, name, color }) {
-  const m = members.get(from) ?? { name, color, seen: 0 };
-  Object.assign(m, { name: String(name).slice(0, 32), color: String(color), seen: Date.now() });
-  members.set(from, m);
-  renderMembers();
-}
-
-function forget(id) {
-  members.get(id)?.cursor?.remove();
-  members.delete(id);
-  renderMembers();
-}
-
-function renderMembers() {
+/** Draws the member list and the cursors from presence.otherStates. */
+function render() {
   const list = $("#members");
-  list.replaceChildren();
-  const everyone = [[me.id, { ...me, me: true }], ...members];
-  for (const [id, m] of everyone) {
+  const mine = document.createElement("li");
+  mine.textContent = `${me.name} (you)`;
+  mine.className = "me";
+  mine.style.setProperty("--color", me.color);
+  list.replaceChildren(mine);
+  const others = presence ? Object.entries(presence.otherStates) : [];
+  shown.clear();
+  for (const [id, state] of others) {
+    const m = member(state);
+    shown.set(id, m);
     const li = document.createElement("li");
-    li.textContent = m.me ? `${m.name} (you)` : m.name;
+    li.textContent = m.name;
     li.dataset.member = id;
     li.style.setProperty("--color", m.color);
-    if (m.me) li.className = "me";
     list.append(li);
+    drawCursor(id, m);
   }
+  for (const cursor of document.querySelectorAll("#board .cursor")) if (!shown.has(cursor.dataset.member)) cursor.remove();
+}
+
+function drawCursor(id, m) {
+  let cursor = [...document.querySelectorAll("#board .cursor")].find((c) => c.dataset.member === id);
+  const at = m.cursor;
+  if (!at || typeof at.x !== "number" || typeof at.y !== "number") {
+    cursor?.remove();
+    return;
+  }
+  if (!cursor) {
+    cursor = document.createElement("div");
+    cursor.className = "cursor";
+    cursor.dataset.member = id;
+    $("#board").append(cursor);
+  }
+  cursor.textContent = m.name;
+  cursor.style.setProperty("--color", m.color);
+  cursor.style.left = `${Math.min(Math.max(at.x, 0), 1) * 100}%`;
+  cursor.style.top = `${Math.min(Math.max(at.y, 0), 1) * 100}%`;
 }
 
 function line(name, text, color) {
@@ -137,40 +129,31 @@ function append(li) {
   chat.scrollTop = chat.scrollHeight;
 }
 
-function drawCursor(id, m, x, y) {
-  if (typeof x !== "number" || typeof y !== "number") return;
-  if (!m.cursor) {
-    m.cursor = document.createElement("div");
-    m.cursor.className = "cursor";
-    m.cursor.dataset.member = id;
-    $("#board").append(m.cursor);
-  }
-  m.cursor.textContent = m.name;
-  m.cursor.style.setProperty("--color", m.color);
-  m.cursor.style.left = `${Math.min(Math.max(x, 0), 1) * 100}%`;
-  m.cursor.style.top = `${Math.min(Math.max(y, 0), 1) * 100}%`;
-}
-
-// Cursor moves: at most one message per animation frame, as fractions of the board so screens of any size agree.
-let pending = null;
-$("#board").addEventListener("pointermove", (e) => {
-  const r = e.currentTarget.getBoundingClientRect();
-  const first = pending === null;
-  pending = { x: (e.clientX - r.left) / r.width, y: (e.clientY - r.top) / r.height };
+// Cursor moves: at most one field update per animation frame, as fractions of the board so screens of any size agree.
+// While offline nothing is sent (the connection's buffer would only fill up); the restore sends the state as it was.
+let pending;
+const sendCursor = (cursor) => {
+  const first = pending === undefined;
+  pending = cursor;
   if (first) {
     requestAnimationFrame(() => {
-      if (connection?.connected) connection.send({ from: me.id, ...pending }, "cursor");
-      pending = null;
+      if (connection?.connected) presence.submitLocalStateField("cursor", pending);
+      pending = undefined;
     });
   }
+};
+$("#board").addEventListener("pointermove", (e) => {
+  const r = e.currentTarget.getBoundingClientRect();
+  sendCursor({ x: (e.clientX - r.left) / r.width, y: (e.clientY - r.top) / r.height });
 });
+$("#board").addEventListener("pointerleave", () => sendCursor(null));
 
 $("#say").addEventListener("submit", (e) => {
   e.preventDefault();
   const text = $("#line").value.trim();
   if (!text || !connection) return;
   try {
-    connection.send({ ...presence(), text }, "chat");
+    connection.send({ name: me.name, color: me.color, text }, "chat");
     line(`${me.name} (you)`, text, me.color);
     $("#line").value = "";
   } catch (error) {
@@ -180,15 +163,15 @@ $("#say").addEventListener("submit", (e) => {
 
 function leave() {
   if (!connection) return;
-  if (connection.connected) connection.send({ from: me.id }, "bye");
+  // Closing the connection is enough: the server removes its state and the others get remove.
+  presence.destroy();
   connection.destroy();
-  connection = undefined;
-  clearInterval(heartbeat);
+  connection = presence = undefined;
 }
 
 $("#leave").addEventListener("click", () => {
   leave();
-  for (const id of [...members.keys()]) forget(id);
+  render();
   $("#chat").replaceChildren();
   $("#live").hidden = true;
   $("#join").hidden = false;
