@@ -32,7 +32,7 @@ internal static class RealtimeEndpointHandler
             return null;
         }
 
-        if (!protocol.TryReadUpgrade(context, out UpgradeRequest upgrade, out HttpRefusal refusal))
+        if (!protocol.TryReadUpgrade(UpgradeRequestHead.Of(context), out UpgradeRequest upgrade, out HttpRefusal refusal))
         {
             await RefuseAsync(context, server, refusal).ConfigureAwait(false);
             return null;
