@@ -74,10 +74,8 @@ internal sealed class ProtocolV1 : RealtimeProtocol
     public override OutboundFrame? ClosePacket(DisconnectReason reason, int closeCode) => null;
 
     /// <summary>One connection's reader: every WebSocket message is one frame, and <c>hello</c> comes first and once.</summary>
-    private sealed class Reader : ProtocolReader
+    private sealed class Reader() : ProtocolReader(secondOpening: "A second hello frame.", beforeOpening: "A frame before hello.")
     {
-        private bool _helloSeen;
-
         public override InboundEvent Read(WebSocketMessageType type, ReadOnlySpan<byte> message)
         {
             Frame frame;
@@ -90,24 +88,14 @@ internal sealed class ProtocolV1 : RealtimeProtocol
                 return InboundEvent.Violation(ex.CloseCode, ex.Message);
             }
 
-            switch (frame.Kind)
+            return frame.Kind switch
             {
-                case FrameKind.Hello when !_helloSeen:
-                    _helloSeen = true;
-                    return InboundEvent.Hello(frame.Auth);
-                case FrameKind.Hello:
-                    return InboundEvent.Violation(CloseCodes.ProtocolError, "A second hello frame.");
-                case FrameKind.Pong or FrameKind.Message when !_helloSeen:
-                    return InboundEvent.Violation(CloseCodes.ProtocolError, "A frame before hello.");
-                case FrameKind.Pong:
-                    return InboundEvent.Pong;
-                case FrameKind.Message:
-                    return InboundEvent.ForMessage(frame.Message);
-                case FrameKind.Unknown:
-                    return InboundEvent.Violation(CloseCodes.ProtocolError, "A text frame of an unknown kind.");
-                default:
-                    return InboundEvent.Violation(CloseCodes.ProtocolError, $"A {frame.Kind} frame is sent by servers only.");
-            }
+                FrameKind.Hello => Open() ?? InboundEvent.Hello(frame.Auth),
+                FrameKind.Pong => RequireOpen() ?? InboundEvent.Pong,
+                FrameKind.Message => RequireOpen() ?? InboundEvent.ForMessage(frame.Message),
+                FrameKind.Unknown => InboundEvent.Violation(CloseCodes.ProtocolError, "A text frame of an unknown kind."),
+                _ => InboundEvent.Violation(CloseCodes.ProtocolError, $"A {frame.Kind} frame is sent by servers only."),
+            };
         }
     }
 }
