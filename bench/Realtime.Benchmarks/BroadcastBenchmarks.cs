@@ -93,12 +93,12 @@ public class BroadcastBenchmarks
     {
         public override OutboundFrame Ping { get; } = new(new byte[] { 2 }, IsBinary: false);
 
-        public override bool TryReadUpgrade(Microsoft.AspNetCore.Http.HttpContext context, out UpgradeRequest upgrade, out HttpRefusal refusal)
+        public override bool TryReadUpgrade(in UpgradeRequestHead request, out UpgradeRequest upgrade, out HttpRefusal refusal)
             => throw new NotSupportedException();
 
         public override ProtocolReader CreateReader() => throw new NotSupportedException();
 
-        public override OutboundFrame EncodeAccept(ServerConnection connection, RealtimeOptions options) => Ping;
+        public override OutboundFrame EncodeAccept(string connectionId, string roomId, RealtimeOptions options) => Ping;
 
         public override OutboundFrame EncodeReject(string message) => Ping;
 

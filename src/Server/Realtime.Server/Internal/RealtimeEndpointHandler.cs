@@ -1,76 +1,102 @@
 using System.Net.WebSockets;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features.Authentication;
+using Microsoft.Extensions.Primitives;
 using Realtime.Protocol;
 using Realtime.Server.Diagnostics;
 using Realtime.Server.Internal.Protocols;
 
 namespace Realtime.Server.Internal;
 
-/// <summary>The HTTP side of the endpoint: refuses what is not an acceptable WebSocket upgrade (the protocol decides its own rules), accepts the rest and runs the connection.</summary>
+/// <summary>
+/// The HTTP side of a connection, for every listener: refuses what is not an acceptable WebSocket upgrade (the protocol decides its
+/// own rules), accepts the rest and runs the connection. An ASP.NET Core endpoint (<see cref="HandleAsync"/>) and the dense listener
+/// both admit through <see cref="TryAdmit"/>, which sees only the neutral <see cref="UpgradeRequestHead"/>, and each writes a
+/// refusal its own way.
+/// </summary>
 internal static class RealtimeEndpointHandler
 {
     public static async Task HandleAsync(HttpContext context, RealtimeServer server, RealtimeProtocol protocol)
     {
-        if (await AdmitAsync(context, server, protocol, context.Abort).ConfigureAwait(false) is { } admitted)
+        if (!TryAdmit(UpgradeRequestHead.Of(context), server, protocol, out Admission admission, out HttpRefusal refusal))
         {
-            await RunAsync(admitted, context).ConfigureAwait(false);
+            context.Response.StatusCode = refusal.StatusCode;
+            context.Response.ContentType = refusal.ContentType;
+            await context.Response.WriteAsync(refusal.Body, context.RequestAborted).ConfigureAwait(false);
+            return;
         }
+
+        Admitted admitted = await AcceptAsync(context, admission, context.Abort).ConfigureAwait(false);
+        await RunAsync(admitted, context).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// Refuses what is not acceptable, with the HTTP answer it deserves (the server is stopping, the protocol's own rules, the
-    /// origin, the connection limits), or accepts the WebSocket upgrade. Nothing of the request is kept by what it returns;
-    /// <paramref name="abortTransport"/> aborts the transport under the WebSocket (the request's, or the dense listener's connection).
+    /// Decides whether an upgrade request is served, and refuses it with the HTTP answer it deserves when it is not: the server is
+    /// stopping, the protocol's own rules, the origin, the connection limits (in that order). A refusal is logged here; the listener
+    /// writes it.
     /// </summary>
-    /// <returns>The accepted connection, not yet running; <see langword="null"/> when refused (the response is written).</returns>
-    public static async Task<Admitted?> AdmitAsync(HttpContext context, RealtimeServer server, RealtimeProtocol protocol, Action abortTransport)
+    /// <param name="request">The request, as its listener read it.</param>
+    /// <param name="server">The server.</param>
+    /// <param name="protocol">The protocol served where the request arrived.</param>
+    /// <param name="admission">When admitted: what the protocol read and the connection's slot in the limits, to hand to <see cref="AcceptAsync"/>.</param>
+    /// <param name="refusal">When refused: the response.</param>
+    public static bool TryAdmit(in UpgradeRequestHead request, RealtimeServer server, RealtimeProtocol protocol, out Admission admission, out HttpRefusal refusal)
     {
+        admission = default;
         if (server.Shutdown.IsStopping)
         {
-            await RefuseAsync(context, server, StatusCodes.Status503ServiceUnavailable, "The server is shutting down; reconnect to another node or later.").ConfigureAwait(false);
-            return null;
+            return Refuse(server, HttpRefusal.Text(StatusCodes.Status503ServiceUnavailable, "The server is shutting down; reconnect to another node or later."), out refusal);
         }
 
-        if (!protocol.TryReadUpgrade(context, out UpgradeRequest upgrade, out HttpRefusal refusal))
+        if (!protocol.TryReadUpgrade(request, out UpgradeRequest upgrade, out HttpRefusal own))
         {
-            await RefuseAsync(context, server, refusal).ConfigureAwait(false);
-            return null;
+            return Refuse(server, own, out refusal);
         }
 
-        if (!IsOriginAllowed(context, server.Options))
+        if (!IsOriginAllowed(request.Origin, server.Options))
         {
-            await RefuseAsync(context, server, StatusCodes.Status403Forbidden, "This origin is not allowed to connect (Realtime:AllowedOrigins).").ConfigureAwait(false);
-            return null;
+            return Refuse(server, HttpRefusal.Text(StatusCodes.Status403Forbidden, "This origin is not allowed to connect (Realtime:AllowedOrigins)."), out refusal);
         }
 
-        (ConnectionLimiter.Outcome outcome, IDisposable? slot) = server.Limiter.TryAdmit(context.Connection.RemoteIpAddress);
+        (ConnectionLimiter.Outcome outcome, IDisposable? slot) = server.Limiter.TryAdmit(request.RemoteAddress);
         switch (outcome)
         {
             case ConnectionLimiter.Outcome.ServerFull:
-                await RefuseAsync(context, server, StatusCodes.Status503ServiceUnavailable, "The server is at its connection limit; retry later.").ConfigureAwait(false);
-                return null;
+                return Refuse(server, HttpRefusal.Text(StatusCodes.Status503ServiceUnavailable, "The server is at its connection limit; retry later."), out refusal);
             case ConnectionLimiter.Outcome.AddressFull:
-                await RefuseAsync(context, server, StatusCodes.Status429TooManyRequests, "Too many connections from this address; close some and retry later.").ConfigureAwait(false);
-                return null;
+                return Refuse(server, HttpRefusal.Text(StatusCodes.Status429TooManyRequests, "Too many connections from this address; close some and retry later."), out refusal);
         }
 
+        admission = new Admission(server, protocol, upgrade, slot);
+        refusal = default;
+        return true;
+    }
+
+    /// <summary>
+    /// Accepts the WebSocket of an admitted request. Nothing of the request is kept by what it returns; <paramref name="abortTransport"/>
+    /// aborts the transport under the WebSocket (the request's, or the dense listener's connection). The admission's slot is given
+    /// back if the accept fails.
+    /// </summary>
+    /// <returns>The accepted connection, not yet running.</returns>
+    public static async Task<Admitted> AcceptAsync(HttpContext context, Admission admission, Action abortTransport)
+    {
         try
         {
             WebSocket socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
             {
-                SubProtocol = upgrade.SubProtocol,
+                SubProtocol = admission.Upgrade.SubProtocol,
                 KeepAliveInterval = TimeSpan.Zero, // the protocol's own ping/pong is the heartbeat
             }).ConfigureAwait(false);
-            var connection = new ServerConnection(server, protocol, socket, upgrade, context.Features.Get<IHttpAuthenticationFeature>()?.User, abortTransport, slot)
+            var connection = new ServerConnection(admission.Server, admission.Protocol, socket, admission.Upgrade, context.Features.Get<IHttpAuthenticationFeature>()?.User,
+                                                  abortTransport, admission.Slot)
             {
                 Writes = GracefulUpgradeFeature.WritesOf(context),
             };
-            return new Admitted(connection, GracefulUpgradeFeature.Of(context), slot, context.RequestAborted);
+            return new Admitted(connection, GracefulUpgradeFeature.Of(context), admission.Slot, context.RequestAborted);
         }
         catch
         {
-            slot?.Dispose();
+            admission.Slot?.Dispose();
             throw;
         }
     }
@@ -100,16 +126,13 @@ internal static class RealtimeEndpointHandler
     /// <summary>An accepted upgrade: the connection, the upgrade that can wait for the peer after an abort, its admission slot, and when the transport is gone.</summary>
     internal sealed record Admitted(ServerConnection Connection, GracefulUpgradeFeature? Upgrade, IDisposable? Slot, CancellationToken Aborted);
 
-    /// <summary>Browsers always send <c>Origin</c> on a WebSocket upgrade; other clients need not, and cannot be hijacked across sites.</summary>
-    private static bool IsOriginAllowed(HttpContext context, RealtimeOptions options)
-    {
-        if (options.AllowedOrigins.Count == 0)
-        {
-            return true;
-        }
+    /// <summary>An admitted request: the server and protocol that serve it, what the protocol read, and its slot in the connection limits.</summary>
+    internal readonly record struct Admission(RealtimeServer Server, RealtimeProtocol Protocol, UpgradeRequest Upgrade, IDisposable? Slot);
 
-        Microsoft.Extensions.Primitives.StringValues origin = context.Request.Headers.Origin;
-        if (origin.Count == 0)
+    /// <summary>Browsers always send <c>Origin</c> on a WebSocket upgrade; other clients need not, and cannot be hijacked across sites.</summary>
+    private static bool IsOriginAllowed(StringValues origin, RealtimeOptions options)
+    {
+        if (options.AllowedOrigins.Count == 0 || origin.Count == 0)
         {
             return true;
         }
@@ -117,14 +140,10 @@ internal static class RealtimeEndpointHandler
         return origin.Count == 1 && options.AllowedOrigins.Contains(origin[0]!, StringComparer.OrdinalIgnoreCase);
     }
 
-    private static Task RefuseAsync(HttpContext context, RealtimeServer server, int statusCode, string text)
-        => RefuseAsync(context, server, HttpRefusal.Text(statusCode, text));
-
-    private static Task RefuseAsync(HttpContext context, RealtimeServer server, HttpRefusal refusal)
+    private static bool Refuse(RealtimeServer server, HttpRefusal refusal, out HttpRefusal refused)
     {
         RealtimeLog.RequestRefused(server.Logger, refusal.StatusCode, refusal.Body.TrimEnd());
-        context.Response.StatusCode = refusal.StatusCode;
-        context.Response.ContentType = refusal.ContentType;
-        return context.Response.WriteAsync(refusal.Body, context.RequestAborted);
+        refused = refusal;
+        return false;
     }
 }

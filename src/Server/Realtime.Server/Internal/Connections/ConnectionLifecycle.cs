@@ -14,7 +14,7 @@ internal static class ConnectionLifecycle
     {
         RealtimeServer server = connection.Server;
         server.Shutdown.AddHandshaking(connection);
-        if (connection.Protocol.EncodeGreeting(connection, server.Options) is { } greeting)
+        if (connection.Protocol.EncodeGreeting(connection.Id, server.Options) is { } greeting)
         {
             connection.Outbound.TryEnqueue(greeting);
         }

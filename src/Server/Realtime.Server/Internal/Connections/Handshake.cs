@@ -103,7 +103,7 @@ internal static class Handshake
             // The cluster's membership counts it first, then the room's subscription on this node (its first join here), then the
             // accept frame: RealtimeBackplane.AddMemberAsync says so.
             await server.Backplane.AddMemberAsync(connection.RoomId, connection.Id, CancellationToken.None).ConfigureAwait(false);
-            createdRoom = await server.Node.Rooms.AddAsync(connection, connection.Protocol.EncodeAccept(connection, server.Options)).ConfigureAwait(false);
+            createdRoom = await server.Node.Rooms.AddAsync(connection, connection.Protocol.EncodeAccept(connection.Id, connection.RoomId, server.Options)).ConfigureAwait(false);
         }
         catch (Exception ex)
         {

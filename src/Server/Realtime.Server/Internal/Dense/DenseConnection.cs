@@ -5,6 +5,7 @@ using System.Text;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.WebUtilities;
 using Realtime.Server.Diagnostics;
 using Realtime.Server.Internal.Protocols;
 
@@ -12,11 +13,12 @@ namespace Realtime.Server.Internal.Dense;
 
 /// <summary>
 /// One connection of the dense listener: Kestrel's transport with no HTTP pipeline on it. Its request head is read by the strict
-/// parser within the handshake timeout; then a minimal <see cref="HttpContext"/> (the request line, headers and remote address,
-/// a WebSocket handshake of its own and an upgrade feature over the raw pipes) goes into the same endpoint handler as
-/// <c>MapRealtime</c>, so refusals, limits, origin checks and the connection itself behave alike. The context lives only as long as
-/// the connection's handshake needs it: once its connect middleware has run, an
-/// idle connection holds nothing of HTTP.
+/// parser within the handshake timeout, its WebSocket handshake checked here, and the request admitted by the same code as an
+/// endpoint's (<see cref="RealtimeEndpointHandler.TryAdmit"/>, on the neutral <see cref="UpgradeRequestHead"/>), so refusals,
+/// limits, origin checks and the protocol's own rules behave alike, for whichever protocol the listener serves. Only an admitted
+/// request gets a minimal <see cref="HttpContext"/> (the request line, headers and remote address, the WebSocket handshake of its
+/// own and an upgrade feature over the raw pipes), which connect middleware sees; it lives only as long as the connection's
+/// handshake needs it: once its connect middleware has run, an idle connection holds nothing of HTTP.
 /// </summary>
 internal static class DenseConnection
 {
@@ -70,34 +72,33 @@ internal static class DenseConnection
             return null;
         }
 
+        PipeWriter output = connection.Transport.Output;
         if (!string.Equals(head.Path, path, StringComparison.Ordinal))
         {
-            await WriteResponseAsync(connection.Transport.Output, 404, "text/plain; charset=utf-8", "Nothing is served at this path on this listener.\n", new HeaderDictionary()).ConfigureAwait(false);
+            await WriteResponseAsync(output, HttpRefusal.Text(StatusCodes.Status404NotFound, "Nothing is served at this path on this listener.")).ConfigureAwait(false);
             return null;
         }
 
-        FeatureCollection features = Features(connection, head, out MemoryStream response, out PipeUpgradeFeature upgrade);
-        if (DenseWebSocketFeature.Install(features, head) is { } refusal)
+        if (!DenseWebSocketFeature.TryReadKey(head, out string? key, out HttpRefusal refusal))
         {
             RealtimeLog.RequestRefused(server.Logger, refusal.StatusCode, refusal.Body.TrimEnd());
-            await WriteResponseAsync(connection.Transport.Output, refusal.StatusCode, refusal.ContentType, refusal.Body, new HeaderDictionary()).ConfigureAwait(false);
+            await WriteResponseAsync(output, refusal).ConfigureAwait(false);
             return null;
         }
 
-        var context = new DefaultHttpContext(features);
+        var query = new QueryCollection(QueryHelpers.ParseQuery(head.Query));
+        var remote = connection.RemoteEndPoint as IPEndPoint;
+        var request = new UpgradeRequestHead(key is not null, head.ListValues("Sec-WebSocket-Protocol"), query, head.Values("Origin"), remote?.Address);
+        if (!RealtimeEndpointHandler.TryAdmit(request, server, protocol, out RealtimeEndpointHandler.Admission admission, out refusal))
+        {
+            await WriteResponseAsync(output, refusal).ConfigureAwait(false);
+            return null;
+        }
+
+        var context = new DefaultHttpContext(Features(connection, head, query, key));
         GracefulUpgradeFeature.Install(context);
-        if (await RealtimeEndpointHandler.AdmitAsync(context, server, protocol, connection.Abort).ConfigureAwait(false) is { } admitted)
-        {
-            return RealtimeEndpointHandler.RunAsync(admitted, context);
-        }
-
-        if (!upgrade.Upgraded)
-        {
-            await WriteResponseAsync(connection.Transport.Output, context.Response.StatusCode, context.Response.ContentType ?? "text/plain; charset=utf-8",
-                Encoding.UTF8.GetString(response.ToArray()), context.Response.Headers).ConfigureAwait(false);
-        }
-
-        return null;
+        RealtimeEndpointHandler.Admitted admitted = await RealtimeEndpointHandler.AcceptAsync(context, admission, connection.Abort).ConfigureAwait(false);
+        return RealtimeEndpointHandler.RunAsync(admitted, context);
     }
 
     /// <summary>Reads until a complete head; answers and returns <see langword="null"/> for one that is refused.</summary>
@@ -115,7 +116,7 @@ internal static class DenseConnection
                     return head;
                 case Http1RequestHead.Status.Invalid:
                     input.AdvanceTo(buffer.End);
-                    await WriteResponseAsync(connection.Transport.Output, status, "text/plain; charset=utf-8", reason + "\n", new HeaderDictionary()).ConfigureAwait(false);
+                    await WriteResponseAsync(connection.Transport.Output, HttpRefusal.Text(status, reason)).ConfigureAwait(false);
                     return null;
                 default:
                     if (read.IsCompleted)
@@ -129,7 +130,8 @@ internal static class DenseConnection
         }
     }
 
-    private static FeatureCollection Features(ConnectionContext connection, Http1RequestHead head, out MemoryStream response, out PipeUpgradeFeature upgrade)
+    /// <summary>The features of an admitted request's stand-in context: what connect middleware reads, and the upgrade over the raw pipes.</summary>
+    private static FeatureCollection Features(ConnectionContext connection, Http1RequestHead head, IQueryCollection query, string? key)
     {
         var headers = new HeaderDictionary(head.Headers.Count);
         foreach ((string name, string value) in head.Headers)
@@ -137,7 +139,7 @@ internal static class DenseConnection
             headers.Append(name, value);
         }
 
-        var features = new FeatureCollection(initialCapacity: 12); // the request's features and those the context adds (query, user)
+        var features = new FeatureCollection(initialCapacity: 12); // the request's features and those the context adds (user)
         features.Set<IHttpRequestFeature>(new HttpRequestFeature
         {
             Method = head.Method,
@@ -148,9 +150,9 @@ internal static class DenseConnection
             QueryString = head.Query,
             Headers = headers,
         });
-        features.Set<IHttpResponseFeature>(new HttpResponseFeature());
-        response = new MemoryStream();
-        features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(response));
+        features.Set<IQueryFeature>(new QueryFeature(query)); // parsed once, for the admission and for middleware
+        features.Set<IHttpResponseFeature>(new HttpResponseFeature()); // the 101's headers
+        features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(Stream.Null)); // an upgraded request has no response body
         features.Set<IHttpConnectionFeature>(new HttpConnectionFeature
         {
             ConnectionId = connection.ConnectionId,
@@ -160,34 +162,26 @@ internal static class DenseConnection
             LocalPort = (connection.LocalEndPoint as IPEndPoint)?.Port ?? 0,
         });
         features.Set<IHttpRequestLifetimeFeature>(new Lifetime(connection));
-        upgrade = new PipeUpgradeFeature(connection, features);
-        features.Set<IHttpUpgradeFeature>(upgrade);
+        features.Set<IHttpUpgradeFeature>(new PipeUpgradeFeature(connection, features));
+        features.Set<IHttpWebSocketFeature>(new DenseWebSocketFeature(features, key));
         return features;
     }
 
-    /// <summary>A whole HTTP/1.1 response, then the connection closes: the dense listener serves one request per connection.</summary>
-    internal static async Task WriteResponseAsync(PipeWriter output, int status, string contentType, string body, IHeaderDictionary headers)
+    /// <summary>
+    /// A refusal as a whole HTTP/1.1 response, then the connection closes: the dense listener serves one request per connection.
+    /// A 426 names the WebSocket version to retry with.
+    /// </summary>
+    internal static async Task WriteResponseAsync(PipeWriter output, HttpRefusal refusal)
     {
-        byte[] content = Encoding.UTF8.GetBytes(body);
+        byte[] content = Encoding.UTF8.GetBytes(refusal.Body);
         var head = new StringBuilder();
-        head.Append("HTTP/1.1 ").Append(status).Append(' ').Append(Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status)).Append("\r\n");
-        foreach ((string name, Microsoft.Extensions.Primitives.StringValues values) in headers)
-        {
-            if (!name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase) && !name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
-            {
-                foreach (string? value in values)
-                {
-                    head.Append(name).Append(": ").Append(value).Append("\r\n");
-                }
-            }
-        }
-
-        if (status == StatusCodes.Status426UpgradeRequired && !headers.ContainsKey("Sec-WebSocket-Version"))
+        head.Append("HTTP/1.1 ").Append(refusal.StatusCode).Append(' ').Append(ReasonPhrases.GetReasonPhrase(refusal.StatusCode)).Append("\r\n");
+        if (refusal.StatusCode == StatusCodes.Status426UpgradeRequired)
         {
             head.Append("Sec-WebSocket-Version: 13\r\n");
         }
 
-        head.Append("Content-Type: ").Append(contentType).Append("\r\nContent-Length: ").Append(content.Length).Append("\r\nConnection: close\r\n\r\n");
+        head.Append("Content-Type: ").Append(refusal.ContentType).Append("\r\nContent-Length: ").Append(content.Length).Append("\r\nConnection: close\r\n\r\n");
         await output.WriteAsync(Encoding.ASCII.GetBytes(head.ToString())).ConfigureAwait(false);
         await output.WriteAsync(content).ConfigureAwait(false);
     }

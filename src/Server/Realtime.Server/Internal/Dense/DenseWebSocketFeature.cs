@@ -19,7 +19,8 @@ internal sealed class DenseWebSocketFeature : IHttpWebSocketFeature
     private readonly IFeatureCollection _features;
     private readonly string? _key;
 
-    private DenseWebSocketFeature(IFeatureCollection features, string? key)
+    /// <summary>The feature for a request whose handshake <see cref="TryReadKey"/> read (<paramref name="key"/> <see langword="null"/> for one that is not a WebSocket request).</summary>
+    public DenseWebSocketFeature(IFeatureCollection features, string? key)
     {
         _features = features;
         _key = key;
@@ -29,32 +30,37 @@ internal sealed class DenseWebSocketFeature : IHttpWebSocketFeature
     public bool IsWebSocketRequest => _key is not null;
 
     /// <summary>
-    /// Reads the upgrade from <paramref name="head"/>: <see langword="null"/> with the feature installed when it is a WebSocket
-    /// request, or the refusal: 426 for another WebSocket version (the answer names version 13), 400 for a missing or invalid
-    /// key. A request that does not ask for a WebSocket at all is left to the protocol, which refuses it with its own words.
+    /// Reads the WebSocket handshake of <paramref name="head"/>: its key, or <see langword="null"/> for a request that does not ask
+    /// for a WebSocket at all (left to the protocol, which refuses it with its own words); <see langword="false"/> with the refusal
+    /// for one that asks badly: 426 for another WebSocket version (the answer names version 13), 400 for a missing or invalid key.
     /// </summary>
-    public static HttpRefusal? Install(IFeatureCollection features, Http1RequestHead head)
+    public static bool TryReadKey(Http1RequestHead head, out string? key, out HttpRefusal refusal)
     {
+        key = null;
+        refusal = default;
         bool asks = string.Equals(head.Method, "GET", StringComparison.Ordinal)
                     && HasToken(head["Upgrade"], "websocket")
                     && HasToken(head["Connection"], "Upgrade");
-        string? key = null;
-        if (asks)
+        if (!asks)
         {
-            if (!string.Equals(head["Sec-WebSocket-Version"], "13", StringComparison.Ordinal))
-            {
-                return HttpRefusal.Text(StatusCodes.Status426UpgradeRequired, "Only WebSocket version 13 is supported.");
-            }
-
-            key = head["Sec-WebSocket-Key"];
-            if (!IsValidKey(key))
-            {
-                return HttpRefusal.Text(StatusCodes.Status400BadRequest, "Sec-WebSocket-Key must be 16 bytes in base64.");
-            }
+            return true;
         }
 
-        features.Set<IHttpWebSocketFeature>(new DenseWebSocketFeature(features, key));
-        return null;
+        if (!string.Equals(head["Sec-WebSocket-Version"], "13", StringComparison.Ordinal))
+        {
+            refusal = HttpRefusal.Text(StatusCodes.Status426UpgradeRequired, "Only WebSocket version 13 is supported.");
+            return false;
+        }
+
+        key = head["Sec-WebSocket-Key"];
+        if (!IsValidKey(key))
+        {
+            key = null;
+            refusal = HttpRefusal.Text(StatusCodes.Status400BadRequest, "Sec-WebSocket-Key must be 16 bytes in base64.");
+            return false;
+        }
+
+        return true;
     }
 
     /// <summary>Answers 101 with the accept key (and the chosen subprotocol), then runs the WebSocket over the upgraded stream.</summary>

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using Microsoft.Extensions.Primitives;
 
 namespace Realtime.Server.Internal.Dense;
 
@@ -53,6 +54,36 @@ internal sealed class Http1RequestHead
 
     /// <summary>The first value of a header (names compared case-insensitively), or <see langword="null"/>.</summary>
     public string? this[string name] => Headers.FirstOrDefault(h => string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase)).Value;
+
+    /// <summary>Every value of a header, one per line it appears on, in order (names compared case-insensitively).</summary>
+    public StringValues Values(string name)
+    {
+        StringValues values = default;
+        foreach ((string key, string value) in Headers)
+        {
+            if (string.Equals(key, name, StringComparison.OrdinalIgnoreCase))
+            {
+                values = StringValues.Concat(values, value);
+            }
+        }
+
+        return values;
+    }
+
+    /// <summary>The elements of a comma-separated list header over all its lines, trimmed, empty ones left out (RFC 9110 §5.6.1).</summary>
+    public IReadOnlyList<string> ListValues(string name)
+    {
+        List<string>? elements = null;
+        foreach (string? line in Values(name))
+        {
+            foreach (string element in line!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                (elements ??= []).Add(element);
+            }
+        }
+
+        return elements ?? (IReadOnlyList<string>)[];
+    }
 
     /// <summary>Reads a request head from the start of <paramref name="buffer"/>.</summary>
     /// <param name="buffer">What has arrived so far.</param>

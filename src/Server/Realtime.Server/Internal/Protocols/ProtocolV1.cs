@@ -25,16 +25,16 @@ internal sealed class ProtocolV1 : RealtimeProtocol
 
     public override OutboundFrame Ping => PingFrame;
 
-    public override bool TryReadUpgrade(HttpContext context, out UpgradeRequest upgrade, out HttpRefusal refusal)
+    public override bool TryReadUpgrade(in UpgradeRequestHead request, out UpgradeRequest upgrade, out HttpRefusal refusal)
     {
         upgrade = default;
-        if (!context.WebSockets.IsWebSocketRequest)
+        if (!request.IsWebSocketRequest)
         {
             refusal = HttpRefusal.Text(StatusCodes.Status400BadRequest, "This endpoint accepts WebSocket connections only (subprotocol realtime.v1).");
             return false;
         }
 
-        IList<string> offered = context.WebSockets.WebSocketRequestedProtocols;
+        IReadOnlyList<string> offered = request.SubProtocols;
         bool offersV1 = offered.Contains(ProtocolLimits.SubProtocol, StringComparer.Ordinal);
         if (offered.Count > 0 && !offersV1)
         {
@@ -43,8 +43,8 @@ internal sealed class ProtocolV1 : RealtimeProtocol
         }
 
         // roomId must appear once; other keys expose their first value.
-        IReadOnlyDictionary<string, string> values = UpgradeQuery.FirstValues(context.Request.Query);
-        bool roomValid = UpgradeQuery.TryGetSingle(context.Request.Query, "roomId", out string roomId) && RoomId.IsValid(roomId);
+        IReadOnlyDictionary<string, string> values = UpgradeQuery.FirstValues(request.Query);
+        bool roomValid = UpgradeQuery.TryGetSingle(request.Query, "roomId", out string roomId) && RoomId.IsValid(roomId);
         upgrade = new UpgradeRequest(offersV1 ? ProtocolLimits.SubProtocol : null, roomId, ConnectionId: null, values, roomValid ? null : "Invalid roomId");
         refusal = default;
         return true;
@@ -52,8 +52,8 @@ internal sealed class ProtocolV1 : RealtimeProtocol
 
     public override ProtocolReader CreateReader() => new Reader();
 
-    public override OutboundFrame EncodeAccept(ServerConnection connection, RealtimeOptions options)
-        => FrameEncoder.Encode((connection, options), static (output, s) => FrameWriter.WriteWelcome(output, s.connection.Id, s.connection.RoomId,
+    public override OutboundFrame EncodeAccept(string connectionId, string roomId, RealtimeOptions options)
+        => FrameEncoder.Encode((connectionId, roomId, options), static (output, s) => FrameWriter.WriteWelcome(output, s.connectionId, s.roomId,
             (int)s.options.PingInterval.TotalMilliseconds, (int)s.options.PingTimeout.TotalMilliseconds, s.options.MaxMessageSize));
 
     public override OutboundFrame EncodeReject(string message) => FrameEncoder.Encode(message, static (output, m) => FrameWriter.WriteReject(output, m));
@@ -74,10 +74,8 @@ internal sealed class ProtocolV1 : RealtimeProtocol
     public override OutboundFrame? ClosePacket(DisconnectReason reason, int closeCode) => null;
 
     /// <summary>One connection's reader: every WebSocket message is one frame, and <c>hello</c> comes first and once.</summary>
-    private sealed class Reader : ProtocolReader
+    private sealed class Reader() : ProtocolReader(secondOpening: "A second hello frame.", beforeOpening: "A frame before hello.")
     {
-        private bool _helloSeen;
-
         public override InboundEvent Read(WebSocketMessageType type, ReadOnlySpan<byte> message)
         {
             Frame frame;
@@ -90,24 +88,14 @@ internal sealed class ProtocolV1 : RealtimeProtocol
                 return InboundEvent.Violation(ex.CloseCode, ex.Message);
             }
 
-            switch (frame.Kind)
+            return frame.Kind switch
             {
-                case FrameKind.Hello when !_helloSeen:
-                    _helloSeen = true;
-                    return InboundEvent.Hello(frame.Auth);
-                case FrameKind.Hello:
-                    return InboundEvent.Violation(CloseCodes.ProtocolError, "A second hello frame.");
-                case FrameKind.Pong or FrameKind.Message when !_helloSeen:
-                    return InboundEvent.Violation(CloseCodes.ProtocolError, "A frame before hello.");
-                case FrameKind.Pong:
-                    return InboundEvent.Pong;
-                case FrameKind.Message:
-                    return InboundEvent.ForMessage(frame.Message);
-                case FrameKind.Unknown:
-                    return InboundEvent.Violation(CloseCodes.ProtocolError, "A text frame of an unknown kind.");
-                default:
-                    return InboundEvent.Violation(CloseCodes.ProtocolError, $"A {frame.Kind} frame is sent by servers only.");
-            }
+                FrameKind.Hello => Open() ?? InboundEvent.Hello(frame.Auth),
+                FrameKind.Pong => RequireOpen() ?? InboundEvent.Pong,
+                FrameKind.Message => RequireOpen() ?? InboundEvent.ForMessage(frame.Message),
+                FrameKind.Unknown => InboundEvent.Violation(CloseCodes.ProtocolError, "A text frame of an unknown kind."),
+                _ => InboundEvent.Violation(CloseCodes.ProtocolError, $"A {frame.Kind} frame is sent by servers only."),
+            };
         }
     }
 }

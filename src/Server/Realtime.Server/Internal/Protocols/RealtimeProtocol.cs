@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Http;
 using Realtime.Internal;
 
 namespace Realtime.Server.Internal.Protocols;
@@ -6,8 +5,10 @@ namespace Realtime.Server.Internal.Protocols;
 /// <summary>
 /// One wire protocol: how an upgrade is checked, how a client's messages are read, and the bytes of every frame the server
 /// sends. The connection lifecycle, hooks, middleware, limits and rooms never look past this type, so a second protocol is a
-/// second implementation, not a second connection class. Implementations are stateless singletons; per-connection state lives
-/// in the <see cref="ProtocolReader"/>.
+/// second implementation, not a second connection class. It knows nothing of the listener that carries it: an upgrade comes as
+/// an <see cref="UpgradeRequestHead"/> (from an ASP.NET Core endpoint or the dense listener alike), and the writers take the
+/// values they encode, not the connection. Implementations are stateless singletons; per-connection state lives in the
+/// <see cref="ProtocolReader"/>.
 /// </summary>
 internal abstract class RealtimeProtocol
 {
@@ -30,20 +31,25 @@ internal abstract class RealtimeProtocol
     /// <summary>The encoded heartbeat request, shared by every connection.</summary>
     public abstract OutboundFrame Ping { get; }
 
-    /// <summary>Checks the HTTP side of a request to the endpoint (a WebSocket upgrade or not) and reads what the connection needs from it.</summary>
-    /// <param name="context">The request.</param>
+    /// <summary>Checks the HTTP side of an upgrade request (a WebSocket upgrade or not) and reads what the connection needs from it.</summary>
+    /// <param name="request">The request, as the listener that received it read it.</param>
     /// <param name="upgrade">What was read, when the upgrade is acceptable.</param>
     /// <param name="refusal">The HTTP error response, in the protocol's own form, when it is not.</param>
-    public abstract bool TryReadUpgrade(HttpContext context, out UpgradeRequest upgrade, out HttpRefusal refusal);
+    public abstract bool TryReadUpgrade(in UpgradeRequestHead request, out UpgradeRequest upgrade, out HttpRefusal refusal);
 
     /// <summary>A frame the server sends as soon as the WebSocket is open, before the client's opening request, or <see langword="null"/>.</summary>
-    public virtual OutboundFrame? EncodeGreeting(ServerConnection connection, RealtimeOptions options) => null;
+    /// <param name="connectionId">The connection's id.</param>
+    /// <param name="options">The server's options (heartbeat and size limit).</param>
+    public virtual OutboundFrame? EncodeGreeting(string connectionId, RealtimeOptions options) => null;
 
     /// <summary>A reader for one new connection.</summary>
     public abstract ProtocolReader CreateReader();
 
     /// <summary>The frame that tells the client it is connected (v1 <c>welcome</c>).</summary>
-    public abstract OutboundFrame EncodeAccept(ServerConnection connection, RealtimeOptions options);
+    /// <param name="connectionId">The connection's id.</param>
+    /// <param name="roomId">The room it joined.</param>
+    /// <param name="options">The server's options (heartbeat and size limit).</param>
+    public abstract OutboundFrame EncodeAccept(string connectionId, string roomId, RealtimeOptions options);
 
     /// <summary>The frame that refuses the handshake; the connection then closes with <see cref="Realtime.Protocol.CloseCodes.HandshakeRejected"/>.</summary>
     public abstract OutboundFrame EncodeReject(string message);
@@ -92,7 +98,7 @@ internal abstract class RealtimeProtocol
 /// </param>
 internal readonly record struct UpgradeRequest(string? SubProtocol, string RoomId, string? ConnectionId, IReadOnlyDictionary<string, string> Query, string? HandshakeRefusal);
 
-/// <summary>An HTTP error response to a request the endpoint does not upgrade.</summary>
+/// <summary>An HTTP error response to a request that is not upgraded (written by the listener that received it).</summary>
 /// <param name="StatusCode">The status code.</param>
 /// <param name="ContentType">The body's media type.</param>
 /// <param name="Body">The body.</param>

@@ -37,10 +37,10 @@ internal sealed class JsCollaborationProtocol : RealtimeProtocol
 
     public override OutboundFrame Ping => PingFrame;
 
-    public override bool TryReadUpgrade(HttpContext context, out UpgradeRequest upgrade, out HttpRefusal refusal)
+    public override bool TryReadUpgrade(in UpgradeRequestHead request, out UpgradeRequest upgrade, out HttpRefusal refusal)
     {
         upgrade = default;
-        IQueryCollection query = context.Request.Query;
+        IQueryCollection query = request.Query;
 
         // Engine.IO's own error responses, in the order its server checks them: transport, session, protocol version, upgrade.
         if (!UpgradeQuery.TryGetSingle(query, "transport", out string transport) || transport != "websocket")
@@ -61,7 +61,7 @@ internal sealed class JsCollaborationProtocol : RealtimeProtocol
             return false;
         }
 
-        if (!context.WebSockets.IsWebSocketRequest)
+        if (!request.IsWebSocketRequest)
         {
             refusal = EngineError(3, "Bad request");
             return false;
@@ -113,11 +113,11 @@ internal sealed class JsCollaborationProtocol : RealtimeProtocol
         return true;
     }
 
-    public override OutboundFrame? EncodeGreeting(ServerConnection connection, RealtimeOptions options)
-        => Encode((connection.Id, options), static (writer, s) =>
+    public override OutboundFrame? EncodeGreeting(string connectionId, RealtimeOptions options)
+        => Encode((connectionId, options), static (writer, s) =>
         {
             writer.WriteStartObject();
-            writer.WriteString("sid"u8, s.Id);
+            writer.WriteString("sid"u8, s.connectionId);
             writer.WriteStartArray("upgrades"u8);
             writer.WriteEndArray();
             writer.WriteNumber("pingInterval"u8, (long)s.options.PingInterval.TotalMilliseconds);
@@ -128,8 +128,8 @@ internal sealed class JsCollaborationProtocol : RealtimeProtocol
 
     public override ProtocolReader CreateReader() => new JsCollaborationReader(_options.MaxMessageSize);
 
-    public override OutboundFrame EncodeAccept(ServerConnection connection, RealtimeOptions options)
-        => Encode(connection.Id, static (writer, id) =>
+    public override OutboundFrame EncodeAccept(string connectionId, string roomId, RealtimeOptions options)
+        => Encode(connectionId, static (writer, id) =>
         {
             writer.WriteStartObject();
             writer.WriteString("sid"u8, id);

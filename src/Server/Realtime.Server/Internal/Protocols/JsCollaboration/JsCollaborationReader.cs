@@ -8,12 +8,12 @@ namespace Realtime.Server.Internal.Protocols.JsCollaboration;
 
 /// <summary>
 /// One connection's reader of the original framework's wire. Every text message is one Engine.IO packet; a Socket.IO binary event is
-/// its text packet followed by its attachments as binary messages. CONNECT to <c>/</c> comes first and once; events before it break
-/// the protocol.
+/// its text packet followed by its attachments as binary messages. CONNECT to <c>/</c> is the opening request (first and once, by
+/// the rule of <see cref="ProtocolReader"/>); events before it break the protocol, a pong before it is ignored.
 /// </summary>
-internal sealed class JsCollaborationReader(int maxDataBytes) : ProtocolReader
+internal sealed class JsCollaborationReader(int maxDataBytes)
+    : ProtocolReader(secondOpening: "A second CONNECT to namespace /.", beforeOpening: "An event before CONNECT.")
 {
-    private bool _connected;
     private int _attachmentsLeft;
     private bool _binaryMessage; // the pending binary event is an m event whose whole data is its one attachment
     private string? _binaryType;
@@ -41,7 +41,7 @@ internal sealed class JsCollaborationReader(int maxDataBytes) : ProtocolReader
             case EnginePacketType.Message:
                 return ReadSocketIo(message[1..]);
             case EnginePacketType.Pong:
-                return _connected ? InboundEvent.Pong : InboundEvent.None;
+                return Opened ? InboundEvent.Pong : InboundEvent.None;
             case EnginePacketType.Ping:
                 return InboundEvent.Answer(message[1..].SequenceEqual("probe"u8) ? JsCollaborationProtocol.ProbeAnswerFrame : JsCollaborationProtocol.PongFrame);
             case EnginePacketType.Close:
@@ -68,33 +68,34 @@ internal sealed class JsCollaborationReader(int maxDataBytes) : ProtocolReader
 
         switch (packet.Type)
         {
-            case SocketIoPacketType.Connect when _connected:
-                return InboundEvent.Violation(CloseCodes.ProtocolError, "A second CONNECT to namespace /.");
             case SocketIoPacketType.Connect:
-                return ReadConnect(packet.Payload);
+                return Open() ?? ReadConnect(packet.Payload);
             case SocketIoPacketType.Disconnect:
                 return InboundEvent.Goodbye;
-            case SocketIoPacketType.Event or SocketIoPacketType.BinaryEvent or SocketIoPacketType.Ack or SocketIoPacketType.BinaryAck when !_connected:
-                return InboundEvent.Violation(CloseCodes.ProtocolError, "An event before CONNECT.");
             case SocketIoPacketType.Event:
-                return ReadEvent(packet.Payload);
+                return RequireOpen() ?? ReadEvent(packet.Payload);
             case SocketIoPacketType.BinaryEvent:
-                return BeginBinaryEvent(packet.Attachments, packet.Payload);
+                return RequireOpen() ?? BeginBinaryEvent(packet.Attachments, packet.Payload);
             case SocketIoPacketType.BinaryAck:
-                _attachmentsLeft = -packet.Attachments; // the server asks for no acknowledgements: read past it
-                return InboundEvent.None;
+                return RequireOpen() ?? SkipAttachments(packet.Attachments); // the server asks for no acknowledgements: read past it
             case SocketIoPacketType.Ack:
-                return InboundEvent.None;
+                return RequireOpen() ?? InboundEvent.None;
             default:
                 return InboundEvent.Violation(CloseCodes.ProtocolError, "A CONNECT_ERROR packet, which servers send only.");
         }
     }
 
-    private InboundEvent ReadConnect(ReadOnlySpan<byte> payload)
+    private InboundEvent SkipAttachments(int attachments)
+    {
+        _attachmentsLeft = -attachments;
+        return InboundEvent.None;
+    }
+
+    /// <summary>The CONNECT payload: auth, or nothing. The reader is open already; a payload that is not a JSON object breaks the protocol.</summary>
+    private static InboundEvent ReadConnect(ReadOnlySpan<byte> payload)
     {
         if (payload.IsEmpty)
         {
-            _connected = true;
             return InboundEvent.Hello(default);
         }
 
@@ -114,7 +115,6 @@ internal sealed class JsCollaborationReader(int maxDataBytes) : ProtocolReader
             return InboundEvent.Violation(CloseCodes.ProtocolError, "CONNECT's auth payload must be a JSON object.");
         }
 
-        _connected = true;
         return InboundEvent.Hello(auth);
     }
 
