@@ -28,8 +28,9 @@ WebApplication app = builder.Build();
 app.UseDefaultFiles();
 app.UseStaticFiles();
 
-// Relay: every message a client sends goes to the other members of its room, type preserved.
-app.MapRealtime("/realtime", server => server.On(ServerEvents.Message, ctx => ctx.Connection.Broadcast(ctx.Message)));
+// Relay: every message a client sends goes to the other members of its room, type preserved. Presence (who is here, and where:
+// docs/presence.md) handles its own "presence" messages, which are never relayed.
+app.MapRealtime("/realtime", server => server.UsePresence().On(ServerEvents.Message, ctx => ctx.Connection.Broadcast(ctx.Message)));
 // The original JavaScript collaboration framework's clients: new Client(url, { path: "/collaboration/" }).
 // Both endpoints share one RealtimeServer, so the relay hook above serves this one too (and a room can mix both kinds of client).
 app.MapJsCollaboration("/collaboration/");

@@ -97,6 +97,53 @@ public abstract class RealtimeBackplane
     /// <param name="cancellationToken">Cancels the query.</param>
     public abstract ValueTask<int> GetConnectionCountAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Sets a feature's state of one connection in a room (<see cref="RealtimeFeature"/>), for the whole cluster. The default keeps it
+    /// in this node's memory, which is the cluster only with one node: a backplane of several nodes overrides the three member-state
+    /// methods, and drops a room's entries when its last member in the cluster leaves.
+    /// </summary>
+    /// <param name="roomId">The room.</param>
+    /// <param name="feature">The feature's name.</param>
+    /// <param name="connectionId">The connection.</param>
+    /// <param name="state">The state's bytes, stored as they are.</param>
+    /// <param name="maxEntries">The most entries of this feature in the room: a new one beyond it is refused.</param>
+    /// <param name="cancellationToken">Cancels the attempt.</param>
+    /// <returns>Whether the entry was added, replaced or refused.</returns>
+    public virtual ValueTask<MemberStateChange> SetMemberStateAsync(string roomId, string feature, string connectionId, ReadOnlyMemory<byte> state, int maxEntries,
+                                                                    CancellationToken cancellationToken)
+        => ValueTask.FromResult(Node.MemberStates.Set(roomId, feature, connectionId, state, maxEntries));
+
+    /// <summary>Removes a feature's state of one connection in a room, for the whole cluster (see <see cref="SetMemberStateAsync"/>).</summary>
+    /// <param name="roomId">The room.</param>
+    /// <param name="feature">The feature's name.</param>
+    /// <param name="connectionId">The connection.</param>
+    /// <param name="cancellationToken">Cancels the attempt.</param>
+    /// <returns><see langword="true"/> when there was one; of concurrent callers, one only.</returns>
+    public virtual ValueTask<bool> RemoveMemberStateAsync(string roomId, string feature, string connectionId, CancellationToken cancellationToken)
+        => ValueTask.FromResult(Node.MemberStates.Remove(roomId, feature, connectionId));
+
+    /// <summary>A feature's states in a room, for the whole cluster: connection id to state (see <see cref="SetMemberStateAsync"/>).</summary>
+    /// <param name="roomId">The room.</param>
+    /// <param name="feature">The feature's name.</param>
+    /// <param name="cancellationToken">Cancels the query.</param>
+    /// <returns>A snapshot.</returns>
+    public virtual ValueTask<IReadOnlyDictionary<string, ReadOnlyMemory<byte>>> GetMemberStatesAsync(string roomId, string feature, CancellationToken cancellationToken)
+        => ValueTask.FromResult(Node.MemberStates.Get(roomId, feature));
+
+    /// <summary>
+    /// Connections of another node left a room because that node stopped answering: this node's features are told
+    /// (<see cref="RealtimeFeature.OnLeaveAsync"/>, without a connection), so that, say, their presence is removed for everyone. Call it on
+    /// one node of the cluster for each lost membership (the node that removed it). Never waits.
+    /// </summary>
+    /// <param name="roomId">The room.</param>
+    /// <param name="connectionIds">The connections that left it.</param>
+    protected void MembersLost(string roomId, IReadOnlyCollection<string> connectionIds)
+    {
+        ArgumentNullException.ThrowIfNull(roomId);
+        ArgumentNullException.ThrowIfNull(connectionIds);
+        Node.Features.MembersLost(roomId, connectionIds);
+    }
+
     /// <summary>The rooms with members on this node (a snapshot).</summary>
     protected IReadOnlyCollection<string> LocalRooms => Node.Rooms.RoomIds;
 

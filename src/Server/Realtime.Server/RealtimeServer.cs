@@ -194,10 +194,31 @@ public sealed partial class RealtimeServer
         return Backplane.GetRoomConnectionCountAsync(roomId, cancellationToken).AsTask();
     }
 
-    /// <summary>A broadcast from this node; a failure of the in-memory backplane (a message too large) surfaces here, others are logged.</summary>
-    internal void Publish<T>(string roomId, T data, string? type, string? exceptConnectionId)
+    /// <summary>
+    /// Registers a feature (<see cref="RealtimeFeature"/>): from now on it handles the message types it claims, on every endpoint and
+    /// protocol of this server. Register features at start-up, before connections arrive.
+    /// </summary>
+    /// <param name="feature">The feature; one instance serves one server.</param>
+    /// <returns>This server.</returns>
+    /// <exception cref="ArgumentException">A feature of the same name is registered, or another feature claims one of its message types.</exception>
+    /// <exception cref="InvalidOperationException">The feature is registered on a server already.</exception>
+    public RealtimeServer UseFeature(RealtimeFeature feature)
     {
-        RoomBroadcast broadcast = CreateBroadcast(roomId, data, type, exceptConnectionId);
+        ArgumentNullException.ThrowIfNull(feature);
+        feature.Attach(this);
+        Node.Features.Add(feature);
+        return this;
+    }
+
+    /// <summary>The registered feature of type <typeparamref name="TFeature"/>, or <see langword="null"/>.</summary>
+    internal TFeature? FindFeature<TFeature>()
+        where TFeature : RealtimeFeature
+        => Node.Features.All.OfType<TFeature>().FirstOrDefault();
+
+    /// <summary>A broadcast from this node; a failure of the in-memory backplane (a message too large) surfaces here, others are logged.</summary>
+    internal void Publish<T>(string roomId, T data, string? type, string? exceptConnectionId, string? channel = null)
+    {
+        RoomBroadcast broadcast = CreateBroadcast(roomId, data, type, exceptConnectionId, channel);
         ValueTask publish = Backplane.PublishAsync(broadcast, CancellationToken.None);
         if (publish.IsCompleted)
         {
@@ -210,9 +231,10 @@ public sealed partial class RealtimeServer
 
     /// <summary>A broadcast from this node, checked at the call: whatever the room holds and whatever the backplane, one too large is refused here.</summary>
     /// <exception cref="ArgumentException">The message is too large to send.</exception>
-    private RoomBroadcast CreateBroadcast<T>(string roomId, T data, string? type, string? exceptConnectionId)
+    private RoomBroadcast CreateBroadcast<T>(string roomId, T data, string? type, string? exceptConnectionId, string? channel = null)
     {
-        var broadcast = new RoomBroadcast(roomId, MessageSize.ToMessage(data, type, Options.JsonSerializerOptions, copyBytes: true), exceptConnectionId, Backplane.NodeId);
+        var broadcast = new RoomBroadcast(roomId, MessageSize.ToMessage(data, type, Options.JsonSerializerOptions, copyBytes: true), exceptConnectionId,
+                                          Backplane.NodeId, channel);
         broadcast.EnsureSendable(_protocols, Node.MaxFrameBytes); // what this encodes (only a message near the limit) the local fan-out reuses
         return broadcast;
     }

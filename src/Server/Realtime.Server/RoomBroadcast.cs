@@ -20,6 +20,17 @@ public sealed class RoomBroadcast
     /// <param name="exceptConnectionId">A connection that does not receive it (the sender, unless it asked to), or <see langword="null"/>.</param>
     /// <param name="originNodeId">The <see cref="RealtimeBackplane.NodeId"/> of the node it was sent on.</param>
     public RoomBroadcast(string roomId, Message message, string? exceptConnectionId, string originNodeId)
+        : this(roomId, message, exceptConnectionId, originNodeId, channel: null)
+    {
+    }
+
+    /// <summary>Creates a broadcast to one channel of a room (a backplane carries <see cref="Channel"/> along).</summary>
+    /// <param name="roomId">The room.</param>
+    /// <param name="message">The message.</param>
+    /// <param name="exceptConnectionId">A connection that does not receive it, or <see langword="null"/>.</param>
+    /// <param name="originNodeId">The <see cref="RealtimeBackplane.NodeId"/> of the node it was sent on.</param>
+    /// <param name="channel">The channel of the room whose members receive it (<see cref="RealtimeFeature"/>), or <see langword="null"/> for every member.</param>
+    public RoomBroadcast(string roomId, Message message, string? exceptConnectionId, string originNodeId, string? channel)
     {
         ArgumentNullException.ThrowIfNull(roomId);
         ArgumentNullException.ThrowIfNull(originNodeId);
@@ -27,6 +38,7 @@ public sealed class RoomBroadcast
         Message = message;
         ExceptConnectionId = exceptConnectionId;
         OriginNodeId = originNodeId;
+        Channel = channel;
     }
 
     /// <summary>The room.</summary>
@@ -40,6 +52,9 @@ public sealed class RoomBroadcast
 
     /// <summary>The node the broadcast was sent on.</summary>
     public string OriginNodeId { get; }
+
+    /// <summary>The channel of the room whose members receive it (a feature's subset of the room), or <see langword="null"/> for every member.</summary>
+    public string? Channel { get; }
 
     /// <summary>
     /// This broadcast in <paramref name="protocol"/>: its bytes, encoded on the first call for that protocol and shared by every later

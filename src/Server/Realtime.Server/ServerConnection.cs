@@ -8,6 +8,7 @@ using Realtime.Protocol;
 using Realtime.Server.Diagnostics;
 using Realtime.Server.Internal;
 using Realtime.Server.Internal.Connections;
+using Realtime.Server.Internal.Features;
 using Realtime.Server.Internal.Protocols;
 
 namespace Realtime.Server;
@@ -31,6 +32,7 @@ public sealed partial class ServerConnection : IRoomMember, IInboundOwner
     private ITimer? _timer; // the handshake deadline, then the close deadline
     private HttpContext? _request; // the upgraded request, until the handshake takes it
     private ClaimsPrincipal? _user; // null until read when authentication set none: an idle anonymous connection holds no principal
+    private ChannelMembership? _channels; // null until a feature puts the connection in a channel
 
     internal ServerConnection(RealtimeServer server, RealtimeProtocol protocol, WebSocket socket, UpgradeRequest upgrade, ClaimsPrincipal? user,
                               Action? abortTransport = null, IDisposable? admission = null)
@@ -148,6 +150,14 @@ public sealed partial class ServerConnection : IRoomMember, IInboundOwner
     public override string ToString() => $"ServerConnection {Id} (room {RoomId})";
 
     void IRoomMember.Enqueue(OutboundFrame frame) => Enqueue(frame);
+
+    bool IRoomMember.InChannel(int mask) => _channels is { } channels && channels.Includes(mask);
+
+    void IRoomMember.EnqueueInChannel(int mask, OutboundFrame frame) => _channels?.Deliver(mask, frame, this);
+
+    /// <summary>The channels of its room this connection is in (features').</summary>
+    internal ChannelMembership Channels
+        => _channels ?? Interlocked.CompareExchange(ref _channels, new ChannelMembership(), null) ?? _channels;
 
     ValueTask IInboundOwner.ProcessAsync(Message message)
         => ConnectionStates.ReasonOf(ref _state) is null or DisconnectReason.ClientDisconnect // once the server closed, what the client still sent is dropped

@@ -73,4 +73,7 @@ internal static partial class RealtimeLog
 
     [LoggerMessage(24, LogLevel.Warning, "Broadcasts were not sent to {Members} room members whose wire protocol cannot send them (room {RoomId}, the latest: {Problem}); the rooms' other members got them. Logged at most every 10 s; realtime.server.broadcast.skipped counts each.", EventName = "BroadcastNotEncodable")]
     public static partial void BroadcastNotEncodable(ILogger logger, string roomId, int members, string problem);
+
+    [LoggerMessage(25, LogLevel.Error, "The feature {Feature} failed on {Event} (connection {ConnectionId}).", EventName = "FeatureFailed")]
+    public static partial void FeatureFailed(ILogger logger, string feature, string @event, string? connectionId, Exception exception);
 }

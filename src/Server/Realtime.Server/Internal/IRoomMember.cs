@@ -17,4 +17,12 @@ internal interface IRoomMember
 
     /// <summary>Queues a frame. Never blocks (a full queue closes the member with 4003).</summary>
     void Enqueue(OutboundFrame frame);
+
+    /// <summary>Whether the member is in (or joining) one of the channels of <paramref name="mask"/> (a feature's subset of the room).</summary>
+    bool InChannel(int mask) => false;
+
+    /// <summary>Queues a channel broadcast, or holds it while the member joins that channel (<see cref="Features.ChannelMembership"/>).</summary>
+    void EnqueueInChannel(int mask, OutboundFrame frame)
+    {
+    }
 }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Realtime.Server.Diagnostics;
+using Realtime.Server.Internal.Features;
 
 namespace Realtime.Server.Internal;
 
@@ -22,6 +23,7 @@ internal sealed class LocalNode
         _metrics = metrics;
         _maxFrameBytes = MessageSize.Limit(options);
         _logger = logger;
+        Features = new FeatureSet(logger);
         Rooms = new RoomIndex<ServerConnection>(
             roomId => backplane.SubscribeAsync(roomId, CancellationToken.None),
             roomId => backplane.UnsubscribeAsync(roomId, CancellationToken.None),
@@ -29,6 +31,12 @@ internal sealed class LocalNode
     }
 
     public RoomIndex<ServerConnection> Rooms { get; }
+
+    /// <summary>The features registered on this node's server.</summary>
+    public FeatureSet Features { get; }
+
+    /// <summary>Features' member states, for a backplane that keeps them in memory (the in-memory one).</summary>
+    public MemberStateStore MemberStates { get; } = new();
 
     /// <summary>The largest encoded application frame clients accept (<see cref="MessageSize.Limit"/>).</summary>
     public long MaxFrameBytes => _maxFrameBytes;
@@ -57,8 +65,14 @@ internal sealed class LocalNode
     /// <summary>Queues a broadcast to this node's members of its room; those whose protocol cannot send it are skipped, and that is logged.</summary>
     public void Deliver(RoomBroadcast broadcast)
     {
+        int channelMask = 0;
+        if (broadcast.Channel is { } channel && !Features.Channels.TryGet(channel, out channelMask))
+        {
+            return; // nobody on this node ever joined that channel
+        }
+
         ServerConnection? except = broadcast.ExceptConnectionId is { } id ? Find(id) : null;
-        if (Rooms.Deliver(broadcast, except, _maxFrameBytes, out string? problem) is > 0 and int skipped)
+        if (Rooms.Deliver(broadcast, except, _maxFrameBytes, channelMask, out string? problem) is > 0 and int skipped)
         {
             Skipped(broadcast.RoomId, skipped, problem!);
         }

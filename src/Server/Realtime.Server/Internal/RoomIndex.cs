@@ -153,8 +153,13 @@ internal sealed class RoomIndex<TMember>
     /// A member whose protocol cannot send it (too large in that protocol, or a type it cannot carry) is skipped; every other
     /// member still gets it.
     /// </summary>
+    /// <param name="broadcast">The broadcast.</param>
+    /// <param name="except">The member that does not get it, or <see langword="null"/>.</param>
+    /// <param name="maxFrameBytes">The limit of a protocol v1 frame.</param>
+    /// <param name="channelMask">0 for every member; otherwise only the members in that channel get it (<see cref="IRoomMember.InChannel"/>).</param>
+    /// <param name="problem">Why members were skipped.</param>
     /// <returns>The number of members skipped, with the reason in <paramref name="problem"/>; 0 when every member got it.</returns>
-    public int Deliver(RoomBroadcast broadcast, TMember? except, long maxFrameBytes, out string? problem)
+    public int Deliver(RoomBroadcast broadcast, TMember? except, long maxFrameBytes, int channelMask, out string? problem)
     {
         problem = null;
         if (!_rooms.TryGetValue(broadcast.RoomId, out Room? room))
@@ -169,7 +174,7 @@ internal sealed class RoomIndex<TMember>
         {
             foreach (TMember member in room.Members)
             {
-                if (ReferenceEquals(member, except))
+                if (ReferenceEquals(member, except) || (channelMask != 0 && !member.InChannel(channelMask)))
                 {
                     continue;
                 }
@@ -177,7 +182,14 @@ internal sealed class RoomIndex<TMember>
                 EncodedMessage encoded = broadcast.EncodedFor(member.Protocol, maxFrameBytes);
                 if (encoded.Problem is null)
                 {
-                    member.Enqueue(encoded.Frame);
+                    if (channelMask == 0)
+                    {
+                        member.Enqueue(encoded.Frame);
+                    }
+                    else
+                    {
+                        member.EnqueueInChannel(channelMask, encoded.Frame);
+                    }
                 }
                 else
                 {

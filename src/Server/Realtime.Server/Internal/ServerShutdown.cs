@@ -47,6 +47,7 @@ internal sealed class ServerShutdown(LocalNode node, ILogger logger)
     {
         if (Interlocked.Exchange(ref _registered, 1) == 0)
         {
+            node.Features.Stopping = lifetime.ApplicationStopping;
             lifetime.ApplicationStopping.Register(static s => ((ServerShutdown)s!).Stop(), this);
         }
     }

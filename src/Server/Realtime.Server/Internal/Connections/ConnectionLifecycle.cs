@@ -71,6 +71,7 @@ internal static class ConnectionLifecycle
         RealtimeServer server = connection.Server;
         server.Unregister(connection, connection.Reason);
         bool destroyed = server.Node.Rooms.Remove(connection);
+        await server.Node.Features.LeaveAsync(connection.RoomId, connection.Id, connection, destroyed).ConfigureAwait(false);
         await server.RemoveMemberAsync(connection).ConfigureAwait(false);
         await server.Hooks.LeaveRoom.InvokeAsync(new RoomContext(connection.RoomId, connection), server.Logger, connection.Id).ConfigureAwait(false);
         if (destroyed)

@@ -64,6 +64,7 @@ internal static class Handshake
         }
 
         RealtimeLog.ConnectionAccepted(server.Logger, connection.Id, connection.RoomId);
+        await server.Node.Features.EnterAsync(connection).ConfigureAwait(false);
         if (connection.CreatedRoom)
         {
             await server.Hooks.CreateRoom.InvokeAsync(new RoomContext(connection.RoomId, null), server.Logger, connection.Id).ConfigureAwait(false);

@@ -2,12 +2,20 @@ using Realtime.Server.Diagnostics;
 
 namespace Realtime.Server.Internal.Connections;
 
-/// <summary>One message through the application: message middleware (skipped when none is registered), then the message hooks.</summary>
+/// <summary>
+/// One message through the application: to the feature that claims its type, if one does (<see cref="RealtimeFeature"/>); otherwise
+/// message middleware (skipped when none is registered), then the message hooks.
+/// </summary>
 internal static class MessagePipeline
 {
     public static ValueTask ProcessAsync(ServerConnection connection, Message message)
     {
         RealtimeServer server = connection.Server;
+        if (server.Node.Features.Claimant(message.Type) is { } feature)
+        {
+            return server.Node.Features.HandleAsync(feature, connection, message); // a feature's own: no middleware, no hook, no relay
+        }
+
         var context = new MessageContext(connection, message);
         return server.Hooks.MessageMiddleware.IsEmpty
             ? server.Hooks.Message.InvokeAsync(context, server.Logger, connection.Id)
