@@ -79,14 +79,14 @@ public abstract class RealtimeFeature
     /// <param name="cancellationToken">Canceled when the server stops.</param>
     /// <returns>Completes when the message is handled; the connection's next message waits until then. A failure is logged and the
     /// sender gets the protocol's error (<c>Internal server error</c>).</returns>
-    protected internal abstract ValueTask OnMessageAsync(ServerConnection connection, Message message, CancellationToken cancellationToken);
+    protected abstract ValueTask OnMessageAsync(ServerConnection connection, Message message, CancellationToken cancellationToken);
 
     /// <summary>A connection entered its room on this node (before the application's room and connect hooks, and before any of its
     /// messages is handled).</summary>
     /// <param name="connection">The connection.</param>
     /// <param name="cancellationToken">Canceled when the server stops.</param>
     /// <returns>Completes when done; the connection's messages wait for it. A failure is logged.</returns>
-    protected internal virtual ValueTask OnEnterAsync(ServerConnection connection, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+    protected virtual ValueTask OnEnterAsync(ServerConnection connection, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
     /// <summary>
     /// A connection left its room: it closed (whatever the reason: a close, a transport loss, a ping timeout) on this node, or, with a
@@ -98,12 +98,12 @@ public abstract class RealtimeFeature
     /// <param name="connection">The connection when it was on this node; <see langword="null"/> when its node died.</param>
     /// <param name="cancellationToken">Canceled when the server stops.</param>
     /// <returns>Completes when done. A failure is logged.</returns>
-    protected internal virtual ValueTask OnLeaveAsync(string roomId, string connectionId, ServerConnection? connection, CancellationToken cancellationToken)
+    protected virtual ValueTask OnLeaveAsync(string roomId, string connectionId, ServerConnection? connection, CancellationToken cancellationToken)
         => ValueTask.CompletedTask;
 
     /// <summary>A room's last member on this node left (after <see cref="OnLeaveAsync"/>): what the feature keeps for the room here can go.</summary>
     /// <param name="roomId">The room.</param>
-    protected internal virtual void OnRoomEnded(string roomId)
+    protected virtual void OnRoomEnded(string roomId)
     {
     }
 
@@ -240,6 +240,16 @@ public abstract class RealtimeFeature
         ArgumentNullException.ThrowIfNull(roomId);
         return Server.Backplane.GetMemberStatesAsync(roomId, Name, cancellationToken);
     }
+
+    internal ValueTask MessageAsync(ServerConnection connection, Message message, CancellationToken cancellationToken)
+        => OnMessageAsync(connection, message, cancellationToken);
+
+    internal ValueTask EnterAsync(ServerConnection connection, CancellationToken cancellationToken) => OnEnterAsync(connection, cancellationToken);
+
+    internal ValueTask LeaveAsync(string roomId, string connectionId, ServerConnection? connection, CancellationToken cancellationToken)
+        => OnLeaveAsync(roomId, connectionId, connection, cancellationToken);
+
+    internal void RoomEnded(string roomId) => OnRoomEnded(roomId);
 
     /// <summary>Registers the feature on its server (once).</summary>
     internal void Attach(RealtimeServer server)

@@ -30,7 +30,7 @@ internal sealed class PresenceFeature(PresenceOptions options) : RealtimeFeature
 
     public PresenceOptions Options { get; } = options;
 
-    protected internal override async ValueTask OnMessageAsync(ServerConnection connection, Message message, CancellationToken cancellationToken)
+    protected override async ValueTask OnMessageAsync(ServerConnection connection, Message message, CancellationToken cancellationToken)
     {
         if (message.IsBinary || message.Data.ValueKind != JsonValueKind.String)
         {
@@ -76,7 +76,7 @@ internal sealed class PresenceFeature(PresenceOptions options) : RealtimeFeature
         }
     }
 
-    protected internal override ValueTask OnLeaveAsync(string roomId, string connectionId, ServerConnection? connection, CancellationToken cancellationToken)
+    protected override ValueTask OnLeaveAsync(string roomId, string connectionId, ServerConnection? connection, CancellationToken cancellationToken)
         => RemoveAsync(roomId, connectionId, connection, cancellationToken);
 
     private async ValueTask SubscribeAsync(ServerConnection connection, CancellationToken cancellationToken)

@@ -72,6 +72,10 @@ internal static class ConnectionLifecycle
         server.Unregister(connection, connection.Reason);
         bool destroyed = server.Node.Rooms.Remove(connection);
         await server.Node.Features.LeaveAsync(connection.RoomId, connection.Id, connection, destroyed).ConfigureAwait(false);
+        if (destroyed && server.Node.Rooms.GetMembers(connection.RoomId).Count == 0)
+        {
+            server.Node.MemberStates.DropRoom(connection.RoomId); // features' member states kept in memory end with the room
+        }
         await server.RemoveMemberAsync(connection).ConfigureAwait(false);
         await server.Hooks.LeaveRoom.InvokeAsync(new RoomContext(connection.RoomId, connection), server.Logger, connection.Id).ConfigureAwait(false);
         if (destroyed)

@@ -55,7 +55,7 @@ internal sealed class FeatureSet(ILogger logger)
     {
         try
         {
-            await feature.OnMessageAsync(connection, message, Stopping).ConfigureAwait(false);
+            await feature.MessageAsync(connection, message, Stopping).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -70,7 +70,7 @@ internal sealed class FeatureSet(ILogger logger)
         {
             try
             {
-                await feature.OnEnterAsync(connection, Stopping).ConfigureAwait(false);
+                await feature.EnterAsync(connection, Stopping).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
@@ -86,7 +86,7 @@ internal sealed class FeatureSet(ILogger logger)
         {
             try
             {
-                await feature.OnLeaveAsync(roomId, connectionId, connection, Stopping).ConfigureAwait(false);
+                await feature.LeaveAsync(roomId, connectionId, connection, Stopping).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
@@ -100,7 +100,7 @@ internal sealed class FeatureSet(ILogger logger)
             {
                 try
                 {
-                    feature.OnRoomEnded(roomId);
+                    feature.RoomEnded(roomId);
                 }
                 catch (Exception ex)
                 {

@@ -53,6 +53,21 @@ internal sealed class MemberStateStore
         }
     }
 
+    /// <summary>The room ended (its last member left): every feature's entries of it go, those a feature did not remove itself included.</summary>
+    public void DropRoom(string roomId)
+    {
+        foreach (KeyValuePair<(string Room, string Feature), Dictionary<string, ReadOnlyMemory<byte>>> pair in _rooms)
+        {
+            if (pair.Key.Room == roomId)
+            {
+                lock (pair.Value)
+                {
+                    _rooms.TryRemove(pair);
+                }
+            }
+        }
+    }
+
     public IReadOnlyDictionary<string, ReadOnlyMemory<byte>> Get(string roomId, string feature)
     {
         if (!_rooms.TryGetValue((roomId, feature), out Dictionary<string, ReadOnlyMemory<byte>>? entries))
