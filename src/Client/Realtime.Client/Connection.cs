@@ -19,6 +19,7 @@ namespace Realtime.Client;
 public sealed partial class Connection : IAsyncDisposable, IReconnectorOwner
 {
     private readonly ClientOptions _options;
+    private readonly ILogger _logger;
     private readonly Channel<OutboundFrame> _outbound; // the send buffer: filled here, drained by the transport of the moment
     private readonly AsyncAutoResetEvent _signal = new();
     private readonly EventRegistry _registry = new();
@@ -36,7 +37,7 @@ public sealed partial class Connection : IAsyncDisposable, IReconnectorOwner
 
         _options = client.Options;
         RoomId = roomId;
-        ILogger logger = _options.LoggerFactory?.CreateLogger("Realtime.Client") ?? NullLogger.Instance;
+        ILogger logger = _logger = _options.LoggerFactory?.CreateLogger("Realtime.Client") ?? NullLogger.Instance;
         _events = new EventDispatcher(_registry, logger);
         _outbound = Channel.CreateBounded<OutboundFrame>(new BoundedChannelOptions(Math.Max(1, _options.MaxBufferedMessages))
         {
@@ -57,6 +58,12 @@ public sealed partial class Connection : IAsyncDisposable, IReconnectorOwner
     public bool Connected => State == ConnectionState.Connected;
 
     internal ConnectionState State => (ConnectionState)Volatile.Read(ref _state);
+
+    /// <summary>The client's options (features on this connection serialize with its <see cref="ClientOptions.JsonSerializerOptions"/>).</summary>
+    internal ClientOptions Options => _options;
+
+    /// <summary>The connection's logger, shared by the features built on it.</summary>
+    internal ILogger Logger => _logger;
 
     /// <summary>The run loop: it completes when the connection has closed for good, by itself or by <see cref="CloseAsync"/>.</summary>
     internal Task RunCompletion => _reconnector.Completion;

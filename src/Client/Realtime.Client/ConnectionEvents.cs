@@ -29,4 +29,11 @@ public static class ConnectionEvents
 
     /// <summary><c>"reconnectFailed"</c>: <see cref="ClientOptions.ReconnectionAttempts"/> attempts failed; the connection stays disconnected.</summary>
     public static readonly ConnectionEvent ReconnectFailed = new("reconnectFailed");
+
+    /// <summary>
+    /// Internal: raised right after each <see cref="Connect"/> with the id of the transport that connected, so that a feature
+    /// knows which connection the messages after it came through (reading <see cref="Connection.Id"/> in a handler may already
+    /// see a later connection, or none).
+    /// </summary>
+    internal static readonly ConnectionEvent<string> ConnectedAs = new("realtime.connectedAs");
 }

@@ -25,4 +25,10 @@ internal static partial class ClientLog
 
     [LoggerMessage(7, LogLevel.Information, "No ping from the server within {Timeout}; the connection is considered dead.", EventName = "PingTimeout")]
     public static partial void PingTimedOut(ILogger logger, TimeSpan timeout);
+
+    [LoggerMessage(8, LogLevel.Debug, "A presence message was ignored: {Problem}.", EventName = "PresenceMessageIgnored")]
+    public static partial void PresenceMessageIgnored(ILogger logger, string problem);
+
+    [LoggerMessage(9, LogLevel.Warning, "Restoring the presence after the reconnection to room {RoomId} failed; call SubscribeAsync or SubmitLocalStateAsync again.", EventName = "PresenceRestoreFailed")]
+    public static partial void PresenceRestoreFailed(ILogger logger, string roomId, Exception exception);
 }

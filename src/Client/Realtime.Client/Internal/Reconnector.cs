@@ -124,6 +124,7 @@ internal sealed class Reconnector : IDisposable
                 }
 
                 _events.Raise(ConnectionEvents.Connect);
+                _events.Raise(ConnectionEvents.ConnectedAs, transport.Id);
                 if (firstAttempt is not null)
                 {
                     // ConnectAsync completes after the first Connect event has been dispatched.
