@@ -248,6 +248,8 @@ public abstract class RealtimeBackplaneSpecification : IAsyncLifetime
         }
 
         members[0].Connection.Send("""{"a":"d","presence":{"n":0}}""", "presence");
+        members[0].Connection.Send("""{"a":"s"}""", "presence"); // answered after the set is applied (a connection's messages keep their order)
+        await members[0].WaitForCountAsync("message:presence", 2);
         foreach (ConnectionRecorder other in members.Skip(1))
         {
             await other.WaitForCountAsync("message:presence", 2);
@@ -258,7 +260,7 @@ public abstract class RealtimeBackplaneSpecification : IAsyncLifetime
         late.Connection.Send("""{"a":"s"}""", "presence");
         await late.WaitForCountAsync("message:presence", 1);
         Assert.Equal($$$$"""{"a":"s","presences":{"{{{{members[0].Connection.Id}}}}":{"n":0}}}""", late.Messages.Single(m => m.Type == "presence").Data.GetString());
-        Assert.Equal(1, members[0].Events.Count(e => e == "message:presence")); // the sender heard only its own snapshot
+        Assert.Equal(2, members[0].Events.Count(e => e == "message:presence")); // the sender heard only its own two snapshots
     }
 
     /// <summary>Connects <paramref name="perNode"/> members of a room on every node; each is in its room when this returns.</summary>
