@@ -52,7 +52,7 @@ internal sealed class RedisBackplane : RealtimeBackplane, IRedisLocalNode, IAsyn
         _publisher = new RedisPublisher(_link, keys, clock, options, metrics, logger);
         _rooms = new RedisRoomChannels(_link, keys, options, metrics, DeliverLocally, NodeId, logger);
         _membership = new RedisMembership(_link, keys, NodeId);
-        _states = new RedisMemberStates(_link, keys);
+        _states = new RedisMemberStates(_link, keys, NodeId);
         _liveness = new RedisNodeLiveness(_link, keys, options, clock, _membership, _rooms, this, NodeId, logger);
     }
 

@@ -7,21 +7,30 @@ namespace Realtime.Server.StackExchangeRedis;
 /// A room's hash goes with its last member (the membership scripts delete it with the room's sequence and log). Reads skip the
 /// entries of connections that are no longer members (a dead node's, until the node that swept it has removed them).
 /// </summary>
-internal sealed class RedisMemberStates(RedisLink link, RedisKeys keys)
+internal sealed class RedisMemberStates(RedisLink link, RedisKeys keys, string nodeId)
 {
-    // KEYS: the room's states. ARGV: field, state, the most entries, the feature's field prefix. 0 added, 1 replaced, 2 refused.
+    // KEYS: the room's states, the room's members. ARGV: field, state, the most entries, the feature's field prefix. 0 added, 1
+    // replaced, 2 refused. Entries of connections that are no longer members (a dead node's, not yet removed) do not count.
     private const string SetScript = """
         local existed = redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1
         if not existed then
           local n = 0
           for _, field in ipairs(redis.call('HKEYS', KEYS[1])) do
-            if string.sub(field, 1, #ARGV[4]) == ARGV[4] then n = n + 1 end
+            if string.sub(field, 1, #ARGV[4]) == ARGV[4] and redis.call('HEXISTS', KEYS[2], string.sub(field, #ARGV[4] + 1)) == 1 then n = n + 1 end
           end
           if n >= tonumber(ARGV[3]) then return 2 end
         end
         redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
         if existed then return 1 end
         return 0
+        """;
+
+    // KEYS: the room's states, the room's members. ARGV: field, connection, this node. Removes the entry unless the connection id is a
+    // member on another node now (a client that keeps its id came back there: the entry is its newer connection's).
+    private const string RemoveScript = """
+        local owner = redis.call('HGET', KEYS[2], ARGV[2])
+        if owner and owner ~= ARGV[3] then return 0 end
+        return redis.call('HDEL', KEYS[1], ARGV[1])
         """;
 
     // KEYS: the room's states, the room's members. ARGV: the feature's field prefix. Connection, state, connection, state, …
@@ -44,7 +53,7 @@ internal sealed class RedisMemberStates(RedisLink link, RedisKeys keys)
                                                        CancellationToken cancellationToken)
     {
         RedisResult result = await link.RunAsync(
-            redis => redis.GetDatabase().ScriptEvaluateAsync(SetScript, [keys.States(roomId)], [Field(feature, connectionId), state, maxEntries, Prefix(feature)]),
+            redis => redis.GetDatabase().ScriptEvaluateAsync(SetScript, [keys.States(roomId), keys.Members(roomId)], [Field(feature, connectionId), state, maxEntries, Prefix(feature)]),
             "set a member state", cancellationToken).ConfigureAwait(false);
         return (long)result switch
         {
@@ -55,8 +64,9 @@ internal sealed class RedisMemberStates(RedisLink link, RedisKeys keys)
     }
 
     public async ValueTask<bool> RemoveAsync(string roomId, string feature, string connectionId, CancellationToken cancellationToken)
-        => await link.RunAsync(redis => redis.GetDatabase().HashDeleteAsync(keys.States(roomId), Field(feature, connectionId)), "remove a member state", cancellationToken)
-            .ConfigureAwait(false);
+        => (long)await link.RunAsync(
+            redis => redis.GetDatabase().ScriptEvaluateAsync(RemoveScript, [keys.States(roomId), keys.Members(roomId)], [Field(feature, connectionId), connectionId, nodeId]),
+            "remove a member state", cancellationToken).ConfigureAwait(false) == 1;
 
     public async ValueTask<IReadOnlyDictionary<string, ReadOnlyMemory<byte>>> GetAsync(string roomId, string feature, CancellationToken cancellationToken)
     {

@@ -1,4 +1,5 @@
 using Realtime.Server.Internal;
+using Realtime.Server.Internal.Features;
 
 namespace Realtime.Server;
 
@@ -98,9 +99,10 @@ public abstract class RealtimeBackplane
     public abstract ValueTask<int> GetConnectionCountAsync(CancellationToken cancellationToken);
 
     /// <summary>
-    /// Sets a feature's state of one connection in a room (<see cref="RealtimeFeature"/>), for the whole cluster. The default keeps it
-    /// in this node's memory, which is the cluster only with one node: a backplane of several nodes overrides the three member-state
-    /// methods, and drops a room's entries when its last member in the cluster leaves.
+    /// Sets a feature's state of one connection in a room (<see cref="RealtimeFeature"/>), for the whole cluster. A backplane that
+    /// serves features (presence, for one) overrides the three member-state methods, and drops a room's entries when its last member
+    /// in the cluster leaves; the defaults throw <see cref="NotSupportedException"/>, so a feature on a backplane without them fails
+    /// loudly instead of keeping one node's view. (The in-memory backplane keeps them in memory.)
     /// </summary>
     /// <param name="roomId">The room.</param>
     /// <param name="feature">The feature's name.</param>
@@ -111,16 +113,17 @@ public abstract class RealtimeBackplane
     /// <returns>Whether the entry was added, replaced or refused.</returns>
     public virtual ValueTask<MemberStateChange> SetMemberStateAsync(string roomId, string feature, string connectionId, ReadOnlyMemory<byte> state, int maxEntries,
                                                                     CancellationToken cancellationToken)
-        => ValueTask.FromResult(Node.MemberStates.Set(roomId, feature, connectionId, state, maxEntries));
+        => throw MemberStatesNotSupported();
 
     /// <summary>Removes a feature's state of one connection in a room, for the whole cluster (see <see cref="SetMemberStateAsync"/>).</summary>
     /// <param name="roomId">The room.</param>
     /// <param name="feature">The feature's name.</param>
     /// <param name="connectionId">The connection.</param>
     /// <param name="cancellationToken">Cancels the attempt.</param>
-    /// <returns><see langword="true"/> when there was one; of concurrent callers, one only.</returns>
+    /// <returns><see langword="true"/> when there was one; of concurrent callers, one only. Nothing is removed, and <see langword="false"/>
+    /// returned, when the connection id is a member of the room on another node now (a client that keeps its id came back there).</returns>
     public virtual ValueTask<bool> RemoveMemberStateAsync(string roomId, string feature, string connectionId, CancellationToken cancellationToken)
-        => ValueTask.FromResult(Node.MemberStates.Remove(roomId, feature, connectionId));
+        => throw MemberStatesNotSupported();
 
     /// <summary>A feature's states in a room, for the whole cluster: connection id to state (see <see cref="SetMemberStateAsync"/>).</summary>
     /// <param name="roomId">The room.</param>
@@ -128,7 +131,7 @@ public abstract class RealtimeBackplane
     /// <param name="cancellationToken">Cancels the query.</param>
     /// <returns>A snapshot.</returns>
     public virtual ValueTask<IReadOnlyDictionary<string, ReadOnlyMemory<byte>>> GetMemberStatesAsync(string roomId, string feature, CancellationToken cancellationToken)
-        => ValueTask.FromResult(Node.MemberStates.Get(roomId, feature));
+        => throw MemberStatesNotSupported();
 
     /// <summary>
     /// Connections of another node left a room because that node stopped answering: this node's features are told
@@ -141,8 +144,14 @@ public abstract class RealtimeBackplane
     {
         ArgumentNullException.ThrowIfNull(roomId);
         ArgumentNullException.ThrowIfNull(connectionIds);
-        Node.Features.MembersLost(roomId, connectionIds);
+        Node.Features.MembersLost(roomId, [.. connectionIds.Where(id => Node.Find(id) is null)]); // an id back on this node is the newer connection's
     }
+
+    /// <summary>The member states this node keeps in memory, for the in-memory backplane.</summary>
+    internal MemberStateStore LocalMemberStates => Node.MemberStates;
+
+    private NotSupportedException MemberStatesNotSupported()
+        => new($"{GetType().Name} keeps no member states: a backplane that serves features such as presence overrides SetMemberStateAsync, RemoveMemberStateAsync and GetMemberStatesAsync.");
 
     /// <summary>The rooms with members on this node (a snapshot).</summary>
     protected IReadOnlyCollection<string> LocalRooms => Node.Rooms.RoomIds;

@@ -91,12 +91,14 @@ public abstract class RealtimeFeature
     /// <summary>
     /// A connection left its room: it closed (whatever the reason: a close, a transport loss, a ping timeout) on this node, or, with a
     /// backplane, its node stopped answering and this node noticed first (<paramref name="connection"/> is then <see langword="null"/>;
-    /// one node of the cluster is told).
+    /// one node of the cluster is told). A connection replaced by a newer one with the same id in the same room (a client that keeps its
+    /// id across reconnections, back before the server saw the old transport go) is not reported: its id is the newer connection's.
     /// </summary>
     /// <param name="roomId">The room.</param>
     /// <param name="connectionId">The connection's id.</param>
     /// <param name="connection">The connection when it was on this node; <see langword="null"/> when its node died.</param>
-    /// <param name="cancellationToken">Canceled when the server stops.</param>
+    /// <param name="cancellationToken">Not canceled when the server stops: a stopping node still removes, for the rest of the cluster,
+    /// what its connections leave behind.</param>
     /// <returns>Completes when done. A failure is logged.</returns>
     protected virtual ValueTask OnLeaveAsync(string roomId, string connectionId, ServerConnection? connection, CancellationToken cancellationToken)
         => ValueTask.CompletedTask;
@@ -153,7 +155,9 @@ public abstract class RealtimeFeature
     /// <param name="channel">The channel's name (at most 32 channels on a server).</param>
     /// <param name="welcome">Produces the message the connection gets first (for example a snapshot), or <see langword="null"/> for none.</param>
     /// <param name="cancellationToken">Cancels waiting for <paramref name="welcome"/>.</param>
-    /// <returns>Completes when the connection is in the channel and its welcome queued.</returns>
+    /// <returns>Completes when the connection is in the channel and its welcome queued. When <paramref name="welcome"/> fails (or its
+    /// message is larger than the client accepts: <see cref="ArgumentException"/>), the exception comes out here and the connection is
+    /// not in the channel (unless it was already), and what was held for it is dropped.</returns>
     /// <exception cref="InvalidOperationException">The server has 32 channels already.</exception>
     protected async ValueTask JoinChannelAsync(ServerConnection connection, string channel, Func<CancellationToken, ValueTask<Message?>>? welcome,
                                                CancellationToken cancellationToken)
@@ -164,6 +168,7 @@ public abstract class RealtimeFeature
         ChannelMembership channels = connection.Channels;
         channels.BeginJoin(mask);
         OutboundFrame? first = null;
+        bool joined = false;
         try
         {
             if (welcome is not null && await welcome(cancellationToken).ConfigureAwait(false) is { } message)
@@ -171,10 +176,12 @@ public abstract class RealtimeFeature
                 first = connection.Protocol.EncodeMessage(message);
                 MessageSize.EnsureFits(first.Value, connection.Protocol, Server.Node.MaxFrameBytes);
             }
+
+            joined = true;
         }
         finally
         {
-            channels.EndJoin(mask, first, connection);
+            channels.EndJoin(mask, joined ? first : null, connection, joined); // a failed welcome joins nothing (a connection in already stays)
         }
     }
 

@@ -33,4 +33,14 @@ internal sealed class InMemoryBackplane : RealtimeBackplane
         => ValueTask.FromResult(GetLocalConnectionIds(roomId).Count);
 
     public override ValueTask<int> GetConnectionCountAsync(CancellationToken cancellationToken) => ValueTask.FromResult(LocalConnectionCount);
+
+    public override ValueTask<MemberStateChange> SetMemberStateAsync(string roomId, string feature, string connectionId, ReadOnlyMemory<byte> state, int maxEntries,
+                                                                     CancellationToken cancellationToken)
+        => ValueTask.FromResult(LocalMemberStates.Set(roomId, feature, connectionId, state, maxEntries));
+
+    public override ValueTask<bool> RemoveMemberStateAsync(string roomId, string feature, string connectionId, CancellationToken cancellationToken)
+        => ValueTask.FromResult(LocalMemberStates.Remove(roomId, feature, connectionId));
+
+    public override ValueTask<IReadOnlyDictionary<string, ReadOnlyMemory<byte>>> GetMemberStatesAsync(string roomId, string feature, CancellationToken cancellationToken)
+        => ValueTask.FromResult(LocalMemberStates.Get(roomId, feature));
 }

@@ -1,5 +1,5 @@
 using System.Buffers;
-using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -25,8 +25,9 @@ internal sealed class PresenceFeature(PresenceOptions options) : RealtimeFeature
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     // The states of this node's connections as their owner last set them: a field update needs the whole state, and only its owner
-    // changes it, one message at a time.
-    private readonly ConcurrentDictionary<ServerConnection, byte[]> _local = new();
+    // changes it, one message at a time. Weak: a connection replaced by a newer one with its id is not told it left, and its entry
+    // goes with it.
+    private readonly ConditionalWeakTable<ServerConnection, byte[]> _local = [];
 
     public PresenceOptions Options { get; } = options;
 
@@ -110,7 +111,7 @@ internal sealed class PresenceFeature(PresenceOptions options) : RealtimeFeature
             return;
         }
 
-        _local[connection] = state;
+        _local.AddOrUpdate(connection, state);
         Broadcast(connection.RoomId, Channel, Encode(change == MemberStateChange.Added ? "a" : "d", One(connection.Id, state)), connection.Id);
     }
 
@@ -146,20 +147,27 @@ internal sealed class PresenceFeature(PresenceOptions options) : RealtimeFeature
             return;
         }
 
-        if (await SetMemberStateAsync(connection.RoomId, connection.Id, updated, Options.MaxStatesPerRoom, cancellationToken).ConfigureAwait(false) == MemberStateChange.Refused)
+        MemberStateChange change = await SetMemberStateAsync(connection.RoomId, connection.Id, updated, Options.MaxStatesPerRoom, cancellationToken).ConfigureAwait(false);
+        if (change == MemberStateChange.Refused)
         {
-            return; // removed meanwhile (its node was taken for dead): the update has no state to go into
+            SendError(connection, $"Presence state refused: the room holds {Options.MaxStatesPerRoom} states, the limit (PresenceOptions.MaxStatesPerRoom).");
+            return;
         }
 
-        _local[connection] = updated;
-        Broadcast(connection.RoomId, Channel, EncodeField(connection.Id, key, hasValue ? JsonMarshal.GetRawUtf8Value(value).ToArray() : null), connection.Id);
+        _local.AddOrUpdate(connection, updated);
+
+        // Added: the state was removed for everyone meanwhile (its node was taken for dead), so the others hold none to merge a field
+        // into: they get the whole state as an add.
+        Broadcast(connection.RoomId, Channel, change == MemberStateChange.Added
+            ? Encode("a", One(connection.Id, updated))
+            : EncodeField(connection.Id, key, hasValue ? JsonMarshal.GetRawUtf8Value(value).ToArray() : null), connection.Id);
     }
 
     private async ValueTask RemoveAsync(string roomId, string connectionId, ServerConnection? connection, CancellationToken cancellationToken)
     {
         if (connection is not null)
         {
-            _local.TryRemove(connection, out _);
+            _local.Remove(connection);
         }
 
         if (await RemoveMemberStateAsync(roomId, connectionId, cancellationToken).ConfigureAwait(false))

@@ -71,7 +71,8 @@ internal static class ConnectionLifecycle
         RealtimeServer server = connection.Server;
         server.Unregister(connection, connection.Reason);
         bool destroyed = server.Node.Rooms.Remove(connection);
-        await server.Node.Features.LeaveAsync(connection.RoomId, connection.Id, connection, destroyed).ConfigureAwait(false);
+        bool replaced = server.Node.Find(connection.Id) is { } newer && newer != connection && newer.RoomId == connection.RoomId;
+        await server.Node.Features.LeaveAsync(connection.RoomId, connection.Id, connection, destroyed, replaced).ConfigureAwait(false);
         if (destroyed && server.Node.Rooms.GetMembers(connection.RoomId).Count == 0)
         {
             server.Node.MemberStates.DropRoom(connection.RoomId); // features' member states kept in memory end with the room

@@ -42,11 +42,26 @@ internal sealed class ChannelMembership
         }
     }
 
-    /// <summary>A join ends: its welcome (when it has one) is queued, then what was held, and the connection is in the channel.</summary>
-    public void EndJoin(int mask, OutboundFrame? welcome, IRoomMember member)
+    /// <summary>
+    /// A join ends: its welcome (when it has one) is queued, then what was held, and the connection is in the channel; or, when the
+    /// join failed, what was held is dropped and the connection is in the channel only if it was before.
+    /// </summary>
+    public void EndJoin(int mask, OutboundFrame? welcome, IRoomMember member, bool succeeded = true)
     {
         lock (_gate)
         {
+            if (!succeeded)
+            {
+                _held?.RemoveAll(entry => entry.Mask == mask);
+                if (_held is { Count: 0 })
+                {
+                    _held = null;
+                }
+
+                Volatile.Write(ref _joining, _joining & ~mask);
+                return;
+            }
+
             if (welcome is { } first)
             {
                 member.Enqueue(first);

@@ -79,14 +79,20 @@ internal sealed class FeatureSet(ILogger logger)
         }
     }
 
-    /// <summary>A connection left its room (on this node, or on a node that died); then, when its room ended here, every feature is told.</summary>
-    public async ValueTask LeaveAsync(string roomId, string connectionId, ServerConnection? connection, bool roomEnded)
+    /// <summary>
+    /// A connection left its room (on this node, or on a node that died); then, when its room ended here, every feature is told. A
+    /// connection replaced by a newer one with its id in its room (a client that keeps its id, reconnecting before the server saw the
+    /// old transport go) leaves nothing: what it left is the newer connection's now. Not cancelled when the server stops: a node
+    /// that stops gracefully removes what its connections leave behind, for the rest of the cluster (its calls are bounded by the
+    /// backplane's own timeouts).
+    /// </summary>
+    public async ValueTask LeaveAsync(string roomId, string connectionId, ServerConnection? connection, bool roomEnded, bool replaced = false)
     {
-        foreach (RealtimeFeature feature in All)
+        foreach (RealtimeFeature feature in replaced ? [] : All)
         {
             try
             {
-                await feature.LeaveAsync(roomId, connectionId, connection, Stopping).ConfigureAwait(false);
+                await feature.LeaveAsync(roomId, connectionId, connection, CancellationToken.None).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
