@@ -15,7 +15,7 @@ public sealed partial class ServerConnection
             return;
         }
 
-        switch (_heartbeat.OnTick(now, Server.PingIntervalTicks, Server.PingTimeoutTicks))
+        switch (Inbound.CheckHeartbeat(now))
         {
             case HeartbeatAction.TimedOut:
                 RealtimeLog.PingTimedOut(Server.Logger, Id, Server.Options.PingTimeout);
@@ -48,7 +48,7 @@ public sealed partial class ServerConnection
         // The deadline exists before the send loop can end (it ends once the queue completes), so the end always disposes it.
         SetTimer(static s => ((ServerConnection)s!).AbortHard(), Server.Options.CloseTimeout);
         Outbound.Complete(closeCode, closeText, discard: !drain);
-        _inbound.Queue?.SignalRoom(); // a receive loop waiting for room stops waiting
+        Inbound.SignalClosing(); // a receive loop waiting for room stops waiting
     }
 
     private void OnHandshakeTimeout()

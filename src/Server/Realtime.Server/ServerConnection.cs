@@ -21,14 +21,12 @@ namespace Realtime.Server;
 /// never block: frames go into a bounded outbound queue that one send loop drains; when the queue
 /// is full the connection is closed with 4003 (slow consumer).
 /// </remarks>
-public sealed partial class ServerConnection : IRoomMember, IInboundOwner
+public sealed partial class ServerConnection : IRoomMember
 {
     private readonly Action? _abortTransport;
     private readonly IDisposable? _admission;
-    private InboundSlot _inbound;
     private ConcurrentDictionary<string, object?>? _tags;
     private int _state; // a ConnectionState
-    private HeartbeatState _heartbeat;
     private ITimer? _timer; // the handshake deadline, then the close deadline
     private HttpContext? _request; // the upgraded request, until the handshake takes it
     private ClaimsPrincipal? _user; // null until read when authentication set none: an idle anonymous connection holds no principal
@@ -48,6 +46,7 @@ public sealed partial class ServerConnection : IRoomMember, IInboundOwner
         Query = upgrade.Query;
         _user = user;
         Outbound = new OutboundQueue(server.Options.MaxQueuedMessages, server.Options.MaxQueuedBytes);
+        Inbound = new ConnectionInbound(this);
     }
 
     /// <summary>
@@ -94,14 +93,6 @@ public sealed partial class ServerConnection : IRoomMember, IInboundOwner
     internal bool CreatedRoom { get; private set; }
 
     private ConnectionState State => ConnectionStates.Read(ref _state);
-
-    bool IInboundOwner.IsClosing => ConnectionStates.IsClosing(State);
-
-    void IInboundOwner.BeginPause(bool rateLimit) => BeginPause(rateLimit);
-
-    void IInboundOwner.EndPause() => EndPause();
-
-    bool IInboundOwner.BeginInlineProcessing() => _heartbeat.TryBeginPause(Server.Time.GetTimestamp());
 
     RealtimeProtocol IRoomMember.Protocol => Protocol;
 
@@ -158,11 +149,6 @@ public sealed partial class ServerConnection : IRoomMember, IInboundOwner
     /// <summary>The channels of its room this connection is in (features').</summary>
     internal ChannelMembership Channels
         => _channels ?? Interlocked.CompareExchange(ref _channels, new ChannelMembership(), null) ?? _channels;
-
-    ValueTask IInboundOwner.ProcessAsync(Message message)
-        => ConnectionStates.ReasonOf(ref _state) is null or DisconnectReason.ClientDisconnect // once the server closed, what the client still sent is dropped
-            ? MessagePipeline.ProcessAsync(this, message)
-            : ValueTask.CompletedTask;
 
     /// <summary>Sends a protocol-neutral message, encoded in this connection's protocol.</summary>
     /// <returns><see langword="false"/> when it was dropped: the connection is not connected (still joining, or closing), or its queue is full.</returns>
@@ -225,13 +211,17 @@ public sealed partial class ServerConnection : IRoomMember, IInboundOwner
     /// <summary>The transport stream's write gathering for the send loop, when the upgrade went through Realtime's wrapper.</summary>
     internal IWriteCoalescing? Writes { get; init; }
 
-    internal InboundQueue? Inbound => _inbound.Queue;
+    /// <summary>The connection's way in: what the receive loop reads goes there, and from there to the application.</summary>
+    internal ConnectionInbound Inbound { get; }
 
     /// <summary>The handshake, once the client's opening request arrived.</summary>
     internal Task? HandshakeTask { get; private set; }
 
     /// <summary>Why the connection closed (read once it is closing; <see cref="DisconnectReason.TransportError"/> before).</summary>
     internal DisconnectReason Reason => ConnectionStates.ReasonOf(ref _state) ?? DisconnectReason.TransportError;
+
+    /// <summary>Why the connection is closing; <see langword="null"/> until a close has begun.</summary>
+    internal DisconnectReason? ClosingReason => ConnectionStates.ReasonOf(ref _state);
 
     internal int CloseCode { get; private set; }
 
@@ -261,7 +251,7 @@ public sealed partial class ServerConnection : IRoomMember, IInboundOwner
             return false;
         }
 
-        _heartbeat.Start(Server.Time.GetTimestamp(), Server.PingIntervalTicks);
+        Inbound.StartHeartbeat();
         return true;
     }
 
@@ -291,27 +281,4 @@ public sealed partial class ServerConnection : IRoomMember, IInboundOwner
 
         Server.Shutdown.RemoveHandshaking(this);
     }
-
-    /// <summary>The connect hooks ran: the connection's messages may be processed.</summary>
-    internal void OpenInbound() => _inbound.Open();
-
-    /// <summary>Hands a message to the application, in order; when it is behind, stops reading the socket until there is room.</summary>
-    /// <returns><see langword="false"/> when the connection closed meanwhile (the message is dropped, like any after the server closed).</returns>
-    internal ValueTask<bool> QueueInboundAsync(Message message, int size) => _inbound.OfferAsync(this, message, size);
-
-    internal void OnPong() => _heartbeat.OnPong();
-
-    /// <summary>The receive loop stops reading on purpose: no ping deadline runs out until <see cref="EndPause"/>.</summary>
-    internal void BeginPause(bool rateLimit)
-    {
-        _heartbeat.BeginPause(Server.Time.GetTimestamp());
-        if (!rateLimit && _inbound.Queue is { } inbound)
-        {
-            RealtimeLog.InboundQueueFull(Server.Logger, Id, inbound.Count, inbound.QueuedBytes);
-        }
-
-        Server.Metrics.ReceivePaused(rateLimit); // after the pause is visible: whoever observes the metric sees it
-    }
-
-    internal void EndPause() => _heartbeat.EndPause(Server.Time.GetTimestamp());
 }

@@ -116,7 +116,7 @@ public class ConnectionTimingTests
             // once on the receive loop (not by a drain of messages that came before the connection was open).
             await client.SendTextAsync("{\"t\":\"msg\",\"type\":\"m\",\"data\":0}");
             await processed.WaitForAsync(p => p.Count == 1, "the first message processed");
-            await client.Connection.Inbound!.WhenIdleAsync().DefaultTimeout("the drain of early messages to end");
+            await client.Connection.Inbound.WhenIdleAsync().DefaultTimeout("the drain of early messages to end");
 
             harness.Advance(Interval, Tick);
             Assert.Equal("{\"t\":\"ping\"}", await client.ReceiveTextAsync());

@@ -23,17 +23,14 @@ internal static class ConnectionLifecycle
         connection.StartHandshakeTimer();
         try
         {
-            await new ReceiveLoop(connection, connection.Socket, server, connection.Protocol).RunAsync().ConfigureAwait(false);
+            await new ReceiveLoop(connection, connection.Inbound, connection.Socket, server, connection.Protocol).RunAsync().ConfigureAwait(false);
 
             // Accepted: its connect hooks finish, then its messages, before it leaves. Not accepted: middleware that still runs can
             // no longer accept it, and is not waited for.
             if (connection.Accepted)
             {
                 await connection.HandshakeTask!.ConfigureAwait(false);
-                if (connection.Inbound is { } inbound)
-                {
-                    await inbound.WhenIdleAsync().ConfigureAwait(false);
-                }
+                await connection.Inbound.WhenIdleAsync().ConfigureAwait(false);
             }
         }
         catch (Exception ex)

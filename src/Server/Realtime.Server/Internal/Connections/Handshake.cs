@@ -74,7 +74,7 @@ internal static class Handshake
         await server.Hooks.Connect.InvokeAsync(context, server.Logger, connection.Id).ConfigureAwait(false);
 
         // Messages are processed in arrival order, one at a time, and not before the connect hooks finished.
-        connection.OpenInbound();
+        connection.Inbound.Open();
     }
 
     /// <summary>

@@ -11,8 +11,9 @@ internal enum HeartbeatAction
 /// <summary>
 /// One connection's heartbeat: when the next ping is due, since when a ping is unanswered, and since when the receive loop stopped
 /// reading on purpose. All times are <see cref="TimeProvider.GetTimestamp"/> values. The shared heartbeat timer calls
-/// <see cref="OnTick"/>; the receive loop calls <see cref="OnPong"/>, <see cref="BeginPause"/> and <see cref="EndPause"/>. A mutable
-/// struct kept in a field of its connection (no allocation); never copy it.
+/// <see cref="OnTick"/>; the receive loop calls <see cref="OnPong"/>, <see cref="BeginPause"/> and <see cref="EndPause"/>; all of
+/// them through the connection's <see cref="ConnectionInbound"/>. A mutable struct kept in a field of that object (no allocation of
+/// its own); never copy it.
 /// </summary>
 internal struct HeartbeatState
 {

@@ -1,6 +1,6 @@
 namespace Realtime.Server.Internal.Connections;
 
-/// <summary>The connection an <see cref="InboundQueue"/> serves.</summary>
+/// <summary>What an <see cref="InboundQueue"/> serves: the connection's way in (<see cref="ConnectionInbound"/>).</summary>
 internal interface IInboundOwner
 {
     /// <summary>Whether the connection is closing: a receive loop waiting for room then gives up.</summary>

@@ -7,12 +7,14 @@ using Realtime.Server.Internal.Protocols;
 namespace Realtime.Server.Internal.Connections;
 
 /// <summary>
-/// One connection's reads: whole WebSocket messages, paced by the rate limit, through the protocol's reader, to the connection.
-/// Heartbeat answers are handled here, so a slow application never delays them. It is the only code that reads the socket.
+/// One connection's reads: whole WebSocket messages, paced by the rate limit, through the protocol's reader. Application messages and
+/// pongs go straight to the connection's way in (<see cref="ConnectionInbound"/>); the opening request, replies and closes go to the
+/// connection. Heartbeat answers are handled here, so a slow application never delays them. It is the only code that reads the socket.
 /// </summary>
 internal sealed class ReceiveLoop
 {
     private readonly ServerConnection _connection;
+    private readonly ConnectionInbound _inbound;
     private readonly WebSocket _socket;
     private readonly RealtimeServer _server;
     private readonly ProtocolReader _reader;
@@ -22,9 +24,10 @@ internal sealed class ReceiveLoop
     /// <summary>When the rate limit started holding this sender back without a break (0: it is not).</summary>
     private long _throttledSince;
 
-    public ReceiveLoop(ServerConnection connection, WebSocket socket, RealtimeServer server, RealtimeProtocol protocol)
+    public ReceiveLoop(ServerConnection connection, ConnectionInbound inbound, WebSocket socket, RealtimeServer server, RealtimeProtocol protocol)
     {
         _connection = connection;
+        _inbound = inbound;
         _socket = socket;
         _server = server;
         _reader = protocol.CreateReader();
@@ -66,11 +69,11 @@ internal sealed class ReceiveLoop
                         _connection.OnHello(inbound.Auth);
                         break;
                     case InboundKind.Pong:
-                        _connection.OnPong();
+                        _inbound.OnPong();
                         break;
                     case InboundKind.Message:
                         _server.Metrics.MessageReceived();
-                        ValueTask<bool> queued = _connection.QueueInboundAsync(inbound.Message, messages.Message.Length);
+                        ValueTask<bool> queued = _inbound.OfferAsync(inbound.Message, messages.Message.Length);
                         if (!(queued.IsCompletedSuccessfully ? queued.Result : await queued.ConfigureAwait(false)))
                         {
                             return;
@@ -179,7 +182,7 @@ internal sealed class ReceiveLoop
 
     private async ValueTask WaitForTokenAsync(TimeSpan wait)
     {
-        _connection.BeginPause(rateLimit: true);
+        _inbound.BeginPause(rateLimit: true);
         try
         {
             do
@@ -191,7 +194,7 @@ internal sealed class ReceiveLoop
         }
         finally
         {
-            _connection.EndPause();
+            _inbound.EndPause();
         }
     }
 }
