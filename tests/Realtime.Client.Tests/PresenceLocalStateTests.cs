@@ -90,6 +90,6 @@ public sealed class PresenceLocalStateTests : IAsyncDisposable
     public void Events_carry_the_originals_names()
     {
         Assert.Equal(["add", "update", "remove"], [PresenceEvents.Add.Name, PresenceEvents.Update.Name, PresenceEvents.Remove.Name]);
-        Assert.False(new PresenceOptions().RestoreAfterReconnect);
+        Assert.False(new PresenceClientOptions().RestoreAfterReconnect);
     }
 }

@@ -2,7 +2,6 @@ using System.Text.Json;
 using Realtime.Server;
 using Realtime.Testing;
 using Realtime.TestSupport;
-using PresenceOptions = Realtime.Client.PresenceOptions;
 
 namespace Realtime.Client.Tests;
 
@@ -156,7 +155,7 @@ public abstract class PresenceTests(HostMode mode) : IAsyncLifetime
         var lifecycleB = new ConnectionRecorder(b);
         using var presenceA = new Presence(a);
         using var presenceC = new Presence(c);
-        using var presenceB = new Presence(b, new PresenceOptions { RestoreAfterReconnect = true });
+        using var presenceB = new Presence(b, new PresenceClientOptions { RestoreAfterReconnect = true });
         var onA = new PresenceRecorder(presenceA);
         var onB = new PresenceRecorder(presenceB);
         await presenceA.SubscribeAsync().DefaultTimeout();

@@ -82,6 +82,22 @@ public sealed class RedisPresenceTests : RedisClusterTest
         await WaitUntilAsync(async () => !await Inspector.GetDatabase().KeyExistsAsync("presence:r:room1:st"), "the room's member states to go with its last member");
     }
 
+    [RedisFact]
+    public async Task A_node_that_stops_gracefully_removes_its_members_states_for_the_subscribers_on_other_nodes()
+    {
+        RealtimeTestHost a = await StartNodeAsync("graceful", presence: true);
+        RealtimeTestHost b = await StartNodeAsync("graceful", presence: true);
+        Peer onB = await JoinAsync(b.Url.ToString());
+        await onB.SendAsync("""{"a":"s"}""");
+        Assert.Equal("""{"a":"s","presences":{}}""", await onB.NextAsync());
+        Peer onA = await JoinAsync(a.Url.ToString());
+        await onA.SendAsync("""{"a":"d","presence":{"on":"a"}}""");
+        Assert.Equal($$$$"""{"a":"a","presences":{"{{{{onA.Id}}}}":{"on":"a"}}}""", await onB.NextAsync());
+
+        await a.StopAsync(); // its connections close with 1001 while the application stops
+        Assert.Equal($$$$"""{"a":"r","presencesIds":["{{{{onA.Id}}}}"]}""", await onB.NextAsync());
+    }
+
     private async Task<Peer> JoinAsync(string url)
     {
         var clock = Stopwatch.StartNew();

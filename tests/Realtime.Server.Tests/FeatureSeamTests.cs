@@ -125,6 +125,36 @@ public sealed class FeatureSeamTests
     }
 
     [Fact]
+    public async Task A_channel_broadcast_that_reaches_a_joining_member_waits_for_its_welcome_and_a_failed_welcome_joins_nothing()
+    {
+        var feature = new ProbeFeature();
+        await using KestrelRealtimeHost host = await StartAsync(Listener.Endpoint, feature, new ConcurrentQueue<string?>());
+        await using IPeer member = await ConnectAsync(host, Listener.Endpoint, "room1");
+        await using IPeer joining = await ConnectAsync(host, Listener.Endpoint, "room1");
+        await using IPeer failing = await ConnectAsync(host, Listener.Endpoint, "room1");
+        await member.SendAsync("probe", """{"join":true}""");
+        Assert.Equal(("probe", """{"joined":true}"""), await member.ReceiveAsync());
+
+        // The welcome waits on a gate; meanwhile a broadcast to the channel reaches the joining member: it is held, then follows the welcome.
+        await joining.SendAsync("probe", """{"joinGated":true}""");
+        await feature.GateReached.Task.DefaultTimeout("the gated welcome to start");
+        await member.SendAsync("probe", """{"say":"during"}""");
+        await member.SendAsync("probe", """{"echo":"said"}""");
+        Assert.Equal(("probe", """{"echo":"said"}"""), await member.ReceiveAsync()); // the broadcast has been delivered (held) by now
+        feature.Gate.TrySetResult();
+        Assert.Equal(("probe", """{"joined":"late"}"""), await joining.ReceiveAsync());
+        Assert.Equal(("probe", """{"said":"during"}"""), await joining.ReceiveAsync());
+
+        // A welcome that fails leaves the connection out of the channel, and drops what was held for it.
+        await failing.SendAsync("probe", """{"joinFailing":true}""");
+        Assert.Equal(("probe", """{"failed":true}"""), await failing.ReceiveAsync());
+        await member.SendAsync("probe", """{"say":"after"}""");
+        await member.SendAsync("chat", "\"mark\"");
+        Assert.Equal(("probe", """{"said":"after"}"""), await joining.ReceiveAsync());
+        Assert.Equal(("chat", "\"mark\""), await failing.ReceiveAsync()); // no channel broadcast before the room-wide mark
+    }
+
+    [Fact]
     public void Two_features_cannot_claim_one_type_nor_share_a_name()
     {
         using ServiceProvider services = new ServiceCollection().AddLogging().AddRealtime().Services.BuildServiceProvider();
@@ -165,6 +195,10 @@ public sealed class FeatureSeamTests
 
         public TaskCompletionSource EndedRoom { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+        public TaskCompletionSource GateReached { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Gate { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
         protected override async ValueTask OnEnterAsync(ServerConnection connection, CancellationToken cancellationToken)
             => await SetMemberStateAsync(connection.RoomId, connection.Id, "true"u8.ToArray(), 10, cancellationToken);
 
@@ -199,6 +233,26 @@ public sealed class FeatureSeamTests
                 else if (data.TryGetProperty("join", out _))
                 {
                     await JoinChannelAsync(connection, "probes", _ => ValueTask.FromResult<Message?>(Reply(new { joined = true })), cancellationToken);
+                }
+                else if (data.TryGetProperty("joinGated", out _))
+                {
+                    await JoinChannelAsync(connection, "probes", async _ =>
+                    {
+                        GateReached.TrySetResult();
+                        await Gate.Task;
+                        return Reply(new { joined = "late" });
+                    }, cancellationToken);
+                }
+                else if (data.TryGetProperty("joinFailing", out _))
+                {
+                    try
+                    {
+                        await JoinChannelAsync(connection, "probes", _ => throw new InvalidOperationException("the snapshot could not be read"), cancellationToken);
+                    }
+                    catch (InvalidOperationException)
+                    {
+                        Send(connection, Reply(new { failed = true }));
+                    }
                 }
                 else if (data.TryGetProperty("say", out JsonElement say))
                 {

@@ -150,6 +150,38 @@ public sealed class PresenceTests
         Assert.StartsWith("Presence state refused: ", await b.ReceiveErrorAsync());
     }
 
+    [Fact]
+    public async Task A_client_back_with_its_id_before_its_old_transport_went_keeps_its_state_when_the_old_connection_leaves()
+    {
+        string id = SocketIoTestClient.NewId();
+        var oldLeft = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using KestrelRealtimeHost host = await KestrelRealtimeHost.StartAsync(configureServer: server => server.UsePresence().On(ServerEvents.LeaveRoom, ctx =>
+        {
+            if (ctx.Connection?.Id == id)
+            {
+                oldLeft.TrySetResult(); // after the features' leave
+            }
+        }));
+        await using IPeer watcher = await Peers.ConnectAsync(host, compatibility: true, "room1");
+        await watcher.SendAsync("presence", Presence("""{"a":"s"}"""));
+        Assert.Equal("""{"a":"s","presences":{}}""", await ReceivePresenceAsync(watcher));
+
+        // The original client keeps its id across reconnections: the newer connection replaces the old one, which then leaves.
+        await using SocketIoTestClient old = await SocketIoTestClient.ConnectAcceptedAsync(host.CollaborationUrl, id, "room1");
+        await old.SendMessageAsync("presence", Presence("""{"a":"d","presence":{"v":1}}"""));
+        Assert.Equal($$$$"""{"a":"a","presences":{"{{{{id}}}}":{"v":1}}}""", await ReceivePresenceAsync(watcher));
+        await using SocketIoTestClient newer = await SocketIoTestClient.ConnectAcceptedAsync(host.CollaborationUrl, id, "room1");
+        await newer.SendMessageAsync("presence", Presence("""{"a":"d","presence":{"v":2}}"""));
+        Assert.Equal($$$$"""{"a":"d","presences":{"{{{{id}}}}":{"v":2}}}""", await ReceivePresenceAsync(watcher));
+        await host.Logs.WaitForAsync("ConnectionReplaced");
+        Assert.Equal(4000, await old.ReceiveCloseAsync());
+        await oldLeft.Task.DefaultTimeout("the old connection to leave its room");
+
+        // No removal reached the watcher, and the state is the newer connection's.
+        await watcher.SendAsync("presence", Presence("""{"a":"s"}"""));
+        Assert.Equal($$$$"""{"a":"s","presences":{"{{{{id}}}}":{"v":2}}}""", await ReceivePresenceAsync(watcher));
+    }
+
     private static Task<KestrelRealtimeHost> StartAsync(Action<PresenceOptions>? configure = null)
         => KestrelRealtimeHost.StartAsync(configureServer: server => server.UsePresence(configure).On(ServerEvents.Message, ctx => ctx.Connection.Broadcast(ctx.Message)));
 

@@ -208,7 +208,7 @@ public sealed partial class Presence
         {
             waiter.TrySetException(new RealtimeException(
                 $"The connection dropped ({reason}) before the server answered the presence subscribe. The request may still reach the server " +
-                "after the reconnection; subscribe again to be sure, or set PresenceOptions.RestoreAfterReconnect."));
+                "after the reconnection; subscribe again to be sure, or set PresenceClientOptions.RestoreAfterReconnect."));
         }
     }
 

@@ -19,7 +19,7 @@ namespace Realtime.Client;
 /// The connection's <see cref="ConnectionEvents.Message"/> handlers still see every <c>"presence"</c> message, as in the
 /// original client. A request returns once it is queued on the connection: the presence protocol has no acknowledgements.</para>
 /// <para>Each reconnection is a new connection to the server, with a new id: its state and its subscription are gone. As in the
-/// original, the presence does nothing about it unless <see cref="PresenceOptions.RestoreAfterReconnect"/> is set.
+/// original, the presence does nothing about it unless <see cref="PresenceClientOptions.RestoreAfterReconnect"/> is set.
 /// <see cref="OtherStates"/> keeps what it held meanwhile.</para>
 /// <para>Dispose it to stop listening; the connection is not closed, and the server keeps this connection's state until the
 /// connection closes or <see cref="RemoveLocalStateAsync"/>.</para>
@@ -69,7 +69,7 @@ public sealed partial class Presence : IDisposable
     /// <param name="options">The options; <see langword="null"/> for the defaults.</param>
     /// <remarks>Several presences may share a connection: each handles every presence message, and each has its own <see cref="LocalState"/>,
     /// but the server keeps one state per connection.</remarks>
-    public Presence(Connection connection, PresenceOptions? options = null)
+    public Presence(Connection connection, PresenceClientOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(connection);
         _connection = connection;
@@ -128,7 +128,7 @@ public sealed partial class Presence : IDisposable
     /// <param name="cancellationToken">Stops waiting (for room in the send buffer, or for the answer); the subscribe may still reach the server.</param>
     /// <returns>A task that completes when the answer has been filed; <see cref="OtherStates"/> then holds it. No event is raised for the states it brings.</returns>
     /// <exception cref="RealtimeException">The connection dropped before the answer came. The request may still reach the server after the reconnection
-    /// (and its answer is then filed); subscribe again to be sure, or set <see cref="PresenceOptions.RestoreAfterReconnect"/>.</exception>
+    /// (and its answer is then filed); subscribe again to be sure, or set <see cref="PresenceClientOptions.RestoreAfterReconnect"/>.</exception>
     /// <exception cref="InvalidOperationException">The connection is closed.</exception>
     /// <exception cref="ObjectDisposedException">The presence is disposed.</exception>
     /// <remarks>Before the connection is first connected, the request is buffered and the task waits for the connection: give it a token with a deadline.</remarks>
@@ -295,7 +295,7 @@ public sealed partial class Presence : IDisposable
         }
     }
 
-    /// <summary>After a reconnection (<see cref="PresenceOptions.RestoreAfterReconnect"/>): subscribe again, and submit the local state again.</summary>
+    /// <summary>After a reconnection (<see cref="PresenceClientOptions.RestoreAfterReconnect"/>): subscribe again, and submit the local state again.</summary>
     private async Task RestoreAsync()
     {
         try

@@ -1,7 +1,7 @@
 namespace Realtime.Client;
 
 /// <summary>Settings of a <see cref="Presence"/>.</summary>
-public sealed class PresenceOptions
+public sealed class PresenceClientOptions
 {
     /// <summary>
     /// Whether the presence restores itself after a reconnection: it subscribes again if it was subscribed, and submits
