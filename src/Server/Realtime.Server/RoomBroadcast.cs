@@ -11,6 +11,7 @@ namespace Realtime.Server;
 /// </summary>
 public sealed class RoomBroadcast
 {
+    private readonly object? _target; // the excepted connection's id, or for a channel broadcast (rare) a ChannelTarget: no field more for the others
     private EncodedMessage? _slot0;
     private EncodedMessage? _slot1;
 
@@ -36,9 +37,8 @@ public sealed class RoomBroadcast
         ArgumentNullException.ThrowIfNull(originNodeId);
         RoomId = roomId;
         Message = message;
-        ExceptConnectionId = exceptConnectionId;
+        _target = channel is null ? exceptConnectionId : new ChannelTarget(channel, exceptConnectionId);
         OriginNodeId = originNodeId;
-        Channel = channel;
     }
 
     /// <summary>The room.</summary>
@@ -48,13 +48,13 @@ public sealed class RoomBroadcast
     public Message Message { get; }
 
     /// <summary>The connection that does not receive it, or <see langword="null"/> when every member does.</summary>
-    public string? ExceptConnectionId { get; }
+    public string? ExceptConnectionId => _target is ChannelTarget target ? target.Except : (string?)_target;
 
     /// <summary>The node the broadcast was sent on.</summary>
     public string OriginNodeId { get; }
 
     /// <summary>The channel of the room whose members receive it (a feature's subset of the room), or <see langword="null"/> for every member.</summary>
-    public string? Channel { get; }
+    public string? Channel => (_target as ChannelTarget)?.Channel;
 
     /// <summary>
     /// This broadcast in <paramref name="protocol"/>: its bytes, encoded on the first call for that protocol and shared by every later
@@ -66,6 +66,8 @@ public sealed class RoomBroadcast
         ref EncodedMessage? slot = ref protocol.Slot == 0 ? ref _slot0 : ref _slot1;
         return Volatile.Read(ref slot) ?? Interlocked.CompareExchange(ref slot, MessageSize.Encode(protocol, Message, maxBytes), null) ?? slot!;
     }
+
+    private sealed record ChannelTarget(string Channel, string? Except);
 
     /// <summary>Refuses at the call a broadcast that is too large to send (see <see cref="MessageSize.EnsureSendable"/>); what it encodes is kept.</summary>
     /// <exception cref="ArgumentException">The message is too large, or no protocol can carry it.</exception>

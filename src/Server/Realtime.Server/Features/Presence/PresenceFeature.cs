@@ -119,7 +119,7 @@ internal sealed class PresenceFeature(PresenceOptions options) : RealtimeFeature
     {
         if (update.ValueKind != JsonValueKind.Object || !update.TryGetProperty("k", out JsonElement keyElement) || keyElement.ValueKind != JsonValueKind.String
             || keyElement.GetString() is not { } key || key is "__proto__" or "constructor" or "prototype"
-            || !_local.TryGetValue(connection, out byte[]? current) || JsonNode.Parse(current) is not JsonObject state)
+            || !_local.TryGetValue(connection, out byte[]? current) || ParseObject(current) is not JsonObject state)
         {
             return; // as the original: only a string key, never one that reaches an object's prototype, and only into an object state
         }
@@ -173,6 +173,20 @@ internal sealed class PresenceFeature(PresenceOptions options) : RealtimeFeature
         if (await RemoveMemberStateAsync(roomId, connectionId, cancellationToken).ConfigureAwait(false))
         {
             Broadcast(roomId, Channel, EncodeRemoved(connectionId), connectionId);
+        }
+    }
+
+    /// <summary>A stored state as an object to change, or <see langword="null"/> when it is none (or one with a key twice, which
+    /// JavaScript reads as its last value and this parser refuses: the field update is then ignored).</summary>
+    private static JsonObject? ParseObject(byte[] state)
+    {
+        try
+        {
+            return JsonNode.Parse(state) as JsonObject is { } node && node.Count >= 0 ? node : null;
+        }
+        catch (Exception ex) when (ex is JsonException or ArgumentException or InvalidOperationException)
+        {
+            return null;
         }
     }
 
