@@ -5,39 +5,13 @@
 // answered with what the server sees; "echo" sent back to the sender; "close-me" closed by the server; and every
 // disconnect announced to the room as a "left" message with the server-side reason. Tests that need the server or the
 // network to fail ask the .NET side on stdout (`@@control <command>`) and wait for its "ok" on stdin.
-import { after, test } from "node:test";
+import { test } from "node:test";
+import { control, next, origin, proxyOrigin } from "./harness.js";
 import assert from "node:assert/strict";
-import { createInterface } from "node:readline";
 import { gzipSync } from "node:zlib";
 import { Connection, DisconnectReason, originalGzip } from "./seed-connection.js";
 import { Client } from "../../src/Client/realtime-client-js/src/realtime-client.js";
 
-const origin = process.env.REALTIME_ORIGIN;
-const proxyOrigin = process.env.REALTIME_PROXY_ORIGIN;
-if (!origin || !proxyOrigin) throw new Error("REALTIME_ORIGIN and REALTIME_PROXY_ORIGIN are not set: run this through the .NET test JsCollaborationNodeTests");
-
-const stdin = createInterface({ input: process.stdin });
-const answers = [];
-const waiting = [];
-stdin.on("line", (line) => (waiting.length ? waiting.shift()(line) : answers.push(line)));
-after(() => stdin.close()); // stdin would keep the process alive once every test has run
-/** Asks the .NET side to act on the server or the proxy, and waits until it has. */
-const control = (command) => {
-  process.stdout.write(`@@control ${command}\n`);
-  return new Promise((resolve) => (answers.length ? resolve(answers.shift()) : waiting.push(resolve)));
-};
-
-/** Resolves with the handler's arguments the next time `name` is raised (optionally one that matches), or rejects after 15 s. */
-const next = (connection, name, match = () => true) => new Promise((resolve, reject) => {
-  const timer = setTimeout(() => reject(new Error(`no ${name} within 15 s (the connection is ${connection.connected ? "connected" : "not connected"})`)), 15000);
-  const handler = (...args) => {
-    if (!match(...args)) return;
-    connection.off(name, handler);
-    clearTimeout(timer);
-    resolve(args);
-  };
-  connection.on(name, handler);
-});
 const message = (connection, type) => next(connection, "message", (_, t) => t === type).then(([data]) => data);
 
 let rooms = 0;

@@ -5,39 +5,12 @@
 // server of compat.e2e.js (whose "echo" type comes back to its sender only, used here as a barrier: a connection's
 // messages are handled in order, so once its echo is back, everything its earlier messages caused has been sent) and
 // the fault proxy in front of it (REALTIME_PROXY_ORIGIN; `@@control reset` cuts every proxied connection abruptly).
-import { after, test } from "node:test";
+import { test } from "node:test";
+import { control, next, origin, proxyOrigin } from "./harness.js";
 import assert from "node:assert/strict";
-import { createInterface } from "node:readline";
 import { Connection } from "./seed-connection.js";
 
-const origin = process.env.REALTIME_ORIGIN;
-const proxyOrigin = process.env.REALTIME_PROXY_ORIGIN;
-if (!origin || !proxyOrigin) throw new Error("REALTIME_ORIGIN and REALTIME_PROXY_ORIGIN are not set: run this through the .NET test JsCollaborationNodeTests");
-
-const stdin = createInterface({ input: process.stdin });
-const answers = [];
-const waiting = [];
-stdin.on("line", (line) => (waiting.length ? waiting.shift()(line) : answers.push(line)));
-after(() => stdin.close()); // stdin would keep the process alive once every test has run
-/** Asks the .NET side to act on the proxy, and waits until it has. */
-const control = (command) => {
-  process.stdout.write(`@@control ${command}\n`);
-  return new Promise((resolve) => (answers.length ? resolve(answers.shift()) : waiting.push(resolve)));
-};
-
 const TIMEOUT = 15000;
-
-/** Resolves with the handler's arguments the next time `name` is raised (optionally one that matches), or rejects after 15 s. */
-const next = (connection, name, match = () => true) => new Promise((resolve, reject) => {
-  const timer = setTimeout(() => reject(new Error(`no ${name} within 15 s (the connection is ${connection.connected ? "connected" : "not connected"})`)), TIMEOUT);
-  const handler = (...args) => {
-    if (!match(...args)) return;
-    connection.off(name, handler);
-    clearTimeout(timer);
-    resolve(args);
-  };
-  connection.on(name, handler);
-});
 
 let rooms = 0;
 const room = () => `presence-room-${process.pid}-${++rooms}`;
