@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Text.Json;
 using Realtime.Client.Internal;
 
@@ -53,158 +52,34 @@ public sealed partial class Presence
             return;
         }
 
-        switch (action)
+        // The states are parsed before the store's lock is taken; field updates and removed ids are read under it.
+        PresenceChanges changes = PresenceChanges.None;
+        TaskCompletionSource[] answered = [];
+        bool filed = action switch
         {
-            case PresenceAction.Subscribed:
-                OnSubscribed(PresenceWire.ReadStates(body));
-                break;
-            case PresenceAction.Added:
-            case PresenceAction.Updated:
-                OnStates(PresenceWire.ReadStates(body), action == PresenceAction.Added ? PresenceEvents.Add : PresenceEvents.Update);
-                break;
-            case PresenceAction.FieldsUpdated:
-                OnFieldUpdates(body);
-                break;
-            case PresenceAction.Removed:
-                OnRemoved(body);
-                break;
-        }
-    }
-
-    private void OnSubscribed(ImmutableDictionary<string, JsonElement> states)
-    {
-        TaskCompletionSource[] answered;
-        string[] removed = [];
-        ImmutableDictionary<string, JsonElement> added = states.Clear();
-        ImmutableDictionary<string, JsonElement> updated = added;
-        lock (_gate)
+            PresenceAction.Subscribed => _store.TryFileAnswer(PresenceWire.ReadStates(body), out changes, out answered),
+            PresenceAction.Added or PresenceAction.Updated => _store.TrySetStates(PresenceWire.ReadStates(body), action == PresenceAction.Added, out changes),
+            PresenceAction.FieldsUpdated => _store.TryMergeFields(PresenceWire.ReadFieldUpdates(body), out changes),
+            PresenceAction.Removed => _store.TryRemove(PresenceWire.ReadRemovedIds(body), out changes),
+            _ => false,
+        };
+        if (!filed)
         {
-            if (_disposed)
-            {
-                return;
-            }
-
-            // Answers come in the order of the subscribes (one connection's messages are handled in order).
-            SentSubscribe? request = null;
-            if (_unanswered.Count > 0)
-            {
-                request = _unanswered[0];
-                _unanswered.RemoveAt(0);
-            }
-
-            ImmutableDictionary<string, JsonElement>.Builder others = states.ToBuilder();
-            if (_ownId is not null && others.TryGetValue(_ownId, out JsonElement own))
-            {
-                others.Remove(_ownId);
-                if (request?.LocalVersion == _localVersion)
-                {
-                    // The server's copy, unless a change requested after this subscribe is newer than the answer.
-                    _local = own;
-                }
-            }
-
-            // A former id of this connection is the server's copy from before a reconnection, kept until the server notices the drop.
-            others.RemoveRange(_formerIds);
-            ImmutableDictionary<string, JsonElement> next = others.ToImmutable();
-            if (_reconcile)
-            {
-                _reconcile = false;
-                removed = [.. _others.Keys.Where(id => !next.ContainsKey(id))];
-                added = next.RemoveRange(_others.Keys);
-                updated = updated.AddRange(next.Where(p => _others.TryGetValue(p.Key, out JsonElement before) && !JsonElement.DeepEquals(before, p.Value)));
-            }
-
-            _others = next;
-            answered = [.. _waiters];
-            _waiters.Clear();
+            return; // disposed (TryRead returns no other action)
         }
 
-        Raise(PresenceEvents.Remove, removed, removed.Length);
-        Raise(PresenceEvents.Add, added, added.Count);
-        Raise(PresenceEvents.Update, updated, updated.Count);
+        Raise(PresenceEvents.Remove, changes.Removed, changes.Removed.Count);
+        Raise(PresenceEvents.Add, changes.Added, changes.Added.Count);
+        Raise(PresenceEvents.Update, changes.Updated, changes.Updated.Count);
         foreach (TaskCompletionSource waiter in answered)
         {
             waiter.TrySetResult();
         }
     }
 
-    private void OnStates(ImmutableDictionary<string, JsonElement> states, PresenceEvent<IReadOnlyDictionary<string, JsonElement>> evt)
-    {
-        lock (_gate)
-        {
-            if (_disposed)
-            {
-                return;
-            }
-
-            states = states.RemoveRange(states.Keys.Where(IsOwnId));
-            _others = _others.SetItems(states);
-        }
-
-        Raise(evt, states, states.Count);
-    }
-
-    private void OnFieldUpdates(JsonElement body)
-    {
-        ImmutableDictionary<string, JsonElement>.Builder merged = ImmutableDictionary.CreateBuilder<string, JsonElement>(StringComparer.Ordinal);
-        lock (_gate)
-        {
-            if (_disposed)
-            {
-                return;
-            }
-
-            foreach ((string id, string key, JsonElement? value) in PresenceWire.ReadFieldUpdates(body))
-            {
-                // As the original: an update is dropped unless an object state is held for that connection.
-                if (!IsOwnId(id) && _others.TryGetValue(id, out JsonElement state) && state.ValueKind == JsonValueKind.Object)
-                {
-                    merged[id] = PresenceWire.WithField(state, key, value);
-                }
-            }
-
-            _others = _others.SetItems(merged);
-        }
-
-        Raise(PresenceEvents.Update, merged.ToImmutable(), merged.Count);
-    }
-
-    private void OnRemoved(JsonElement body)
-    {
-        string[] removed;
-        lock (_gate)
-        {
-            if (_disposed)
-            {
-                return;
-            }
-
-            // Only ids held: an id never seen (such as a former id of this connection) raises nothing.
-            removed = [.. PresenceWire.ReadRemovedIds(body).Where(_others.ContainsKey).Distinct(StringComparer.Ordinal)];
-            _others = _others.RemoveRange(removed);
-        }
-
-        Raise(PresenceEvents.Remove, removed, removed.Length);
-    }
-
     private void OnDisconnect(DisconnectReason reason)
     {
-        TaskCompletionSource[] waiting;
-        lock (_gate)
-        {
-            if (_disposed)
-            {
-                return;
-            }
-
-            // Answers to subscribes sent on the dropped connection will never come.
-            _unanswered.Clear();
-            _reconcile = _restore;
-            waiting = [.. _waiters];
-            _waiters.Clear();
-        }
-
-        foreach (TaskCompletionSource waiter in waiting)
+        foreach (TaskCompletionSource waiter in _store.Drop(reconcileNextAnswer: _restore))
         {
             waiter.TrySetException(new RealtimeException(
                 $"The connection dropped ({reason}) before the server answered the presence subscribe. The request may still reach the server " +
@@ -214,58 +89,13 @@ public sealed partial class Presence
 
     private void OnConnected(string id)
     {
-        bool restore;
-        lock (_gate)
-        {
-            if (_disposed || id == _ownId)
-            {
-                return; // the connection the presence was created on
-            }
-
-            if (_ownId is not null)
-            {
-                _formerIds.Enqueue(_ownId);
-                if (_formerIds.Count > FormerIdsKept)
-                {
-                    _formerIds.Dequeue();
-                }
-            }
-
-            _ownId = id;
-            restore = _restore && _connectedBefore && (_subscribed || _local is not null);
-            _connectedBefore = true;
-        }
-
-        if (restore)
+        if (_store.Connected(id, _restore))
         {
             // Not awaited: it waits for its turn to send, and the dispatcher must not wait for it.
             _ = RestoreAsync();
         }
     }
 
-    private bool IsOwnId(string id) => id == _ownId || _formerIds.Contains(id, StringComparer.Ordinal);
-
     /// <summary>Runs the event's handlers now (on the dispatcher), unless there is nothing to tell.</summary>
-    private void Raise<TArgs>(PresenceEvent<TArgs> evt, TArgs args, int count)
-    {
-        if (count == 0)
-        {
-            return;
-        }
-
-        foreach (EventRegistry.Registration registration in _registry.Snapshot(evt.Name))
-        {
-            if (registration.TryClaim())
-            {
-                try
-                {
-                    ((Action<TArgs>)registration.Handler)(args);
-                }
-                catch (Exception ex)
-                {
-                    ClientLog.HandlerFailed(_logger, "presence " + evt.Name, ex);
-                }
-            }
-        }
-    }
+    private void Raise<TArgs>(PresenceEvent<TArgs> evt, TArgs args, int count) => _registry.RunNow(evt.Name, args, count, _logger, "presence ");
 }

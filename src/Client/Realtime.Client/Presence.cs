@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Realtime.Client.Internal;
@@ -36,9 +35,6 @@ namespace Realtime.Client;
 /// </example>
 public sealed partial class Presence : IDisposable
 {
-    /// <summary>How many earlier ids of this connection the presence remembers, to never file its own stale state as another's.</summary>
-    private const int FormerIdsKept = 16;
-
     private readonly Connection _connection;
     private readonly JsonSerializerOptions _json;
     private readonly ILogger _logger;
@@ -50,19 +46,8 @@ public sealed partial class Presence : IDisposable
     // may still release it after Dispose, and it never allocates a wait handle.
     private readonly SemaphoreSlim _sendGate = new(1, 1);
 
-    // Everything below is guarded by _gate; events are raised outside it.
-    private readonly Lock _gate = new();
-    private readonly List<SentSubscribe> _unanswered = [];          // subscribes queued on the current connection, oldest first
-    private readonly List<TaskCompletionSource> _waiters = [];      // SubscribeAsync calls waiting for an answer
-    private readonly Queue<string> _formerIds = new();              // earlier ids of this connection, oldest first
-    private ImmutableDictionary<string, JsonElement> _others = ImmutableDictionary.Create<string, JsonElement>(StringComparer.Ordinal);
-    private JsonElement? _local;
-    private long _localVersion;         // counts changes of _local queued by this presence
-    private bool _subscribed;           // SubscribeAsync has queued a subscribe
-    private bool _reconcile;            // the next subscribe answer raises its differences as events (restore only)
-    private string? _ownId;             // the id of the connection whose messages are being handled
-    private bool _connectedBefore;
-    private bool _disposed;
+    // What the presence holds, behind one lock; events are raised and waiters completed after its methods return.
+    private readonly PresenceStore _store;
 
     /// <summary>Creates a presence on a connection; it listens to the connection's presence messages until disposed.</summary>
     /// <param name="connection">The connection; connected or not yet (requests are then buffered like any message).</param>
@@ -76,8 +61,7 @@ public sealed partial class Presence : IDisposable
         _json = connection.Options.JsonSerializerOptions;
         _logger = connection.Logger;
         _restore = options?.RestoreAfterReconnect ?? false;
-        _ownId = connection.Id;
-        _connectedBefore = _ownId is not null;
+        _store = new PresenceStore(this, connection.Id);
         _registrations =
         [
             connection.On(ConnectionEvents.Message, OnMessage),
@@ -94,31 +78,13 @@ public sealed partial class Presence : IDisposable
     /// <see langword="null"/> until a state is submitted, and after <see cref="RemoveLocalStateAsync"/>.
     /// </summary>
     /// <remarks>A subscribe answer that carries a state for this connection sets it, unless a change was requested after that subscribe.</remarks>
-    public JsonElement? LocalState
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _local;
-            }
-        }
-    }
+    public JsonElement? LocalState => _store.Local;
 
     /// <summary>
     /// The other connections' states (the original's <c>otherStates</c>): connection id → state. A snapshot that later messages do
     /// not change; empty until <see cref="SubscribeAsync"/> is answered.
     /// </summary>
-    public IReadOnlyDictionary<string, JsonElement> OtherStates
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _others;
-            }
-        }
-    }
+    public IReadOnlyDictionary<string, JsonElement> OtherStates => _store.Others;
 
     /// <summary>
     /// Subscribes to the room's presence (the original's <c>subscribe()</c>): the server answers with every state of the room,
@@ -139,34 +105,18 @@ public sealed partial class Presence : IDisposable
         await _sendGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            SentSubscribe request;
-            lock (_gate)
-            {
-                ThrowIfDisposed();
-                request = new SentSubscribe(_localVersion);
-                _unanswered.Add(request);
-                _waiters.Add(answered);
-            }
-
+            PresenceSubscribes.Sent request = _store.AddSubscribe(answered);
             try
             {
                 await _connection.SendAsync(PresenceWire.Subscribe, PresenceWire.MessageType, cancellationToken).ConfigureAwait(false);
             }
             catch
             {
-                lock (_gate)
-                {
-                    _unanswered.Remove(request);
-                    _waiters.Remove(answered);
-                }
-
+                _store.RemoveSubscribe(request, answered);
                 throw;
             }
 
-            lock (_gate)
-            {
-                _subscribed = true;
-            }
+            _store.MarkSubscribed();
         }
         finally
         {
@@ -245,17 +195,9 @@ public sealed partial class Presence : IDisposable
     /// </summary>
     public void Dispose()
     {
-        TaskCompletionSource[] waiting;
-        lock (_gate)
+        if (!_store.TryDispose(out TaskCompletionSource[] waiting))
         {
-            if (_disposed)
-            {
-                return;
-            }
-
-            _disposed = true;
-            waiting = [.. _waiters];
-            _waiters.Clear();
+            return;
         }
 
         foreach (IDisposable registration in _registrations)
@@ -274,20 +216,9 @@ public sealed partial class Presence : IDisposable
         await _sendGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            JsonElement? current;
-            lock (_gate)
-            {
-                ThrowIfDisposed();
-                current = _local;
-            }
-
-            (string request, JsonElement? next) = change(current);
+            (string request, JsonElement? next) = change(_store.LocalBeforeChange());
             await _connection.SendAsync(request, PresenceWire.MessageType, cancellationToken).ConfigureAwait(false);
-            lock (_gate)
-            {
-                _local = next;
-                _localVersion++;
-            }
+            _store.SetLocal(next);
         }
         finally
         {
@@ -303,21 +234,9 @@ public sealed partial class Presence : IDisposable
             await _sendGate.WaitAsync().ConfigureAwait(false);
             try
             {
-                bool subscribe;
-                JsonElement? local;
-                lock (_gate)
+                if (!_store.TryStartRestore(out bool subscribe, out JsonElement? local))
                 {
-                    if (_disposed)
-                    {
-                        return;
-                    }
-
-                    subscribe = _subscribed;
-                    local = _local;
-                    if (subscribe)
-                    {
-                        _unanswered.Add(new SentSubscribe(_localVersion));
-                    }
+                    return;
                 }
 
                 // Subscribe first: the answer then cannot carry this connection's state, which LocalState already has.
@@ -343,11 +262,5 @@ public sealed partial class Presence : IDisposable
         }
     }
 
-    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
-
-    /// <summary>A subscribe queued on the connection, and the version of the local state when it was queued.</summary>
-    private sealed class SentSubscribe(long localVersion)
-    {
-        public long LocalVersion { get; } = localVersion;
-    }
+    private void ThrowIfDisposed() => _store.ThrowIfDisposed();
 }

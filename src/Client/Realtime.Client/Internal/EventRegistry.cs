@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+
 namespace Realtime.Client.Internal;
 
 /// <summary>
@@ -39,6 +41,35 @@ internal sealed class EventRegistry
         lock (_gate)
         {
             return _handlers.TryGetValue(name, out Registration[]? list) ? list : [];
+        }
+    }
+
+    /// <summary>Runs the event's handlers now, on the caller's thread and in order, unless there is nothing to tell.</summary>
+    /// <param name="name">The event's name.</param>
+    /// <param name="args">The event's argument.</param>
+    /// <param name="count">How many items <paramref name="args"/> tells of; none runs no handler.</param>
+    /// <param name="logger">Where a handler's exception is logged; it never reaches the caller.</param>
+    /// <param name="logPrefix">Put before <paramref name="name"/> in that log.</param>
+    public void RunNow<TArgs>(string name, TArgs args, int count, ILogger logger, string logPrefix)
+    {
+        if (count == 0)
+        {
+            return;
+        }
+
+        foreach (Registration registration in Snapshot(name))
+        {
+            if (registration.TryClaim())
+            {
+                try
+                {
+                    ((Action<TArgs>)registration.Handler)(args);
+                }
+                catch (Exception ex)
+                {
+                    ClientLog.HandlerFailed(logger, logPrefix + name, ex);
+                }
+            }
         }
     }
 
