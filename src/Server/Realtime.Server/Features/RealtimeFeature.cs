@@ -132,7 +132,9 @@ public abstract class RealtimeFeature
 
     /// <summary>
     /// Sends a message to the members of a room's channel, on every node, except <paramref name="exceptConnectionId"/>. Serialized once
-    /// per protocol and never blocks, like a room broadcast; broadcasts of one room keep one order, channel or not.
+    /// per protocol and never blocks, like a room broadcast; broadcasts of one room keep one order, channel or not (except that a
+    /// connection joining the channel gets what reached it during its welcome right after the welcome: later than room broadcasts
+    /// sent meanwhile).
     /// </summary>
     /// <param name="roomId">The room.</param>
     /// <param name="channel">The channel (<see cref="JoinChannelAsync"/>).</param>
