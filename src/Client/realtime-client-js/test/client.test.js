@@ -22,15 +22,7 @@ function record(connection) {
   return events;
 }
 
-/** Opens the newest socket and answers its hello with welcome. */
-async function accept(id) {
-  await settle();
-  const ws = fake.sockets.at(-1);
-  ws.open();
-  await settle();
-  ws.welcome(id);
-  return ws;
-}
+const accept = (id) => fake.accept(id);
 
 test("the url defaults to ws for http, and the endpoint is the path with roomId and the query", async () => {
   const c = client();

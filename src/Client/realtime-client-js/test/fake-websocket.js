@@ -50,7 +50,17 @@ export function fakeWebSocket() {
       return this.sent.filter((f) => typeof f === "string").map((f) => JSON.parse(f));
     }
   }
-  return { WebSocket: FakeWebSocket, sockets };
+  /** Opens the newest socket and answers its hello with welcome. */
+  async function accept(id) {
+    await settle();
+    const ws = sockets.at(-1);
+    ws.open();
+    await settle();
+    ws.welcome(id);
+    return ws;
+  }
+
+  return { WebSocket: FakeWebSocket, sockets, accept };
 }
 
 /** Lets queued microtasks and promise callbacks run. */

@@ -17,15 +17,7 @@ afterEach(() => mock.timers.reset());
 
 const connect = () => new Client("http://localhost:5000", { WebSocket: fake.WebSocket, randomizationFactor: 0 }).connect("room1");
 
-/** Opens the newest socket and answers its hello with welcome. */
-async function accept(id = A) {
-  await settle();
-  const ws = fake.sockets.at(-1);
-  ws.open();
-  await settle();
-  ws.welcome(id);
-  return ws;
-}
+const accept = (id = A) => fake.accept(id);
 
 /** The presence requests a socket carried, parsed from their JSON-string data. */
 const requests = (ws) => ws.frames.filter((f) => f.t === "msg" && f.type === "presence").map((f) => {
