@@ -125,6 +125,22 @@ public class RefusalMetricsTests
         Assert.Equal(4, ServerInstruments.Sum(instruments.Refusals));
     }
 
+    [Fact]
+    public async Task A_handshake_cut_by_the_shutdown_is_counted_as_shutting_down()
+    {
+        KestrelRealtimeHost host = await KestrelRealtimeHost.StartAsync();
+        using var instruments = new ServerInstruments(host.Services);
+
+        // On the compatibility endpoint the server speaks first: its open packet says the connection is handshaking.
+        await using SocketIoTestClient handshaking = await SocketIoTestClient.ConnectAsync(host.CollaborationUrl, $"id={SocketIoTestClient.NewId()}&roomId=room1");
+        Task<int> closed = handshaking.ReceiveCloseAsync(); // it never sends CONNECT
+
+        await host.DisposeAsync(); // the stop closes the handshaking connection with 1001, and waits for it
+        Assert.Equal(CloseCodes.GoingAway, await closed.DefaultTimeout("the close"));
+        await ServerInstruments.WaitForSumAsync(instruments.Refusals, 1, (Reason, "shutting_down"));
+        Assert.Equal(1, ServerInstruments.Sum(instruments.Refusals));
+    }
+
     private static long Count(ServerInstruments instruments, string reason) => ServerInstruments.Sum(instruments.Refusals, (Reason, reason));
 
     /// <summary>Opens a WebSocket, sends <c>hello</c> and reads up to the close: its code.</summary>
