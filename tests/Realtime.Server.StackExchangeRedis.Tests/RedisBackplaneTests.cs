@@ -142,6 +142,31 @@ public sealed class RedisBackplaneTests : RedisClusterTest
     }
 
     [RedisFact]
+    public async Task Each_published_broadcast_records_how_long_redis_took_to_answer()
+    {
+        RealtimeTestHost node = await StartNodeAsync("latency", publishTimeout: TimeSpan.FromSeconds(5));
+        IMeterFactory meters = node.Services.GetRequiredService<IMeterFactory>();
+        using var duration = new MetricCollector<double>(meters, "Realtime.Server", "realtime.server.backplane.publish.duration");
+        using var published = new MetricCollector<long>(meters, "Realtime.Server", "realtime.server.backplane.published");
+        ConnectionRecorder member = await ConnectAsync(node, "room1");
+        for (int i = 1; i <= 3; i++)
+        {
+            await node.Server.BroadcastAsync("room1", i, "t").DefaultTimeout();
+        }
+
+        await member.WaitForCountAsync("message:t", 3);
+        Assert.Equal("s", duration.Instrument!.Unit);
+        IReadOnlyList<CollectedMeasurement<double>> measured = duration.GetMeasurementSnapshot();
+        Assert.Equal(3, measured.Count); // recorded before BroadcastAsync completed: one per published broadcast
+        Assert.All(measured, m =>
+        {
+            Assert.InRange(m.Value, double.Epsilon, 5); // a real round trip to Redis, within the publish timeout
+            Assert.Empty(m.Tags);
+        });
+        Assert.Equal(3, published.GetMeasurementSnapshot().Sum(m => m.Value));
+    }
+
+    [RedisFact]
     public async Task With_redis_down_at_start_up_a_node_starts_and_refuses_joins_with_1011_within_the_timeout_then_serves_once_redis_is_up()
     {
         int port = RedisServer.FreePort();

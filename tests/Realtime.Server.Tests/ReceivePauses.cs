@@ -10,5 +10,5 @@ internal static class ReceivePauses
 
     /// <summary>Whether a pause with this cause (<c>application</c> or <c>rate_limit</c>) was recorded.</summary>
     public static bool Any(this MetricCollector<long> pauses, string cause)
-        => pauses.GetMeasurementSnapshot().Any(m => m.Tags["cause"] as string == cause);
+        => pauses.GetMeasurementSnapshot().Any(m => m.Tags["realtime.pause.cause"] as string == cause);
 }

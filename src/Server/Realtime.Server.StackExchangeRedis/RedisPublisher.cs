@@ -47,6 +47,7 @@ internal sealed class RedisPublisher(RedisLink link, RedisKeys keys, RedisClock 
 
     public async ValueTask PublishAsync(RoomBroadcast broadcast, CancellationToken cancellationToken)
     {
+        long called = metrics.MeasuresPublishDuration ? Stopwatch.GetTimestamp() : 0;
         byte[] frame = BackplaneCodec.EncodeBroadcast(broadcast);
         string roomId = broadcast.RoomId;
         long started = 0;
@@ -85,6 +86,6 @@ internal sealed class RedisPublisher(RedisLink link, RedisKeys keys, RedisClock 
             throw;
         }
 
-        metrics.Published();
+        metrics.Published(called);
     }
 }

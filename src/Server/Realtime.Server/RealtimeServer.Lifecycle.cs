@@ -8,10 +8,10 @@ public sealed partial class RealtimeServer
     internal ServerConnection? Register(ServerConnection connection)
     {
         ServerConnection? replaced = Node.Register(connection);
-        Metrics.ConnectionAccepted();
+        Metrics.ConnectionAccepted(connection);
         if (replaced is not null)
         {
-            Metrics.ConnectionEnded(DisconnectReason.ServerDisconnect); // its own Unregister no longer finds it
+            Metrics.ConnectionEnded(replaced, DisconnectReason.ServerDisconnect); // its own Unregister no longer finds it
         }
 
         _heartbeat.EnsureStarted(_heartbeatTick);
@@ -22,7 +22,7 @@ public sealed partial class RealtimeServer
     {
         if (Node.Unregister(connection))
         {
-            Metrics.ConnectionEnded(reason);
+            Metrics.ConnectionEnded(connection, reason);
         }
     }
 

@@ -7,6 +7,20 @@ namespace Realtime.Server;
 // How a connection ends: the heartbeat's verdict, the one close request that wins, and the deadlines behind it.
 public sealed partial class ServerConnection
 {
+    private string? _refusal; // why the handshake was refused, when the close that refused it knew (a MetricTags refusal reason)
+
+    /// <summary>Why the handshake was refused, when the close that refused it said so (see <see cref="NoteRefusal"/>).</summary>
+    internal string? NotedRefusal => Volatile.Read(ref _refusal);
+
+    /// <summary>Notes why the handshake is being refused, when it still has no outcome (a close that came first keeps its own).</summary>
+    internal void NoteRefusal(string reason)
+    {
+        if (IsHandshaking)
+        {
+            Interlocked.CompareExchange(ref _refusal, reason, null);
+        }
+    }
+
     /// <summary>Called by the shared heartbeat timer: sends a due ping, or closes with 4001 when the oldest unanswered ping expired.</summary>
     internal void OnHeartbeat(long now)
     {
@@ -56,6 +70,7 @@ public sealed partial class ServerConnection
         if (State == ConnectionState.Handshaking)
         {
             RealtimeLog.HandshakeTimedOut(Server.Logger, Id, Server.Options.HandshakeTimeout);
+            NoteRefusal(MetricTags.HandshakeTimeout);
             RequestClose(DisconnectReason.TransportError, CloseCodes.HandshakeTimeout, "Handshake timeout", drain: false);
         }
     }

@@ -80,6 +80,10 @@ public sealed partial class ServerConnection : IRoomMember
 
     internal RealtimeProtocol Protocol { get; } // the wire protocol this connection speaks
 
+    internal bool Dense { get; init; } // whether it came through the dense listener (not an ASP.NET Core endpoint)
+
+    internal long AcceptedAt { get; set; } // a Stopwatch timestamp, for its lifetime metric
+
     /// <summary>Why the handshake is refused before any middleware runs (no valid room or id), or <see langword="null"/>.</summary>
     internal string? HandshakeRefusal { get; }
 
@@ -157,7 +161,9 @@ public sealed partial class ServerConnection : IRoomMember
     {
         OutboundFrame frame = Protocol.EncodeMessage(message);
         MessageSize.EnsureFits(frame, Protocol, Server.Node.MaxFrameBytes);
-        return Connected && Enqueue(frame);
+        bool queued = Connected && Enqueue(frame);
+        Server.Metrics.MessageSent(queued);
+        return queued;
     }
 
     /// <summary>Queues a protocol's immediate answer to the client, unless the connection is closing.</summary>
@@ -188,6 +194,7 @@ public sealed partial class ServerConnection : IRoomMember
         {
             RealtimeOptions options = Server.Options;
             RealtimeLog.SlowConsumer(Server.Logger, Id, Outbound.Count, Outbound.QueuedBytes, options.MaxQueuedMessages, options.MaxQueuedBytes);
+            Server.Metrics.SlowConsumer();
             RequestClose(DisconnectReason.TransportError, CloseCodes.SlowConsumer, "Slow consumer", drain: false);
         }
 
@@ -264,7 +271,11 @@ public sealed partial class ServerConnection : IRoomMember
     }
 
     /// <summary>The join failed after the close it caused: the connection never was in its room (Refused).</summary>
-    internal void AcceptFailed() => ConnectionStates.JoinFailed(ref _state);
+    internal void AcceptFailed()
+    {
+        Volatile.Write(ref _refusal, MetricTags.Error);
+        ConnectionStates.JoinFailed(ref _state);
+    }
 
     /// <summary>Whether the handshake has no outcome yet (neither accepted nor closing).</summary>
     internal bool IsHandshaking => State == ConnectionState.Handshaking;

@@ -196,6 +196,10 @@ public class ConnectionPartsTests
 
         public void BeginPause(bool rateLimit) => Pauses++;
 
+        void IInboundOwner.Processed(long arrived)
+        {
+        }
+
         public void EndPause() => Pauses--;
 
         public bool BeginInlineProcessing() => false; // counted apart from the pauses these tests look at: none

@@ -163,7 +163,7 @@ public class ConnectionTimingTests
             }
         });
         await pauses.WaitForMeasurementsAsync(1).DefaultTimeout("the receive loop to stop reading");
-        Assert.Equal("application", pauses.LastMeasurement!.Tags["cause"]);
+        Assert.Equal("application", pauses.LastMeasurement!.Tags["realtime.pause.cause"]);
         await sending.DefaultTimeout("the client's sends"); // they fit the pipe; one writer at a time from here on
 
         // Pings go out and are answered, but the pongs wait unread behind the messages: three whole deadlines pass.

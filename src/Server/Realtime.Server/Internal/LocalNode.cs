@@ -28,6 +28,7 @@ internal sealed class LocalNode
             roomId => backplane.SubscribeAsync(roomId, CancellationToken.None),
             roomId => backplane.UnsubscribeAsync(roomId, CancellationToken.None),
             (roomId, ex) => RealtimeLog.UnsubscribeFailed(logger, roomId, ex));
+        metrics.ObserveRooms(() => Rooms.Count);
     }
 
     public RoomIndex<ServerConnection> Rooms { get; }
@@ -72,7 +73,9 @@ internal sealed class LocalNode
         }
 
         ServerConnection? except = broadcast.ExceptConnectionId is { } id ? Find(id) : null;
-        if (Rooms.Deliver(broadcast, except, _maxFrameBytes, channelMask, out string? problem) is > 0 and int skipped)
+        int skipped = Rooms.Deliver(broadcast, except, _maxFrameBytes, channelMask, out int recipients, out string? problem);
+        _metrics.Broadcast(recipients); // once per broadcast, however many members
+        if (skipped > 0)
         {
             Skipped(broadcast.RoomId, skipped, problem!);
         }

@@ -45,26 +45,28 @@ internal static class RealtimeEndpointHandler
         admission = default;
         if (server.Shutdown.IsStopping)
         {
-            return Refuse(server, HttpRefusal.Text(StatusCodes.Status503ServiceUnavailable, "The server is shutting down; reconnect to another node or later."), out refusal);
+            return Refuse(server, MetricTags.ShuttingDown,
+                          HttpRefusal.Text(StatusCodes.Status503ServiceUnavailable, "The server is shutting down; reconnect to another node or later."), out refusal);
         }
 
         if (!protocol.TryReadUpgrade(request, out UpgradeRequest upgrade, out HttpRefusal own))
         {
-            return Refuse(server, own, out refusal);
+            return Refuse(server, MetricTags.BadRequest, own, out refusal);
         }
 
         if (!IsOriginAllowed(request.Origin, server.Options))
         {
-            return Refuse(server, HttpRefusal.Text(StatusCodes.Status403Forbidden, "This origin is not allowed to connect (Realtime:AllowedOrigins)."), out refusal);
+            return Refuse(server, MetricTags.Origin, HttpRefusal.Text(StatusCodes.Status403Forbidden, "This origin is not allowed to connect (Realtime:AllowedOrigins)."), out refusal);
         }
 
         (ConnectionLimiter.Outcome outcome, IDisposable? slot) = server.Limiter.TryAdmit(request.RemoteAddress);
         switch (outcome)
         {
             case ConnectionLimiter.Outcome.ServerFull:
-                return Refuse(server, HttpRefusal.Text(StatusCodes.Status503ServiceUnavailable, "The server is at its connection limit; retry later."), out refusal);
+                return Refuse(server, MetricTags.ConnectionLimit,
+                              HttpRefusal.Text(StatusCodes.Status503ServiceUnavailable, "The server is at its connection limit; retry later."), out refusal);
             case ConnectionLimiter.Outcome.AddressFull:
-                return Refuse(server, HttpRefusal.Text(StatusCodes.Status429TooManyRequests, "Too many connections from this address; close some and retry later."), out refusal);
+                return Refuse(server, MetricTags.AddressLimit, HttpRefusal.Text(StatusCodes.Status429TooManyRequests, "Too many connections from this address; close some and retry later."), out refusal);
         }
 
         admission = new Admission(server, protocol, upgrade, slot);
@@ -77,8 +79,12 @@ internal static class RealtimeEndpointHandler
     /// aborts the transport under the WebSocket (the request's, or the dense listener's connection). The admission's slot is given
     /// back if the accept fails.
     /// </summary>
+    /// <param name="context">The request.</param>
+    /// <param name="admission">What <see cref="TryAdmit"/> admitted.</param>
+    /// <param name="abortTransport">Aborts the transport under the WebSocket.</param>
+    /// <param name="dense">Whether the request came through the dense listener (the connection's <c>realtime.endpoint</c>).</param>
     /// <returns>The accepted connection, not yet running.</returns>
-    public static async Task<Admitted> AcceptAsync(HttpContext context, Admission admission, Action abortTransport)
+    public static async Task<Admitted> AcceptAsync(HttpContext context, Admission admission, Action abortTransport, bool dense = false)
     {
         try
         {
@@ -91,6 +97,7 @@ internal static class RealtimeEndpointHandler
                                                   abortTransport, admission.Slot)
             {
                 Writes = GracefulUpgradeFeature.WritesOf(context),
+                Dense = dense,
             };
             return new Admitted(connection, GracefulUpgradeFeature.Of(context), admission.Slot, context.RequestAborted);
         }
@@ -140,9 +147,10 @@ internal static class RealtimeEndpointHandler
         return origin.Count == 1 && options.AllowedOrigins.Contains(origin[0]!, StringComparer.OrdinalIgnoreCase);
     }
 
-    private static bool Refuse(RealtimeServer server, HttpRefusal refusal, out HttpRefusal refused)
+    private static bool Refuse(RealtimeServer server, string reason, HttpRefusal refusal, out HttpRefusal refused)
     {
         RealtimeLog.RequestRefused(server.Logger, refusal.StatusCode, refusal.Body.TrimEnd());
+        server.Metrics.Refused(reason);
         refused = refusal;
         return false;
     }

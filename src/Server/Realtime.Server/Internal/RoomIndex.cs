@@ -23,6 +23,7 @@ internal sealed class RoomIndex<TMember>
     private readonly Func<string, ValueTask> _subscribe;
     private readonly Func<string, ValueTask> _unsubscribe;
     private readonly Action<string, Exception> _unsubscribeFailed;
+    private int _count; // rooms with members: changed when a room gets its first member or is removed, never by a broadcast
 
     /// <summary>An index whose rooms need no subscription (one node).</summary>
     public RoomIndex()
@@ -36,6 +37,9 @@ internal sealed class RoomIndex<TMember>
         _unsubscribe = unsubscribe;
         _unsubscribeFailed = unsubscribeFailed;
     }
+
+    /// <summary>How many rooms have members (without a snapshot, and without a lock).</summary>
+    public int Count => Volatile.Read(ref _count);
 
     /// <summary>The rooms with members (a snapshot).</summary>
     public IReadOnlyCollection<string> RoomIds
@@ -92,6 +96,11 @@ internal sealed class RoomIndex<TMember>
                 member.RoomSlot = room.Members.Count;
                 room.Members.Add(member);
                 Volatile.Write(ref room.Count, room.Members.Count);
+                if (room.Members.Count == 1)
+                {
+                    Interlocked.Increment(ref _count);
+                }
+
                 bool created = !room.Entered;
                 room.Entered = true;
                 return created;
@@ -123,6 +132,7 @@ internal sealed class RoomIndex<TMember>
 
             // Remove the empty room atomically with respect to joins: they hold the same lock and retry on Removed.
             room.Removed = true;
+            Interlocked.Decrement(ref _count);
             lock (_transitions)
             {
                 _rooms.TryRemove(new KeyValuePair<string, Room>(room.Id, room));
@@ -160,8 +170,19 @@ internal sealed class RoomIndex<TMember>
     /// <param name="problem">Why members were skipped.</param>
     /// <returns>The number of members skipped, with the reason in <paramref name="problem"/>; 0 when every member got it.</returns>
     public int Deliver(RoomBroadcast broadcast, TMember? except, long maxFrameBytes, int channelMask, out string? problem)
+        => Deliver(broadcast, except, maxFrameBytes, channelMask, out _, out problem);
+
+    /// <inheritdoc cref="Deliver(RoomBroadcast, TMember, long, int, out string)"/>
+    /// <param name="broadcast">The broadcast.</param>
+    /// <param name="except">The member that does not get it, or <see langword="null"/>.</param>
+    /// <param name="maxFrameBytes">The limit of a protocol v1 frame.</param>
+    /// <param name="channelMask">0 for every member; otherwise only the members in that channel get it.</param>
+    /// <param name="recipients">The number of members it was queued to.</param>
+    /// <param name="problem">Why members were skipped.</param>
+    public int Deliver(RoomBroadcast broadcast, TMember? except, long maxFrameBytes, int channelMask, out int recipients, out string? problem)
     {
         problem = null;
+        recipients = 0;
         if (!_rooms.TryGetValue(broadcast.RoomId, out Room? room))
         {
             return 0;
@@ -182,6 +203,7 @@ internal sealed class RoomIndex<TMember>
                 EncodedMessage encoded = broadcast.EncodedFor(member.Protocol, maxFrameBytes);
                 if (encoded.Problem is null)
                 {
+                    recipients++;
                     if (channelMask == 0)
                     {
                         member.Enqueue(encoded.Frame);

@@ -64,6 +64,7 @@ internal sealed class ServerShutdown(LocalNode node, ILogger logger)
 
         foreach (ServerConnection connection in _handshaking.Keys)
         {
+            connection.NoteRefusal(MetricTags.ShuttingDown);
             connection.RequestClose(DisconnectReason.TransportClose, Protocol.CloseCodes.GoingAway, "Server shutting down", drain: false);
         }
 

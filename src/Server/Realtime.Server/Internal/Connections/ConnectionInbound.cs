@@ -30,7 +30,10 @@ internal sealed class ConnectionInbound(ServerConnection connection) : IInboundO
 
     /// <summary>Hands a message to the application, in order; when it is behind, stops reading the socket until there is room.</summary>
     /// <returns><see langword="false"/> when the connection closed meanwhile (the message is dropped, like any after the server closed).</returns>
-    public ValueTask<bool> OfferAsync(Message message, int size) => (_queue ?? Create()).OfferAsync(message, size);
+    /// <param name="message">The message.</param>
+    /// <param name="size">Its size on the wire.</param>
+    /// <param name="arrived">When it was read (a <see cref="System.Diagnostics.Stopwatch"/> timestamp), or 0 when its processing time is not measured.</param>
+    public ValueTask<bool> OfferAsync(Message message, int size, long arrived = 0) => (_queue ?? Create()).OfferAsync(message, size, arrived);
 
     /// <summary>Completes when no message is being processed (after the receive loop ended, the connection awaits it before leaving).</summary>
     public Task WhenIdleAsync() => Queue?.WhenIdleAsync() ?? Task.CompletedTask;
@@ -67,6 +70,8 @@ internal sealed class ConnectionInbound(ServerConnection connection) : IInboundO
 
     /// <summary>The receive loop reads again.</summary>
     public void EndPause() => _heartbeat.EndPause(connection.Server.Time.GetTimestamp());
+
+    void IInboundOwner.Processed(long arrived) => connection.Server.Metrics.MessageProcessed(arrived);
 
     bool IInboundOwner.BeginInlineProcessing() => _heartbeat.TryBeginPause(connection.Server.Time.GetTimestamp());
 

@@ -49,11 +49,16 @@ internal static class ConnectionLifecycle
             }
             else if (!connection.Accepted)
             {
-                server.Metrics.HandshakeFailed();
+                server.Metrics.Refused(RefusalOf(connection));
             }
 
             // The send loop never throws; the close timer aborts the socket if the peer never completes the close.
             await sendLoop.ConfigureAwait(false);
+            if (connection.Accepted)
+            {
+                server.Metrics.QueuedAtClose(connection.Outbound.Count, connection.Outbound.QueuedBytes);
+            }
+
             connection.Release();
             RealtimeLog.ConnectionClosed(server.Logger, connection.Id, connection.Reason, connection.CloseCode);
             if (connection.Joined)
@@ -62,6 +67,16 @@ internal static class ConnectionLifecycle
             }
         }
     }
+
+    /// <summary>
+    /// Why a connection that was never accepted was refused, for <c>realtime.server.refusals</c>: what the close that refused it noted,
+    /// else its close code (a rejection by connect middleware, or a handshake refused before any ran), else the client went away.
+    /// </summary>
+    private static string RefusalOf(ServerConnection connection)
+        => connection.NotedRefusal
+           ?? (connection.CloseCode == CloseCodes.HandshakeRejected
+                ? (connection.HandshakeRefusal is null ? MetricTags.Rejected : MetricTags.BadRequest)
+                : MetricTags.Abandoned);
 
     private static async Task LeaveAsync(ServerConnection connection)
     {

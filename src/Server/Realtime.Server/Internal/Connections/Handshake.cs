@@ -37,6 +37,7 @@ internal static class Handshake
             // Middleware that honours RequestAborted gave up because the client went away: not a failure of the application.
             if (!connection.Accepted)
             {
+                connection.NoteRefusal(MetricTags.Abandoned);
                 Reject(connection, "Connection aborted");
                 return;
             }
@@ -46,6 +47,7 @@ internal static class Handshake
             RealtimeLog.ConnectMiddlewareFailed(server.Logger, connection.Id, ex);
             if (!connection.Accepted)
             {
+                connection.NoteRefusal(MetricTags.Error);
                 Reject(connection, "Internal server error");
                 return;
             }

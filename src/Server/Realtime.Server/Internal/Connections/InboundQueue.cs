@@ -9,6 +9,9 @@ internal interface IInboundOwner
     /// <summary>Processes one message (middleware and hooks), one at a time; never throws.</summary>
     ValueTask ProcessAsync(Message message);
 
+    /// <summary>A message's processing ended; <paramref name="arrived"/> is what it was offered with (0: not measured).</summary>
+    void Processed(long arrived);
+
     /// <summary>The receive loop stops reading on purpose (the heartbeat's deadline is suspended meanwhile).</summary>
     void BeginPause(bool rateLimit);
 
@@ -33,7 +36,7 @@ internal interface IInboundOwner
 internal sealed class InboundQueue(IInboundOwner owner, int maxMessages, long maxBytes)
 {
     private readonly Lock _gate = new();
-    private readonly Queue<(Message Message, int Size)> _items = new();
+    private readonly Queue<(Message Message, int Size, long Arrived)> _items = new();
     private long _bytes;
     private bool _open;
     private bool _running;
@@ -68,7 +71,7 @@ internal sealed class InboundQueue(IInboundOwner owner, int maxMessages, long ma
     /// Offers a message from the receive loop: processed at once when the queue is open, empty and idle, else queued within the bounds.
     /// </summary>
     /// <returns><see langword="false"/> when the queue is full.</returns>
-    public bool TryOffer(Message message, int size)
+    public bool TryOffer(Message message, int size, long arrived = 0)
     {
         lock (_gate)
         {
@@ -79,7 +82,7 @@ internal sealed class InboundQueue(IInboundOwner owner, int maxMessages, long ma
                     return false;
                 }
 
-                _items.Enqueue((message, size));
+                _items.Enqueue((message, size, arrived));
                 _bytes += size;
                 return true;
             }
@@ -104,6 +107,8 @@ internal sealed class InboundQueue(IInboundOwner owner, int maxMessages, long ma
 
         if (processing.IsCompletedSuccessfully)
         {
+            owner.Processed(arrived);
+
             // Nothing was queued meanwhile: only the receive loop (this thread) queues.
             lock (_gate)
             {
@@ -112,7 +117,7 @@ internal sealed class InboundQueue(IInboundOwner owner, int maxMessages, long ma
         }
         else
         {
-            Task drain = DrainAsync(processing);
+            Task drain = DrainAsync(processing, arrived);
             lock (_gate)
             {
                 _drain = drain;
@@ -124,10 +129,10 @@ internal sealed class InboundQueue(IInboundOwner owner, int maxMessages, long ma
 
     /// <summary>Offers a message; when the queue is full, stops reading (a pause) until the drain makes room.</summary>
     /// <returns><see langword="false"/> when the connection closed meanwhile (the message is dropped, like any after the server closed).</returns>
-    public ValueTask<bool> OfferAsync(Message message, int size)
-        => TryOffer(message, size) ? new ValueTask<bool>(true) : OfferWhenRoomAsync(message, size);
+    public ValueTask<bool> OfferAsync(Message message, int size, long arrived = 0)
+        => TryOffer(message, size, arrived) ? new ValueTask<bool>(true) : OfferWhenRoomAsync(message, size, arrived);
 
-    private async ValueTask<bool> OfferWhenRoomAsync(Message message, int size)
+    private async ValueTask<bool> OfferWhenRoomAsync(Message message, int size, long arrived)
     {
         owner.BeginPause(rateLimit: false);
         try
@@ -136,7 +141,7 @@ internal sealed class InboundQueue(IInboundOwner owner, int maxMessages, long ma
             {
                 // Armed before the retry: room made in between is not missed.
                 Task room = _room.Arm();
-                if (TryOffer(message, size))
+                if (TryOffer(message, size, arrived))
                 {
                     return true;
                 }
@@ -179,7 +184,7 @@ internal sealed class InboundQueue(IInboundOwner owner, int maxMessages, long ma
         }
 
         // Outside the lock: the drain runs the application's hooks.
-        Task drain = DrainAsync(ValueTask.CompletedTask);
+        Task drain = DrainAsync(ValueTask.CompletedTask, 0);
         lock (_gate)
         {
             _drain = drain;
@@ -195,12 +200,18 @@ internal sealed class InboundQueue(IInboundOwner owner, int maxMessages, long ma
         }
     }
 
-    private async Task DrainAsync(ValueTask pending)
+    /// <summary>Processes what is queued, after <paramref name="pending"/> (the message offered at <paramref name="pendingArrived"/>, if any).</summary>
+    private async Task DrainAsync(ValueTask pending, long pendingArrived)
     {
         await pending.ConfigureAwait(false);
+        if (pendingArrived != 0)
+        {
+            owner.Processed(pendingArrived);
+        }
+
         while (true)
         {
-            (Message Message, int Size) item;
+            (Message Message, int Size, long Arrived) item;
             lock (_gate)
             {
                 if (!_items.TryDequeue(out item))
@@ -214,6 +225,7 @@ internal sealed class InboundQueue(IInboundOwner owner, int maxMessages, long ma
 
             _room.Signal();
             await owner.ProcessAsync(item.Message).ConfigureAwait(false);
+            owner.Processed(item.Arrived);
         }
     }
 }

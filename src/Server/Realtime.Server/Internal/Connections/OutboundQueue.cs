@@ -126,6 +126,7 @@ internal sealed class OutboundQueue
                     if (!gather)
                     {
                         Sent(burst); // written: a steady stream is accounted for every BurstBytes, not only when it pauses
+                        owner.Server.Metrics.BytesSent(burst);
                         burst = 0;
                     }
 

@@ -19,6 +19,7 @@ internal sealed class ReceiveLoop
     private readonly RealtimeServer _server;
     private readonly ProtocolReader _reader;
     private readonly bool _rateLimited;
+    private readonly KeyValuePair<string, object?> _protocolTag; // the connection's realtime.protocol, built once
     private TokenBucket _rate;
 
     /// <summary>When the rate limit started holding this sender back without a break (0: it is not).</summary>
@@ -31,6 +32,7 @@ internal sealed class ReceiveLoop
         _socket = socket;
         _server = server;
         _reader = protocol.CreateReader();
+        _protocolTag = MetricTags.Protocol(protocol);
         RealtimeOptions options = server.Options;
         _rateLimited = options.MaxMessagesPerSecond > 0;
         if (_rateLimited)
@@ -56,6 +58,10 @@ internal sealed class ReceiveLoop
                     return;
                 }
 
+                // The message's arrival, for realtime.server.message.duration: the clock is read only while that is listened to.
+                RealtimeMetrics metrics = _server.Metrics;
+                long arrived = metrics.MeasuresMessageDuration ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
+                metrics.BytesReceived(messages.Message.Length, _protocolTag);
                 ValueTask pace = PaceAsync();
                 if (!pace.IsCompletedSuccessfully)
                 {
@@ -72,8 +78,8 @@ internal sealed class ReceiveLoop
                         _inbound.OnPong();
                         break;
                     case InboundKind.Message:
-                        _server.Metrics.MessageReceived();
-                        ValueTask<bool> queued = _inbound.OfferAsync(inbound.Message, messages.Message.Length);
+                        metrics.MessageReceived(_protocolTag);
+                        ValueTask<bool> queued = _inbound.OfferAsync(inbound.Message, messages.Message.Length, arrived);
                         if (!(queued.IsCompletedSuccessfully ? queued.Result : await queued.ConfigureAwait(false)))
                         {
                             return;
@@ -99,6 +105,7 @@ internal sealed class ReceiveLoop
         catch (ProtocolException ex)
         {
             RealtimeLog.ProtocolViolation(_server.Logger, _connection.Id, ex.Message, ex.CloseCode);
+            _connection.NoteRefusal(MetricTags.BadRequest); // a client that broke the protocol before it was accepted
             string closeText = ex.CloseCode switch
             {
                 CloseCodes.MessageTooBig => "Message too big",

@@ -41,6 +41,7 @@ internal static class TransportFailures
     public static void OnUnexpectedFailure(ServerConnection connection, Exception ex)
     {
         RealtimeLog.UnexpectedError(connection.Server.Logger, connection.Id, ex);
+        connection.NoteRefusal(MetricTags.Error);
         connection.RequestClose(DisconnectReason.TransportError, CloseCodes.InternalError, "Internal server error", drain: false);
     }
 

@@ -32,6 +32,7 @@ internal static class DenseConnection
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException)
         {
+            server.Metrics.Refused(MetricTags.Abandoned);
             return; // the client reset or closed the connection during its handshake: there is no one to answer
         }
 
@@ -52,11 +53,12 @@ internal static class DenseConnection
             bool stoppable = server.Shutdown.AddHeadRead(timeout);
             try
             {
-                head = await ReadHeadAsync(connection, timeout.Token).ConfigureAwait(false);
+                head = await ReadHeadAsync(connection, server, timeout.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
                 head = null; // too slow, or the server is shutting down: nothing to answer
+                server.Metrics.Refused(server.Shutdown.IsStopping ? MetricTags.ShuttingDown : MetricTags.HandshakeTimeout);
             }
             finally
             {
@@ -75,6 +77,7 @@ internal static class DenseConnection
         PipeWriter output = connection.Transport.Output;
         if (!string.Equals(head.Path, path, StringComparison.Ordinal))
         {
+            server.Metrics.Refused(MetricTags.BadRequest);
             await WriteResponseAsync(output, HttpRefusal.Text(StatusCodes.Status404NotFound, "Nothing is served at this path on this listener.")).ConfigureAwait(false);
             return null;
         }
@@ -82,6 +85,7 @@ internal static class DenseConnection
         if (!DenseWebSocketFeature.TryReadKey(head, out string? key, out HttpRefusal refusal))
         {
             RealtimeLog.RequestRefused(server.Logger, refusal.StatusCode, refusal.Body.TrimEnd());
+            server.Metrics.Refused(MetricTags.BadRequest);
             await WriteResponseAsync(output, refusal).ConfigureAwait(false);
             return null;
         }
@@ -97,12 +101,12 @@ internal static class DenseConnection
 
         var context = new DefaultHttpContext(Features(connection, head, query, key));
         GracefulUpgradeFeature.Install(context);
-        RealtimeEndpointHandler.Admitted admitted = await RealtimeEndpointHandler.AcceptAsync(context, admission, connection.Abort).ConfigureAwait(false);
+        RealtimeEndpointHandler.Admitted admitted = await RealtimeEndpointHandler.AcceptAsync(context, admission, connection.Abort, dense: true).ConfigureAwait(false);
         return RealtimeEndpointHandler.RunAsync(admitted, context);
     }
 
     /// <summary>Reads until a complete head; answers and returns <see langword="null"/> for one that is refused.</summary>
-    private static async Task<Http1RequestHead?> ReadHeadAsync(ConnectionContext connection, CancellationToken cancellationToken)
+    private static async Task<Http1RequestHead?> ReadHeadAsync(ConnectionContext connection, RealtimeServer server, CancellationToken cancellationToken)
     {
         PipeReader input = connection.Transport.Input;
         while (true)
@@ -116,11 +120,13 @@ internal static class DenseConnection
                     return head;
                 case Http1RequestHead.Status.Invalid:
                     input.AdvanceTo(buffer.End);
+                    server.Metrics.Refused(MetricTags.BadRequest);
                     await WriteResponseAsync(connection.Transport.Output, HttpRefusal.Text(status, reason)).ConfigureAwait(false);
                     return null;
                 default:
                     if (read.IsCompleted)
                     {
+                        server.Metrics.Refused(MetricTags.Abandoned);
                         return null; // closed before a whole head
                     }
 
