@@ -100,6 +100,23 @@ public class TraceContextFrameTests
     }
 
     [Fact]
+    public void A_reader_that_does_not_trace_allocates_no_more_for_a_frame_with_a_trace_context_than_for_one_without()
+    {
+        byte[] plain = "{\"t\":\"msg\",\"type\":\"a\",\"data\":[1,2]}"u8.ToArray();
+        byte[] traced = Encoding.UTF8.GetBytes($"{{\"t\":\"msg\",\"type\":\"a\",\"data\":[1,2],\"traceparent\":\"{TraceParent}\",\"tracestate\":\"x=y\"}}");
+        Assert.Equal(Allocated(plain, traceContext: false), Allocated(traced, traceContext: false));
+        Assert.True(Allocated(traced, traceContext: true) > Allocated(plain, traceContext: true)); // the strings, only when asked for
+
+        static long Allocated(byte[] frame, bool traceContext)
+        {
+            FrameReader.ReadClientText(frame, traceContext); // warm
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            FrameReader.ReadClientText(frame, traceContext);
+            return GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+    }
+
+    [Fact]
     public void A_relayed_message_is_written_without_the_trace_context_it_arrived_with()
     {
         Message received = FrameReader.ReadClientText(Encoding.UTF8.GetBytes($"{{\"t\":\"msg\",\"type\":\"a\",\"data\":1,\"traceparent\":\"{TraceParent}\"}}")).Message;
