@@ -142,6 +142,26 @@ public sealed class TracingTests
     }
 
     [Fact]
+    public async Task A_message_a_feature_claims_gets_no_span()
+    {
+        using var spans = new SpanRecorder();
+        var claimed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using KestrelRealtimeHost host = await KestrelRealtimeHost.StartAsync(configureServer: s =>
+        {
+            s.UseFeature(new ClaimingFeature(claimed));
+            s.On(ServerEvents.Message, ctx => ctx.Connection.Broadcast(ctx.Message));
+        });
+        await using Connection sender = await new Client.Client(host.Url).ConnectAsync("feature-room").DefaultTimeout();
+
+        sender.Send(1, "claimed");
+        await claimed.Task.DefaultTimeout("the feature");
+        sender.Send(2, "relayed");
+        await spans.WaitForAsync(a => a.OperationName == RealtimeActivities.MessageSpan && Tag(a, "realtime.message.type") == "relayed");
+
+        Assert.Single(spans.Stopped, a => a.OperationName == RealtimeActivities.MessageSpan); // messages are processed in order: "claimed" came first
+    }
+
+    [Fact]
     public async Task Without_a_listener_no_span_is_made_and_the_client_trace_context_is_not_read()
     {
         Assert.False(RealtimeActivities.Enabled);
@@ -171,6 +191,16 @@ public sealed class TracingTests
     }
 
     private static string? Tag(Activity activity, string key) => activity.GetTagItem(key) as string;
+
+    /// <summary>A feature that claims the type <c>claimed</c> and says when it handled one.</summary>
+    private sealed class ClaimingFeature(TaskCompletionSource handled) : RealtimeFeature("claiming", ["claimed"])
+    {
+        protected override ValueTask OnMessageAsync(ServerConnection connection, Message message, CancellationToken cancellationToken)
+        {
+            handled.TrySetResult();
+            return ValueTask.CompletedTask;
+        }
+    }
 
     /// <summary>Records the spans of the server, the client and the test as they stop.</summary>
     private sealed class SpanRecorder : IDisposable
