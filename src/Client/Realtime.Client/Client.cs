@@ -14,6 +14,13 @@ namespace Realtime.Client;
 /// </example>
 public sealed class Client
 {
+    /// <summary>
+    /// The name of the client's <see cref="System.Diagnostics.ActivitySource"/>, <c>Realtime.Client</c>: subscribe to it for a
+    /// <c>realtime.send</c> span around each send. Whether or not anything listens, a message sent while an activity is current
+    /// carries its W3C trace context to the server, and so does the <c>hello</c> of a connection opened while one is (docs/client.md).
+    /// </summary>
+    public const string ActivitySourceName = "Realtime.Client";
+
     /// <summary>Creates a client for a server endpoint.</summary>
     /// <param name="url">The endpoint: <c>ws://</c>, <c>wss://</c>, <c>http://</c> or <c>https://</c> (the last two are read as <c>ws</c> and <c>wss</c>).</param>
     /// <param name="options">The options; <see langword="null"/> for the defaults.</param>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
@@ -44,7 +45,8 @@ public sealed partial class Connection : IAsyncDisposable, IReconnectorOwner
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
-        var dialer = new Dialer(client.Url, roomId, options ?? new ConnectOptions(), _options, _outbound.Reader, _signal, _events, logger);
+        var dialer = new Dialer(client.Url, roomId, options ?? new ConnectOptions(), _options, _outbound.Reader, _signal, _events, logger,
+                                ClientActivities.Current()); // the trace context of the caller that opens the connection
         _reconnector = new Reconnector(this, dialer, _options, _events, logger, roomId);
     }
 
@@ -85,9 +87,12 @@ public sealed partial class Connection : IAsyncDisposable, IReconnectorOwner
     public void Send<T>(T data, string? type = null)
     {
         ThrowIfClosed();
-        if (!_outbound.Writer.TryWrite(FrameEncoder.EncodeMessage(data, type, _options.JsonSerializerOptions)))
+        using Activity? span = ClientActivities.StartSend(this, type);
+        if (!_outbound.Writer.TryWrite(ClientActivities.EncodeMessage(data, type, _options.JsonSerializerOptions, span)))
         {
-            throw new RealtimeException($"The send buffer is full ({_options.MaxBufferedMessages} messages, ClientOptions.MaxBufferedMessages); the message was not sent. Use SendAsync to wait for room.");
+            var full = new RealtimeException($"The send buffer is full ({_options.MaxBufferedMessages} messages, ClientOptions.MaxBufferedMessages); the message was not sent. Use SendAsync to wait for room.");
+            ClientActivities.Failed(span, full);
+            throw full;
         }
 
         _signal.Set();
@@ -105,13 +110,15 @@ public sealed partial class Connection : IAsyncDisposable, IReconnectorOwner
     public async Task SendAsync<T>(T data, string? type = null, CancellationToken cancellationToken = default)
     {
         ThrowIfClosed();
-        OutboundFrame frame = FrameEncoder.EncodeMessage(data, type, _options.JsonSerializerOptions);
+        using Activity? span = ClientActivities.StartSend(this, type);
+        OutboundFrame frame = ClientActivities.EncodeMessage(data, type, _options.JsonSerializerOptions, span);
         try
         {
             await _outbound.Writer.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
         }
         catch (ChannelClosedException ex)
         {
+            ClientActivities.Failed(span, ex);
             throw new InvalidOperationException("The connection is closed.", ex);
         }
 

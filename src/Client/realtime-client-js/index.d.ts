@@ -53,6 +53,14 @@ export interface ConnectOptions {
 /** A message's payload: any JSON value, or an `ArrayBuffer` for a binary message. */
 export type MessageData = unknown;
 
+/** A W3C trace context (https://www.w3.org/TR/trace-context/): the optional `traceparent` and `tracestate` of a message. */
+export interface TraceContext {
+  /** The `traceparent` value, for example `00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01`. */
+  traceparent?: string;
+  /** The `tracestate` value; sent only with a `traceparent`. */
+  tracestate?: string;
+}
+
 /** The events of a {@link Connection} and their listeners' parameters. */
 export interface ConnectionEvents {
   /** Connected (after `welcome`); `id` is set. */
@@ -99,9 +107,11 @@ export declare class Connection {
    * Sends a message. Any JSON value is sent as text; an `ArrayBuffer`, typed array or `DataView` as a binary frame.
    * While offline it is buffered (at most `maxBufferedMessages`) and sent after the next `connect`.
    * `type` `null` or absent is no type; `""` is a type of its own, which a binary frame cannot carry.
+   * `trace` adds the W3C trace context of the send (for example from OpenTelemetry's propagator) to a text frame, so the
+   * server's span for the message joins that trace; a binary frame has no room for it.
    * @throws Error when the connection is closed or the buffer is full; RangeError when `type` is over 255 bytes, or `""` with binary data.
    */
-  send(data: MessageData, type?: string | null): void;
+  send(data: MessageData, type?: string | null, trace?: TraceContext): void;
   /** Closes for good: `disconnect` (CLIENT_DISCONNECT) if connected, and no reconnection. */
   close(): void;
   /** `close()`, then removes every listener. */

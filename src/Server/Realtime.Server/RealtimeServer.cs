@@ -19,6 +19,13 @@ namespace Realtime.Server;
 /// </remarks>
 public sealed partial class RealtimeServer
 {
+    /// <summary>
+    /// The name of the server's <see cref="System.Diagnostics.ActivitySource"/>, <c>Realtime.Server</c>: subscribe to it (OpenTelemetry's
+    /// <c>AddSource</c>) for a span around each handshake and each message an application hook handles (docs/server.md, "Tracing").
+    /// Nothing is recorded, and nothing is spent, unless something listens.
+    /// </summary>
+    public const string ActivitySourceName = "Realtime.Server";
+
     private readonly HeartbeatTimer _heartbeat;
     private readonly Action<long> _heartbeatTick;
     private readonly RealtimeProtocol[] _protocols; // protocol v1 first: the size of a message is checked in the first that can carry it

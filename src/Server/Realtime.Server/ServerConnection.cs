@@ -243,11 +243,19 @@ public sealed partial class ServerConnection : IRoomMember
     internal void StartHandshakeTimer() => SetTimer(static s => ((ServerConnection)s!).OnHandshakeTimeout(), Server.Options.HandshakeTimeout);
 
     /// <summary>The client's opening request (the protocol's reader lets only one through): the handshake starts, off the receive loop.</summary>
-    internal void OnHello(JsonElement auth)
+    /// <param name="auth">The auth payload.</param>
+    /// <param name="trace">The trace context the request carried (read only while the server traces), or <see langword="null"/>.</param>
+    internal void OnHello(JsonElement auth, WireTraceContext? trace)
     {
         HttpContext request = Interlocked.Exchange(ref _request, null) ?? throw new InvalidOperationException("The handshake has started already.");
-        HandshakeTask = Handshake.RunAsync(this, auth, request);
+        HandshakeTask = Handshake.RunAsync(this, auth, request, trace);
     }
+
+    /// <summary>
+    /// The link to this connection's recorded <c>realtime.connect</c> span, which each of its message spans carries; <see langword="null"/>
+    /// when the handshake was not traced. Set by the handshake before any message is processed.
+    /// </summary>
+    internal System.Diagnostics.ActivityLink[]? ConnectSpanLinks { get; set; }
 
     /// <summary>Connect middleware accepted the connection: Handshaking → Accepting, and the heartbeat starts.</summary>
     /// <returns><see langword="false"/> when it is closing already.</returns>

@@ -17,6 +17,14 @@ internal static class FrameEncoder
         return new OutboundFrame(buffer.WrittenSpan.ToArray(), binary);
     }
 
+    /// <summary>An application message that carries a W3C trace context (a text frame only: a binary one has no room for it).</summary>
+    public static OutboundFrame EncodeMessage<T>(T data, string? type, JsonSerializerOptions options, string? traceParent, string? traceState)
+    {
+        ArrayBufferWriter<byte> buffer = Rent();
+        bool binary = FrameWriter.WriteMessage(buffer, data, type, options, traceParent, traceState);
+        return new OutboundFrame(buffer.WrittenSpan.ToArray(), binary);
+    }
+
     public static OutboundFrame Encode<TState>(TState state, Action<IBufferWriter<byte>, TState> write)
     {
         ArrayBufferWriter<byte> buffer = Rent();

@@ -24,8 +24,10 @@ namespace Realtime.Client.Internal;
 /// <param name="signal">Wakes a transport's send loop.</param>
 /// <param name="events">The connection's dispatcher, which each transport raises messages on.</param>
 /// <param name="logger">The connection's logger.</param>
+/// <param name="trace">The W3C trace context every attempt's <c>hello</c> carries: the activity current when the connection was opened.</param>
 internal sealed class Dialer(Uri endpoint, string roomId, ConnectOptions connectOptions, ClientOptions options,
-                             ChannelReader<OutboundFrame> outbound, AsyncAutoResetEvent signal, EventDispatcher events, ILogger logger)
+                             ChannelReader<OutboundFrame> outbound, AsyncAutoResetEvent signal, EventDispatcher events, ILogger logger,
+                             (string? TraceParent, string? TraceState) trace = default)
 {
     /// <summary>One attempt: opens the WebSocket, sends <c>hello</c> and waits for <c>welcome</c>.</summary>
     /// <param name="closing">The connection's close.</param>
@@ -107,7 +109,7 @@ internal sealed class Dialer(Uri endpoint, string roomId, ConnectOptions connect
             ? default
             : JsonSerializer.SerializeToElement(payload, payload.GetType(), options.JsonSerializerOptions);
         var buffer = new ArrayBufferWriter<byte>();
-        FrameWriter.WriteHello(buffer, auth);
+        FrameWriter.WriteHello(buffer, auth, trace.TraceParent, trace.TraceState);
         return buffer.WrittenMemory;
     }
 }

@@ -167,10 +167,11 @@ export class Connection {
 
   /**
    * Sends a message to the server. Any JSON value is sent as text; an ArrayBuffer, typed array or DataView as binary.
-   * While offline it waits in a bounded buffer, sent after the next connect.
-   * @param {unknown} data @param {string | null} [type]
+   * While offline it waits in a bounded buffer, sent after the next connect. `trace` adds a W3C trace context to a text
+   * frame (protocol.md §2.1); a binary frame has no room for it.
+   * @param {unknown} data @param {string | null} [type] @param {import("../index.js").TraceContext} [trace]
    */
-  send(data, type) {
+  send(data, type, trace) {
     if (this.#closed) throw new Error("The connection is closed");
     // "" is a type of its own (only null and undefined are none), at most 255 bytes of UTF-8 like any other.
     const t = type == null ? null : encoder.encode(type);
@@ -186,7 +187,8 @@ export class Connection {
       if (t) frame.set(t, 2);
       frame.set(bytes, 2 + frame[1]);
     } else {
-      frame = JSON.stringify({ t: "msg", type: type ?? undefined, data });
+      const traceparent = trace?.traceparent || undefined;
+      frame = JSON.stringify({ t: "msg", type: type ?? undefined, data, traceparent, tracestate: traceparent && (trace?.tracestate || undefined) });
     }
     if (this.#connected && this.#ws) {
       this.#ws.send(frame);

@@ -144,6 +144,20 @@ test("sends while offline wait in the buffer and go out after welcome, in order,
   assert.throws(() => connection.send("late"), /The connection is closed/);
 });
 
+test("send carries a trace context in a text frame only, and a tracestate only with a traceparent", async () => {
+  const connection = client().connect("room1");
+  const ws = await accept();
+  const traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+  connection.send({ a: 1 }, "doc", { traceparent, tracestate: "congo=t61rcWkgMzE" });
+  connection.send(2, null, { tracestate: "x=y" });
+  connection.send(new Uint8Array([7]), "b", { traceparent });
+  connection.send(3, "plain");
+  assert.equal(ws.sent[1], `{"t":"msg","type":"doc","data":{"a":1},"traceparent":"${traceparent}","tracestate":"congo=t61rcWkgMzE"}`);
+  assert.equal(ws.sent[2], '{"t":"msg","data":2}');
+  assert.deepEqual([...ws.sent[3]], [1, 1, 0x62, 7]);
+  assert.equal(ws.sent[4], '{"t":"msg","type":"plain","data":3}');
+});
+
 test("binary data is framed as [1][typeLength][type][payload] both ways, and a type over 255 bytes is refused", async () => {
   const connection = client().connect("room1");
   const got = [];

@@ -6,9 +6,11 @@ namespace Realtime.Protocol;
 public readonly struct Frame
 {
     private Frame(FrameKind kind, Message message = default, JsonElement auth = default, string? text = null,
-                  string? connectionId = null, string? roomId = null, int pingInterval = 0, int pingTimeout = 0, int maxMessageSize = 0)
+                  string? connectionId = null, string? roomId = null, int pingInterval = 0, int pingTimeout = 0, int maxMessageSize = 0,
+                  WireTraceContext? trace = null)
     {
         Kind = kind;
+        Trace = trace;
         Message = message;
         Auth = auth;
         Text = text;
@@ -46,7 +48,19 @@ public readonly struct Frame
     /// <summary>For <see cref="FrameKind.Welcome"/>: the largest message the client may send, in bytes.</summary>
     public int MaxMessageSize { get; }
 
-    internal static Frame Hello(JsonElement auth) => new(FrameKind.Hello, auth: auth);
+    /// <summary>
+    /// For <see cref="FrameKind.Hello"/> and a text <see cref="FrameKind.Message"/>: the W3C <c>traceparent</c> the client sent, as sent
+    /// (not validated); <see langword="null"/> when there is none, or it was not a string. Servers never send one.
+    /// </summary>
+    public string? TraceParent => Trace?.TraceParent;
+
+    /// <summary>With <see cref="TraceParent"/>: the W3C <c>tracestate</c> the client sent, as sent; <see langword="null"/> when there is none.</summary>
+    public string? TraceState => Trace?.TraceState;
+
+    /// <summary>The trace context the frame carried, or <see langword="null"/>.</summary>
+    internal WireTraceContext? Trace { get; }
+
+    internal static Frame Hello(JsonElement auth, WireTraceContext? trace = null) => new(FrameKind.Hello, auth: auth, trace: trace);
 
     internal static Frame Welcome(string id, string roomId, int pingInterval, int pingTimeout, int maxMessageSize)
         => new(FrameKind.Welcome, connectionId: id, roomId: roomId, pingInterval: pingInterval, pingTimeout: pingTimeout, maxMessageSize: maxMessageSize);
@@ -55,7 +69,7 @@ public readonly struct Frame
 
     internal static Frame Error(string text) => new(FrameKind.Error, text: text);
 
-    internal static Frame ForMessage(Message message) => new(FrameKind.Message, message: message);
+    internal static Frame ForMessage(Message message) => new(FrameKind.Message, message: message, trace: message.Trace);
 
     internal static Frame Ping() => new(FrameKind.Ping);
 

@@ -23,7 +23,7 @@ public static class FrameReader
     /// <returns>The frame; <see cref="FrameKind.Unknown"/> when <c>t</c> is not a frame kind of v1.</returns>
     /// <exception cref="ProtocolException">1007 when it is not UTF-8, not JSON, not an object, <c>t</c> is missing or not a string,
     /// a known field has the wrong type, a field name or known string field holds an escaped lone surrogate, or <c>type</c> is over 255 bytes.</exception>
-    public static Frame ReadText(ReadOnlySpan<byte> utf8) => ReadText(utf8, fromClient: false);
+    public static Frame ReadText(ReadOnlySpan<byte> utf8) => ReadText(utf8, fromClient: false, traceContext: true);
 
     /// <summary>
     /// Decodes a text frame as a server reads what a client sent: like <see cref="ReadText(ReadOnlySpan{byte})"/>, except that a
@@ -33,16 +33,22 @@ public static class FrameReader
     /// <param name="utf8">The whole WebSocket text message.</param>
     /// <returns>The frame; for a server-only kind, only <see cref="Frame.Kind"/> is meaningful.</returns>
     /// <exception cref="ProtocolException">1007, as for <see cref="ReadText(ReadOnlySpan{byte})"/>.</exception>
-    public static Frame ReadClientText(ReadOnlySpan<byte> utf8) => ReadText(utf8, fromClient: true);
+    public static Frame ReadClientText(ReadOnlySpan<byte> utf8) => ReadText(utf8, fromClient: true, traceContext: true);
 
-    private static Frame ReadText(ReadOnlySpan<byte> utf8, bool fromClient)
+    /// <summary>
+    /// Like <see cref="ReadClientText(ReadOnlySpan{byte})"/>; with <paramref name="traceContext"/> <see langword="false"/>, the
+    /// <c>traceparent</c> and <c>tracestate</c> fields are skipped like unknown ones (a server that does not trace keeps nothing of them).
+    /// </summary>
+    internal static Frame ReadClientText(ReadOnlySpan<byte> utf8, bool traceContext) => ReadText(utf8, fromClient: true, traceContext);
+
+    private static Frame ReadText(ReadOnlySpan<byte> utf8, bool fromClient, bool traceContext)
     {
         if (!Utf8.IsValid(utf8))
         {
             throw Invalid("The text frame is not valid UTF-8.");
         }
 
-        var fields = default(TextFields);
+        var fields = new TextFields { ReadTrace = traceContext };
         try
         {
             var reader = new Utf8JsonReader(utf8, ReaderOptions);
@@ -149,11 +155,42 @@ public static class FrameReader
         {
             fields.MaxMessageSizeOk = ReadPositiveInt(ref reader, out fields.MaxMessageSize);
         }
+        else if (fields.ReadTrace && reader.ValueTextEquals("traceparent"u8))
+        {
+            fields.TraceParent = ReadTraceField(ref reader, WireTraceContext.MaxTraceParentLength);
+        }
+        else if (fields.ReadTrace && reader.ValueTextEquals("tracestate"u8))
+        {
+            fields.TraceState = ReadTraceField(ref reader, WireTraceContext.MaxTraceStateLength);
+        }
         else
         {
             // Receivers ignore fields they do not know.
             reader.Read();
             reader.Skip();
+        }
+    }
+
+    /// <summary>
+    /// A trace context field's string, or <see langword="null"/> when it is not a string, is too long or holds an escaped lone
+    /// surrogate: a trace context the reader cannot use is ignored, never a protocol error.
+    /// </summary>
+    private static string? ReadTraceField(ref Utf8JsonReader reader, int maxLength)
+    {
+        reader.Read();
+        if (reader.TokenType != JsonTokenType.String || reader.ValueSpan.Length > maxLength)
+        {
+            reader.Skip();
+            return null;
+        }
+
+        try
+        {
+            return reader.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
         }
     }
 
@@ -211,6 +248,12 @@ public static class FrameReader
         public bool? PingTimeoutOk;
         public int MaxMessageSize;
         public bool? MaxMessageSizeOk;
+        public bool ReadTrace;
+        public string? TraceParent;
+        public string? TraceState;
+
+        /// <summary>The trace context read, or <see langword="null"/> (a <c>tracestate</c> without a <c>traceparent</c> means nothing).</summary>
+        public readonly WireTraceContext? Trace => TraceParent is null ? null : new WireTraceContext(TraceParent, TraceState);
 
         public readonly Frame ToFrame(bool fromClient)
         {
@@ -235,9 +278,10 @@ public static class FrameReader
                 case "msg":
                     Check(TypeOk, "type");
                     // "type":"" is the type "", absent and null are none.
-                    return Frame.ForMessage(Data is null ? new Message(Type, default(JsonElement)) : new Message(Type, new LazyJson(Data)));
+                    Message message = Data is null ? new Message(Type, default(JsonElement)) : new Message(Type, new LazyJson(Data));
+                    return Frame.ForMessage(TraceParent is null ? message : message.WithTrace(Trace));
                 case "hello":
-                    return Frame.Hello(Auth);
+                    return Frame.Hello(Auth, Trace);
                 case "pong":
                     return Frame.Pong();
                 case "ping":

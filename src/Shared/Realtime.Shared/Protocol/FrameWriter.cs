@@ -32,7 +32,14 @@ public static class FrameWriter
     /// <summary>Writes a <c>hello</c> frame.</summary>
     /// <param name="output">Where to write.</param>
     /// <param name="auth">The auth payload; <see cref="JsonValueKind.Undefined"/> writes no <c>auth</c> field.</param>
-    public static void WriteHello(IBufferWriter<byte> output, JsonElement auth)
+    public static void WriteHello(IBufferWriter<byte> output, JsonElement auth) => WriteHello(output, auth, traceParent: null, traceState: null);
+
+    /// <summary>Writes a <c>hello</c> frame that carries the W3C trace context of the connection attempt.</summary>
+    /// <param name="output">Where to write.</param>
+    /// <param name="auth">The auth payload; <see cref="JsonValueKind.Undefined"/> writes no <c>auth</c> field.</param>
+    /// <param name="traceParent">The W3C <c>traceparent</c> (for example an <c>Activity</c>'s <c>Id</c>); <see langword="null"/> writes none.</param>
+    /// <param name="traceState">The W3C <c>tracestate</c>; written only with a <paramref name="traceParent"/>.</param>
+    public static void WriteHello(IBufferWriter<byte> output, JsonElement auth, string? traceParent, string? traceState)
     {
         Utf8JsonWriter w = Start(output, "hello"u8);
         if (auth.ValueKind != JsonValueKind.Undefined)
@@ -41,6 +48,7 @@ public static class FrameWriter
             WriteRaw(w, auth);
         }
 
+        WriteTrace(w, traceParent, traceState);
         End(w);
     }
 
@@ -85,6 +93,22 @@ public static class FrameWriter
     /// <returns><see langword="true"/> when a binary frame was written; <see langword="false"/> for a text frame.</returns>
     /// <exception cref="ArgumentException">The type is longer than 255 bytes of UTF-8, or is <c>""</c> on binary data.</exception>
     public static bool WriteMessage<T>(IBufferWriter<byte> output, T data, string? type, JsonSerializerOptions options)
+        => WriteMessage(output, data, type, options, traceParent: null, traceState: null);
+
+    /// <summary>
+    /// Writes an application message like <see cref="WriteMessage{T}(IBufferWriter{byte}, T, string?, JsonSerializerOptions)"/>; a
+    /// <c>msg</c> frame also carries the W3C trace context of the send. A binary frame has no room for one: it is written without it.
+    /// </summary>
+    /// <typeparam name="T">The payload's type.</typeparam>
+    /// <param name="output">Where to write.</param>
+    /// <param name="data">The payload.</param>
+    /// <param name="type">The message type, or <see langword="null"/>. For a <see cref="Realtime.Message"/>, <see langword="null"/> keeps the message's own type.</param>
+    /// <param name="options">Serializer options for other payloads.</param>
+    /// <param name="traceParent">The W3C <c>traceparent</c> (for example an <c>Activity</c>'s <c>Id</c>); <see langword="null"/> writes none.</param>
+    /// <param name="traceState">The W3C <c>tracestate</c>; written only with a <paramref name="traceParent"/>.</param>
+    /// <returns><see langword="true"/> when a binary frame was written; <see langword="false"/> for a text frame.</returns>
+    /// <exception cref="ArgumentException">The type is longer than 255 bytes of UTF-8, or is <c>""</c> on binary data.</exception>
+    public static bool WriteMessage<T>(IBufferWriter<byte> output, T data, string? type, JsonSerializerOptions options, string? traceParent, string? traceState)
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(options);
@@ -93,12 +117,12 @@ public static class FrameWriter
         if (typeof(T) == typeof(Message))
         {
             Message m = Unsafe.As<T, Message>(ref data);
-            return WriteMessage(output, m, type ?? m.Type);
+            return WriteMessage(output, m, type ?? m.Type, traceParent, traceState);
         }
 
         if (typeof(T) == typeof(JsonElement))
         {
-            WriteTextMessage(output, type, Unsafe.As<T, JsonElement>(ref data));
+            WriteMsg(output, type, RawData(Unsafe.As<T, JsonElement>(ref data)), traceParent, traceState);
             return false;
         }
 
@@ -120,9 +144,9 @@ public static class FrameWriter
                 WriteBinaryMessage(output, type, bytes);
                 return true;
             case Message boxed:
-                return WriteMessage(output, boxed, type ?? boxed.Type);
+                return WriteMessage(output, boxed, type ?? boxed.Type, traceParent, traceState);
             case JsonElement element:
-                WriteTextMessage(output, type, element);
+                WriteMsg(output, type, RawData(element), traceParent, traceState);
                 return false;
         }
 
@@ -135,6 +159,7 @@ public static class FrameWriter
 
         w.WritePropertyName("data"u8);
         JsonSerializer.Serialize(w, data, options);
+        WriteTrace(w, traceParent, traceState);
         End(w);
         return false;
     }
@@ -145,7 +170,9 @@ public static class FrameWriter
     /// <param name="type">The type to write (normally <c>message.Type</c>).</param>
     /// <returns><see langword="true"/> when a binary frame was written.</returns>
     /// <exception cref="ArgumentException">The type does not fit a v1 frame.</exception>
-    private static bool WriteMessage(IBufferWriter<byte> output, Message message, string? type)
+    /// <param name="traceParent">The W3C <c>traceparent</c> a <c>msg</c> frame carries, or <see langword="null"/>.</param>
+    /// <param name="traceState">The W3C <c>tracestate</c> a <c>msg</c> frame carries, or <see langword="null"/>.</param>
+    private static bool WriteMessage(IBufferWriter<byte> output, Message message, string? type, string? traceParent, string? traceState)
     {
         if (message.IsBinary)
         {
@@ -154,7 +181,7 @@ public static class FrameWriter
         }
 
         // The data's exact text, taken without parsing a received message.
-        WriteMsg(output, type, message.DataUtf8);
+        WriteMsg(output, type, message.DataUtf8, traceParent, traceState);
         return false;
     }
 
@@ -164,10 +191,17 @@ public static class FrameWriter
     /// <param name="data">The payload; <c>null</c> and undefined write no <c>data</c> field.</param>
     /// <exception cref="ArgumentException">The type is longer than 255 bytes of UTF-8.</exception>
     public static void WriteTextMessage(IBufferWriter<byte> output, string? type, JsonElement data)
-        => WriteMsg(output, type, data.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null ? default : JsonMarshal.GetRawUtf8Value(data));
+        => WriteMsg(output, type, RawData(data), traceParent: null, traceState: null);
 
-    /// <summary>The one <c>msg</c> writer: <c>type</c> when there is one, then <c>data</c> as its exact JSON text (none when empty: JSON <c>null</c>).</summary>
-    private static void WriteMsg(IBufferWriter<byte> output, string? type, ReadOnlySpan<byte> data)
+    /// <summary>An element's exact JSON text; empty for JSON <c>null</c> and undefined.</summary>
+    private static ReadOnlySpan<byte> RawData(JsonElement data)
+        => data.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null ? default : JsonMarshal.GetRawUtf8Value(data);
+
+    /// <summary>
+    /// The one <c>msg</c> writer: <c>type</c> when there is one, then <c>data</c> as its exact JSON text (none when empty: JSON
+    /// <c>null</c>), then the trace context when there is one.
+    /// </summary>
+    private static void WriteMsg(IBufferWriter<byte> output, string? type, ReadOnlySpan<byte> data, string? traceParent, string? traceState)
     {
         CheckType(type, binary: false);
         Utf8JsonWriter w = Start(output, "msg"u8);
@@ -184,7 +218,23 @@ public static class FrameWriter
             w.WriteRawValue(data, skipInputValidation: true);
         }
 
+        WriteTrace(w, traceParent, traceState);
         End(w);
+    }
+
+    /// <summary>The optional W3C trace context fields (<c>traceparent</c>, then <c>tracestate</c>, which means nothing without it).</summary>
+    private static void WriteTrace(Utf8JsonWriter w, string? traceParent, string? traceState)
+    {
+        if (traceParent is null)
+        {
+            return;
+        }
+
+        w.WriteString("traceparent"u8, traceParent);
+        if (!string.IsNullOrEmpty(traceState))
+        {
+            w.WriteString("tracestate"u8, traceState);
+        }
     }
 
     /// <summary>Writes a binary frame: <c>[0x01][typeLength][type][payload]</c>.</summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Realtime.Protocol;
@@ -12,16 +13,47 @@ namespace Realtime.Server.Internal.Connections;
 /// </summary>
 internal static class Handshake
 {
-    public static async Task RunAsync(ServerConnection connection, JsonElement auth, HttpContext httpContext)
+    /// <param name="connection">The connection.</param>
+    /// <param name="auth">The opening request's auth payload.</param>
+    /// <param name="httpContext">The upgraded request.</param>
+    /// <param name="trace">The trace context the opening request carried: the parent of the handshake's span, when it is traced.</param>
+    public static async Task RunAsync(ServerConnection connection, JsonElement auth, HttpContext httpContext, WireTraceContext? trace)
     {
         // Off the receive loop from here on. Not Task.Run: its closure would keep the request reachable for the connection's life.
         await Task.Yield();
+
+        // The span covers connect middleware and the room and connect hooks (their own activities are its children), and ends before
+        // the connection's messages may be processed: they get spans of their own, linked to it.
+        Activity? span = RealtimeActivities.StartConnect(connection, trace);
+        bool open;
+        try
+        {
+            open = await RunHandshakeAsync(connection, auth, httpContext, span).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (span is not null)
+            {
+                RealtimeActivities.StopConnect(span, connection);
+            }
+        }
+
+        if (open)
+        {
+            // Messages are processed in arrival order, one at a time, and not before the connect hooks finished.
+            connection.Inbound.Open();
+        }
+    }
+
+    /// <returns>Whether the connection joined its room and its connect hooks ran: its messages may be processed.</returns>
+    private static async Task<bool> RunHandshakeAsync(ServerConnection connection, JsonElement auth, HttpContext httpContext, Activity? span)
+    {
         RealtimeServer server = connection.Server;
         connection.Auth = auth;
         if (connection.HandshakeRefusal is { } refusal)
         {
             Reject(connection, refusal);
-            return;
+            return false;
         }
 
         // Read now, while the request is alive: middleware still running after the socket closed outlives the request.
@@ -39,30 +71,31 @@ internal static class Handshake
             {
                 connection.NoteRefusal(MetricTags.Abandoned);
                 Reject(connection, "Connection aborted");
-                return;
+                return false;
             }
         }
         catch (Exception ex)
         {
             RealtimeLog.ConnectMiddlewareFailed(server.Logger, connection.Id, ex);
+            RealtimeActivities.Failed(span, ex);
             if (!connection.Accepted)
             {
                 connection.NoteRefusal(MetricTags.Error);
                 Reject(connection, "Internal server error");
-                return;
+                return false;
             }
         }
 
         if (!connection.Accepted)
         {
             Reject(connection, context.RejectMessage ?? "Connection rejected");
-            return;
+            return false;
         }
 
         connection.HandshakeOver();
         if (!connection.Joined)
         {
-            return;
+            return false;
         }
 
         RealtimeLog.ConnectionAccepted(server.Logger, connection.Id, connection.RoomId);
@@ -74,9 +107,7 @@ internal static class Handshake
 
         await server.Hooks.EnterRoom.InvokeAsync(new RoomContext(connection.RoomId, connection), server.Logger, connection.Id).ConfigureAwait(false);
         await server.Hooks.Connect.InvokeAsync(context, server.Logger, connection.Id).ConfigureAwait(false);
-
-        // Messages are processed in arrival order, one at a time, and not before the connect hooks finished.
-        connection.Inbound.Open();
+        return true;
     }
 
     /// <summary>

@@ -1,10 +1,12 @@
+using System.Diagnostics;
 using Realtime.Server.Diagnostics;
 
 namespace Realtime.Server.Internal.Connections;
 
 /// <summary>
 /// One message through the application: to the feature that claims its type, if one does (<see cref="RealtimeFeature"/>); otherwise
-/// message middleware (skipped when none is registered), then the message hooks.
+/// message middleware (skipped when none is registered), then the message hooks, inside a <c>realtime.message</c> span while
+/// something listens to the server's spans (<see cref="RealtimeActivities"/>).
 /// </summary>
 internal static class MessagePipeline
 {
@@ -16,6 +18,19 @@ internal static class MessagePipeline
             return server.Node.Features.HandleAsync(feature, connection, message); // a feature's own: no middleware, no hook, no relay
         }
 
+        return RealtimeActivities.Enabled ? TracedAsync(connection, message) : ToApplicationAsync(connection, message);
+    }
+
+    /// <summary>The application's part inside the message's span; being an async method, it also scopes the span as the current activity.</summary>
+    private static async ValueTask TracedAsync(ServerConnection connection, Message message)
+    {
+        using Activity? span = RealtimeActivities.StartMessage(connection, message);
+        await ToApplicationAsync(connection, message).ConfigureAwait(false);
+    }
+
+    private static ValueTask ToApplicationAsync(ServerConnection connection, Message message)
+    {
+        RealtimeServer server = connection.Server;
         var context = new MessageContext(connection, message);
         return server.Hooks.MessageMiddleware.IsEmpty
             ? server.Hooks.Message.InvokeAsync(context, server.Logger, connection.Id)
@@ -37,6 +52,7 @@ internal static class MessagePipeline
         catch (Exception ex)
         {
             RealtimeLog.MessageMiddlewareFailed(server.Logger, connection.Id, ex);
+            RealtimeActivities.Failed(RealtimeActivities.CurrentMessageSpan, ex);
             connection.SendError("Internal server error");
             return;
         }

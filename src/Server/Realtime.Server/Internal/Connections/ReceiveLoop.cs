@@ -72,7 +72,7 @@ internal sealed class ReceiveLoop
                 switch (inbound.Kind)
                 {
                     case InboundKind.Hello:
-                        _connection.OnHello(inbound.Auth);
+                        _connection.OnHello(inbound.Auth, inbound.Trace);
                         break;
                     case InboundKind.Pong:
                         _inbound.OnPong();

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Realtime.Internal;
+using Realtime.Protocol;
 
 namespace Realtime.Server.Internal.Protocols;
 
@@ -31,9 +32,11 @@ internal enum InboundKind
 /// <summary>One event read from a client by a <see cref="ProtocolReader"/>. Which members mean something depends on <see cref="Kind"/>.</summary>
 internal readonly struct InboundEvent
 {
-    private InboundEvent(InboundKind kind, Message message = default, JsonElement auth = default, int closeCode = 0, string? problem = null, OutboundFrame reply = default)
+    private InboundEvent(InboundKind kind, Message message = default, JsonElement auth = default, int closeCode = 0, string? problem = null,
+                         OutboundFrame reply = default, WireTraceContext? trace = null)
     {
         Kind = kind;
+        Trace = trace;
         Reply = reply;
         Message = message;
         Auth = auth;
@@ -48,6 +51,9 @@ internal readonly struct InboundEvent
 
     /// <summary>For <see cref="InboundKind.Hello"/>: the auth payload; undefined when there is none.</summary>
     public JsonElement Auth { get; }
+
+    /// <summary>For <see cref="InboundKind.Hello"/>: the trace context the client sent with it (read only while the server traces), or <see langword="null"/>.</summary>
+    public WireTraceContext? Trace { get; }
 
     /// <summary>For <see cref="InboundKind.Violation"/>: the WebSocket close code.</summary>
     public int CloseCode { get; }
@@ -66,7 +72,7 @@ internal readonly struct InboundEvent
 
     public static InboundEvent Answer(OutboundFrame reply, string? problem = null) => new(InboundKind.Reply, problem: problem, reply: reply);
 
-    public static InboundEvent Hello(JsonElement auth) => new(InboundKind.Hello, auth: auth);
+    public static InboundEvent Hello(JsonElement auth, WireTraceContext? trace = null) => new(InboundKind.Hello, auth: auth, trace: trace);
 
     public static InboundEvent ForMessage(Message message) => new(InboundKind.Message, message: message);
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Realtime.Internal;
 using Realtime.Protocol;
+using Realtime.Server.Diagnostics;
 
 namespace Realtime.Server.Internal.Protocols;
 
@@ -81,7 +82,8 @@ internal sealed class ProtocolV1 : RealtimeProtocol
             Frame frame;
             try
             {
-                frame = type == WebSocketMessageType.Text ? FrameReader.ReadClientText(message) : FrameReader.ReadBinary(message);
+                // The trace context fields are read only while something listens to the server's spans: otherwise they cost nothing.
+                frame = type == WebSocketMessageType.Text ? FrameReader.ReadClientText(message, RealtimeActivities.Enabled) : FrameReader.ReadBinary(message);
             }
             catch (ProtocolException ex)
             {
@@ -90,7 +92,7 @@ internal sealed class ProtocolV1 : RealtimeProtocol
 
             return frame.Kind switch
             {
-                FrameKind.Hello => Open() ?? InboundEvent.Hello(frame.Auth),
+                FrameKind.Hello => Open() ?? InboundEvent.Hello(frame.Auth, frame.Trace),
                 FrameKind.Pong => RequireOpen() ?? InboundEvent.Pong,
                 FrameKind.Message => RequireOpen() ?? InboundEvent.ForMessage(frame.Message),
                 FrameKind.Unknown => InboundEvent.Violation(CloseCodes.ProtocolError, "A text frame of an unknown kind."),
