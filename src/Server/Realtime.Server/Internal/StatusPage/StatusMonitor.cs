@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Realtime.Server.Diagnostics;
 
 namespace Realtime.Server.Internal.StatusPage;
 
@@ -151,7 +152,7 @@ internal sealed class StatusMonitor : IDisposable
 
     private void OnInstrumentPublished(Instrument instrument, MeterListener listener)
     {
-        if (instrument.Meter.Name != "Realtime.Server" || (_scope is not null && !ReferenceEquals(instrument.Meter.Scope, _scope)))
+        if (instrument.Meter.Name != RealtimeMetrics.MeterName || (_scope is not null && !ReferenceEquals(instrument.Meter.Scope, _scope)))
         {
             return;
         }
