@@ -28,10 +28,15 @@ public sealed class BrowserFixture : IAsyncLifetime
     }
 
     /// <summary>A new page in a new context; fails with the install hint when Chromium is absent (CI requires it).</summary>
-    public async Task<IPage> NewPageAsync()
+    /// <param name="headers">Headers the context sends with every request (credentials of a test scheme), or <see langword="null"/>.</param>
+    public async Task<IPage> NewPageAsync(IEnumerable<KeyValuePair<string, string>>? headers = null)
     {
         IBrowser browser = _browser ?? throw new InvalidOperationException(Requirements.ChromiumMissing);
-        IBrowserContext context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1100, Height = 640 } });
+        IBrowserContext context = await browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            ViewportSize = new ViewportSize { Width = 1100, Height = 640 },
+            ExtraHTTPHeaders = headers,
+        });
         IPage page = await context.NewPageAsync();
         page.SetDefaultTimeout(15_000);
         return page;

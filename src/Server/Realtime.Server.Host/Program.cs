@@ -22,6 +22,9 @@ builder.Services.AddHealthChecks();
 // where the app's URLs bind (loopback for http://127.0.0.1:5000 or localhost), or where Realtime:DenseListener:Address says.
 DenseListener.AddWhenConfigured(builder);
 
+// The status page (docs/server.md, "Status page"): at /realtime/status in Development, for loopback requests only.
+DevelopmentStatusPage.AddInDevelopment(builder);
+
 WebApplication app = builder.Build();
 
 // The demo page at / (wwwroot: chat, members and cursors, built on the browser client).
@@ -37,5 +40,6 @@ app.MapJsCollaboration("/collaboration/");
 // The browser client, for pages: import { Client } from "/realtime/client.js".
 app.MapRealtimeClientScript();
 app.MapHealthChecks("/healthz");
+DevelopmentStatusPage.MapInDevelopment(app);
 
 app.Run();

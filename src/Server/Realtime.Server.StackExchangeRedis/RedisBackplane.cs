@@ -94,6 +94,8 @@ internal sealed class RedisBackplane : RealtimeBackplane, IRedisLocalNode, IAsyn
 
     public override ValueTask<int> GetConnectionCountAsync(CancellationToken cancellationToken) => _membership.GetConnectionCountAsync(cancellationToken);
 
+    public override ValueTask<IReadOnlyList<RealtimeNodeStatus>> GetNodesAsync(CancellationToken cancellationToken) => _membership.GetNodesAsync(cancellationToken);
+
     /// <summary>What keeps the backplane from working, for the health check; <see langword="null"/> when nothing does.</summary>
     public Task<string?> ProblemAsync(CancellationToken cancellationToken) => _liveness.ProblemAsync(cancellationToken);
 
@@ -109,6 +111,8 @@ internal sealed class RedisBackplane : RealtimeBackplane, IRedisLocalNode, IAsyn
     bool IRedisLocalNode.Send(string connectionId, Message message) => SendLocally(connectionId, message);
 
     bool IRedisLocalNode.Close(string connectionId) => CloseLocally(connectionId);
+
+    (int Connections, int Rooms) IRedisLocalNode.Counts => (LocalConnectionCount, LocalRoomCount);
 
     void IRedisLocalNode.MembersLost(string roomId, IReadOnlyCollection<string> connectionIds) => MembersLost(roomId, connectionIds);
 

@@ -17,6 +17,9 @@ internal sealed class RedisKeys(string prefix)
     /// <summary>The live nodes: node id → the Redis time (ms) of its last heartbeat.</summary>
     public RedisKey Nodes { get; } = prefix + ":nodes";
 
+    /// <summary>The live nodes' counts, written with each heartbeat: node id → <c>"connections rooms"</c>.</summary>
+    public RedisKey NodeCounts { get; } = prefix + ":nodes:counts";
+
     /// <summary>A node's memberships (<c>room \x1f connection</c>), so the others can remove them when it dies.</summary>
     public RedisKey NodeMembers(string nodeId) => Prefix + ":n:" + nodeId + ":m";
 

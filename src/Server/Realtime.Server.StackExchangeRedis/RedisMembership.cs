@@ -61,6 +61,31 @@ internal sealed class RedisMembership(RedisLink link, RedisKeys keys, string nod
     public async ValueTask<int> GetConnectionCountAsync(CancellationToken cancellationToken)
         => (int)await link.RunAsync(redis => redis.GetDatabase().HashLengthAsync(keys.Connections), "count the connections", cancellationToken).ConfigureAwait(false);
 
+    /// <summary>The live nodes, each with the counts and the Redis time of its last heartbeat.</summary>
+    public async ValueTask<IReadOnlyList<RealtimeNodeStatus>> GetNodesAsync(CancellationToken cancellationToken)
+    {
+        (SortedSetEntry[] beats, HashEntry[] counts) = await link.RunAsync(async redis =>
+        {
+            IDatabase db = redis.GetDatabase();
+            Task<SortedSetEntry[]> beats = db.SortedSetRangeByRankWithScoresAsync(keys.Nodes);
+            Task<HashEntry[]> counts = db.HashGetAllAsync(keys.NodeCounts);
+            return (await beats.ConfigureAwait(false), await counts.ConfigureAwait(false));
+        }, "read the nodes", cancellationToken).ConfigureAwait(false);
+        Dictionary<string, string> byNode = counts.ToDictionary(c => c.Name.ToString(), c => c.Value.ToString(), StringComparer.Ordinal);
+        var nodes = new List<RealtimeNodeStatus>(beats.Length);
+        foreach (SortedSetEntry beat in beats)
+        {
+            string node = beat.Element.ToString();
+            string[] parts = byNode.GetValueOrDefault(node, "0 0").Split(' ');
+            nodes.Add(new RealtimeNodeStatus(node, ParseCount(parts[0]), parts.Length > 1 ? ParseCount(parts[1]) : 0,
+                                             DateTimeOffset.FromUnixTimeMilliseconds((long)beat.Score)));
+        }
+
+        return nodes;
+    }
+
+    private static int ParseCount(string value) => int.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, out int count) ? count : 0;
+
     /// <summary>A send or close for a connection on another node: to that node's channel, found in the connection directory.</summary>
     /// <returns><see langword="false"/> when no other node has it, or that node does not listen.</returns>
     public async ValueTask<bool> ToOwnerAsync(string connectionId, byte[] frame, CancellationToken cancellationToken)

@@ -21,6 +21,9 @@ internal interface IRedisLocalNode
 
     /// <summary>Connections of a dead node left a room (this node swept them): the features are told.</summary>
     void MembersLost(string roomId, IReadOnlyCollection<string> connectionIds);
+
+    /// <summary>This node's accepted connections and rooms with members, published with each heartbeat (for the status page).</summary>
+    (int Connections, int Rooms) Counts { get; }
 }
 
 /// <summary>
@@ -33,8 +36,8 @@ internal interface IRedisLocalNode
 internal sealed class RedisNodeLiveness(RedisLink link, RedisKeys keys, RedisBackplaneOptions options, RedisClock clock, RedisMembership membership,
                                         RedisRoomChannels rooms, IRedisLocalNode local, string nodeId, ILogger logger)
 {
-    // KEYS: the nodes. ARGV: this node, the node timeout in ms, the prefix, and "beat" or "leave". A beat records this node as alive
-    // (in Redis time, so the nodes' clocks do not matter) and removes the memberships of every node silent for longer than the
+    // KEYS: the nodes, and their counts. ARGV: this node, the node timeout in ms, the prefix, "beat" or "leave", and this node's counts
+    // ("connections rooms"). A beat records this node as alive (in Redis time, so the nodes' clocks do not matter) with its counts, and removes the memberships of every node silent for longer than the
     // timeout; a leave removes this node's own. Idempotent: two nodes sweeping the same dead node remove it once. Returns the
     // memberships removed (room \x1f connection: this node's features are told, so that, say, presence is removed for everyone), 1
     // when this node's beat marker was missing (its first beat, or Redis lost its data, or swept it as dead), and Redis's time. A
@@ -61,12 +64,14 @@ internal sealed class RedisNodeLiveness(RedisLink link, RedisKeys keys, RedisBac
           end
           redis.call('DEL', index, ARGV[3] .. ':n:' .. node .. ':b')
           redis.call('ZREM', KEYS[1], node)
+          redis.call('HDEL', KEYS[2], node)
           return removed
         end
         local t = redis.call('TIME')
         if ARGV[4] == 'leave' then return { sweep(ARGV[1]), 0, t } end
         local now = t[1] * 1000 + math.floor(t[2] / 1000)
         redis.call('ZADD', KEYS[1], now, ARGV[1])
+        redis.call('HSET', KEYS[2], ARGV[1], ARGV[5])
         local fresh = redis.call('SET', ARGV[3] .. ':n:' .. ARGV[1] .. ':b', '1', 'NX') and 1 or 0
         local removed = {}
         for _, node in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))) do
@@ -144,7 +149,11 @@ internal sealed class RedisNodeLiveness(RedisLink link, RedisKeys keys, RedisBac
     }
 
     private Task<RedisResult> SweepAsync(ConnectionMultiplexer redis, string mode)
-        => redis.GetDatabase().ScriptEvaluateAsync(Script, [keys.Nodes], [nodeId, (long)options.NodeTimeout.TotalMilliseconds, keys.Prefix, mode]);
+    {
+        (int connections, int rooms) = local.Counts;
+        return redis.GetDatabase().ScriptEvaluateAsync(Script, [keys.Nodes, keys.NodeCounts],
+                                                       [nodeId, (long)options.NodeTimeout.TotalMilliseconds, keys.Prefix, mode, $"{connections} {rooms}"]);
+    }
 
     private async Task HeartbeatAsync(ConnectionMultiplexer redis)
     {

@@ -99,6 +99,15 @@ public abstract class RealtimeBackplane
     public abstract ValueTask<int> GetConnectionCountAsync(CancellationToken cancellationToken);
 
     /// <summary>
+    /// The nodes of the cluster with their connection and room counts, for the status page (<c>MapRealtimeStatus</c>). The default is
+    /// this node alone, counted now; a backplane with a heartbeat (Redis) overrides it with every live node, as of its last heartbeat.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the query.</param>
+    /// <returns>A snapshot, in no particular order.</returns>
+    public virtual ValueTask<IReadOnlyList<RealtimeNodeStatus>> GetNodesAsync(CancellationToken cancellationToken)
+        => ValueTask.FromResult<IReadOnlyList<RealtimeNodeStatus>>([new RealtimeNodeStatus(NodeId, LocalConnectionCount, LocalRoomCount, lastHeartbeat: null)]);
+
+    /// <summary>
     /// Sets a feature's state of one connection in a room (<see cref="RealtimeFeature"/>), for the whole cluster. A backplane that
     /// serves features (presence, for one) overrides the three member-state methods, and drops a room's entries when its last member
     /// in the cluster leaves; the defaults throw <see cref="NotSupportedException"/>, so a feature on a backplane without them fails
@@ -158,6 +167,9 @@ public abstract class RealtimeBackplane
 
     /// <summary>The number of accepted connections on this node.</summary>
     protected int LocalConnectionCount => Node.ConnectionCount;
+
+    /// <summary>The number of rooms with members on this node (cheaper than counting <see cref="LocalRooms"/>; not for hot paths).</summary>
+    protected int LocalRoomCount => Node.Rooms.RoomCount;
 
     /// <summary>The ids of a room's members on this node (a snapshot).</summary>
     /// <param name="roomId">The room.</param>

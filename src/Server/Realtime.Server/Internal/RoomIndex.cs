@@ -59,6 +59,22 @@ internal sealed class RoomIndex<TMember>
         }
     }
 
+    /// <summary>The number of rooms in the index (a room is removed with its last member). Takes the dictionary's locks: not for hot paths.</summary>
+    public int RoomCount => _rooms.Count;
+
+    /// <summary>Each room with members and its member count, read without taking a room's lock (for the status page).</summary>
+    public IEnumerable<KeyValuePair<string, int>> MemberCounts()
+    {
+        foreach (KeyValuePair<string, Room> pair in _rooms)
+        {
+            int count = Volatile.Read(ref pair.Value.Count);
+            if (count > 0)
+            {
+                yield return new KeyValuePair<string, int>(pair.Key, count);
+            }
+        }
+    }
+
     /// <summary>
     /// Adds a member once its room is subscribed on this node, queuing its first frame under the room's lock so that no broadcast
     /// can precede it.
