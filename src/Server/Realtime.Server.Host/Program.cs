@@ -22,6 +22,10 @@ builder.Services.AddHealthChecks();
 // where the app's URLs bind (loopback for http://127.0.0.1:5000 or localhost), or where Realtime:DenseListener:Address says.
 DenseListener.AddWhenConfigured(builder);
 
+// OpenTelemetry (docs/operations.md): Prometheus scrapes /metrics (Realtime__Metrics__Prometheus=false turns it off); with the
+// standard OTEL_EXPORTER_OTLP_ENDPOINT set, metrics, traces and logs are also exported over OTLP.
+Telemetry.AddWhenConfigured(builder);
+
 WebApplication app = builder.Build();
 
 // The demo page at / (wwwroot: chat, members and cursors, built on the browser client).
@@ -37,5 +41,6 @@ app.MapJsCollaboration("/collaboration/");
 // The browser client, for pages: import { Client } from "/realtime/client.js".
 app.MapRealtimeClientScript();
 app.MapHealthChecks("/healthz");
+Telemetry.MapWhenConfigured(app);
 
 app.Run();
