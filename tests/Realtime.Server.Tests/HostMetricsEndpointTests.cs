@@ -1,5 +1,9 @@
 using System.Globalization;
 using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 
 namespace Realtime.Server.Tests;
 
@@ -58,6 +62,27 @@ public class HostMetricsEndpointTests
         HttpResponseMessage metrics = await http.GetAsync(new Uri($"http://127.0.0.1:{host.Port}/metrics")).DefaultTimeout();
 
         Assert.Equal(HttpStatusCode.NotFound, metrics.StatusCode);
+    }
+
+    [Fact]
+    public async Task With_OTEL_EXPORTER_OTLP_ENDPOINT_set_the_host_exports_the_Realtime_metrics_and_its_traces_over_OTLP()
+    {
+        await using OtlpReceiver receiver = await OtlpReceiver.StartAsync();
+        await using HostProcess host = await HostProcess.StartAsync(new Dictionary<string, string>
+        {
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = receiver.Url,
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+            ["OTEL_METRIC_EXPORT_INTERVAL"] = "200", // milliseconds, for the test: 60 s by default
+            ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
+        });
+
+        Connection ann = await new Client.Client(host.Url).ConnectAsync("room1").DefaultTimeout();
+        await ann.DisposeAsync(); // its WebSocket request ends: a finished span
+
+        // OTLP is protobuf, whose strings are UTF-8 as they are: the instrument's name, the service's, the request's route.
+        await receiver.WaitForAsync("/v1/metrics", "realtime.server.connections");
+        await receiver.WaitForAsync("/v1/metrics", "realtime-server");
+        await receiver.WaitForAsync("/v1/traces", "/realtime");
     }
 
     /// <summary>Ann sends bob two messages through the relay, and carl connects and leaves.</summary>
@@ -136,5 +161,42 @@ public class HostMetricsEndpointTests
 
         /// <summary>The sum of every sample of that name, whatever its labels.</summary>
         public double Sum(string name) => _samples.Where(sample => sample.Name == name).Sum(sample => sample.Value);
+    }
+
+    /// <summary>An OTLP/HTTP receiver on loopback: it keeps the protobuf bodies posted to each path, answering 200 with no body.</summary>
+    private sealed class OtlpReceiver : IAsyncDisposable
+    {
+        private readonly WebApplication _app;
+        private readonly WatchedList<(string Path, string Body)> _posts = new();
+
+        private OtlpReceiver(WebApplication app) => _app = app;
+
+        public string Url => _app.Urls.Single();
+
+        public static async Task<OtlpReceiver> StartAsync()
+        {
+            WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            builder.Logging.ClearProviders();
+            WebApplication app = builder.Build();
+            var receiver = new OtlpReceiver(app);
+            app.MapPost("/v1/{signal}", async (HttpContext context) =>
+            {
+                using var body = new MemoryStream();
+                await context.Request.Body.CopyToAsync(body, context.RequestAborted);
+                receiver._posts.Add((context.Request.Path.Value!, System.Text.Encoding.UTF8.GetString(body.ToArray())));
+            });
+            await app.StartAsync().DefaultTimeout("the OTLP receiver to start");
+            return receiver;
+        }
+
+        public Task WaitForAsync(string path, string text) =>
+            _posts.WaitForAsync(posts => posts.Any(post => post.Path == path && post.Body.Contains(text, StringComparison.Ordinal)), $"'{text}' posted to {path}");
+
+        public async ValueTask DisposeAsync()
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
     }
 }
