@@ -25,6 +25,10 @@ DenseListener.AddWhenConfigured(builder);
 // The status page (docs/server.md, "Status page"): at /realtime/status in Development, for loopback requests only.
 DevelopmentStatusPage.AddInDevelopment(builder);
 
+// OpenTelemetry (docs/operations.md): Prometheus scrapes /metrics (Realtime__Metrics__Prometheus=false turns it off); with the
+// standard OTEL_EXPORTER_OTLP_ENDPOINT set, metrics, traces and logs are also exported over OTLP.
+Telemetry.AddWhenConfigured(builder);
+
 WebApplication app = builder.Build();
 
 // The demo page at / (wwwroot: chat, members and cursors, built on the browser client).
@@ -41,5 +45,6 @@ app.MapJsCollaboration("/collaboration/");
 app.MapRealtimeClientScript();
 app.MapHealthChecks("/healthz");
 DevelopmentStatusPage.MapInDevelopment(app);
+Telemetry.MapWhenConfigured(app);
 
 app.Run();
