@@ -23,7 +23,17 @@ public class HostMetricsEndpointTests
     private static readonly ExpectedFamily[] Expected =
     [
         ExpectedFamily.Exactly("realtime_server_connections", "gauge", 2), // ann and bob; carl has gone
+        ExpectedFamily.Exactly("realtime_server_connection_duration_seconds", "histogram", 1), // carl's
+        ExpectedFamily.Exactly("realtime_server_rooms", "gauge", 1),
         ExpectedFamily.Exactly("realtime_server_messages_received_total", "counter", 2),
+        ExpectedFamily.Exactly("realtime_server_messages_sent_total", "counter", 2), // each relayed to one member
+        ExpectedFamily.AtLeast("realtime_server_bytes_received_bytes_total", "counter", 1),
+        ExpectedFamily.AtLeast("realtime_server_bytes_sent_bytes_total", "counter", 1),
+        ExpectedFamily.Exactly("realtime_server_broadcast_recipients", "histogram", 2),
+        ExpectedFamily.Exactly("realtime_server_message_duration_seconds", "histogram", 2),
+        ExpectedFamily.Exactly("realtime_server_outbound_queued_at_close", "histogram", 1),
+        ExpectedFamily.Exactly("realtime_server_outbound_queued_bytes_at_close_bytes", "histogram", 1),
+        ExpectedFamily.Exactly("realtime_server_refusals_total", "counter", 1), // the plain GET
         ExpectedFamily.Exactly("realtime_server_disconnects_total", "counter", 1),
     ];
 
@@ -36,8 +46,13 @@ public class HostMetricsEndpointTests
         await using Connection bob = await new Client.Client(host.Url).ConnectAsync("room1").DefaultTimeout();
         await MakeTrafficAsync(ann, bob, host.Url);
 
+        // A plain GET of the WebSocket endpoint is refused (400): one refusal, reason bad_request.
+        HttpResponseMessage refused = await http.GetAsync(new Uri("/realtime", UriKind.Relative)).DefaultTimeout();
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+
         // The server counts carl's disconnect once it has seen the close, after carl's side is done: scraped until it shows.
-        PrometheusText metrics = await ScrapeUntilAsync(http, scraped => scraped.Sum("realtime_server_disconnects_total") >= 1);
+        PrometheusText metrics = await ScrapeUntilAsync(http, scraped => scraped.Sum("realtime_server_disconnects_total") >= 1
+            && scraped.Sum("realtime_server_connection_duration_seconds_count") >= 1 && scraped.Sum("realtime_server_outbound_queued_at_close_count") >= 1);
 
         foreach (ExpectedFamily expected in Expected)
         {
@@ -47,6 +62,9 @@ public class HostMetricsEndpointTests
             double value = metrics.Sum(expected.Type == "histogram" ? expected.Family + "_count" : expected.Family);
             Assert.True(expected.Matches(value), $"{expected.Family} is {value.ToString(CultureInfo.InvariantCulture)}, expected {expected}. The scrape:\n{metrics.Text}");
         }
+
+        Assert.Contains("realtime_refusal_reason=\"bad_request\"", metrics.Text, StringComparison.Ordinal);
+        Assert.Contains("realtime_disconnect_reason=\"client_disconnect\"", metrics.Text, StringComparison.Ordinal);
 
         // Labels are low-cardinality values the server chose: never a room or a connection id.
         Assert.DoesNotContain("room1", metrics.Text, StringComparison.Ordinal);

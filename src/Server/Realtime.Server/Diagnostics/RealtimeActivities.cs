@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Realtime.Protocol;
-using Realtime.Server.Internal.Protocols;
 
 namespace Realtime.Server.Diagnostics;
 
@@ -106,7 +105,8 @@ internal static class RealtimeActivities
         span.SetTag("messaging.system", "realtime");
         span.SetTag("messaging.destination.name", connection.RoomId);
         span.SetTag("messaging.client.id", connection.Id);
-        span.SetTag("realtime.protocol", connection.Protocol is ProtocolV1 ? ProtocolLimits.SubProtocol : "js-collaboration");
+        KeyValuePair<string, object?> protocol = MetricTags.Protocol(connection.Protocol); // the metrics' value, so traces and metrics agree
+        span.SetTag(protocol.Key, protocol.Value);
     }
 
     /// <summary>The client's trace context as a parent, or <see langword="default"/> when it sent none or one that is not valid W3C.</summary>

@@ -191,31 +191,25 @@ internal sealed class StatusMonitor : IDisposable
         }
         else if (ReferenceEquals(state, Refused))
         {
-            Refusals.Add(_time.GetUtcNow(), Reason(tags, "realtime.refusal.reason"), value);
+            Refusals.Add(_time.GetUtcNow(), Reason(tags, MetricTags.RefusalReasonKey), value);
         }
         else if (ReferenceEquals(state, Disconnected))
         {
-            Disconnects.Add(_time.GetUtcNow(), Reason(tags, "realtime.disconnect.reason"), value);
+            Disconnects.Add(_time.GetUtcNow(), Reason(tags, MetricTags.DisconnectReasonKey), value);
         }
     }
 
-    /// <summary>The reason tag's value; the instruments' older tag key <c>reason</c> is read too.</summary>
+    /// <summary>The reason tag's value (<see cref="MetricTags"/> sets it on every measurement).</summary>
     private static string Reason(ReadOnlySpan<KeyValuePair<string, object?>> tags, string key)
     {
-        string? fallback = null;
         foreach (KeyValuePair<string, object?> tag in tags)
         {
             if (tag.Key == key)
             {
-                return tag.Value?.ToString() ?? "unknown";
-            }
-
-            if (tag.Key == "reason")
-            {
-                fallback = tag.Value?.ToString();
+                return tag.Value as string ?? "unknown";
             }
         }
 
-        return fallback ?? "unknown";
+        return "unknown";
     }
 }
