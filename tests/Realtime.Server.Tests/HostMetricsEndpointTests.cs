@@ -92,6 +92,7 @@ public class HostMetricsEndpointTests
             ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
             ["OTEL_METRIC_EXPORT_INTERVAL"] = "200", // milliseconds, for the test: 60 s by default
             ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
+            ["Realtime__Tracing__SampleRatio"] = "1", // every trace (outside Development the default is one in twenty)
         });
 
         Connection ann = await new Client.Client(host.Url).ConnectAsync("room1").DefaultTimeout();

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Text;
+using Microsoft.AspNetCore.Builder;
 using Realtime.Protocol;
 using Realtime.Server;
 
@@ -19,7 +20,6 @@ public class RefusalMetricsTests
         await using KestrelRealtimeHost host = await KestrelRealtimeHost.StartAsync(o =>
         {
             o.AllowedOrigins.Add("https://app.example.com");
-            o.HandshakeTimeout = TimeSpan.FromMilliseconds(500);
         }, server =>
         {
             server.Use(ServerEvents.Connect, (ctx, next) => ctx.Connection.Query["mode"] switch
@@ -51,13 +51,7 @@ public class RefusalMetricsTests
         Assert.Equal(CloseCodes.HandshakeRejected, await HandshakeAsync(host, "roomId=room1&mode=throw"));
         await ServerInstruments.WaitForSumAsync(instruments.Refusals, 1, (Reason, "error"));
 
-        // A client that never says hello, and one that goes away before it does.
-        await using (RawProtocolClient silent = await RawProtocolClient.ConnectAsync(host.Url))
-        {
-            Assert.Equal(CloseCodes.HandshakeTimeout, await silent.ReceiveCloseAsync());
-        }
-
-        await ServerInstruments.WaitForSumAsync(instruments.Refusals, 1, (Reason, "handshake_timeout"));
+        // A client that goes away before it says hello (one that never says it: A_client_that_never_says_hello_is_counted_as_a_handshake_timeout).
         await using (RawProtocolClient gone = await RawProtocolClient.ConnectAsync(host.Url))
         {
             gone.Socket.Abort();
@@ -66,11 +60,49 @@ public class RefusalMetricsTests
         await ServerInstruments.WaitForSumAsync(instruments.Refusals, 1, (Reason, "abandoned"));
 
         Assert.Equal(
-            new (string, long)[] { ("abandoned", 1), ("bad_request", 2), ("error", 1), ("handshake_timeout", 1), ("origin", 1), ("rejected", 1) },
+            new (string, long)[] { ("abandoned", 1), ("bad_request", 2), ("error", 1), ("origin", 1), ("rejected", 1) },
             instruments.Refusals.GetMeasurementSnapshot().GroupBy(m => (string)m.Tags[Reason]!).Select(g => (g.Key, g.Sum(m => m.Value))).OrderBy(p => p.Key, StringComparer.Ordinal));
         Assert.All(instruments.Refusals.GetMeasurementSnapshot(), m => Assert.Single(m.Tags));
         Assert.Empty(instruments.Connections.GetMeasurementSnapshot()); // none of them was ever a connection
         Assert.Empty(instruments.Disconnects.GetMeasurementSnapshot());
+    }
+
+    [Fact]
+    public async Task A_client_that_never_says_hello_is_counted_as_a_handshake_timeout()
+    {
+        // A host of its own: a timeout this short would also cut the other tests' handshakes on a loaded machine.
+        await using KestrelRealtimeHost host = await KestrelRealtimeHost.StartAsync(o => o.HandshakeTimeout = TimeSpan.FromMilliseconds(500));
+        using var instruments = new ServerInstruments(host.Services);
+
+        await using (RawProtocolClient silent = await RawProtocolClient.ConnectAsync(host.Url))
+        {
+            Assert.Equal(CloseCodes.HandshakeTimeout, await silent.ReceiveCloseAsync());
+        }
+
+        await ServerInstruments.WaitForSumAsync(instruments.Refusals, 1, (Reason, "handshake_timeout"));
+        Assert.Equal(1, ServerInstruments.Sum(instruments.Refusals));
+        Assert.Empty(instruments.Disconnects.GetMeasurementSnapshot());
+    }
+
+    [Fact]
+    public async Task A_connection_whose_room_join_fails_is_a_refusal_and_never_a_disconnect()
+    {
+        await using RealtimeTestHost host = await RealtimeTestHost.StartAppAsync(
+            builder =>
+            {
+                builder.Services.AddRealtime();
+                builder.Services.AddSingleton<RealtimeBackplane>(new JoinFailingBackplane());
+            },
+            app => app.MapRealtime(RealtimeTestHost.DefaultPath)).DefaultTimeout("Kestrel to start");
+        using var instruments = new ServerInstruments(host.Services);
+
+        Assert.Equal(CloseCodes.InternalError, await HandshakeAsync(host.Url.ToString(), "roomId=room1"));
+
+        await ServerInstruments.WaitForSumAsync(instruments.Refusals, 1, (Reason, "error"));
+        Assert.Equal(1, ServerInstruments.Sum(instruments.Refusals));
+        Assert.Equal(0, ServerInstruments.Sum(instruments.Connections)); // counted while it was registered, then withdrawn
+        Assert.Empty(instruments.Disconnects.GetMeasurementSnapshot());
+        Assert.Empty(instruments.ConnectionDuration.GetMeasurementSnapshot());
     }
 
     [Fact]
@@ -144,9 +176,11 @@ public class RefusalMetricsTests
     private static long Count(ServerInstruments instruments, string reason) => ServerInstruments.Sum(instruments.Refusals, (Reason, reason));
 
     /// <summary>Opens a WebSocket, sends <c>hello</c> and reads up to the close: its code.</summary>
-    private static async Task<int> HandshakeAsync(KestrelRealtimeHost host, string query)
+    private static Task<int> HandshakeAsync(KestrelRealtimeHost host, string query) => HandshakeAsync(host.Url, query);
+
+    private static async Task<int> HandshakeAsync(string url, string query)
     {
-        await using RawProtocolClient client = await RawProtocolClient.ConnectAsync(host.Url, query);
+        await using RawProtocolClient client = await RawProtocolClient.ConnectAsync(url, query);
         await client.HelloAsync();
         return await client.ReceiveCloseAsync();
     }
@@ -167,5 +201,31 @@ public class RefusalMetricsTests
         }
 
         return answer.ToString();
+    }
+
+    /// <summary>A backplane on which every room join fails (Redis down at the wrong moment, say); nothing else is ever reached.</summary>
+    private sealed class JoinFailingBackplane : RealtimeBackplane
+    {
+        public override ValueTask AddMemberAsync(string roomId, string connectionId, CancellationToken cancellationToken)
+            => ValueTask.FromException(new InvalidOperationException("The backplane is down."));
+
+        public override ValueTask RemoveMemberAsync(string roomId, string connectionId, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public override ValueTask SubscribeAsync(string roomId, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public override ValueTask UnsubscribeAsync(string roomId, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public override ValueTask PublishAsync(RoomBroadcast broadcast, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public override ValueTask<bool> SendAsync(string connectionId, Message message, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public override ValueTask<bool> CloseAsync(string connectionId, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public override ValueTask<int> GetConnectionCountAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public override ValueTask<IReadOnlyCollection<string>> GetRoomsAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public override ValueTask<IReadOnlyCollection<string>> GetConnectionIdsAsync(string roomId, CancellationToken cancellationToken)
+            => throw new NotSupportedException();
     }
 }

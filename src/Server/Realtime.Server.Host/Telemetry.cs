@@ -17,6 +17,9 @@ internal static class Telemetry
     /// <summary>The standard OpenTelemetry variable (or configuration key) that turns the OTLP exporter on.</summary>
     internal const string OtlpEndpointKey = "OTEL_EXPORTER_OTLP_ENDPOINT";
 
+    /// <summary>The share of traces recorded, 0 to 1 (by trace id, so a client and the server that use one ratio agree on a trace).</summary>
+    internal const string SampleRatioKey = "Realtime:Tracing:SampleRatio";
+
     /// <summary>The Realtime server's meter and activity source (and the Redis backplane's instruments, on the same meter).</summary>
     private const string RealtimeSource = "Realtime.Server";
 
@@ -54,7 +57,12 @@ internal static class Telemetry
         {
             // OTEL_EXPORTER_OTLP_PROTOCOL (grpc, the default, or http/protobuf), OTEL_EXPORTER_OTLP_HEADERS and the rest of the
             // standard variables are read by the exporter itself.
+            // Every message a hook handles is a span: in production, record a share of them. A client's sampled flag does not decide
+            // (a client could otherwise have every one of its messages recorded): the ratio applies to a trace a client started too.
+            var ratio = new TraceIdRatioBasedSampler(SampleRatio(builder));
             telemetry.WithTracing(tracing => tracing
+                    .SetSampler(new ParentBasedSampler(ratio, remoteParentSampled: ratio, remoteParentNotSampled: ratio,
+                                                       localParentSampled: new AlwaysOnSampler(), localParentNotSampled: new AlwaysOffSampler()))
                     .AddSource(RealtimeSource)
                     .AddAspNetCoreInstrumentation(aspNetCore => aspNetCore.Filter = context => !Untraced.Any(path => context.Request.Path.StartsWithSegments(path))))
                 .UseOtlpExporter();
@@ -68,6 +76,15 @@ internal static class Telemetry
         {
             app.MapPrometheusScrapingEndpoint("/metrics");
         }
+    }
+
+    /// <summary><see cref="SampleRatioKey"/>, or by default every trace in Development and one in twenty elsewhere.</summary>
+    private static double SampleRatio(WebApplicationBuilder builder)
+    {
+        double ratio = builder.Configuration.GetValue(SampleRatioKey, builder.Environment.IsDevelopment() ? 1.0 : 0.05);
+        return ratio is >= 0 and <= 1
+            ? ratio
+            : throw new InvalidOperationException($"{SampleRatioKey} is {ratio}: it must be between 0 and 1.");
     }
 
     private static bool PrometheusEnabled(IConfiguration configuration) => configuration.GetValue(PrometheusKey, defaultValue: true);

@@ -168,8 +168,8 @@ public abstract class RealtimeBackplane
     /// <summary>The number of accepted connections on this node.</summary>
     protected int LocalConnectionCount => Node.ConnectionCount;
 
-    /// <summary>The number of rooms with members on this node (cheaper than counting <see cref="LocalRooms"/>; not for hot paths).</summary>
-    protected int LocalRoomCount => Node.Rooms.RoomCount;
+    /// <summary>The number of rooms with members on this node (a counter read: no snapshot, no lock; the <c>realtime.server.rooms</c> metric's value).</summary>
+    protected int LocalRoomCount => Node.Rooms.Count;
 
     /// <summary>The ids of a room's members on this node (a snapshot).</summary>
     /// <param name="roomId">The room.</param>

@@ -110,6 +110,13 @@ internal sealed class RealtimeMetrics
         _disconnects.Add(1, why);
     }
 
+    /// <summary>
+    /// A connection registered but never accepted after all (its room join failed): it leaves the count of connections, and is
+    /// not a disconnect; the refusal the lifecycle counts for it (<c>error</c>) is what it was.
+    /// </summary>
+    public void ConnectionWithdrawn(ServerConnection connection)
+        => _connections.Add(-1, MetricTags.Endpoint(connection.Dense), MetricTags.Protocol(connection.Protocol));
+
     /// <summary>An upgrade or a handshake was refused; <paramref name="reason"/> is one of <see cref="MetricTags"/>' refusal reasons.</summary>
     public void Refused(string reason) => _refusals.Add(1, new KeyValuePair<string, object?>(MetricTags.RefusalReasonKey, reason));
 

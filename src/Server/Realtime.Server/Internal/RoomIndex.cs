@@ -59,9 +59,6 @@ internal sealed class RoomIndex<TMember>
         }
     }
 
-    /// <summary>The number of rooms in the index (a room is removed with its last member). Takes the dictionary's locks: not for hot paths.</summary>
-    public int RoomCount => _rooms.Count;
-
     /// <summary>Each room with members and its member count, read without taking a room's lock (for the status page).</summary>
     public IEnumerable<KeyValuePair<string, int>> MemberCounts()
     {

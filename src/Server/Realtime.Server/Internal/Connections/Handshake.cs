@@ -143,7 +143,7 @@ internal static class Handshake
             RealtimeLog.JoinFailed(server.Logger, connection.Id, connection.RoomId, ex);
             connection.RequestClose(DisconnectReason.TransportError, CloseCodes.InternalError, "Internal server error", drain: false);
             connection.AcceptFailed();
-            server.Unregister(connection, connection.Reason);
+            server.Withdraw(connection); // a refusal (error), not a disconnect: it was never accepted
             await server.RemoveMemberAsync(connection).ConfigureAwait(false);
             return;
         }

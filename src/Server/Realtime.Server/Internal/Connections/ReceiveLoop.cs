@@ -58,15 +58,17 @@ internal sealed class ReceiveLoop
                     return;
                 }
 
-                // The message's arrival, for realtime.server.message.duration: the clock is read only while that is listened to.
                 RealtimeMetrics metrics = _server.Metrics;
-                long arrived = metrics.MeasuresMessageDuration ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
                 metrics.BytesReceived(messages.Message.Length, _protocolTag);
                 ValueTask pace = PaceAsync();
                 if (!pace.IsCompletedSuccessfully)
                 {
                     await pace.ConfigureAwait(false);
                 }
+
+                // The message's arrival, for realtime.server.message.duration, once the rate limit let it through (a sender held back
+                // is slowed down on purpose, not the server being slow): the clock is read only while that is listened to.
+                long arrived = metrics.MeasuresMessageDuration ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
 
                 InboundEvent inbound = _reader.Read(type, messages.Message);
                 switch (inbound.Kind)

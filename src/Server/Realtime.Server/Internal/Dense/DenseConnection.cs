@@ -126,8 +126,12 @@ internal static class DenseConnection
                 default:
                     if (read.IsCompleted)
                     {
-                        server.Metrics.Refused(MetricTags.Abandoned);
-                        return null; // closed before a whole head
+                        if (!buffer.IsEmpty)
+                        {
+                            server.Metrics.Refused(MetricTags.Abandoned); // half a request: a client that gave up
+                        }
+
+                        return null; // closed before a whole head (with no byte at all: a port probe or a health check, not counted)
                     }
 
                     input.AdvanceTo(buffer.Start, buffer.End);
