@@ -53,6 +53,7 @@ public sealed class BroadcastSizeTests : IAsyncLifetime
     [Fact]
     public async Task A_type_protocol_v1_cannot_carry_reaches_the_compatibility_members_and_skips_the_v1_ones_between_them()
     {
+        using var instruments = new ServerInstruments(_host.Services);
         await using SocketIoTestClient sender = await SocketIoTestClient.ConnectAcceptedAsync(_host.CollaborationUrl, SocketIoTestClient.NewId());
         await using SocketIoTestClient before = await SocketIoTestClient.ConnectAcceptedAsync(_host.CollaborationUrl, SocketIoTestClient.NewId());
         await using RawProtocolClient v1 = await RawProtocolClient.ConnectWelcomedAsync(_host.Url);
@@ -73,5 +74,11 @@ public sealed class BroadcastSizeTests : IAsyncLifetime
         // From the server's own API the same broadcast is not refused: a protocol carries it.
         _host.Server.Broadcast("room1", 3, longType);
         Assert.Equal((longType, "3", false), await after.ReceiveMessageAsync());
+
+        // Each of the two long-type broadcasts skipped the one v1 member (realtime.server.broadcast.skipped), and was queued to the
+        // compatibility members: two (the sender's own relay excepts it), then all three.
+        await ServerInstruments.WaitForSumAsync(instruments.Skipped, 2);
+        Assert.Equal([1L, 1L], instruments.Skipped.GetMeasurementSnapshot().Select(m => m.Value));
+        Assert.Equal([2L, 3L, 3L], instruments.Recipients.GetMeasurementSnapshot().Select(m => m.Value)); // "short" went to all three others
     }
 }

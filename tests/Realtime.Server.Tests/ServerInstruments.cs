@@ -29,6 +29,7 @@ internal sealed class ServerInstruments : IDisposable
         SlowConsumers = Long(meters, "realtime.server.slow_consumers");
         Refusals = Long(meters, "realtime.server.refusals");
         Disconnects = Long(meters, "realtime.server.disconnects");
+        Skipped = Long(meters, "realtime.server.broadcast.skipped");
     }
 
     public MetricCollector<long> Connections { get; }
@@ -58,6 +59,8 @@ internal sealed class ServerInstruments : IDisposable
     public MetricCollector<long> Refusals { get; }
 
     public MetricCollector<long> Disconnects { get; }
+
+    public MetricCollector<long> Skipped { get; }
 
     /// <summary>The rooms gauge now (its callback is observed on demand).</summary>
     public long RoomsNow()

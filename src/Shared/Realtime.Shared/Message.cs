@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Realtime.Protocol;
 
 namespace Realtime;
 
@@ -20,7 +19,6 @@ public readonly struct Message
 
     private readonly JsonElement _data;
     private readonly LazyJson? _json;
-    private readonly WireTraceContext? _trace;
 
     /// <summary>Creates a text message.</summary>
     /// <param name="type">The message type, or <see langword="null"/> for none (<c>""</c> is a type of its own).</param>
@@ -56,16 +54,6 @@ public readonly struct Message
         Bytes = bytes;
     }
 
-    private Message(in Message message, WireTraceContext? trace)
-    {
-        Type = message.Type;
-        _data = message._data;
-        _json = message._json;
-        IsBinary = message.IsBinary;
-        Bytes = message.Bytes;
-        _trace = trace;
-    }
-
     /// <summary>The message type, or <see langword="null"/> when there is none; <c>""</c> is kept as <c>""</c> (the original framework tells them apart).</summary>
     public string? Type { get; }
 
@@ -78,12 +66,6 @@ public readonly struct Message
 
     /// <summary>The payload of a binary message; empty for a text message.</summary>
     public ReadOnlyMemory<byte> Bytes { get; }
-
-    /// <summary>
-    /// For a message a server read from a client's frame: the W3C trace context the frame carried (read only while the server
-    /// traces), or <see langword="null"/>. Never written on the wire again: a relay sends <c>type</c> and <c>data</c> only.
-    /// </summary>
-    internal WireTraceContext? Trace => _trace;
 
     /// <summary>A JSON <c>null</c> element, the data of a text message that carries none.</summary>
     internal static JsonElement JsonNull { get; } = JsonDocument.Parse("null"u8.ToArray()).RootElement;
@@ -123,9 +105,6 @@ public readonly struct Message
     /// <returns>The retyped message.</returns>
     public Message WithType(string? type)
         => IsBinary ? new Message(type, Bytes) : _json is not null ? new Message(type, _json) : new Message(type, _data);
-
-    /// <summary>The same message, carrying the trace context its frame carried.</summary>
-    internal Message WithTrace(WireTraceContext? trace) => new(this, trace);
 
     /// <inheritdoc/>
     public override string ToString()

@@ -184,7 +184,7 @@ public class ConnectionPartsTests
 
         public bool IsClosing => false;
 
-        public async ValueTask ProcessAsync(Message message)
+        public async ValueTask ProcessAsync(Message message, InboundStamp stamp)
         {
             if (message.Type == "slow" && Gate is { } gate)
             {
@@ -196,7 +196,7 @@ public class ConnectionPartsTests
 
         public void BeginPause(bool rateLimit) => Pauses++;
 
-        void IInboundOwner.Processed(long arrived)
+        void IInboundOwner.Processed(InboundStamp stamp)
         {
         }
 

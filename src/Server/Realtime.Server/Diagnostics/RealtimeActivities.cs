@@ -67,10 +67,10 @@ internal static class RealtimeActivities
     /// current on the long-lived upgrade request), linked to the sender's <c>realtime.connect</c> span. Called where the application
     /// runs, so that <see cref="Activity.Current"/> in middleware and hooks is this span; the caller's scope ends the override.
     /// </summary>
-    public static Activity? StartMessage(ServerConnection connection, in Message message)
+    public static Activity? StartMessage(ServerConnection connection, in Message message, WireTraceContext? trace)
     {
         Activity.Current = null;
-        Activity? span = Source.StartActivity(MessageSpan, ActivityKind.Consumer, ParentOf(message.Trace), links: connection.ConnectSpanLinks);
+        Activity? span = Source.StartActivity(MessageSpan, ActivityKind.Consumer, ParentOf(trace), links: connection.ConnectSpanLinks);
         if (span is { IsAllDataRequested: true })
         {
             SetConnectionTags(span, connection);

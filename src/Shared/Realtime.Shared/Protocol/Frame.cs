@@ -69,7 +69,7 @@ public readonly struct Frame
 
     internal static Frame Error(string text) => new(FrameKind.Error, text: text);
 
-    internal static Frame ForMessage(Message message) => new(FrameKind.Message, message: message, trace: message.Trace);
+    internal static Frame ForMessage(Message message, WireTraceContext? trace = null) => new(FrameKind.Message, message: message, trace: trace);
 
     internal static Frame Ping() => new(FrameKind.Ping);
 

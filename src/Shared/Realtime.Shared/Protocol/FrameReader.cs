@@ -279,7 +279,7 @@ public static class FrameReader
                     Check(TypeOk, "type");
                     // "type":"" is the type "", absent and null are none.
                     Message message = Data is null ? new Message(Type, default(JsonElement)) : new Message(Type, new LazyJson(Data));
-                    return Frame.ForMessage(TraceParent is null ? message : message.WithTrace(Trace));
+                    return Frame.ForMessage(message, Trace); // the trace context travels beside the message, never in it
                 case "hello":
                     return Frame.Hello(Auth, Trace);
                 case "pong":

@@ -32,8 +32,8 @@ internal sealed class ConnectionInbound(ServerConnection connection) : IInboundO
     /// <returns><see langword="false"/> when the connection closed meanwhile (the message is dropped, like any after the server closed).</returns>
     /// <param name="message">The message.</param>
     /// <param name="size">Its size on the wire.</param>
-    /// <param name="arrived">When it was read (a <see cref="System.Diagnostics.Stopwatch"/> timestamp), or 0 when its processing time is not measured.</param>
-    public ValueTask<bool> OfferAsync(Message message, int size, long arrived = 0) => (_queue ?? Create()).OfferAsync(message, size, arrived);
+    /// <param name="stamp">When it was read, and the trace context its frame carried (<see cref="InboundStamp"/>).</param>
+    public ValueTask<bool> OfferAsync(Message message, int size, InboundStamp stamp = default) => (_queue ?? Create()).OfferAsync(message, size, stamp);
 
     /// <summary>Completes when no message is being processed (after the receive loop ended, the connection awaits it before leaving).</summary>
     public Task WhenIdleAsync() => Queue?.WhenIdleAsync() ?? Task.CompletedTask;
@@ -41,9 +41,9 @@ internal sealed class ConnectionInbound(ServerConnection connection) : IInboundO
     /// <summary>The connection is closing: a receive loop waiting for room in the queue stops waiting.</summary>
     public void SignalClosing() => Queue?.SignalRoom();
 
-    ValueTask IInboundOwner.ProcessAsync(Message message)
+    ValueTask IInboundOwner.ProcessAsync(Message message, InboundStamp stamp)
         => connection.ClosingReason is null or DisconnectReason.ClientDisconnect // once the server closed, what the client still sent is dropped
-            ? MessagePipeline.ProcessAsync(connection, message)
+            ? MessagePipeline.ProcessAsync(connection, message, stamp.Trace)
             : ValueTask.CompletedTask;
 
     /// <summary>The connection was accepted: the first ping is due one interval from now.</summary>
@@ -71,7 +71,7 @@ internal sealed class ConnectionInbound(ServerConnection connection) : IInboundO
     /// <summary>The receive loop reads again.</summary>
     public void EndPause() => _heartbeat.EndPause(connection.Server.Time.GetTimestamp());
 
-    void IInboundOwner.Processed(long arrived) => connection.Server.Metrics.MessageProcessed(arrived);
+    void IInboundOwner.Processed(InboundStamp stamp) => connection.Server.Metrics.MessageProcessed(stamp.Arrived);
 
     bool IInboundOwner.BeginInlineProcessing() => _heartbeat.TryBeginPause(connection.Server.Time.GetTimestamp());
 

@@ -6,11 +6,11 @@ internal interface IInboundOwner
     /// <summary>Whether the connection is closing: a receive loop waiting for room then gives up.</summary>
     bool IsClosing { get; }
 
-    /// <summary>Processes one message (middleware and hooks), one at a time; never throws.</summary>
-    ValueTask ProcessAsync(Message message);
+    /// <summary>Processes one message (middleware and hooks), one at a time; never throws. <paramref name="stamp"/> is what it was offered with.</summary>
+    ValueTask ProcessAsync(Message message, InboundStamp stamp);
 
-    /// <summary>A message's processing ended; <paramref name="arrived"/> is what it was offered with (0: not measured).</summary>
-    void Processed(long arrived);
+    /// <summary>A message's processing ended; <paramref name="stamp"/> is what it was offered with.</summary>
+    void Processed(InboundStamp stamp);
 
     /// <summary>The receive loop stops reading on purpose (the heartbeat's deadline is suspended meanwhile).</summary>
     void BeginPause(bool rateLimit);
@@ -36,7 +36,7 @@ internal interface IInboundOwner
 internal sealed class InboundQueue(IInboundOwner owner, int maxMessages, long maxBytes)
 {
     private readonly Lock _gate = new();
-    private readonly Queue<(Message Message, int Size, long Arrived)> _items = new();
+    private readonly Queue<(Message Message, int Size, InboundStamp Stamp)> _items = new();
     private long _bytes;
     private bool _open;
     private bool _running;
@@ -71,7 +71,7 @@ internal sealed class InboundQueue(IInboundOwner owner, int maxMessages, long ma
     /// Offers a message from the receive loop: processed at once when the queue is open, empty and idle, else queued within the bounds.
     /// </summary>
     /// <returns><see langword="false"/> when the queue is full.</returns>
-    public bool TryOffer(Message message, int size, long arrived = 0)
+    public bool TryOffer(Message message, int size, InboundStamp stamp = default)
     {
         lock (_gate)
         {
@@ -82,7 +82,7 @@ internal sealed class InboundQueue(IInboundOwner owner, int maxMessages, long ma
                     return false;
                 }
 
-                _items.Enqueue((message, size, arrived));
+                _items.Enqueue((message, size, stamp));
                 _bytes += size;
                 return true;
             }
@@ -95,7 +95,7 @@ internal sealed class InboundQueue(IInboundOwner owner, int maxMessages, long ma
         ValueTask processing;
         try
         {
-            processing = owner.ProcessAsync(message);
+            processing = owner.ProcessAsync(message, stamp);
         }
         finally
         {
@@ -107,7 +107,7 @@ internal sealed class InboundQueue(IInboundOwner owner, int maxMessages, long ma
 
         if (processing.IsCompletedSuccessfully)
         {
-            owner.Processed(arrived);
+            owner.Processed(stamp);
 
             // Nothing was queued meanwhile: only the receive loop (this thread) queues.
             lock (_gate)
@@ -117,7 +117,7 @@ internal sealed class InboundQueue(IInboundOwner owner, int maxMessages, long ma
         }
         else
         {
-            Task drain = DrainAsync(processing, arrived);
+            Task drain = DrainAsync(processing, stamp);
             lock (_gate)
             {
                 _drain = drain;
@@ -129,10 +129,10 @@ internal sealed class InboundQueue(IInboundOwner owner, int maxMessages, long ma
 
     /// <summary>Offers a message; when the queue is full, stops reading (a pause) until the drain makes room.</summary>
     /// <returns><see langword="false"/> when the connection closed meanwhile (the message is dropped, like any after the server closed).</returns>
-    public ValueTask<bool> OfferAsync(Message message, int size, long arrived = 0)
-        => TryOffer(message, size, arrived) ? new ValueTask<bool>(true) : OfferWhenRoomAsync(message, size, arrived);
+    public ValueTask<bool> OfferAsync(Message message, int size, InboundStamp stamp = default)
+        => TryOffer(message, size, stamp) ? new ValueTask<bool>(true) : OfferWhenRoomAsync(message, size, stamp);
 
-    private async ValueTask<bool> OfferWhenRoomAsync(Message message, int size, long arrived)
+    private async ValueTask<bool> OfferWhenRoomAsync(Message message, int size, InboundStamp stamp)
     {
         owner.BeginPause(rateLimit: false);
         try
@@ -141,7 +141,7 @@ internal sealed class InboundQueue(IInboundOwner owner, int maxMessages, long ma
             {
                 // Armed before the retry: room made in between is not missed.
                 Task room = _room.Arm();
-                if (TryOffer(message, size, arrived))
+                if (TryOffer(message, size, stamp))
                 {
                     return true;
                 }
@@ -184,7 +184,7 @@ internal sealed class InboundQueue(IInboundOwner owner, int maxMessages, long ma
         }
 
         // Outside the lock: the drain runs the application's hooks.
-        Task drain = DrainAsync(ValueTask.CompletedTask, 0);
+        Task drain = DrainAsync(ValueTask.CompletedTask, pendingStamp: null);
         lock (_gate)
         {
             _drain = drain;
@@ -200,18 +200,18 @@ internal sealed class InboundQueue(IInboundOwner owner, int maxMessages, long ma
         }
     }
 
-    /// <summary>Processes what is queued, after <paramref name="pending"/> (the message offered at <paramref name="pendingArrived"/>, if any).</summary>
-    private async Task DrainAsync(ValueTask pending, long pendingArrived)
+    /// <summary>Processes what is queued, after <paramref name="pending"/> (the message offered with <paramref name="pendingStamp"/>, if any).</summary>
+    private async Task DrainAsync(ValueTask pending, InboundStamp? pendingStamp)
     {
         await pending.ConfigureAwait(false);
-        if (pendingArrived != 0)
+        if (pendingStamp is { } stamp)
         {
-            owner.Processed(pendingArrived);
+            owner.Processed(stamp);
         }
 
         while (true)
         {
-            (Message Message, int Size, long Arrived) item;
+            (Message Message, int Size, InboundStamp Stamp) item;
             lock (_gate)
             {
                 if (!_items.TryDequeue(out item))
@@ -224,8 +224,8 @@ internal sealed class InboundQueue(IInboundOwner owner, int maxMessages, long ma
             }
 
             _room.Signal();
-            await owner.ProcessAsync(item.Message).ConfigureAwait(false);
-            owner.Processed(item.Arrived);
+            await owner.ProcessAsync(item.Message, item.Stamp).ConfigureAwait(false);
+            owner.Processed(item.Stamp);
         }
     }
 }

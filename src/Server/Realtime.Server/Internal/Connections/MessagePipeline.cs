@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Realtime.Protocol;
 using Realtime.Server.Diagnostics;
 
 namespace Realtime.Server.Internal.Connections;
@@ -10,7 +11,10 @@ namespace Realtime.Server.Internal.Connections;
 /// </summary>
 internal static class MessagePipeline
 {
-    public static ValueTask ProcessAsync(ServerConnection connection, Message message)
+    /// <param name="connection">The sender.</param>
+    /// <param name="message">Its message.</param>
+    /// <param name="trace">The trace context the client sent with it, or <see langword="null"/>.</param>
+    public static ValueTask ProcessAsync(ServerConnection connection, Message message, WireTraceContext? trace = null)
     {
         RealtimeServer server = connection.Server;
         if (server.Node.Features.Claimant(message.Type) is { } feature)
@@ -18,13 +22,13 @@ internal static class MessagePipeline
             return server.Node.Features.HandleAsync(feature, connection, message); // a feature's own: no middleware, no hook, no relay
         }
 
-        return RealtimeActivities.Enabled ? TracedAsync(connection, message) : ToApplicationAsync(connection, message);
+        return RealtimeActivities.Enabled ? TracedAsync(connection, message, trace) : ToApplicationAsync(connection, message);
     }
 
     /// <summary>The application's part inside the message's span; being an async method, it also scopes the span as the current activity.</summary>
-    private static async ValueTask TracedAsync(ServerConnection connection, Message message)
+    private static async ValueTask TracedAsync(ServerConnection connection, Message message, WireTraceContext? trace)
     {
-        using Activity? span = RealtimeActivities.StartMessage(connection, message);
+        using Activity? span = RealtimeActivities.StartMessage(connection, message, trace);
         await ToApplicationAsync(connection, message).ConfigureAwait(false);
     }
 

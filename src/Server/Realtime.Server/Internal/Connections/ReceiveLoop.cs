@@ -81,7 +81,7 @@ internal sealed class ReceiveLoop
                         break;
                     case InboundKind.Message:
                         metrics.MessageReceived(_protocolTag);
-                        ValueTask<bool> queued = _inbound.OfferAsync(inbound.Message, messages.Message.Length, arrived);
+                        ValueTask<bool> queued = _inbound.OfferAsync(inbound.Message, messages.Message.Length, new InboundStamp(arrived, inbound.Trace));
                         if (!(queued.IsCompletedSuccessfully ? queued.Result : await queued.ConfigureAwait(false)))
                         {
                             return;

@@ -52,7 +52,7 @@ internal readonly struct InboundEvent
     /// <summary>For <see cref="InboundKind.Hello"/>: the auth payload; undefined when there is none.</summary>
     public JsonElement Auth { get; }
 
-    /// <summary>For <see cref="InboundKind.Hello"/>: the trace context the client sent with it (read only while the server traces), or <see langword="null"/>.</summary>
+    /// <summary>For <see cref="InboundKind.Hello"/> and <see cref="InboundKind.Message"/>: the trace context the client sent with it (read only while the server traces), or <see langword="null"/>.</summary>
     public WireTraceContext? Trace { get; }
 
     /// <summary>For <see cref="InboundKind.Violation"/>: the WebSocket close code.</summary>
@@ -74,7 +74,7 @@ internal readonly struct InboundEvent
 
     public static InboundEvent Hello(JsonElement auth, WireTraceContext? trace = null) => new(InboundKind.Hello, auth: auth, trace: trace);
 
-    public static InboundEvent ForMessage(Message message) => new(InboundKind.Message, message: message);
+    public static InboundEvent ForMessage(Message message, WireTraceContext? trace = null) => new(InboundKind.Message, message: message, trace: trace);
 
     public static InboundEvent Violation(int closeCode, string problem) => new(InboundKind.Violation, closeCode: closeCode, problem: problem);
 }

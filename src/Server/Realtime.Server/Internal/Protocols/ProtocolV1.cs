@@ -94,7 +94,7 @@ internal sealed class ProtocolV1 : RealtimeProtocol
             {
                 FrameKind.Hello => Open() ?? InboundEvent.Hello(frame.Auth, frame.Trace),
                 FrameKind.Pong => RequireOpen() ?? InboundEvent.Pong,
-                FrameKind.Message => RequireOpen() ?? InboundEvent.ForMessage(frame.Message),
+                FrameKind.Message => RequireOpen() ?? InboundEvent.ForMessage(frame.Message, frame.Trace),
                 FrameKind.Unknown => InboundEvent.Violation(CloseCodes.ProtocolError, "A text frame of an unknown kind."),
                 _ => InboundEvent.Violation(CloseCodes.ProtocolError, $"A {frame.Kind} frame is sent by servers only."),
             };
