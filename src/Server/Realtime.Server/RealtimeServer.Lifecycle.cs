@@ -26,15 +26,6 @@ public sealed partial class RealtimeServer
         }
     }
 
-    /// <summary>Unregisters a connection whose room join failed: counted as a refusal by its lifecycle, never as a disconnect.</summary>
-    internal void Withdraw(ServerConnection connection)
-    {
-        if (Node.Unregister(connection))
-        {
-            Metrics.ConnectionWithdrawn(connection);
-        }
-    }
-
     /// <summary>Tells the backplane that a connection is no longer a member; a failure is logged (the membership is the backplane's).</summary>
     internal async ValueTask RemoveMemberAsync(ServerConnection connection)
     {

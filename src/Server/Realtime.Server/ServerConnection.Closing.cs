@@ -13,13 +13,7 @@ public sealed partial class ServerConnection
     internal string? NotedRefusal => Volatile.Read(ref _refusal);
 
     /// <summary>Notes why the handshake is being refused, when it still has no outcome (a close that came first keeps its own).</summary>
-    internal void NoteRefusal(string reason)
-    {
-        if (IsHandshaking)
-        {
-            Interlocked.CompareExchange(ref _refusal, reason, null);
-        }
-    }
+    internal void NoteRefusal(string reason) => _ = IsHandshaking && Interlocked.CompareExchange(ref _refusal, reason, null) is null;
 
     /// <summary>Called by the shared heartbeat timer: sends a due ping, or closes with 4001 when the oldest unanswered ping expired.</summary>
     internal void OnHeartbeat(long now)

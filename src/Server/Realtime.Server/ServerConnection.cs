@@ -243,8 +243,6 @@ public sealed partial class ServerConnection : IRoomMember
     internal void StartHandshakeTimer() => SetTimer(static s => ((ServerConnection)s!).OnHandshakeTimeout(), Server.Options.HandshakeTimeout);
 
     /// <summary>The client's opening request (the protocol's reader lets only one through): the handshake starts, off the receive loop.</summary>
-    /// <param name="auth">The auth payload.</param>
-    /// <param name="trace">The trace context the request carried (read only while the server traces), or <see langword="null"/>.</param>
     internal void OnHello(JsonElement auth, WireTraceContext? trace)
     {
         HttpContext request = Interlocked.Exchange(ref _request, null) ?? throw new InvalidOperationException("The handshake has started already.");

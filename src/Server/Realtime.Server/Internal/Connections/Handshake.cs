@@ -143,7 +143,11 @@ internal static class Handshake
             RealtimeLog.JoinFailed(server.Logger, connection.Id, connection.RoomId, ex);
             connection.RequestClose(DisconnectReason.TransportError, CloseCodes.InternalError, "Internal server error", drain: false);
             connection.AcceptFailed();
-            server.Withdraw(connection); // a refusal (error), not a disconnect: it was never accepted
+            if (server.Node.Unregister(connection))
+            {
+                server.Metrics.ConnectionWithdrawn(connection); // a refusal (error), counted by its lifecycle; never a disconnect
+            }
+
             await server.RemoveMemberAsync(connection).ConfigureAwait(false);
             return;
         }
