@@ -48,6 +48,11 @@ public sealed partial class ServerConnection
         }
 
         CloseCode = closeCode;
+        if (Accepted)
+        {
+            Server.Metrics.QueuedAtClose(Outbound.Count, Outbound.QueuedBytes); // as the close begins: a discard below empties it
+        }
+
         if (drain && Protocol.ClosePacket(reason, closeCode) is { } packet)
         {
             Outbound.TryEnqueue(packet);

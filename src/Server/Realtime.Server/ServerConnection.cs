@@ -249,10 +249,7 @@ public sealed partial class ServerConnection : IRoomMember
         HandshakeTask = Handshake.RunAsync(this, auth, request, trace);
     }
 
-    /// <summary>
-    /// The link to this connection's recorded <c>realtime.connect</c> span, which each of its message spans carries; <see langword="null"/>
-    /// when the handshake was not traced. Set by the handshake before any message is processed.
-    /// </summary>
+    /// <summary>The link to its recorded <c>realtime.connect</c> span, for its message spans (set by the handshake); <see langword="null"/> when not traced.</summary>
     internal System.Diagnostics.ActivityLink[]? ConnectSpanLinks { get; set; }
 
     /// <summary>Connect middleware accepted the connection: Handshaking → Accepting, and the heartbeat starts.</summary>

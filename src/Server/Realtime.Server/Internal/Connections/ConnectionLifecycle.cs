@@ -54,11 +54,6 @@ internal static class ConnectionLifecycle
 
             // The send loop never throws; the close timer aborts the socket if the peer never completes the close.
             await sendLoop.ConfigureAwait(false);
-            if (connection.Accepted)
-            {
-                server.Metrics.QueuedAtClose(connection.Outbound.Count, connection.Outbound.QueuedBytes);
-            }
-
             connection.Release();
             RealtimeLog.ConnectionClosed(server.Logger, connection.Id, connection.Reason, connection.CloseCode);
             if (connection.Joined)
