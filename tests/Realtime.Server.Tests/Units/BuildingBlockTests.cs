@@ -51,12 +51,12 @@ public class BuildingBlockTests
         Assert.False(Add(index, b));
         Assert.False(Add(index, c));
         Assert.True(Add(index, other));
-        index.Deliver(Broadcast("r"), b, long.MaxValue, 0, out _);
+        index.Deliver(Broadcast("r"), b, long.MaxValue, 0, out _, out _);
         Assert.Equal([2, 1, 2, 1], new[] { a.Received, b.Received, c.Received, other.Received });
 
         Assert.False(index.Remove(a));
         Assert.False(index.Remove(a)); // not a member any more: nothing happens
-        index.Deliver(Broadcast("r"), null, long.MaxValue, 0, out _);
+        index.Deliver(Broadcast("r"), null, long.MaxValue, 0, out _, out _);
         Assert.Equal([2, 2, 3], new[] { a.Received, b.Received, c.Received });
         Assert.Equal([b, c], index.GetMembers("r").OrderBy(m => m.Received));
         Assert.False(index.Remove(b));
@@ -74,7 +74,7 @@ public class BuildingBlockTests
             {
                 var member = new Member("hot");
                 Add(index, member);
-                Assert.Equal(0, index.Deliver(Broadcast("hot"), null, long.MaxValue, 0, out string? problem));
+                Assert.Equal(0, index.Deliver(Broadcast("hot"), null, long.MaxValue, 0, out _, out string? problem));
                 Assert.Null(problem);
                 Assert.Contains(member, index.GetMembers("hot"));
                 index.Remove(member);

@@ -27,7 +27,7 @@ public class RoomSubscriptionTests
         ValueTask<bool> joinB = index.AddAsync(b, First);
         Assert.False(joinA.IsCompleted);
         Assert.False(joinB.IsCompleted);
-        index.Deliver(Broadcast("r"), except: null, long.MaxValue, channelMask: 0, out _); // no member yet: reaches nobody
+        index.Deliver(Broadcast("r"), except: null, long.MaxValue, channelMask: 0, out _, out _); // no member yet: reaches nobody
         Assert.Empty(index.RoomIds);
 
         subscription.SetResult();

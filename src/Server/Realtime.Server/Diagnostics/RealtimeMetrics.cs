@@ -46,7 +46,7 @@ internal sealed class RealtimeMetrics
     {
         Meter meter = meterFactory.Create(MeterName);
         _connections = meter.CreateUpDownCounter<long>("realtime.server.connections", "{connection}",
-            "Connections currently accepted (after welcome), by endpoint kind and protocol.");
+            "Connections currently accepted (from their registration, just before the room join and welcome), by endpoint kind and protocol.");
         _connectionDuration = meter.CreateHistogram("realtime.server.connection.duration", "s",
             "How long accepted connections lived, recorded when they end, by endpoint kind, protocol and disconnect reason.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LifetimeBuckets });
@@ -66,10 +66,10 @@ internal sealed class RealtimeMetrics
             "From a client's message read off its socket to the end of its processing (middleware, hooks, and every local enqueue they made).",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
         _queuedAtClose = meter.CreateHistogram("realtime.server.outbound.queued_at_close", "{frame}",
-            "Frames an accepted connection's outbound queue still held, unsent, when its send loop ended.",
+            "Frames an accepted connection's outbound queue held when its close began (a close without drain discards them).",
             advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = CountBuckets });
         _queuedBytesAtClose = meter.CreateHistogram("realtime.server.outbound.queued_bytes_at_close", "By",
-            "Bytes an accepted connection's outbound queue still held, unsent, when its send loop ended.",
+            "Bytes an accepted connection's outbound queue held when its close began (a close without drain discards them).",
             advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = ByteBuckets });
         _slowConsumers = meter.CreateCounter<long>("realtime.server.slow_consumers", "{connection}",
             "Connections closed with 4003 because their outbound queue was full.");
@@ -160,7 +160,7 @@ internal sealed class RealtimeMetrics
     /// <summary>A connection was closed with 4003 (its outbound queue was full).</summary>
     public void SlowConsumer() => _slowConsumers.Add(1);
 
-    /// <summary>An accepted connection's send loop ended with <paramref name="frames"/> frames, <paramref name="bytes"/> bytes, unsent.</summary>
+    /// <summary>An accepted connection's close began with <paramref name="frames"/> frames, <paramref name="bytes"/> bytes, in its outbound queue.</summary>
     public void QueuedAtClose(int frames, long bytes)
     {
         _queuedAtClose.Record(frames);

@@ -180,18 +180,9 @@ internal sealed class RoomIndex<TMember>
     /// <param name="except">The member that does not get it, or <see langword="null"/>.</param>
     /// <param name="maxFrameBytes">The limit of a protocol v1 frame.</param>
     /// <param name="channelMask">0 for every member; otherwise only the members in that channel get it (<see cref="IRoomMember.InChannel"/>).</param>
-    /// <param name="problem">Why members were skipped.</param>
-    /// <returns>The number of members skipped, with the reason in <paramref name="problem"/>; 0 when every member got it.</returns>
-    public int Deliver(RoomBroadcast broadcast, TMember? except, long maxFrameBytes, int channelMask, out string? problem)
-        => Deliver(broadcast, except, maxFrameBytes, channelMask, out _, out problem);
-
-    /// <inheritdoc cref="Deliver(RoomBroadcast, TMember, long, int, out string)"/>
-    /// <param name="broadcast">The broadcast.</param>
-    /// <param name="except">The member that does not get it, or <see langword="null"/>.</param>
-    /// <param name="maxFrameBytes">The limit of a protocol v1 frame.</param>
-    /// <param name="channelMask">0 for every member; otherwise only the members in that channel get it.</param>
     /// <param name="recipients">The number of members it was queued to.</param>
     /// <param name="problem">Why members were skipped.</param>
+    /// <returns>The number of members skipped, with the reason in <paramref name="problem"/>; 0 when every member got it.</returns>
     public int Deliver(RoomBroadcast broadcast, TMember? except, long maxFrameBytes, int channelMask, out int recipients, out string? problem)
     {
         problem = null;
