@@ -156,6 +156,75 @@ public abstract class RealtimeBackplane
         Node.Features.MembersLost(roomId, [.. connectionIds.Where(id => Node.Find(id) is null)]); // an id back on this node is the newer connection's
     }
 
+    /// <summary>
+    /// Reads a room's broadcasts after <paramref name="after"/>, for a client that reconnects and recovers (docs/recovery.md). A
+    /// backplane that numbers its rooms' broadcasts itself (it sets <see cref="RoomBroadcast.Position"/> on what it delivers) and keeps
+    /// them (Redis keeps each room's log) overrides it, so that a client recovers on any node; the default keeps nothing and answers
+    /// <see langword="null"/>, and this node's own history of the room is all there is.
+    /// </summary>
+    /// <param name="roomId">The room.</param>
+    /// <param name="after">The last position the client received.</param>
+    /// <param name="maxMessages">The most broadcasts to return: more were missed, and the answer is <see langword="null"/>.</param>
+    /// <param name="maxAge">How old the oldest broadcast returned may be: an older one was missed, and the answer is <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>
+    /// Every broadcast after <paramref name="after"/> through the room's latest, in order, each with its <see cref="RoomBroadcast.Position"/>
+    /// (an empty list when nothing was missed); <see langword="null"/> when that cannot be given whole: another epoch, a position
+    /// the room never reached, or broadcasts the log no longer holds.
+    /// </returns>
+    public virtual ValueTask<IReadOnlyList<RoomBroadcast>?> ReadHistoryAsync(string roomId, RoomPosition after, int maxMessages, TimeSpan maxAge,
+                                                                            CancellationToken cancellationToken)
+        => ValueTask.FromResult<IReadOnlyList<RoomBroadcast>?>(null);
+
+    /// <summary>
+    /// Claims the resume of a former connection, for the client that reconnects with its token: single use across the cluster.
+    /// The default serves one node, in memory; a backplane that shares rooms across nodes overrides it and
+    /// <see cref="ConnectionEndedAsync"/> together, in its shared store.
+    /// </summary>
+    /// <param name="connectionId">The former connection's id (the token named it, and its signature was checked).</param>
+    /// <param name="window">How long after its end a connection may be resumed (<see cref="RecoveryOptions.MaxAge"/>).</param>
+    /// <param name="cancellationToken">Cancels the attempt.</param>
+    /// <returns>Whether it may be resumed now; after <see cref="ResumeClaim.Claimed"/> or <see cref="ResumeClaim.ClaimedLive"/>, never again.</returns>
+    public virtual ValueTask<ResumeClaim> ClaimResumeAsync(string connectionId, TimeSpan window, CancellationToken cancellationToken)
+        => ValueTask.FromResult(Node.ResumeClaims.Claim(connectionId, window, live: Node.Find(connectionId) is not null));
+
+    /// <summary>
+    /// A connection that holds a resume token ended on this node: it may be resumed for <paramref name="window"/> from now, unless it
+    /// was claimed already (then it stays claimed).
+    /// </summary>
+    /// <param name="connectionId">The connection.</param>
+    /// <param name="window">How long it may be resumed (<see cref="RecoveryOptions.MaxAge"/>).</param>
+    /// <param name="cancellationToken">Cancels the attempt.</param>
+    /// <returns>Completes when recorded; a failure is logged (the client is then not recovered).</returns>
+    public virtual ValueTask ConnectionEndedAsync(string connectionId, TimeSpan window, CancellationToken cancellationToken)
+    {
+        Node.ResumeClaims.Ended(connectionId, window);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// The secret that signs resume tokens, the same on every node of the cluster (a token issued on one node is checked on another).
+    /// The default is 32 random bytes of this process; a backplane that shares rooms across nodes overrides it with one secret kept
+    /// in its shared store.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the attempt.</param>
+    /// <returns>At least 32 bytes.</returns>
+    public virtual ValueTask<ReadOnlyMemory<byte>> GetResumeKeyAsync(CancellationToken cancellationToken)
+        => ValueTask.FromResult(Node.ResumeClaims.LocalKey);
+
+    /// <summary>
+    /// Tells this node where a room's broadcasts stand when it starts receiving them: the broadcasts it delivers from now on follow
+    /// <paramref name="position"/>. A backplane that numbers broadcasts calls it after a room's subscription (before
+    /// <see cref="SubscribeAsync"/> completes), so that a client joining the room is given its position at once. Never waits.
+    /// </summary>
+    /// <param name="roomId">The room.</param>
+    /// <param name="position">The position of the last broadcast published before this node received the room's (sequence 0 for none).</param>
+    protected void HistoryStarts(string roomId, RoomPosition position)
+    {
+        ArgumentNullException.ThrowIfNull(roomId);
+        Node.HistoryStarts(roomId, position);
+    }
+
     /// <summary>The member states this node keeps in memory, for the in-memory backplane.</summary>
     internal MemberStateStore LocalMemberStates => Node.MemberStates;
 

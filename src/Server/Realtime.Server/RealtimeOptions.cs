@@ -75,6 +75,9 @@ public sealed class RealtimeOptions
     /// </summary>
     public IList<string> AllowedOrigins { get; } = [];
 
+    /// <summary>Recovery after a brief drop: which rooms keep a history of their broadcasts, how much and for how long (docs/recovery.md). Off by default.</summary>
+    public RecoveryOptions Recovery { get; } = new();
+
     /// <summary>The serializer options of <c>Send</c> and <c>Broadcast</c>. Default <see cref="JsonSerializerDefaults.Web"/> (camelCase).</summary>
     public JsonSerializerOptions JsonSerializerOptions { get; set; } = new(JsonSerializerDefaults.Web);
 }

@@ -11,7 +11,9 @@ namespace Realtime.Server;
 /// </summary>
 public sealed class RoomBroadcast
 {
-    private readonly object? _target; // the excepted connection's id, or for a channel broadcast (rare) a ChannelTarget: no field more for the others
+    // The excepted connection's id, or for a channel broadcast or a positioned one (both rare: a feature's channel, a room that keeps
+    // a history) a Details: no field more for the others.
+    private object? _target;
     private EncodedMessage? _slot0;
     private EncodedMessage? _slot1;
 
@@ -37,7 +39,7 @@ public sealed class RoomBroadcast
         ArgumentNullException.ThrowIfNull(originNodeId);
         RoomId = roomId;
         Message = message;
-        _target = channel is null ? exceptConnectionId : new ChannelTarget(channel, exceptConnectionId);
+        _target = channel is null ? exceptConnectionId : new Details(channel, exceptConnectionId);
         OriginNodeId = originNodeId;
     }
 
@@ -48,13 +50,44 @@ public sealed class RoomBroadcast
     public Message Message { get; }
 
     /// <summary>The connection that does not receive it, or <see langword="null"/> when every member does.</summary>
-    public string? ExceptConnectionId => _target is ChannelTarget target ? target.Except : (string?)_target;
+    public string? ExceptConnectionId => _target is Details details ? details.Except : (string?)_target;
 
     /// <summary>The node the broadcast was sent on.</summary>
     public string OriginNodeId { get; }
 
     /// <summary>The channel of the room whose members receive it (a feature's subset of the room), or <see langword="null"/> for every member.</summary>
-    public string? Channel => (_target as ChannelTarget)?.Channel;
+    public string? Channel => (_target as Details)?.Channel;
+
+    /// <summary>
+    /// The broadcast's place in its room's order, for recovery (docs/recovery.md), or <see langword="null"/>. A backplane that numbers
+    /// its rooms' broadcasts (Redis) sets it on each broadcast it delivers; otherwise this node numbers the broadcasts of a room that
+    /// keeps a history as it delivers them. Rooms without history leave it <see langword="null"/>.
+    /// </summary>
+    public RoomPosition? Position
+    {
+        get => (_target as Details)?.Position;
+        init => AssignPosition(value);
+    }
+
+    /// <summary>Sets <see cref="Position"/> (before the broadcast is delivered: it is then read without a lock).</summary>
+    internal void AssignPosition(RoomPosition? position)
+    {
+        if (position is null && _target is not Details)
+        {
+            return;
+        }
+
+        Details details = _target as Details ?? new Details(null, (string?)_target);
+        details.Position = position;
+        _target = details;
+    }
+
+    /// <summary>The v1 frame with <c>pos</c> for members that take positions, encoded once per broadcast (docs/protocol.md §3.1); <see langword="null"/> until then.</summary>
+    internal OutboundFrame? PositionedFrame
+    {
+        get => (_target as Details)?.PositionedFrame;
+        set => ((Details)_target!).PositionedFrame = value;
+    }
 
     /// <summary>
     /// This broadcast in <paramref name="protocol"/>: its bytes, encoded on the first call for that protocol and shared by every later
@@ -67,7 +100,16 @@ public sealed class RoomBroadcast
         return Volatile.Read(ref slot) ?? Interlocked.CompareExchange(ref slot, MessageSize.Encode(protocol, Message, maxBytes), null) ?? slot!;
     }
 
-    private sealed record ChannelTarget(string Channel, string? Except);
+    private sealed class Details(string? channel, string? except)
+    {
+        public string? Channel { get; } = channel;
+
+        public string? Except { get; } = except;
+
+        public RoomPosition? Position { get; set; }
+
+        public OutboundFrame? PositionedFrame { get; set; }
+    }
 
     /// <summary>Refuses at the call a broadcast that is too large to send (see <see cref="MessageSize.EnsureSendable"/>); what it encodes is kept.</summary>
     /// <exception cref="ArgumentException">The message is too large, or no protocol can carry it.</exception>

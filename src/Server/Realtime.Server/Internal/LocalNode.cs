@@ -39,6 +39,17 @@ internal sealed class LocalNode
     /// <summary>Features' member states, for a backplane that keeps them in memory (the in-memory one).</summary>
     public MemberStateStore MemberStates { get; } = new();
 
+    /// <summary>Resume claims and this process's token secret, for a backplane that keeps the defaults (the in-memory one).</summary>
+    public Recovery.ResumeClaimStore ResumeClaims { get; } = new();
+
+    /// <summary>A backplane that numbers broadcasts says where a room's broadcasts on this node start (<see cref="RealtimeBackplane"/>).</summary>
+    public void HistoryStarts(string roomId, RoomPosition position)
+    {
+        // Implemented with the room histories (issue 29, part A).
+        _ = roomId;
+        _ = position;
+    }
+
     /// <summary>The largest encoded application frame clients accept (<see cref="MessageSize.Limit"/>).</summary>
     public long MaxFrameBytes => _maxFrameBytes;
 

@@ -5,11 +5,14 @@ namespace Realtime.Protocol;
 /// <summary>One decoded frame of protocol v1. Which properties are meaningful depends on <see cref="Kind"/>.</summary>
 public readonly struct Frame
 {
+    private readonly ResumeFields? _resume; // hello and welcome of a client that recovers (rare): one field for the three values
     private Frame(FrameKind kind, Message message = default, JsonElement auth = default, string? text = null,
                   string? connectionId = null, string? roomId = null, int pingInterval = 0, int pingTimeout = 0, int maxMessageSize = 0,
-                  WireTraceContext? trace = null)
+                  WireTraceContext? trace = null, string? position = null, ResumeFields? resume = null)
     {
         Kind = kind;
+        Position = position;
+        _resume = resume;
         Trace = trace;
         Message = message;
         Auth = auth;
@@ -60,16 +63,42 @@ public readonly struct Frame
     /// <summary>The trace context the frame carried, or <see langword="null"/>.</summary>
     internal WireTraceContext? Trace { get; }
 
-    internal static Frame Hello(JsonElement auth, WireTraceContext? trace = null) => new(FrameKind.Hello, auth: auth, trace: trace);
+    /// <summary>
+    /// The room position (docs/protocol.md §3.1, opaque): for a <see cref="FrameKind.Message"/> from a server, the room broadcast's
+    /// position; for a <see cref="FrameKind.Welcome"/>, the position from which the connection receives the room's broadcasts; for a
+    /// <see cref="FrameKind.Hello"/>, the last position the client received. <see langword="null"/> when absent; <c>""</c> in a
+    /// <c>hello</c> when the field was there but unusable (not a string, or too long).
+    /// </summary>
+    public string? Position { get; }
 
-    internal static Frame Welcome(string id, string roomId, int pingInterval, int pingTimeout, int maxMessageSize)
-        => new(FrameKind.Welcome, connectionId: id, roomId: roomId, pingInterval: pingInterval, pingTimeout: pingTimeout, maxMessageSize: maxMessageSize);
+    /// <summary>
+    /// For <see cref="FrameKind.Hello"/>: whether the client takes room positions and resume tokens (<c>recover</c>, or a
+    /// <c>resume</c> token, which implies it).
+    /// </summary>
+    public bool Recover => _resume?.Recover ?? false;
+
+    /// <summary>
+    /// The resume token: for <see cref="FrameKind.Hello"/>, the one the client offers (<c>""</c> when the field was there but unusable);
+    /// for <see cref="FrameKind.Welcome"/>, the one the server issued for this connection. <see langword="null"/> when absent.
+    /// </summary>
+    public string? ResumeToken => _resume?.Token;
+
+    /// <summary>For <see cref="FrameKind.Welcome"/>: whether the missed broadcasts follow; <see langword="null"/> when the <c>hello</c> offered no token.</summary>
+    public bool? Recovered => _resume?.Recovered;
+
+    internal static Frame Hello(JsonElement auth, WireTraceContext? trace = null, ResumeFields? resume = null, string? position = null)
+        => new(FrameKind.Hello, auth: auth, trace: trace, position: position, resume: resume);
+
+    internal static Frame Welcome(string id, string roomId, int pingInterval, int pingTimeout, int maxMessageSize, ResumeFields? resume = null, string? position = null)
+        => new(FrameKind.Welcome, connectionId: id, roomId: roomId, pingInterval: pingInterval, pingTimeout: pingTimeout, maxMessageSize: maxMessageSize,
+               position: position, resume: resume);
 
     internal static Frame Reject(string text) => new(FrameKind.Reject, text: text);
 
     internal static Frame Error(string text) => new(FrameKind.Error, text: text);
 
-    internal static Frame ForMessage(Message message, WireTraceContext? trace = null) => new(FrameKind.Message, message: message, trace: trace);
+    internal static Frame ForMessage(Message message, WireTraceContext? trace = null, string? position = null)
+        => new(FrameKind.Message, message: message, trace: trace, position: position);
 
     internal static Frame Ping() => new(FrameKind.Ping);
 
@@ -78,4 +107,7 @@ public readonly struct Frame
     internal static Frame Unknown() => new(FrameKind.Unknown);
 
     internal static Frame OfKind(FrameKind kind) => new(kind);
+
+    /// <summary>The recovery fields of a <c>hello</c> or <c>welcome</c>.</summary>
+    internal sealed record ResumeFields(bool Recover, string? Token, bool? Recovered);
 }

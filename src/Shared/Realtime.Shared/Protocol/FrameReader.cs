@@ -80,12 +80,35 @@ public static class FrameReader
         return fields.ToFrame(fromClient);
     }
 
-    /// <summary>Decodes a binary frame: <c>[0x01][typeLength][type][payload]</c>.</summary>
+    /// <summary>
+    /// Decodes a binary frame: <c>[0x01][typeLength][type][payload]</c>, or from a server that sends room positions (docs/protocol.md
+    /// §3.1) <c>[0x02][posLength][pos][typeLength][type][payload]</c>.
+    /// </summary>
     /// <param name="bytes">The whole WebSocket binary message.</param>
     /// <returns>A <see cref="FrameKind.Message"/> frame whose binary payload is a copy of the input's.</returns>
-    /// <exception cref="ProtocolException">1002 for a bad first byte or a truncated header; 1007 for a type that is not UTF-8.</exception>
+    /// <exception cref="ProtocolException">1002 for a bad first byte or a truncated header; 1007 for a type or position that is not UTF-8.</exception>
     public static Frame ReadBinary(ReadOnlySpan<byte> bytes)
     {
+        string? position = null;
+        if (bytes.Length >= 2 && bytes[0] == ProtocolLimits.PositionedBinaryMarker)
+        {
+            int positionLength = bytes[1];
+            if (bytes.Length < 2 + positionLength + 1)
+            {
+                throw new ProtocolException(CloseCodes.ProtocolError, "The binary frame header is truncated.");
+            }
+
+            ReadOnlySpan<byte> positionBytes = bytes.Slice(2, positionLength);
+            if (!Utf8.IsValid(positionBytes))
+            {
+                throw Invalid("The binary frame's position is not valid UTF-8.");
+            }
+
+            position = Encoding.UTF8.GetString(positionBytes);
+            bytes = bytes[(1 + positionLength)..]; // now [typeLength][type][payload] behind one byte, as in a 0x01 frame
+            return ReadMessage(bytes, position);
+        }
+
         if (bytes.Length < 2 || bytes[0] != ProtocolLimits.BinaryMessageMarker)
         {
             throw new ProtocolException(CloseCodes.ProtocolError,
@@ -93,6 +116,19 @@ public static class FrameReader
                 bytes[0] != ProtocolLimits.BinaryMessageMarker ? "The binary frame does not start with 0x01." : "The binary frame header is truncated.");
         }
 
+        return ReadMessage(bytes, position);
+    }
+
+    /// <summary>Decodes a binary frame as a server reads what a client sent: only <c>[0x01]…</c> (a client never sends a position).</summary>
+    /// <exception cref="ProtocolException">As for <see cref="ReadBinary"/>, and 1002 for a positioned frame.</exception>
+    internal static Frame ReadClientBinary(ReadOnlySpan<byte> bytes)
+        => bytes.Length > 0 && bytes[0] == ProtocolLimits.PositionedBinaryMarker
+            ? throw new ProtocolException(CloseCodes.ProtocolError, "The binary frame does not start with 0x01.")
+            : ReadBinary(bytes);
+
+    /// <summary>The message of a binary frame from its second byte on (<c>typeLength</c>); <paramref name="bytes"/>[0] is the marker's place.</summary>
+    private static Frame ReadMessage(ReadOnlySpan<byte> bytes, string? position)
+    {
         int typeLength = bytes[1];
         if (bytes.Length < 2 + typeLength)
         {
@@ -106,7 +142,7 @@ public static class FrameReader
         }
 
         string? typeText = typeLength == 0 ? null : Encoding.UTF8.GetString(type);
-        return Frame.ForMessage(new Message(typeText, bytes[(2 + typeLength)..].ToArray()));
+        return Frame.ForMessage(new Message(typeText, bytes[(2 + typeLength)..].ToArray()), position: position);
     }
 
     private static void ReadField(ref Utf8JsonReader reader, ReadOnlySpan<byte> utf8, ref TextFields fields)
@@ -155,6 +191,26 @@ public static class FrameReader
         {
             fields.MaxMessageSizeOk = ReadPositiveInt(ref reader, out fields.MaxMessageSize);
         }
+        else if (reader.ValueTextEquals("pos"u8))
+        {
+            fields.Position = ReadRecoveryField(ref reader, ProtocolLimits.MaxPositionLength);
+        }
+        else if (reader.ValueTextEquals("resume"u8))
+        {
+            fields.Resume = ReadRecoveryField(ref reader, ProtocolLimits.MaxResumeTokenLength);
+        }
+        else if (reader.ValueTextEquals("recover"u8))
+        {
+            reader.Read();
+            fields.Recover = reader.TokenType == JsonTokenType.True;
+            reader.Skip();
+        }
+        else if (reader.ValueTextEquals("recovered"u8))
+        {
+            reader.Read();
+            fields.Recovered = reader.TokenType is JsonTokenType.True or JsonTokenType.False ? reader.TokenType == JsonTokenType.True : null;
+            reader.Skip();
+        }
         else if (fields.ReadTrace && reader.ValueTextEquals("traceparent"u8))
         {
             fields.TraceParent = ReadTraceField(ref reader, WireTraceContext.MaxTraceParentLength);
@@ -191,6 +247,30 @@ public static class FrameReader
         catch (InvalidOperationException)
         {
             return null;
+        }
+    }
+
+    /// <summary>
+    /// A recovery field's string (<c>pos</c>, <c>resume</c>): <c>""</c> when it is there but not a string, too long or holds an escaped
+    /// lone surrogate. A client's unusable token or position is never a protocol error: the server answers <c>recovered: false</c>.
+    /// </summary>
+    private static string ReadRecoveryField(ref Utf8JsonReader reader, int maxLength)
+    {
+        reader.Read();
+        if (reader.TokenType != JsonTokenType.String || reader.ValueSpan.Length > maxLength)
+        {
+            reader.Skip();
+            return string.Empty;
+        }
+
+        try
+        {
+            string value = reader.GetString()!;
+            return System.Text.Encoding.UTF8.GetByteCount(value) <= maxLength ? value : string.Empty;
+        }
+        catch (InvalidOperationException)
+        {
+            return string.Empty;
         }
     }
 
@@ -251,6 +331,14 @@ public static class FrameReader
         public bool ReadTrace;
         public string? TraceParent;
         public string? TraceState;
+        public string? Position;
+        public string? Resume;
+        public bool Recover;
+        public bool? Recovered;
+
+        /// <summary>The recovery fields of a <c>hello</c> or <c>welcome</c>, or <see langword="null"/> when it has none.</summary>
+        public readonly Frame.ResumeFields? ResumeFields
+            => Recover || Resume is not null || Recovered is not null ? new Frame.ResumeFields(Recover || Resume is not null, Resume, Recovered) : null;
 
         /// <summary>The trace context read, or <see langword="null"/> (a <c>tracestate</c> without a <c>traceparent</c> means nothing).</summary>
         public readonly WireTraceContext? Trace => TraceParent is null ? null : new WireTraceContext(TraceParent, TraceState);
@@ -279,9 +367,10 @@ public static class FrameReader
                     Check(TypeOk, "type");
                     // "type":"" is the type "", absent and null are none.
                     Message message = Data is null ? new Message(Type, default(JsonElement)) : new Message(Type, new LazyJson(Data));
-                    return Frame.ForMessage(message, Trace); // the trace context travels beside the message, never in it
+                    // The trace context travels beside the message, never in it; a client's pos means nothing and is dropped.
+                    return Frame.ForMessage(message, Trace, fromClient || string.IsNullOrEmpty(Position) ? null : Position);
                 case "hello":
-                    return Frame.Hello(Auth, Trace);
+                    return Frame.Hello(Auth, Trace, ResumeFields, Position);
                 case "pong":
                     return Frame.Pong();
                 case "ping":
@@ -301,7 +390,8 @@ public static class FrameReader
                         throw Invalid("The welcome frame needs string fields 'id' and 'roomId'.");
                     }
 
-                    return Frame.Welcome(Id, RoomId, PingInterval, PingTimeout, MaxMessageSize);
+                    return Frame.Welcome(Id, RoomId, PingInterval, PingTimeout, MaxMessageSize, ResumeFields,
+                                         string.IsNullOrEmpty(Position) ? null : Position);
                 default:
                     // Decodes, but is not a kind of v1: the receiver decides (servers close with 1002, clients ignore it).
                     return Frame.Unknown();

@@ -40,12 +40,38 @@ public static class FrameWriter
     /// <param name="traceParent">The W3C <c>traceparent</c> (for example an <c>Activity</c>'s <c>Id</c>); <see langword="null"/> writes none.</param>
     /// <param name="traceState">The W3C <c>tracestate</c>; written only with a <paramref name="traceParent"/>.</param>
     public static void WriteHello(IBufferWriter<byte> output, JsonElement auth, string? traceParent, string? traceState)
+        => WriteHello(output, auth, traceParent, traceState, recover: false, resumeToken: null, position: null);
+
+    /// <summary>Writes a <c>hello</c> frame of a client that recovers missed broadcasts after a drop (docs/protocol.md §3.1).</summary>
+    /// <param name="output">Where to write.</param>
+    /// <param name="auth">The auth payload; <see cref="JsonValueKind.Undefined"/> writes no <c>auth</c> field.</param>
+    /// <param name="traceParent">The W3C <c>traceparent</c>; <see langword="null"/> writes none.</param>
+    /// <param name="traceState">The W3C <c>tracestate</c>; written only with a <paramref name="traceParent"/>.</param>
+    /// <param name="recover">Whether the client takes room positions and resume tokens (<c>"recover":true</c>).</param>
+    /// <param name="resumeToken">The resume token of the previous connection's <c>welcome</c>, or <see langword="null"/>.</param>
+    /// <param name="position">The last room position received (from the <c>welcome</c> or a message), written with a token; <see langword="null"/> writes none.</param>
+    public static void WriteHello(IBufferWriter<byte> output, JsonElement auth, string? traceParent, string? traceState, bool recover, string? resumeToken,
+                                  string? position)
     {
         Utf8JsonWriter w = Start(output, "hello"u8);
         if (auth.ValueKind != JsonValueKind.Undefined)
         {
             w.WritePropertyName("auth"u8);
             WriteRaw(w, auth);
+        }
+
+        if (recover || resumeToken is not null)
+        {
+            w.WriteBoolean("recover"u8, true);
+        }
+
+        if (resumeToken is not null)
+        {
+            w.WriteString("resume"u8, resumeToken);
+            if (position is not null)
+            {
+                w.WriteString("pos"u8, position);
+            }
         }
 
         WriteTrace(w, traceParent, traceState);
@@ -60,6 +86,20 @@ public static class FrameWriter
     /// <param name="pingTimeout">The ping timeout, in milliseconds (positive).</param>
     /// <param name="maxMessageSize">The largest message the client may send, in bytes (positive).</param>
     public static void WriteWelcome(IBufferWriter<byte> output, string connectionId, string roomId, int pingInterval, int pingTimeout, int maxMessageSize)
+        => WriteWelcome(output, connectionId, roomId, pingInterval, pingTimeout, maxMessageSize, resumeToken: null, position: null, recovered: null);
+
+    /// <summary>Writes a <c>welcome</c> frame with the recovery fields (docs/protocol.md §3.1).</summary>
+    /// <param name="output">Where to write.</param>
+    /// <param name="connectionId">The connection id.</param>
+    /// <param name="roomId">The room joined.</param>
+    /// <param name="pingInterval">The ping interval, in milliseconds (positive).</param>
+    /// <param name="pingTimeout">The ping timeout, in milliseconds (positive).</param>
+    /// <param name="maxMessageSize">The largest message the client may send, in bytes (positive).</param>
+    /// <param name="resumeToken">This connection's resume token (<c>resume</c>), or <see langword="null"/> when the room keeps no history.</param>
+    /// <param name="position">The position from which the connection receives the room's broadcasts (<c>pos</c>), or <see langword="null"/>.</param>
+    /// <param name="recovered">Whether the missed broadcasts follow (<c>recovered</c>): written when the <c>hello</c> offered a token.</param>
+    public static void WriteWelcome(IBufferWriter<byte> output, string connectionId, string roomId, int pingInterval, int pingTimeout, int maxMessageSize,
+                                    string? resumeToken, string? position, bool? recovered)
     {
         Utf8JsonWriter w = Start(output, "welcome"u8);
         w.WriteString("id"u8, connectionId);
@@ -67,6 +107,21 @@ public static class FrameWriter
         w.WriteNumber("pingInterval"u8, pingInterval);
         w.WriteNumber("pingTimeout"u8, pingTimeout);
         w.WriteNumber("maxMessageSize"u8, maxMessageSize);
+        if (resumeToken is not null)
+        {
+            w.WriteString("resume"u8, resumeToken);
+        }
+
+        if (position is not null)
+        {
+            w.WriteString("pos"u8, position);
+        }
+
+        if (recovered is { } value)
+        {
+            w.WriteBoolean("recovered"u8, value);
+        }
+
         End(w);
     }
 
@@ -192,6 +247,66 @@ public static class FrameWriter
     /// <exception cref="ArgumentException">The type is longer than 255 bytes of UTF-8.</exception>
     public static void WriteTextMessage(IBufferWriter<byte> output, string? type, JsonElement data)
         => WriteMsg(output, type, RawData(data), traceParent: null, traceState: null);
+
+    /// <summary>
+    /// Writes a room broadcast with its room position (docs/protocol.md §3.1), for a client that asked for positions: a <c>msg</c>
+    /// frame with <c>pos</c> after <c>data</c>, or a binary frame <c>[0x02][posLength][pos][typeLength][type][payload]</c>.
+    /// </summary>
+    /// <param name="output">Where to write.</param>
+    /// <param name="message">The message.</param>
+    /// <param name="position">The broadcast's position: at most 255 bytes of UTF-8.</param>
+    /// <returns><see langword="true"/> when a binary frame was written.</returns>
+    /// <exception cref="ArgumentException">The type does not fit a v1 frame, or the position is too long.</exception>
+    public static bool WritePositionedMessage(IBufferWriter<byte> output, Message message, string position)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(position);
+        int positionLength = Encoding.UTF8.GetByteCount(position);
+        if (positionLength > ProtocolLimits.MaxPositionLength)
+        {
+            throw new ArgumentException($"A room position is at most {ProtocolLimits.MaxPositionLength} bytes of UTF-8.", nameof(position));
+        }
+
+        if (!message.IsBinary)
+        {
+            CheckType(message.Type, binary: false);
+            Utf8JsonWriter w = Start(output, "msg"u8);
+            if (message.Type is not null)
+            {
+                w.WriteString("type"u8, message.Type);
+            }
+
+            ReadOnlySpan<byte> data = message.DataUtf8;
+            if (!data.IsEmpty)
+            {
+                w.WritePropertyName("data"u8);
+                w.WriteRawValue(data, skipInputValidation: true);
+            }
+
+            w.WriteString("pos"u8, position);
+            End(w);
+            return false;
+        }
+
+        string? type = message.Type;
+        CheckType(type, binary: true);
+        int typeLength = type is null ? 0 : Encoding.UTF8.GetByteCount(type);
+        ReadOnlySpan<byte> payload = message.Bytes.Span;
+        int length = 3 + positionLength + typeLength + payload.Length;
+        Span<byte> span = output.GetSpan(length);
+        span[0] = ProtocolLimits.PositionedBinaryMarker;
+        span[1] = (byte)positionLength;
+        Encoding.UTF8.GetBytes(position, span[2..]);
+        span[2 + positionLength] = (byte)typeLength;
+        if (type is not null)
+        {
+            Encoding.UTF8.GetBytes(type, span[(3 + positionLength)..]);
+        }
+
+        payload.CopyTo(span[(3 + positionLength + typeLength)..]);
+        output.Advance(length);
+        return true;
+    }
 
     /// <summary>An element's exact JSON text; empty for JSON <c>null</c> and undefined.</summary>
     private static ReadOnlySpan<byte> RawData(JsonElement data)

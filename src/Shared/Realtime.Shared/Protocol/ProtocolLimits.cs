@@ -18,6 +18,15 @@ public static class ProtocolLimits
     /// <summary>The first byte of every binary frame: 0x01.</summary>
     public const byte BinaryMessageMarker = 0x01;
 
+    /// <summary>The first byte of a binary frame that carries a room position (docs/protocol.md §3.1): 0x02. Servers send it only to clients that asked.</summary>
+    public const byte PositionedBinaryMarker = 0x02;
+
+    /// <summary>The longest room position (<c>pos</c>), in bytes of UTF-8: 255 (it fits the one-byte length of a positioned binary frame).</summary>
+    public const int MaxPositionLength = 255;
+
+    /// <summary>The longest resume token (<c>resume</c>), in bytes of UTF-8: 256.</summary>
+    public const int MaxResumeTokenLength = 256;
+
     /// <summary>Whether a message type fits a v1 frame: at most <see cref="MaxTypeLength"/> bytes of UTF-8.</summary>
     internal static bool TypeFits(string type)
         => type.Length <= MaxTypeLength / 3 || System.Text.Encoding.UTF8.GetByteCount(type) <= MaxTypeLength; // a UTF-16 unit is at most 3 bytes

@@ -83,7 +83,7 @@ internal sealed class ProtocolV1 : RealtimeProtocol
             try
             {
                 // The trace context fields are read only while something listens to the server's spans: otherwise they cost nothing.
-                frame = type == WebSocketMessageType.Text ? FrameReader.ReadClientText(message, RealtimeActivities.Enabled) : FrameReader.ReadBinary(message);
+                frame = type == WebSocketMessageType.Text ? FrameReader.ReadClientText(message, RealtimeActivities.Enabled) : FrameReader.ReadClientBinary(message);
             }
             catch (ProtocolException ex)
             {
