@@ -5,7 +5,8 @@ using Realtime.LoadTest;
 // Usage:
 //   dotnet run -c Release --project bench/Realtime.LoadTest -- --all            every system (Socket.IO when node is installed), full scenarios
 //   dotnet run -c Release --project bench/Realtime.LoadTest -- --systems realtime,dense,strong,raw --repeat 2
-//                                                                               (dense: Realtime on the dense listener, UseRealtime)
+//                                                                               (dense: Realtime on the dense listener, UseRealtime;
+//                                                                                history: Realtime with every room keeping a history, clients asking for recovery)
 //                                                                               best of two runs of each scenario per system
 //   dotnet run -c Release --project bench/Realtime.LoadTest -- --smoke          Realtime only, seconds per scenario; fails on a lost delivery
 //   dotnet run -c Release --project bench/Realtime.LoadTest -- --scale-out      two nodes on one redis-server each, Realtime then SignalR

@@ -52,6 +52,7 @@ internal sealed class ServerProcess : IAsyncDisposable
         {
             "realtime" or "compat" => DotNet(repositoryRoot, configuration, "RealtimePeer", port),
             "dense" => Dense(DotNet(repositoryRoot, configuration, "RealtimePeer", port), port),
+            "history" => WithHistory(DotNet(repositoryRoot, configuration, "RealtimePeer", port)),
             "signalr" => DotNet(repositoryRoot, configuration, "SignalRPeer", port),
             "raw" => DotNet(repositoryRoot, configuration, "RawPeer", port),
             "strong" => DotNet(repositoryRoot, configuration, "StrongRawPeer", port),
@@ -123,6 +124,13 @@ internal sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>The Realtime peer serving its port with the dense listener (<c>ListenOptions.UseRealtime</c>) instead of <c>MapRealtime</c>.</summary>
+    /// <summary>The Realtime peer with recovery on for every room (each room keeps its last 1 000 broadcasts).</summary>
+    private static ProcessStartInfo WithHistory(ProcessStartInfo start)
+    {
+        start.Environment["BENCH_RECOVERY"] = "1";
+        return start;
+    }
+
     private static ProcessStartInfo Dense(ProcessStartInfo start, int port)
     {
         int urls = start.ArgumentList.IndexOf("--urls"); // the dense listener replaces the HTTP one

@@ -26,12 +26,13 @@ internal abstract class Wire
     {
         "realtime" => new RealtimeWire("Realtime"),
         "dense" => new RealtimeWire("Realtime (dense)"),
+        "history" => new RealtimeWire("Realtime (history)", recover: true),
         "signalr" => new SignalRWire(),
         "raw" => new RawWire("Raw (naive)"),
         "strong" => new RawWire("Raw (strong)"),
         "socketio" => new SocketIoWire(),
         "compat" => new JsCollaborationWire(),
-        _ => throw new ArgumentException($"Unknown system '{system}' (realtime, dense, compat, signalr, raw, strong, socketio)."),
+        _ => throw new ArgumentException($"Unknown system '{system}' (realtime, dense, history, compat, signalr, raw, strong, socketio)."),
     };
 
     protected static async Task<string> ReceiveTextAsync(WebSocket socket, CancellationToken cancellationToken)
@@ -56,7 +57,9 @@ internal abstract class Wire
 }
 
 /// <summary>Realtime's protocol v1, through <c>MapRealtime</c> or on the dense listener (the same wire).</summary>
-internal sealed class RealtimeWire(string name) : Wire
+/// <param name="name">The system's name in the tables.</param>
+/// <param name="recover">Whether the clients ask for recovery (<c>"recover":true</c>): in a room that keeps a history, every broadcast they receive then carries its position.</param>
+internal sealed class RealtimeWire(string name, bool recover = false) : Wire
 {
     private static readonly byte[] Pong = "{\"t\":\"pong\"}"u8.ToArray();
 
@@ -68,7 +71,7 @@ internal sealed class RealtimeWire(string name) : Wire
 
     public override async Task HandshakeAsync(WebSocket socket, CancellationToken cancellationToken)
     {
-        await SendTextAsync(socket, "{\"t\":\"hello\"}", cancellationToken);
+        await SendTextAsync(socket, recover ? "{\"t\":\"hello\",\"recover\":true}" : "{\"t\":\"hello\"}", cancellationToken);
         string welcome = await ReceiveTextAsync(socket, cancellationToken);
         if (!welcome.StartsWith("{\"t\":\"welcome\"", StringComparison.Ordinal))
         {

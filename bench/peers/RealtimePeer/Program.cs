@@ -11,6 +11,9 @@ IRealtimeBuilder realtime = builder.Services.AddRealtime(o =>
     o.PingTimeout = TimeSpan.FromSeconds(10);
     o.MaxMessagesPerSecond = 0;
     o.MaxConnectionsPerIpAddress = 100_000;
+
+    // The load test's "history" system: every room keeps a history for recovery (docs/recovery.md).
+    o.Recovery.Enabled = Environment.GetEnvironmentVariable("BENCH_RECOVERY") == "1";
 });
 
 // The cross-node benchmark runs two of these on one Redis.
