@@ -418,7 +418,7 @@ internal sealed class RoomIndex<TMember>
     /// <summary>Drops the histories of rooms left more than the maximum age ago (at most once a second; the heartbeat calls it).</summary>
     public void SweepHistories()
     {
-        if (_histories is null || _histories.IsEmpty)
+        if (_histories is null)
         {
             return;
         }
