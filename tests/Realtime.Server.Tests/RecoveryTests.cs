@@ -233,6 +233,26 @@ public sealed class RecoveryTests
     }
 
     [Fact]
+    public async Task A_replay_larger_than_the_outbound_queue_holds_is_refused_up_front_and_the_connection_stays_open()
+    {
+        await using KestrelRealtimeHost host = await StartAsync(configure: o => o.MaxQueuedMessages = 20);
+        await using FaultProxy proxy = await FaultProxy.StartAsync(new Uri(host.Url));
+        await using Peer victim = await Peer.ConnectAsync(Via(proxy), "roomId=room1", recover: true);
+        proxy.ResetConnections();
+        await host.Connections.WaitForDisconnectAsync(victim.Id);
+        for (int i = 0; i < 50; i++)
+        {
+            host.Server.Broadcast("room1", new { n = i }, "missed");
+        }
+
+        await using Peer back = await Peer.ConnectAsync(Via(proxy), "roomId=room1", recover: true, victim.Token, victim.LastPos);
+        Assert.False(back.Welcome.Recovered); // not a close with 4003 halfway through the replay
+        Assert.EndsWith(":50", back.Welcome.Position, StringComparison.Ordinal);
+        host.Server.Broadcast("room1", new { n = 50 }, "new");
+        Assert.Equal(("new", 50), (await back.ReceiveAsync(1)).Select(m => (m.Type, m.N)).Single());
+    }
+
+    [Fact]
     public async Task A_room_that_keeps_no_history_gives_no_token_and_a_resume_there_is_told_it_did_not_recover()
     {
         await using KestrelRealtimeHost host = await StartAsync(rooms: ["doc-*"]);
@@ -282,9 +302,11 @@ public sealed class RecoveryTests
 
     private static string Via(FaultProxy proxy) => proxy.Url.ToString();
 
-    private static Task<KestrelRealtimeHost> StartAsync(HostMode mode = HostMode.Endpoint, TimeSpan? maxAge = null, bool presence = false, string[]? rooms = null)
+    private static Task<KestrelRealtimeHost> StartAsync(HostMode mode = HostMode.Endpoint, TimeSpan? maxAge = null, bool presence = false, string[]? rooms = null,
+                                                        Action<RealtimeOptions>? configure = null)
         => KestrelRealtimeHost.StartAsync(mode, o =>
         {
+            configure?.Invoke(o);
             o.Recovery.Enabled = true;
             o.Recovery.MaxAge = maxAge ?? TimeSpan.FromMinutes(2);
             o.Recovery.Identity = c => c.Query.GetValueOrDefault("user");

@@ -359,6 +359,7 @@ internal sealed class RoomIndex<TMember>
                 return 0;
             }
 
+            OutboundFrame? positioned = null; // encoded at the first member that takes positions, then shared
             foreach (TMember member in room.Members)
             {
                 if (ReferenceEquals(member, except) || (channelMask != 0 && !member.InChannel(channelMask)))
@@ -382,7 +383,7 @@ internal sealed class RoomIndex<TMember>
                         continue; // its replay gave it this one
                     }
 
-                    frame = RoomHistory.PositionedFrame(broadcast, member.Protocol, maxFrameBytes) ?? frame;
+                    frame = positioned ??= RoomHistory.PositionedFrame(broadcast, member.Protocol, maxFrameBytes) ?? frame;
                 }
 
                 recipients++;
