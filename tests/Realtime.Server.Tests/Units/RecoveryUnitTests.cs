@@ -200,6 +200,28 @@ public class RecoveryUnitTests
     }
 
     [Fact]
+    public async Task A_live_broadcast_the_replay_already_gave_from_the_backplane_s_log_is_not_sent_again_and_the_others_still_get_it()
+    {
+        var policy = new HistoryPolicy(new RecoveryOptions { Enabled = true }, long.MaxValue, () => _now);
+        var index = new RoomIndex<Member>(_ => ValueTask.CompletedTask, _ => ValueTask.CompletedTask, (_, _) => { }, policy);
+        var other = new Member("r", new RecoveryState(null, null));
+        await index.AddAsync(other, new TestJoin());
+        index.HistoryStarts("r", new RoomPosition("e", 5)); // the feed on this node starts after 5; the log has reached 7
+        var back = new Member("r", new RecoveryState("token", "e:2"));
+        RoomBroadcast[] log = [.. Enumerable.Range(3, 5).Select(i => Broadcast(i, new RoomPosition("e", i)))];
+        (_, int replayed) = await index.AddAsync(back, new TestJoin { After = new RoomPosition("e", 2), Offered = true, Log = log });
+        Assert.Equal(5, replayed);
+
+        for (int i = 6; i <= 8; i++)
+        {
+            index.Deliver(Broadcast(i, new RoomPosition("e", i)), except: null, long.MaxValue, channelMask: 0, out _, out _);
+        }
+
+        Assert.Equal(["welcome e:2 True", Msg(3, "e"), Msg(4, "e"), Msg(5, "e"), Msg(6, "e"), Msg(7, "e"), Msg(8, "e")], back.Frames);
+        Assert.Equal([Msg(6, "e"), Msg(7, "e"), Msg(8, "e")], other.Frames.Skip(1));
+    }
+
+    [Fact]
     public async Task Rooms_that_no_pattern_names_keep_no_history_and_cost_nothing_more()
     {
         var policy = new HistoryPolicy(new RecoveryOptions { Enabled = true, Rooms = { "doc-*" } }, long.MaxValue, () => _now);
@@ -283,7 +305,10 @@ public class RecoveryUnitTests
 
     private sealed class TestJoin : HistoryJoin
     {
-        public override ValueTask<IReadOnlyList<RoomBroadcast>?> FetchAsync(RoomPosition after) => ValueTask.FromResult<IReadOnlyList<RoomBroadcast>?>(null);
+        /// <summary>What the backplane's log holds after the offered position, or <see langword="null"/> when it holds nothing.</summary>
+        public IReadOnlyList<RoomBroadcast>? Log { get; init; }
+
+        public override ValueTask<IReadOnlyList<RoomBroadcast>?> FetchAsync(RoomPosition after) => ValueTask.FromResult(Log);
 
         public override OutboundFrame Welcome(RoomPosition? position, bool? recovered)
             => new(Encoding.UTF8.GetBytes($"welcome {position} {recovered}"), IsBinary: false);

@@ -360,6 +360,7 @@ internal sealed class RoomIndex<TMember>
             }
 
             OutboundFrame? positioned = null; // encoded at the first member that takes positions, then shared
+            bool maySkip = history.MaySkip(position); // no member's mark is read unless a replay may have covered this one
             foreach (TMember member in room.Members)
             {
                 if (ReferenceEquals(member, except) || (channelMask != 0 && !member.InChannel(channelMask)))
@@ -378,7 +379,7 @@ internal sealed class RoomIndex<TMember>
                 OutboundFrame frame = encoded.Frame;
                 if (member.Recovery is { } recovery)
                 {
-                    if (recovery.Skips(position))
+                    if (maySkip && recovery.Skips(position))
                     {
                         continue; // its replay gave it this one
                     }

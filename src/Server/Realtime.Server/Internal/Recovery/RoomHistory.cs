@@ -21,6 +21,8 @@ internal sealed class RoomHistory
     private int _count;
     private string _epoch;
     private long _base; // the sequence just before the oldest entry (the last one when empty)
+    private string? _skipEpoch; // with _skipThrough: the furthest any member's skip mark reaches, or null when none can matter
+    private long _skipThrough;
 
     public RoomHistory(HistoryPolicy policy)
     {
@@ -122,12 +124,41 @@ internal sealed class RoomHistory
                 member.Enqueue(frame);
             }
 
-            member.Recovery?.SkipThrough(through);
+            if (member.Recovery is { } recovery && through.Epoch is not null)
+            {
+                recovery.SkipThrough(through);
+                if (_skipEpoch is null || !string.Equals(_skipEpoch, through.Epoch, StringComparison.Ordinal) || through.Sequence > _skipThrough)
+                {
+                    _skipEpoch = through.Epoch;
+                    _skipThrough = through.Sequence;
+                }
+            }
+
             return replay.Count;
         }
 
         member.Enqueue(join.Welcome(Last, join.Offered ? false : null));
         return join.After is null ? 0 : -1;
+    }
+
+    /// <summary>
+    /// Under <see cref="Gate"/>: whether some member's replay may have covered the live broadcast at <paramref name="position"/>
+    /// (only then are the members' own marks read); once broadcasts pass every mark, none is read again.
+    /// </summary>
+    public bool MaySkip(RoomPosition position)
+    {
+        if (_skipEpoch is null)
+        {
+            return false;
+        }
+
+        if (string.Equals(_skipEpoch, position.Epoch, StringComparison.Ordinal) && position.Sequence <= _skipThrough)
+        {
+            return true;
+        }
+
+        _skipEpoch = null; // past every mark (a member's own clears when it is next read, or never matters again)
+        return false;
     }
 
     /// <summary>A broadcast's positioned frame for a member of <paramref name="protocol"/> (encoded once per broadcast); <see langword="null"/> when that protocol cannot send it.</summary>
