@@ -19,7 +19,9 @@ namespace Realtime.Benchmarks;
 /// from its outbound queue, as its send loop would. Allocated bytes must not depend on <see cref="Recipients"/>: the message is
 /// encoded once per wire protocol in use and its bytes shared. With <see cref="Protocols"/> = 2, every other member speaks a
 /// second protocol (a stub that frames the same message differently), so the broadcast is encoded twice, lazily, and still
-/// allocates nothing per recipient.
+/// allocates nothing per recipient. With <see cref="History"/>, the room keeps a history for recovery (docs/server.md) and its
+/// protocol v1 members asked for positions, as the clients of this repository do: each broadcast is numbered, kept, and encoded
+/// once more with its position; still nothing per recipient.
 /// </summary>
 [MemoryDiagnoser]
 public class BroadcastBenchmarks
@@ -35,11 +37,15 @@ public class BroadcastBenchmarks
     [Params(1, 2)]
     public int Protocols { get; set; }
 
+    [Params(false, true)]
+    public bool History { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
         _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var options = new RealtimeOptions { MaxQueuedMessages = 16 };
+        options.Recovery.Enabled = History;
         _server = new RealtimeServer(options, new InMemoryBackplane(), new HeartbeatTimer(TimeProvider.System, options), TimeProvider.System,
                                      NullLoggerFactory.Instance, new RealtimeMetrics(_services.GetRequiredService<IMeterFactory>()));
         _connections = new ServerConnection[Recipients];
@@ -51,6 +57,11 @@ public class BroadcastBenchmarks
             var socket = WebSocket.CreateFromStream(Stream.Null, new WebSocketCreationOptions { IsServer = true });
             RealtimeProtocol protocol = Protocols == 2 && i % 2 == 1 ? second : _server.ProtocolV1;
             _connections[i] = new ServerConnection(_server, protocol, socket, upgrade, new ClaimsPrincipal());
+            if (History && protocol == _server.ProtocolV1)
+            {
+                _connections[i].Recovery = new Server.Internal.Recovery.RecoveryState(offeredToken: null, offeredPosition: null);
+            }
+
             _ = _server.Node.Rooms.AddAsync(_connections[i], welcome).AsTask().GetAwaiter().GetResult();
             TakeAll(_connections[i]);
         }

@@ -57,5 +57,7 @@ public sealed partial class RealtimeServer
         {
             pair.Value.OnHeartbeat(now);
         }
+
+        Node.Rooms.SweepHistories(); // rooms' histories kept past their last leave expire (at most once a second)
     }
 }

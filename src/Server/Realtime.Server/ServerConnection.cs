@@ -10,6 +10,7 @@ using Realtime.Server.Internal;
 using Realtime.Server.Internal.Connections;
 using Realtime.Server.Internal.Features;
 using Realtime.Server.Internal.Protocols;
+using Realtime.Server.Internal.Recovery;
 
 namespace Realtime.Server;
 
@@ -102,6 +103,13 @@ public sealed partial class ServerConnection : IRoomMember
 
     int IRoomMember.RoomSlot { get; set; } = -1; // this connection's index in its room's member list, kept by the room index
 
+    /// <summary>What its <c>hello</c> asked of recovery (docs/protocol.md §3.1), or <see langword="null"/> when it did not ask.</summary>
+    internal RecoveryState? Recovery { get; set; }
+
+    RecoveryState? IRoomMember.Recovery => Recovery;
+
+    bool IRoomMember.HasRoomFor(int frames, long bytes) => Outbound.HasRoomFor(frames, bytes);
+
     /// <summary>Sends a message to this connection. Never blocks; a message to a closed connection is dropped.</summary>
     /// <typeparam name="T">The payload's type. A <see cref="Message"/>, <see cref="JsonElement"/>, <see cref="byte"/> array
     /// or <see cref="ReadOnlyMemory{T}"/> of bytes is sent as it is (the byte forms as binary messages); anything else is
@@ -167,21 +175,9 @@ public sealed partial class ServerConnection : IRoomMember
     }
 
     /// <summary>Queues a protocol's immediate answer to the client, unless the connection is closing.</summary>
-    internal void SendReply(OutboundFrame frame)
-    {
-        if (!ConnectionStates.IsClosing(State))
-        {
-            Enqueue(frame);
-        }
-    }
+    internal void SendReply(OutboundFrame frame) => _ = !ConnectionStates.IsClosing(State) && Enqueue(frame);
 
-    internal void SendError(string message)
-    {
-        if (Connected)
-        {
-            Enqueue(Protocol.EncodeError(message));
-        }
-    }
+    internal void SendError(string message) => _ = Connected && Enqueue(Protocol.EncodeError(message));
 
     private bool Enqueue(OutboundFrame frame)
     {
@@ -243,9 +239,10 @@ public sealed partial class ServerConnection : IRoomMember
     internal void StartHandshakeTimer() => SetTimer(static s => ((ServerConnection)s!).OnHandshakeTimeout(), Server.Options.HandshakeTimeout);
 
     /// <summary>The client's opening request (the protocol's reader lets only one through): the handshake starts, off the receive loop.</summary>
-    internal void OnHello(JsonElement auth, WireTraceContext? trace)
+    internal void OnHello(JsonElement auth, WireTraceContext? trace, RecoveryState? recovery)
     {
         HttpContext request = Interlocked.Exchange(ref _request, null) ?? throw new InvalidOperationException("The handshake has started already.");
+        Recovery = recovery;
         HandshakeTask = Handshake.RunAsync(this, auth, request, trace);
     }
 

@@ -76,4 +76,13 @@ internal static partial class RealtimeLog
 
     [LoggerMessage(25, LogLevel.Error, "The feature {Feature} failed on {Event} (connection {ConnectionId}).", EventName = "FeatureFailed")]
     public static partial void FeatureFailed(ILogger logger, string feature, string @event, string? connectionId, Exception exception);
+
+    [LoggerMessage(26, LogLevel.Debug, "Connection {ConnectionId} resumed connection {FormerConnectionId} in room {RoomId}: {Replayed} missed broadcasts replayed.", EventName = "ConnectionResumed")]
+    public static partial void ConnectionResumed(ILogger logger, string connectionId, string formerConnectionId, string roomId, int replayed);
+
+    [LoggerMessage(27, LogLevel.Debug, "Connection {ConnectionId} asked to resume in room {RoomId} and was not recovered ({Reason}); it proceeds as a new connection.", EventName = "ResumeRefused")]
+    public static partial void ResumeRefused(ILogger logger, string connectionId, string roomId, string reason);
+
+    [LoggerMessage(28, LogLevel.Warning, "The backplane failed to {Operation} for connection {ConnectionId} (room {RoomId}); that connection is not recovered.", EventName = "RecoveryBackplaneFailed")]
+    public static partial void RecoveryBackplaneFailed(ILogger logger, string operation, string connectionId, string roomId, Exception exception);
 }

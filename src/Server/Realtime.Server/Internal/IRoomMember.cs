@@ -18,6 +18,12 @@ internal interface IRoomMember
     /// <summary>Queues a frame. Never blocks (a full queue closes the member with 4003).</summary>
     void Enqueue(OutboundFrame frame);
 
+    /// <summary>What the member asked of recovery (it takes room positions), or <see langword="null"/>.</summary>
+    Recovery.RecoveryState? Recovery => null;
+
+    /// <summary>Whether <paramref name="frames"/> more frames of <paramref name="bytes"/> in all fit the member's queue now (a replay that does not is refused up front).</summary>
+    bool HasRoomFor(int frames, long bytes) => true;
+
     /// <summary>Whether the member is in (or joining) one of the channels of <paramref name="mask"/> (a feature's subset of the room).</summary>
     bool InChannel(int mask) => false;
 

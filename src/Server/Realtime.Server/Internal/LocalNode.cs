@@ -27,7 +27,9 @@ internal sealed class LocalNode
         Rooms = new RoomIndex<ServerConnection>(
             roomId => backplane.SubscribeAsync(roomId, CancellationToken.None),
             roomId => backplane.UnsubscribeAsync(roomId, CancellationToken.None),
-            (roomId, ex) => RealtimeLog.UnsubscribeFailed(logger, roomId, ex));
+            (roomId, ex) => RealtimeLog.UnsubscribeFailed(logger, roomId, ex),
+            new Recovery.HistoryPolicy(options.Recovery, _maxFrameBytes));
+        ResumeTokens = new Recovery.ResumeTokens(backplane);
         metrics.ObserveRooms(() => Rooms.Count);
     }
 
@@ -42,13 +44,11 @@ internal sealed class LocalNode
     /// <summary>Resume claims and this process's token secret, for a backplane that keeps the defaults (the in-memory one).</summary>
     public Recovery.ResumeClaimStore ResumeClaims { get; } = new();
 
+    /// <summary>Resume tokens, signed with the backplane's key.</summary>
+    public Recovery.ResumeTokens ResumeTokens { get; }
+
     /// <summary>A backplane that numbers broadcasts says where a room's broadcasts on this node start (<see cref="RealtimeBackplane"/>).</summary>
-    public void HistoryStarts(string roomId, RoomPosition position)
-    {
-        // Implemented with the room histories (issue 29, part A).
-        _ = roomId;
-        _ = position;
-    }
+    public void HistoryStarts(string roomId, RoomPosition position) => Rooms.HistoryStarts(roomId, position);
 
     /// <summary>The largest encoded application frame clients accept (<see cref="MessageSize.Limit"/>).</summary>
     public long MaxFrameBytes => _maxFrameBytes;

@@ -38,6 +38,25 @@ internal sealed class RealtimeOptionsValidator : IValidateOptions<RealtimeOption
             }
         }
 
+        RecoveryOptions recovery = options.Recovery;
+        if (recovery.MaxMessages is < 1 or > 1_000_000)
+        {
+            failures.Add($"Realtime:Recovery:MaxMessages must be between 1 and 1000000 (it is {recovery.MaxMessages}).");
+        }
+
+        if (recovery.MaxAge < TimeSpan.FromSeconds(1) || recovery.MaxAge > TimeSpan.FromDays(1))
+        {
+            failures.Add($"Realtime:Recovery:MaxAge must be between 1 second and 1 day (it is {recovery.MaxAge}).");
+        }
+
+        foreach (string? pattern in recovery.Rooms)
+        {
+            if (string.IsNullOrEmpty(pattern))
+            {
+                failures.Add("Realtime:Recovery:Rooms must not hold an empty pattern (use \"*\" for every room, or leave it empty).");
+            }
+        }
+
         if (options.JsonSerializerOptions is null)
         {
             failures.Add("Realtime:JsonSerializerOptions must not be null.");

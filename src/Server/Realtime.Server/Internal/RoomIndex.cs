@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Realtime.Internal;
+using Realtime.Server.Internal.Recovery;
 
 namespace Realtime.Server.Internal;
 
@@ -23,6 +24,9 @@ internal sealed class RoomIndex<TMember>
     private readonly Func<string, ValueTask> _subscribe;
     private readonly Func<string, ValueTask> _unsubscribe;
     private readonly Action<string, Exception> _unsubscribeFailed;
+    private readonly HistoryPolicy? _policy; // null when no room keeps a history
+    private readonly ConcurrentDictionary<string, RoomHistory>? _histories; // rooms' histories, also of rooms left a moment ago
+    private long _sweptAt;
     private int _count; // rooms with members: changed when a room gets its first member or is removed, never by a broadcast
 
     /// <summary>An index whose rooms need no subscription (one node).</summary>
@@ -31,12 +35,28 @@ internal sealed class RoomIndex<TMember>
     {
     }
 
-    public RoomIndex(Func<string, ValueTask> subscribe, Func<string, ValueTask> unsubscribe, Action<string, Exception> unsubscribeFailed)
+    /// <param name="subscribe">Subscribes a room on this node (its first join).</param>
+    /// <param name="unsubscribe">Unsubscribes a room on this node (its last leave).</param>
+    /// <param name="unsubscribeFailed">Logs a failed unsubscription.</param>
+    /// <param name="histories">Which rooms keep a history, or <see langword="null"/> when none does.</param>
+    public RoomIndex(Func<string, ValueTask> subscribe, Func<string, ValueTask> unsubscribe, Action<string, Exception> unsubscribeFailed,
+                     HistoryPolicy? histories = null)
     {
         _subscribe = subscribe;
         _unsubscribe = unsubscribe;
         _unsubscribeFailed = unsubscribeFailed;
+        if (histories is { Enabled: true })
+        {
+            _policy = histories;
+            _histories = new ConcurrentDictionary<string, RoomHistory>(StringComparer.Ordinal);
+        }
     }
+
+    /// <summary>Which rooms keep a history, or <see langword="null"/> when none does.</summary>
+    public HistoryPolicy? Histories => _policy;
+
+    /// <summary>How many rooms have a history on this node (with members, or left less than the maximum age ago).</summary>
+    public int HistoryCount => _histories?.Count ?? 0;
 
     /// <summary>How many rooms have members (without a snapshot, and without a lock).</summary>
     public int Count => Volatile.Read(ref _count);
@@ -86,15 +106,7 @@ internal sealed class RoomIndex<TMember>
             Task ready = room.Ready;
             if (!ready.IsCompletedSuccessfully)
             {
-                try
-                {
-                    await ready.ConfigureAwait(false);
-                }
-                catch
-                {
-                    Discard(room);
-                    throw;
-                }
+                await AwaitReadyAsync(room, ready).ConfigureAwait(false);
             }
 
             lock (room.Gate)
@@ -106,19 +118,101 @@ internal sealed class RoomIndex<TMember>
                 }
 
                 member.Enqueue(first);
-                member.RoomSlot = room.Members.Count;
-                room.Members.Add(member);
-                Volatile.Write(ref room.Count, room.Members.Count);
-                if (room.Members.Count == 1)
-                {
-                    Interlocked.Increment(ref _count);
-                }
-
-                bool created = !room.Entered;
-                room.Entered = true;
-                return created;
+                return Join(room, member);
             }
         }
+    }
+
+    /// <summary>
+    /// Adds a member that asked for recovery (docs/protocol.md §3.1) once its room is subscribed: in a room that keeps a history, its
+    /// <c>welcome</c> and, when it resumes, the broadcasts it missed (read from the backplane first when this node's history does
+    /// not reach back far enough) are queued under the room's lock, before any newer broadcast.
+    /// </summary>
+    /// <param name="member">The member.</param>
+    /// <param name="join">What it offered, and its <c>welcome</c>.</param>
+    /// <returns>Whether this join created the room on this node, and the broadcasts replayed (-1 when it resumed and was not recovered).</returns>
+    /// <exception cref="Exception">The room's subscription failed (the member was not added).</exception>
+    public async ValueTask<(bool Created, int Replayed)> AddAsync(TMember member, HistoryJoin join)
+    {
+        IReadOnlyList<RoomBroadcast>? fetched = null;
+        bool fetchedOnce = false;
+        while (true)
+        {
+            Room room = GetOrCreate(member.RoomId);
+            Task ready = room.Ready;
+            if (!ready.IsCompletedSuccessfully)
+            {
+                await AwaitReadyAsync(room, ready).ConfigureAwait(false);
+            }
+
+            RoomHistory? history = room.History;
+            if (history is not null && join.After is { } after && !fetchedOnce)
+            {
+                bool reaches;
+                lock (room.Gate)
+                {
+                    reaches = history.Reaches(after, _policy!.Now());
+                }
+
+                if (!reaches)
+                {
+                    fetchedOnce = true;
+                    fetched = await join.FetchAsync(after).ConfigureAwait(false);
+                }
+            }
+
+            lock (room.Gate)
+            {
+                if (room.Removed)
+                {
+                    continue;
+                }
+
+                int replayed;
+                if (history is null)
+                {
+                    member.Enqueue(join.Welcome(null, join.Offered ? false : null));
+                    replayed = join.After is null ? 0 : -1;
+                }
+                else
+                {
+                    replayed = history.Admit(member, join, fetched, _policy!.Now());
+                }
+
+                return (Join(room, member), replayed);
+            }
+        }
+    }
+
+    /// <summary>Awaits a room's subscription; a failed one removes the room (the next join tries again) and is rethrown.</summary>
+    private async Task AwaitReadyAsync(Room room, Task ready)
+    {
+        try
+        {
+            await ready.ConfigureAwait(false);
+        }
+        catch
+        {
+            Discard(room);
+            throw;
+        }
+    }
+
+    /// <summary>Under the room's lock, its first frame queued: adds the member.</summary>
+    /// <returns>Whether this join created the room on this node.</returns>
+    private bool Join(Room room, TMember member)
+    {
+        member.RoomSlot = room.Members.Count;
+        room.Members.Add(member);
+        Volatile.Write(ref room.Count, room.Members.Count);
+        if (room.Members.Count == 1)
+        {
+            Interlocked.Increment(ref _count);
+        }
+
+        bool created = !room.Entered;
+        room.Entered = true;
+        return created;
     }
 
     /// <summary>Removes a member; the last one removes the room and unsubscribes it.</summary>
@@ -145,6 +239,11 @@ internal sealed class RoomIndex<TMember>
 
             // Remove the empty room atomically with respect to joins: they hold the same lock and retry on Removed.
             room.Removed = true;
+            if (room.History is { } history)
+            {
+                history.ExpiresAt = _policy!.Now() + _policy.MaxAgeMilliseconds; // kept for a client that comes back
+            }
+
             Interlocked.Decrement(ref _count);
             lock (_transitions)
             {
@@ -189,7 +288,15 @@ internal sealed class RoomIndex<TMember>
         recipients = 0;
         if (!_rooms.TryGetValue(broadcast.RoomId, out Room? room))
         {
-            return 0;
+            // No member here: a history kept for members who left a moment ago still takes it (the in-memory backplane's rooms).
+            return _histories is not null && _histories.TryGetValue(broadcast.RoomId, out RoomHistory? kept)
+                ? DeliverWithHistory(kept, broadcast, except, maxFrameBytes, channelMask, out recipients, out problem)
+                : 0;
+        }
+
+        if (room.History is { } history)
+        {
+            return DeliverWithHistory(history, broadcast, except, maxFrameBytes, channelMask, out recipients, out problem);
         }
 
         int skipped = 0;
@@ -228,6 +335,126 @@ internal sealed class RoomIndex<TMember>
         return skipped;
     }
 
+    /// <summary>
+    /// <see cref="Deliver"/> in a room that keeps a history: under its lock the broadcast is numbered and kept, then queued to its
+    /// members, with its position to those that take positions (minus what a replay gave them already).
+    /// </summary>
+    private int DeliverWithHistory(RoomHistory history, RoomBroadcast broadcast, TMember? except, long maxFrameBytes, int channelMask, out int recipients, out string? problem)
+    {
+        problem = null;
+        recipients = 0;
+        int skipped = 0;
+        lock (history.Gate)
+        {
+            if (history.Dropped)
+            {
+                return 0;
+            }
+
+            RoomPosition position = history.Append(broadcast, _policy!.Now());
+
+            // The room that uses the history now (not a removed one: a join that followed its removal shares the lock).
+            if (!_rooms.TryGetValue(broadcast.RoomId, out Room? room) || room.History != history)
+            {
+                return 0;
+            }
+
+            OutboundFrame? positioned = null; // encoded at the first member that takes positions, then shared
+            bool maySkip = history.MaySkip(position); // no member's mark is read unless a replay may have covered this one
+            foreach (TMember member in room.Members)
+            {
+                if (ReferenceEquals(member, except) || (channelMask != 0 && !member.InChannel(channelMask)))
+                {
+                    continue;
+                }
+
+                EncodedMessage encoded = broadcast.EncodedFor(member.Protocol, maxFrameBytes);
+                if (encoded.Problem is not null)
+                {
+                    problem = encoded.Problem;
+                    skipped++;
+                    continue;
+                }
+
+                OutboundFrame frame = encoded.Frame;
+                if (member.Recovery is { } recovery)
+                {
+                    if (maySkip && recovery.Skips(position))
+                    {
+                        continue; // its replay gave it this one
+                    }
+
+                    frame = positioned ??= RoomHistory.PositionedFrame(broadcast, member.Protocol, maxFrameBytes) ?? frame;
+                }
+
+                recipients++;
+                if (channelMask == 0)
+                {
+                    member.Enqueue(frame);
+                }
+                else
+                {
+                    member.EnqueueInChannel(channelMask, frame);
+                }
+            }
+        }
+
+        return skipped;
+    }
+
+    /// <summary>A backplane that numbers broadcasts says where a room's broadcasts on this node start (<see cref="RoomHistory.Starts"/>).</summary>
+    public void HistoryStarts(string roomId, RoomPosition position)
+    {
+        if (_histories is not null && _histories.TryGetValue(roomId, out RoomHistory? history))
+        {
+            lock (history.Gate)
+            {
+                if (!history.Dropped)
+                {
+                    history.Starts(position);
+                }
+            }
+        }
+    }
+
+    /// <summary>Drops the histories of rooms left more than the maximum age ago (at most once a second; the heartbeat calls it).</summary>
+    public void SweepHistories()
+    {
+        if (_histories is null)
+        {
+            return;
+        }
+
+        long now = _policy!.Now();
+        long last = Volatile.Read(ref _sweptAt);
+        if (now - last < 1000 || Interlocked.CompareExchange(ref _sweptAt, now, last) != last)
+        {
+            return;
+        }
+
+        foreach (KeyValuePair<string, RoomHistory> pair in _histories)
+        {
+            RoomHistory history = pair.Value;
+            lock (history.Gate)
+            {
+                if (history.ExpiresAt > now)
+                {
+                    continue;
+                }
+
+                lock (_transitions)
+                {
+                    // A room that uses it is in the index (its creation and removal hold this lock): then it stays.
+                    if (!(_rooms.TryGetValue(pair.Key, out Room? room) && room.History == history))
+                    {
+                        history.Dropped = true;
+                        _histories.TryRemove(pair);
+                    }
+                }
+            }
+        }
+    }
+
     private Room GetOrCreate(string roomId)
     {
         if (_rooms.TryGetValue(roomId, out Room? room))
@@ -242,11 +469,29 @@ internal sealed class RoomIndex<TMember>
                 return room;
             }
 
-            room = new Room(roomId);
+            room = new Room(roomId, HistoryFor(roomId));
             room.Ready = _unsubscribing.TryGetValue(roomId, out Pending? previous) ? SubscribeAfterAsync(previous.Task!, roomId) : Subscribe(roomId);
             _rooms[roomId] = room;
             return room;
         }
+    }
+
+    /// <summary>Under <see cref="_transitions"/>: the history of a room that keeps one (the one it had a moment ago, if not dropped), or <see langword="null"/>.</summary>
+    private RoomHistory? HistoryFor(string roomId)
+    {
+        if (_histories is null || !_policy!.Keeps(roomId))
+        {
+            return null;
+        }
+
+        if (_histories.TryGetValue(roomId, out RoomHistory? history) && !history.Dropped)
+        {
+            return history;
+        }
+
+        history = new RoomHistory(_policy);
+        _histories[roomId] = history;
+        return history;
     }
 
     private Task Subscribe(string roomId)
@@ -350,11 +595,12 @@ internal sealed class RoomIndex<TMember>
         return true;
     }
 
-    private sealed class Room(string id)
+    private sealed class Room(string id, RoomHistory? history)
     {
-        public readonly Lock Gate = new();
+        public readonly Lock Gate = history?.Gate ?? new Lock(); // a room that keeps a history shares its lock
         public readonly List<TMember> Members = [];
         public readonly string Id = id;
+        public readonly RoomHistory? History = history;
         public Task Ready = Task.CompletedTask;
         public int Count;
         public bool Removed;

@@ -76,6 +76,11 @@ internal static class ConnectionLifecycle
     private static async Task LeaveAsync(ServerConnection connection)
     {
         RealtimeServer server = connection.Server;
+        if (connection.Recovery is { TokenIssued: true })
+        {
+            Recovery.Resumption.Ended(connection); // before it is unregistered: a claim in between finds it live, never unknown
+        }
+
         server.Unregister(connection, connection.Reason);
         bool destroyed = server.Node.Rooms.Remove(connection);
         bool replaced = server.Node.Find(connection.Id) is { } newer && newer != connection && newer.RoomId == connection.RoomId;

@@ -136,7 +136,10 @@ internal static class Handshake
             // The cluster's membership counts it first, then the room's subscription on this node (its first join here), then the
             // accept frame: RealtimeBackplane.AddMemberAsync says so.
             await server.Backplane.AddMemberAsync(connection.RoomId, connection.Id, CancellationToken.None).ConfigureAwait(false);
-            createdRoom = await server.Node.Rooms.AddAsync(connection, connection.Protocol.EncodeAccept(connection.Id, connection.RoomId, server.Options)).ConfigureAwait(false);
+            // A client that asked for recovery (docs/protocol.md §3.1) gets the welcome's recovery fields, and what it missed when it resumes.
+            createdRoom = connection.Recovery is null
+                ? await server.Node.Rooms.AddAsync(connection, connection.Protocol.EncodeAccept(connection.Id, connection.RoomId, server.Options)).ConfigureAwait(false)
+                : await Recovery.Resumption.JoinAsync(connection).ConfigureAwait(false);
         }
         catch (Exception ex)
         {

@@ -15,6 +15,7 @@ internal sealed class OutboundQueue
 
     private readonly SingleReaderQueue<OutboundFrame> _frames;
     private readonly long _maxBytes;
+    private readonly int _maxFrames;
     private long _bytes;
     private volatile bool _discard;
     private int _closeCode;
@@ -23,6 +24,7 @@ internal sealed class OutboundQueue
     public OutboundQueue(int maxFrames, long maxBytes)
     {
         _maxBytes = maxBytes;
+        _maxFrames = maxFrames;
         _frames = new SingleReaderQueue<OutboundFrame>(maxFrames); // a full queue fails the write: that is the slow-consumer signal
     }
 
@@ -31,6 +33,9 @@ internal sealed class OutboundQueue
 
     /// <summary>Bytes queued and not yet sent (a frame counts until its send completed, so a stuck send holds its bytes).</summary>
     public long QueuedBytes => Volatile.Read(ref _bytes);
+
+    /// <summary>Whether <paramref name="frames"/> more frames of <paramref name="bytes"/> in all fit both bounds now.</summary>
+    public bool HasRoomFor(int frames, long bytes) => Count + frames <= _maxFrames && QueuedBytes + bytes <= _maxBytes;
 
     /// <summary>Queues a frame within both bounds; one frame larger than the byte bound still fits an empty queue.</summary>
     /// <returns><see langword="false"/> when full or completed (nothing was queued).</returns>

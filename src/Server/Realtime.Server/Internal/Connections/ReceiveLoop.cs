@@ -74,7 +74,7 @@ internal sealed class ReceiveLoop
                 switch (inbound.Kind)
                 {
                     case InboundKind.Hello:
-                        _connection.OnHello(inbound.Auth, inbound.Trace);
+                        _connection.OnHello(inbound.Auth, inbound.Trace, inbound.Recovery);
                         break;
                     case InboundKind.Pong:
                         _inbound.OnPong();

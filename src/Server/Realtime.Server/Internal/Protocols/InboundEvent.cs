@@ -33,9 +33,10 @@ internal enum InboundKind
 internal readonly struct InboundEvent
 {
     private InboundEvent(InboundKind kind, Message message = default, JsonElement auth = default, int closeCode = 0, string? problem = null,
-                         OutboundFrame reply = default, WireTraceContext? trace = null)
+                         OutboundFrame reply = default, WireTraceContext? trace = null, Recovery.RecoveryState? recovery = null)
     {
         Kind = kind;
+        Recovery = recovery;
         Trace = trace;
         Reply = reply;
         Message = message;
@@ -55,6 +56,9 @@ internal readonly struct InboundEvent
     /// <summary>For <see cref="InboundKind.Hello"/> and <see cref="InboundKind.Message"/>: the trace context the client sent with it (read only while the server traces), or <see langword="null"/>.</summary>
     public WireTraceContext? Trace { get; }
 
+    /// <summary>For <see cref="InboundKind.Hello"/>: what a client that recovers asked and offered (docs/protocol.md §3.1), or <see langword="null"/> when it did not ask.</summary>
+    public Recovery.RecoveryState? Recovery { get; }
+
     /// <summary>For <see cref="InboundKind.Violation"/>: the WebSocket close code.</summary>
     public int CloseCode { get; }
 
@@ -72,7 +76,8 @@ internal readonly struct InboundEvent
 
     public static InboundEvent Answer(OutboundFrame reply, string? problem = null) => new(InboundKind.Reply, problem: problem, reply: reply);
 
-    public static InboundEvent Hello(JsonElement auth, WireTraceContext? trace = null) => new(InboundKind.Hello, auth: auth, trace: trace);
+    public static InboundEvent Hello(JsonElement auth, WireTraceContext? trace = null, Recovery.RecoveryState? recovery = null)
+        => new(InboundKind.Hello, auth: auth, trace: trace, recovery: recovery);
 
     public static InboundEvent ForMessage(Message message, WireTraceContext? trace = null) => new(InboundKind.Message, message: message, trace: trace);
 

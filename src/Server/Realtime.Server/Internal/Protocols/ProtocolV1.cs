@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net.WebSockets;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
@@ -15,6 +16,9 @@ namespace Realtime.Server.Internal.Protocols;
 internal sealed class ProtocolV1 : RealtimeProtocol
 {
     private static readonly OutboundFrame PingFrame = new(FrameWriter.PingFrame, IsBinary: false);
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_positioned;
 
     private readonly JsonSerializerOptions _json;
 
@@ -57,6 +61,25 @@ internal sealed class ProtocolV1 : RealtimeProtocol
         => FrameEncoder.Encode((connectionId, roomId, options), static (output, s) => FrameWriter.WriteWelcome(output, s.connectionId, s.roomId,
             (int)s.options.PingInterval.TotalMilliseconds, (int)s.options.PingTimeout.TotalMilliseconds, s.options.MaxMessageSize));
 
+    public override OutboundFrame EncodeAccept(string connectionId, string roomId, RealtimeOptions options, string? resumeToken, string? position, bool? recovered)
+        => FrameEncoder.Encode((connectionId, roomId, options, resumeToken, position, recovered), static (output, s) => FrameWriter.WriteWelcome(output, s.connectionId,
+            s.roomId, (int)s.options.PingInterval.TotalMilliseconds, (int)s.options.PingTimeout.TotalMilliseconds, s.options.MaxMessageSize, s.resumeToken, s.position,
+            s.recovered));
+
+    /// <summary>A room broadcast with <c>pos</c> (docs/protocol.md §3.1): once per broadcast in a room that keeps a history.</summary>
+    public override OutboundFrame? EncodePositioned(in Message message, string position)
+    {
+        ArrayBufferWriter<byte> buffer = t_positioned ??= new ArrayBufferWriter<byte>(4096);
+        if (buffer.Capacity > 256 * 1024)
+        {
+            t_positioned = buffer = new ArrayBufferWriter<byte>(4096); // one huge frame does not pin a huge buffer to this thread
+        }
+
+        buffer.ResetWrittenCount();
+        bool binary = FrameWriter.WritePositionedMessage(buffer, message, position);
+        return new OutboundFrame(buffer.WrittenSpan.ToArray(), binary);
+    }
+
     public override OutboundFrame EncodeReject(string message) => FrameEncoder.Encode(message, static (output, m) => FrameWriter.WriteReject(output, m));
 
     public override OutboundFrame EncodeError(string message) => FrameEncoder.Encode(message, static (output, m) => FrameWriter.WriteError(output, m));
@@ -92,7 +115,8 @@ internal sealed class ProtocolV1 : RealtimeProtocol
 
             return frame.Kind switch
             {
-                FrameKind.Hello => Open() ?? InboundEvent.Hello(frame.Auth, frame.Trace),
+                FrameKind.Hello => Open() ?? InboundEvent.Hello(frame.Auth, frame.Trace,
+                    frame.Recover ? new Recovery.RecoveryState(frame.ResumeToken, frame.Position) : null), // nothing more for a client that does not ask
                 FrameKind.Pong => RequireOpen() ?? InboundEvent.Pong,
                 FrameKind.Message => RequireOpen() ?? InboundEvent.ForMessage(frame.Message, frame.Trace),
                 FrameKind.Unknown => InboundEvent.Violation(CloseCodes.ProtocolError, "A text frame of an unknown kind."),

@@ -51,6 +51,23 @@ internal abstract class RealtimeProtocol
     /// <param name="options">The server's options (heartbeat and size limit).</param>
     public abstract OutboundFrame EncodeAccept(string connectionId, string roomId, RealtimeOptions options);
 
+    /// <summary>
+    /// The accept frame with the recovery fields (docs/protocol.md §3.1), for a client that asked for them; a protocol without
+    /// recovery sends its plain accept frame.
+    /// </summary>
+    /// <param name="connectionId">The connection's id.</param>
+    /// <param name="roomId">The room it joined.</param>
+    /// <param name="options">The server's options.</param>
+    /// <param name="resumeToken">This connection's resume token, or <see langword="null"/>.</param>
+    /// <param name="position">The position from which it receives the room's broadcasts, or <see langword="null"/>.</param>
+    /// <param name="recovered">Whether the missed broadcasts follow, when the client offered a token; otherwise <see langword="null"/>.</param>
+    public virtual OutboundFrame EncodeAccept(string connectionId, string roomId, RealtimeOptions options, string? resumeToken, string? position, bool? recovered)
+        => EncodeAccept(connectionId, roomId, options);
+
+    /// <summary>A room broadcast with its position, for a member that takes positions; <see langword="null"/> when the protocol has no positions.</summary>
+    /// <exception cref="ArgumentException">The protocol cannot carry the message.</exception>
+    public virtual OutboundFrame? EncodePositioned(in Message message, string position) => null;
+
     /// <summary>The frame that refuses the handshake; the connection then closes with <see cref="Realtime.Protocol.CloseCodes.HandshakeRejected"/>.</summary>
     public abstract OutboundFrame EncodeReject(string message);
 

@@ -1,0 +1,95 @@
+namespace Realtime.Server.Internal.Recovery;
+
+/// <summary>
+/// Which rooms keep a history on this node and how much of it (<see cref="RecoveryOptions"/>), decided once per room, and the clock
+/// histories age by.
+/// </summary>
+internal sealed class HistoryPolicy
+{
+    private readonly string[] _patterns;
+    private readonly Func<long> _now;
+
+    /// <param name="options">The recovery options.</param>
+    /// <param name="maxFrameBytes">The limit of a protocol v1 frame (<see cref="MessageSize.Limit"/>).</param>
+    /// <param name="now">The clock, in milliseconds; <see langword="null"/> for <see cref="Environment.TickCount64"/> (tests step their own).</param>
+    public HistoryPolicy(RecoveryOptions options, long maxFrameBytes, Func<long>? now = null)
+    {
+        Enabled = options.Enabled;
+        _patterns = [.. options.Rooms];
+        MaxMessages = options.MaxMessages;
+        MaxAgeMilliseconds = (long)options.MaxAge.TotalMilliseconds;
+        MaxFrameBytes = maxFrameBytes;
+        _now = now ?? (static () => Environment.TickCount64);
+    }
+
+    /// <summary>Whether any room keeps a history.</summary>
+    public bool Enabled { get; }
+
+    public int MaxMessages { get; }
+
+    public long MaxAgeMilliseconds { get; }
+
+    /// <summary>The limit of a protocol v1 frame.</summary>
+    public long MaxFrameBytes { get; }
+
+    public long Now() => _now();
+
+    /// <summary>Whether a room keeps a history: recovery is on, and no patterns are given or one matches its id.</summary>
+    public bool Keeps(string roomId)
+    {
+        if (!Enabled)
+        {
+            return false;
+        }
+
+        if (_patterns.Length == 0)
+        {
+            return true;
+        }
+
+        foreach (string pattern in _patterns)
+        {
+            if (Matches(pattern, roomId))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether <paramref name="text"/> matches <paramref name="pattern"/>, in which <c>*</c> matches any run of characters (ordinal).</summary>
+    internal static bool Matches(ReadOnlySpan<char> pattern, ReadOnlySpan<char> text)
+    {
+        int p = 0, t = 0, star = -1, resume = 0;
+        while (t < text.Length)
+        {
+            if (p < pattern.Length && pattern[p] == '*')
+            {
+                star = p++;
+                resume = t;
+            }
+            else if (p < pattern.Length && pattern[p] == text[t])
+            {
+                p++;
+                t++;
+            }
+            else if (star >= 0)
+            {
+                p = star + 1;
+                t = ++resume;
+            }
+            else
+            {
+                return false;
+            }
+        }
+
+        while (p < pattern.Length && pattern[p] == '*')
+        {
+            p++;
+        }
+
+        return p == pattern.Length;
+    }
+}
