@@ -284,6 +284,38 @@ public sealed class RedisRecoveryTests : RedisClusterTest
         }
     }
 
+    [RedisFact]
+    public async Task A_member_that_dropped_on_one_node_is_resumable_on_another_with_everything_broadcast_since_read_from_the_room_s_log()
+    {
+        // What the server asks of the backplane when a client comes back: its drop on A left the room without members; both nodes
+        // broadcast meanwhile; B claims the resume and reads the history after the client's last position.
+        RealtimeTestHost a = await StartRecoveryNodeAsync("across");
+        RealtimeTestHost b = await StartRecoveryNodeAsync("across");
+        IDatabase db = Inspector.GetDatabase();
+        ConnectionRecorder member = await ConnectAsync(a, "doc");
+        for (int i = 0; i < 10; i++)
+        {
+            await a.Server.BroadcastAsync("doc", i, "before").DefaultTimeout();
+        }
+
+        await member.WaitForCountAsync("message:before", 10);
+        var last = new RoomPosition(await EpochAsync("across", "doc"), 10);
+        string id = member.Connection.Id!;
+        await member.Connection.DisposeAsync();
+        await WaitUntilAsync(async () => !await db.KeyExistsAsync("across:r:doc:m"), "the room to lose its only member");
+        for (int i = 0; i < 200; i++)
+        {
+            await (i % 2 == 0 ? a : b).Server.BroadcastAsync("doc", i, "during").DefaultTimeout();
+        }
+
+        RedisBackplane onB = BackplaneOf(b);
+        Assert.Equal(ResumeClaim.Claimed, await onB.ClaimResumeAsync(id, Window, default).DefaultTimeout());
+        IReadOnlyList<RoomBroadcast> missed = (await onB.ReadHistoryAsync("doc", last, 1000, Window, default).DefaultTimeout())!;
+        Assert.Equal(Enumerable.Range(0, 200), missed.Select(m => m.Message.Data.GetInt32()));
+        Assert.Equal(Enumerable.Range(11, 200).Select(n => (RoomPosition?)new RoomPosition(last.Epoch, n)), missed.Select(m => m.Position));
+        Assert.Null(await onB.ReadHistoryAsync("doc", last, 199, Window, default)); // more than a client may recover
+    }
+
     private Task<RealtimeTestHost> StartRecoveryNodeAsync(string prefix, int maxMessages = 1000, TimeSpan? maxAge = null, string[]? rooms = null, int? historySize = null,
                                                           TimeSpan? heartbeat = null, TimeSpan? nodeTimeout = null)
         => StartNodeAsync(prefix, historySize: historySize, heartbeat: heartbeat, nodeTimeout: nodeTimeout, configureOptions: o =>
