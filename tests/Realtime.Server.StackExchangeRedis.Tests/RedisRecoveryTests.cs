@@ -82,11 +82,13 @@ public sealed class RedisRecoveryTests : RedisClusterTest
         Assert.Null(await backplane.ReadHistoryAsync("doc-1", new RoomPosition(string.Empty, 0), 1000, Window, default)); // trimmed
         Assert.Null(await backplane.ReadHistoryAsync("doc-1", new RoomPosition(epoch, 249 - (int)kept), 1000, Window, default)); // one before the oldest kept
 
-        // Each entry carries the Redis time it was written at.
+        // Each entry of the room with history carries the Redis time it was written at; the other room's are as they were.
         foreach (StreamEntry entry in await db.StreamRangeAsync("trim:r:doc-1:l", "-", "+"))
         {
             Assert.InRange((long)entry["t"], before, after);
         }
+
+        Assert.All(await db.StreamRangeAsync("trim:r:chat:l", "-", "+"), entry => Assert.True(entry["t"].IsNull));
     }
 
     [RedisFact]

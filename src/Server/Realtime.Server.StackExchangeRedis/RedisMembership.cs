@@ -53,10 +53,12 @@ internal sealed class RedisMembership(RedisLink link, RedisKeys keys, HistoryRoo
             .ConfigureAwait(false);
 
     public async ValueTask RemoveAsync(string roomId, string connectionId, CancellationToken cancellationToken)
-        => await link.RunAsync(redis => redis.GetDatabase().ScriptEvaluateAsync(RemoveScript, [.. Keys(roomId), keys.ResumeClaim(connectionId)],
-                                                                                [connectionId, nodeId, roomId, history.KeepAfterLastLeaveMs(roomId)]),
-                               "remove a member", cancellationToken)
+    {
+        long keepMs = history.KeepAfterLastLeaveMs(roomId);
+        RedisKey[] keyList = keepMs > 0 ? [.. Keys(roomId), keys.ResumeClaim(connectionId)] : Keys(roomId); // the claim only in a room with history
+        await link.RunAsync(redis => redis.GetDatabase().ScriptEvaluateAsync(RemoveScript, keyList, [connectionId, nodeId, roomId, keepMs]), "remove a member", cancellationToken)
             .ConfigureAwait(false);
+    }
 
     public async ValueTask<IReadOnlyCollection<string>> GetRoomsAsync(CancellationToken cancellationToken)
     {

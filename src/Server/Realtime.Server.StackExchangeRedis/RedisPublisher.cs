@@ -15,11 +15,14 @@ internal sealed class RedisPublisher(RedisLink link, RedisKeys keys, RedisClock 
     /// <summary>How long the sequence and log of a room without members are kept (a broadcast to an empty room), in seconds.</summary>
     private const int OrphanSeconds = 600;
 
+    private static readonly RedisValue History = "1";
+    private static readonly RedisValue NoHistory = "0";
+
     // KEYS: the room's sequence, its log, its members. ARGV: the frame, the log's length, the room's channel, the orphan expiry, the
-    // deadline (Redis ms). Past the deadline nothing is written and 0 is returned. The room's epoch is created with its sequence (from
-    // Redis time): a sequence that starts again after Redis lost the room's state has a new epoch, so no node mistakes its numbers for
-    // the old ones. Each log entry holds the epoch (e), the frame (f) and the Redis time in ms (t: how old it is, for recovery).
-    // Returns the broadcast's sequence number.
+    // deadline (Redis ms), '1' in a room that keeps a history. Past the deadline nothing is written and 0 is returned. The room's
+    // epoch is created with its sequence (from Redis time): a sequence that starts again after Redis lost the room's state has a new
+    // epoch, so no node mistakes its numbers for the old ones. Each log entry holds the epoch (e) and the frame (f), and in a room
+    // with history the Redis time in ms (t: how old it is, for recovery). Returns the broadcast's sequence number.
     private const string Script = """
         local t = redis.call('TIME')
         local now = t[1] * 1000 + math.floor(t[2] / 1000)
@@ -30,8 +33,10 @@ internal sealed class RedisPublisher(RedisLink link, RedisKeys keys, RedisClock 
           redis.call('HSET', KEYS[1], 'e', epoch)
         end
         local seq = redis.call('HINCRBY', KEYS[1], 's', 1)
-        if tonumber(ARGV[2]) > 0 then
+        if ARGV[6] == '1' then
           redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], seq .. '-0', 'e', epoch, 'f', ARGV[1], 't', string.format('%d', now))
+        elseif tonumber(ARGV[2]) > 0 then
+          redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], seq .. '-0', 'e', epoch, 'f', ARGV[1])
         end
         if redis.call('EXISTS', KEYS[3]) == 0 then
           redis.call('EXPIRE', KEYS[1], ARGV[4])
@@ -72,7 +77,7 @@ internal sealed class RedisPublisher(RedisLink link, RedisKeys keys, RedisClock 
 
                 long deadline = clock.RedisMsAt(started) + DeadlineMs;
                 return await database.ScriptEvaluateAsync(Script, [keys.Sequence(roomId), keys.Log(roomId), keys.Members(roomId)],
-                    [frame, logLength, keys.Room(roomId).ToString(), orphanSeconds, deadline]).ConfigureAwait(false);
+                    [frame, logLength, keys.Room(roomId).ToString(), orphanSeconds, deadline, keeps ? History : NoHistory]).ConfigureAwait(false);
             }, "publish a broadcast", cancellationToken).ConfigureAwait(false);
             if ((long)result == 0)
             {
