@@ -8,7 +8,7 @@ namespace Realtime.Server.StackExchangeRedis.Tests;
 /// <summary>
 /// Recovery across two nodes on one real redis-server, as a client speaks it on the wire (docs/protocol.md §3.1): a client that drops
 /// on one node and comes back on the other with its resume token and last position receives everything the room broadcast meanwhile,
-/// in order, once, and is told it recovered.
+/// in order, once, and is told it recovered; so does a client whose node was killed.
 /// </summary>
 public sealed class RedisRecoveryEndToEndTests : RedisClusterTest
 {
@@ -82,6 +82,58 @@ public sealed class RedisRecoveryEndToEndTests : RedisClusterTest
         Assert.True(RoomPosition.TryParse(lastPosition, out RoomPosition from));
         Assert.Equal(Enumerable.Range(1, 200).Select(n => from.Sequence + n), received.Select(m => Position(m).Sequence));
         Assert.All(received, m => Assert.Equal(from.Epoch, Position(m).Epoch));
+    }
+
+    [RedisFact]
+    public async Task A_client_whose_node_was_killed_recovers_on_another_node_once_the_dead_node_is_swept()
+    {
+        // A node timeout of 3 s, as in the presence test: a live node whose heartbeat a loaded machine delays is not swept.
+        TimeSpan heartbeat = TimeSpan.FromMilliseconds(200), nodeTimeout = TimeSpan.FromSeconds(3);
+        RealtimeTestHost survivor = await StartNodeAsync("killed", heartbeat: heartbeat, nodeTimeout: nodeTimeout, configureOptions: o => o.Recovery.Enabled = true);
+        await using HostProcess doomed = await HostProcess.StartAsync(new Dictionary<string, string>
+        {
+            ["Realtime__Redis__Configuration"] = Redis.Configuration,
+            ["Realtime__Redis__Prefix"] = "killed",
+            ["Realtime__Redis__HeartbeatInterval"] = "00:00:00.200",
+            ["Realtime__Redis__NodeTimeout"] = "00:00:03",
+            ["Realtime__Recovery__Enabled"] = "true",
+        });
+
+        RawProtocolClient first = await RawProtocolClient.ConnectAsync(doomed.Url, "roomId=doc");
+        await first.SendTextAsync("""{"t":"hello","recover":true}""");
+        Frame welcome = Read(await first.ReceiveStartingWithAsync("{\"t\":\"welcome\""));
+        string token = welcome.ResumeToken ?? throw new InvalidOperationException("no resume token in a room with history");
+        string lastPosition = welcome.Position ?? throw new InvalidOperationException("no position in a room with history");
+        for (int i = 0; i < 10; i++)
+        {
+            await survivor.Server.BroadcastAsync("doc", i, "before").DefaultTimeout();
+            lastPosition = (await NextMessageAsync(first)).Position!;
+        }
+
+        // The node dies without a word: it never records that its connection ended. The survivor's heartbeat sweeps it, and with
+        // it the room's last member: the room's sequence and log stay, and the member may be resumed.
+        await doomed.KillAsync();
+        await first.DisposeAsync();
+        for (int i = 0; i < 50; i++)
+        {
+            await survivor.Server.BroadcastAsync("doc", i, "during").DefaultTimeout();
+        }
+
+        await WaitUntilAsync(async () => !await Inspector.GetDatabase().KeyExistsAsync("killed:r:doc:m"), "the dead node's member to be swept");
+
+        await using RawProtocolClient second = await RawProtocolClient.ConnectAsync(survivor.Url.ToString(), "roomId=doc");
+        await second.SendTextAsync($$"""{"t":"hello","recover":true,"resume":"{{token}}","pos":"{{lastPosition}}"}""");
+        Frame again = Read(await second.ReceiveStartingWithAsync("{\"t\":\"welcome\""));
+        Assert.True(again.Recovered);
+        await survivor.Server.BroadcastAsync("doc", 0, "after").DefaultTimeout();
+        var received = new List<Frame>();
+        for (Frame message = await NextMessageAsync(second); message.Message.Type != "after"; message = await NextMessageAsync(second))
+        {
+            received.Add(message);
+        }
+
+        Assert.Equal(Enumerable.Range(0, 50), received.Select(m => m.Message.Data.GetInt32()));
+        Assert.All(received, m => Assert.Equal("during", m.Message.Type));
     }
 
     private static Frame Read(string text) => FrameReader.ReadText(Encoding.UTF8.GetBytes(text));
