@@ -83,6 +83,40 @@ public sealed class RoomFeedTests
         Assert.Equal(0, feed.PendingCount);
     }
 
+    [Fact]
+    public async Task A_feed_of_a_room_with_history_delivers_each_broadcast_with_its_epoch_and_number_repaired_ones_included()
+    {
+        var owner = new Owner();
+        var feed = new RoomFeed("room1", null!, owner, positioned: true);
+        feed.Start(Epoch, 2);
+        owner.Log[3] = Frame(3);
+        owner.Log[4] = Frame(4);
+        feed.Post(Live(3));
+        feed.Post(Live(6)); // 4 from the log, 5 reported missing (the log lost it), then 6
+        await owner.WaitForAsync(3);
+        Assert.Equal([3L, 4L, 6L], owner.Delivered);
+        Assert.Equal([new RoomPosition("7.7", 3), new RoomPosition("7.7", 4), new RoomPosition("7.7", 6)], owner.Positions);
+        Assert.Equal([false, true, false], owner.Repairs);
+        Assert.Equal([1L], owner.Gaps);
+
+        // A new epoch (Redis lost the room's state): its broadcasts are positioned in it.
+        feed.Post([.. "8.8|2|"u8, .. Frame(2)]); // its number 1 is not in this test's log: reported missing
+        await owner.WaitForAsync(4);
+        Assert.Equal(new RoomPosition("8.8", 2), owner.Positions[^1]);
+        Assert.Equal([1L, null, 1L], owner.Gaps);
+    }
+
+    [Fact]
+    public async Task A_feed_of_a_room_without_history_delivers_no_positions()
+    {
+        var owner = new Owner();
+        var feed = new RoomFeed("room1", null!, owner);
+        feed.Start(Epoch, 0);
+        feed.Post(Live(1));
+        await owner.WaitForAsync(1);
+        Assert.Equal([null], owner.Positions);
+    }
+
     private static byte[] Frame(long seq) => Encoding.ASCII.GetBytes(seq.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     private static byte[] Live(long seq) => [.. Epoch, (byte)'|', .. Frame(seq), (byte)'|', .. Frame(seq)];
@@ -108,7 +142,13 @@ public sealed class RoomFeedTests
 
         public int FellBehindCount { get; private set; }
 
-        public int HistorySize => int.MaxValue / 2;
+        public int LogLength(string roomId) => int.MaxValue / 2;
+
+        /// <summary>The position each delivery carried, in order.</summary>
+        public List<RoomPosition?> Positions { get; } = [];
+
+        /// <summary>Which deliveries were repairs, in order.</summary>
+        public List<bool> Repairs { get; } = [];
 
         public Task<(byte[]? Epoch, long Seq)> ReadSequenceAsync(string roomId) => Task.FromResult<(byte[]?, long)>((Epoch, Sequence));
 
@@ -131,13 +171,19 @@ public sealed class RoomFeedTests
             return [.. entries];
         }
 
-        public void Deliver(string roomId, ReadOnlyMemory<byte> frame, bool repaired)
+        public void Deliver(string roomId, ReadOnlyMemory<byte> frame, bool repaired, RoomPosition? position)
         {
             long seq = long.Parse(Encoding.ASCII.GetString(frame.Span), System.Globalization.CultureInfo.InvariantCulture);
             if (seq == ThrowOn)
             {
                 ThrowOn = 0;
                 throw new InvalidOperationException("A delivery that fails.");
+            }
+
+            lock (Positions)
+            {
+                Positions.Add(position);
+                Repairs.Add(repaired);
             }
 
             _delivered.Add(seq);

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
 using System.Text;
 
 namespace Realtime.Server.StackExchangeRedis;
@@ -83,6 +84,20 @@ internal static class BackplaneCodec
 
         byte[] payload = frame.ToArray();
         message = (flags & Flags.Binary) != 0 ? new Message(type, (ReadOnlyMemory<byte>)payload) : new Message(type, new LazyJson(payload));
+        return true;
+    }
+
+    /// <summary>Reads a room broadcast's frame (either kind) into the broadcast it carries, with its room position (or none).</summary>
+    public static bool TryDecodeBroadcast(string roomId, ReadOnlySpan<byte> frame, RoomPosition? position, [NotNullWhen(true)] out RoomBroadcast? broadcast)
+    {
+        broadcast = null;
+        if (!TryDecode(frame, out Kind kind, out string origin, out string? except, out Message decoded, out string? channel)
+            || kind is not (Kind.Broadcast or Kind.ChannelBroadcast))
+        {
+            return false;
+        }
+
+        broadcast = new RoomBroadcast(roomId, decoded, except, origin, channel) { Position = position };
         return true;
     }
 

@@ -45,7 +45,7 @@ public static class RealtimeRedisBuilderExtensions
         ConfigurationOptions redis = ForBackplane(configuration);
         builder.Services.RemoveAll<RealtimeBackplane>();
         builder.Services.AddSingleton<RealtimeBackplane>(sp => new RedisBackplane(redis, options, sp.GetService<Microsoft.Extensions.Logging.ILoggerFactory>(),
-            sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
+            sp.GetService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetService<Microsoft.Extensions.Options.IOptions<RealtimeOptions>>()?.Value.Recovery));
 
         // Degraded (not unhealthy: the node still serves its own connections) while Redis or the subscriber link is down.
         builder.Services.AddHealthChecks().AddCheck<RedisBackplaneHealthCheck>("realtime-redis", Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Degraded);

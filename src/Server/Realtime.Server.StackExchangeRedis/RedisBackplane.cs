@@ -16,6 +16,9 @@ namespace Realtime.Server.StackExchangeRedis;
 /// <item><see cref="RedisNodeLiveness"/>: the heartbeat, the sweep of dead nodes (whose memberships it reports to the features), the
 /// node's own channel, and health.</item>
 /// <item><see cref="RedisMemberStates"/>: features' member states, one hash per room.</item>
+/// <item><see cref="RedisRecovery"/>: recovery across the cluster: a room's history read from its log, resume claims, and the secret
+/// that signs resume tokens. Which rooms keep a history (<see cref="HistoryRooms"/>) also sets how long their log is, that their
+/// broadcasts are delivered with positions, and that their sequence and log outlive their last member.</item>
 /// </list>
 /// </summary>
 internal sealed class RedisBackplane : RealtimeBackplane, IRedisLocalNode, IAsyncDisposable
@@ -29,13 +32,20 @@ internal sealed class RedisBackplane : RealtimeBackplane, IRedisLocalNode, IAsyn
     private readonly RedisMembership _membership;
     private readonly RedisNodeLiveness _liveness;
     private readonly RedisMemberStates _states;
+    private readonly RedisRecovery _recovery;
 
+    /// <param name="configuration">The Redis connection's configuration (adjusted by <c>ForBackplane</c>).</param>
+    /// <param name="options">The backplane's options.</param>
+    /// <param name="loggerFactory">Where to log, or <see langword="null"/>.</param>
+    /// <param name="meterFactory">Where to record metrics, or <see langword="null"/>.</param>
+    /// <param name="recovery">The server's recovery options (<see cref="RealtimeOptions.Recovery"/>), or <see langword="null"/> for recovery off.</param>
     public RedisBackplane(ConfigurationOptions configuration, RedisBackplaneOptions options, ILoggerFactory? loggerFactory = null,
-                          System.Diagnostics.Metrics.IMeterFactory? meterFactory = null)
+                          System.Diagnostics.Metrics.IMeterFactory? meterFactory = null, RecoveryOptions? recovery = null)
         : base(options.NodeId)
     {
         ILogger logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Realtime.Server.StackExchangeRedis");
         var keys = new RedisKeys(options.Prefix);
+        var history = new HistoryRooms(recovery);
         var clock = new RedisClock();
         var metrics = new RedisBackplaneMetrics(meterFactory, () => _liveness!.Nodes);
         _link = new RedisLink(configuration, options.PublishTimeout, redis => _liveness!.StartAsync(redis), restored =>
@@ -49,11 +59,12 @@ internal sealed class RedisBackplane : RealtimeBackplane, IRedisLocalNode, IAsyn
                 clock.Forget(); // perhaps another server now (a failover): its clock is read again before the next publish
             }
         });
-        _publisher = new RedisPublisher(_link, keys, clock, options, metrics, logger);
-        _rooms = new RedisRoomChannels(_link, keys, options, metrics, DeliverLocally, NodeId, logger);
-        _membership = new RedisMembership(_link, keys, NodeId);
+        _publisher = new RedisPublisher(_link, keys, clock, options, history, metrics, logger);
+        _rooms = new RedisRoomChannels(_link, keys, options, history, metrics, DeliverLocally, HistoryStarts, NodeId, logger);
+        _membership = new RedisMembership(_link, keys, history, NodeId);
         _states = new RedisMemberStates(_link, keys, NodeId);
-        _liveness = new RedisNodeLiveness(_link, keys, options, clock, _membership, _rooms, this, NodeId, logger);
+        _recovery = new RedisRecovery(_link, keys, logger);
+        _liveness = new RedisNodeLiveness(_link, keys, options, history, clock, _membership, _rooms, this, NodeId, logger);
     }
 
     IReadOnlyCollection<string> IRedisLocalNode.Rooms => LocalRooms;
@@ -125,4 +136,25 @@ internal sealed class RedisBackplane : RealtimeBackplane, IRedisLocalNode, IAsyn
 
     public override ValueTask<IReadOnlyDictionary<string, ReadOnlyMemory<byte>>> GetMemberStatesAsync(string roomId, string feature, CancellationToken cancellationToken)
         => _states.GetAsync(roomId, feature, cancellationToken);
+
+    public override ValueTask<IReadOnlyList<RoomBroadcast>?> ReadHistoryAsync(string roomId, RoomPosition after, int maxMessages, TimeSpan maxAge,
+                                                                             CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(roomId);
+        return _recovery.ReadHistoryAsync(roomId, after, maxMessages, maxAge, cancellationToken);
+    }
+
+    public override ValueTask<ResumeClaim> ClaimResumeAsync(string connectionId, TimeSpan window, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connectionId);
+        return _recovery.ClaimAsync(connectionId, window, cancellationToken);
+    }
+
+    public override ValueTask ConnectionEndedAsync(string connectionId, TimeSpan window, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connectionId);
+        return _recovery.EndedAsync(connectionId, window, cancellationToken);
+    }
+
+    public override ValueTask<ReadOnlyMemory<byte>> GetResumeKeyAsync(CancellationToken cancellationToken) => _recovery.GetKeyAsync(cancellationToken);
 }

@@ -28,6 +28,8 @@ public sealed class RedisBackplaneOptions
     /// How many of a room's last broadcasts Redis keeps (at least) so that a node whose link to Redis broke can deliver what it
     /// missed, in order; a longer gap, or one the log cannot fill, is reported to the room's members as a <c>realtime.gap</c>
     /// message. 0 keeps no log: every gap is reported. Redis memory is about rooms × this × the average message size. Default 100.
+    /// A room that keeps a history for recovery (<see cref="RealtimeOptions.Recovery"/>) keeps at least
+    /// <see cref="RecoveryOptions.MaxMessages"/>, so that a client that reconnects on another node recovers from the log.
     /// </summary>
     public int HistorySize { get; set; } = 100;
 }

@@ -38,6 +38,12 @@ internal sealed class RedisKeys(string prefix)
     /// <summary>A room's last broadcasts, for repair: a stream whose entry ids are the sequence numbers.</summary>
     public RedisKey Log(string roomId) => Prefix + ":r:" + roomId + ":l";
 
+    /// <summary>The secret that signs resume tokens, shared by every node (32 random bytes, set by the first node that needs it).</summary>
+    public RedisKey ResumeKey { get; } = prefix + ":resume-key";
+
+    /// <summary>A former connection's resume claim: <c>e</c> (ended, may be resumed) or <c>c</c> (claimed), expiring with its window.</summary>
+    public RedisKey ResumeClaim(string connectionId) => Prefix + ":rs:" + connectionId;
+
     /// <summary>Messages for the connections of one node (sends and closes by id).</summary>
     public RedisChannel Node(string nodeId) => RedisChannel.Literal(Prefix + ":n:" + nodeId);
 

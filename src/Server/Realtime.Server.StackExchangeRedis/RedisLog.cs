@@ -34,4 +34,10 @@ internal static partial class RedisLog
 
     [LoggerMessage(10, LogLevel.Error, "Room {RoomId}: delivering a broadcast on this node failed; the room's next broadcast repairs what it can.", EventName = "BackplaneRoomDeliveryFailed")]
     public static partial void RoomDeliveryFailed(ILogger logger, string roomId, Exception exception);
+
+    [LoggerMessage(11, LogLevel.Warning, "Room {RoomId}: its history could not be read from Redis; a client that reconnected is not recovered.", EventName = "BackplaneHistoryReadFailed")]
+    public static partial void HistoryReadFailed(ILogger logger, string roomId, Exception exception);
+
+    [LoggerMessage(12, LogLevel.Warning, "A resume could not be claimed in Redis; the client that reconnected is not recovered.", EventName = "BackplaneResumeClaimFailed")]
+    public static partial void ResumeClaimFailed(ILogger logger, Exception exception);
 }

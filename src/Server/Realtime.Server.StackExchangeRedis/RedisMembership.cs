@@ -7,11 +7,12 @@ namespace Realtime.Server.StackExchangeRedis;
 /// node, and each node's own memberships (so the others can remove them when it dies). Every change is one script, one round trip.
 /// Sends and closes by connection id go to the owning node's channel.
 /// </summary>
-internal sealed class RedisMembership(RedisLink link, RedisKeys keys, string nodeId)
+internal sealed class RedisMembership(RedisLink link, RedisKeys keys, HistoryRooms history, string nodeId)
 {
     // KEYS: the room's members, the rooms, the directory, this node's memberships, the nodes, the room's sequence and log, its
     // features' member states.
-    // ARGV: connection, node, room. A room with members keeps its sequence and log.
+    // ARGV: connection, node, room. A room with members keeps its sequence and log (set to expire by a broadcast to the empty room,
+    // or by its last member's leave in a room that keeps a history).
     private const string AddScript = """
         redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
         redis.call('SADD', KEYS[2], ARGV[3])
@@ -23,13 +24,25 @@ internal sealed class RedisMembership(RedisLink link, RedisKeys keys, string nod
         redis.call('PERSIST', KEYS[7])
         """;
 
-    // The same keys. Only this node's entries are removed: a connection id that another node holds now (a client-chosen id) keeps
-    // its entries. The room's last member takes its sequence, log and member states with it.
+    // The same keys, the connection's resume claim, and ARGV[4]: how long (ms) the room keeps what a client needs to recover after
+    // the connection's end, 0 when it keeps no history. Only this node's entries are removed: a connection id that another node holds
+    // now (a client-chosen id) keeps its entries. In a room with history, the connection may be resumed from now on (as
+    // ConnectionEndedAsync records, in the same step as its directory entry goes: a claim never finds it neither live nor ended).
+    // The room's last member takes its member states with it, and its sequence and log too, unless the room keeps a history: they
+    // then expire, so that a client that was its last member can come back and recover (a join persists them again).
     private const string RemoveScript = """
-        if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[1], ARGV[1]) end
+        local mine = redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2]
+        if mine then redis.call('HDEL', KEYS[1], ARGV[1]) end
+        if mine and tonumber(ARGV[4]) > 0 then redis.call('SET', KEYS[9], 'e', 'PX', ARGV[4], 'NX') end
         if redis.call('HLEN', KEYS[1]) == 0 then
           redis.call('SREM', KEYS[2], ARGV[3])
-          redis.call('DEL', KEYS[6], KEYS[7], KEYS[8])
+          if tonumber(ARGV[4]) > 0 then
+            redis.call('PEXPIRE', KEYS[6], ARGV[4])
+            redis.call('PEXPIRE', KEYS[7], ARGV[4])
+            redis.call('DEL', KEYS[8])
+          else
+            redis.call('DEL', KEYS[6], KEYS[7], KEYS[8])
+          end
         end
         if redis.call('HGET', KEYS[3], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[3], ARGV[1]) end
         redis.call('SREM', KEYS[4], ARGV[3] .. '\31' .. ARGV[1])
@@ -40,8 +53,12 @@ internal sealed class RedisMembership(RedisLink link, RedisKeys keys, string nod
             .ConfigureAwait(false);
 
     public async ValueTask RemoveAsync(string roomId, string connectionId, CancellationToken cancellationToken)
-        => await link.RunAsync(redis => redis.GetDatabase().ScriptEvaluateAsync(RemoveScript, Keys(roomId), [connectionId, nodeId, roomId]), "remove a member", cancellationToken)
+    {
+        long keepMs = history.KeepAfterLastLeaveMs(roomId);
+        RedisKey[] keyList = keepMs > 0 ? [.. Keys(roomId), keys.ResumeClaim(connectionId)] : Keys(roomId); // the claim only in a room with history
+        await link.RunAsync(redis => redis.GetDatabase().ScriptEvaluateAsync(RemoveScript, keyList, [connectionId, nodeId, roomId, keepMs]), "remove a member", cancellationToken)
             .ConfigureAwait(false);
+    }
 
     public async ValueTask<IReadOnlyCollection<string>> GetRoomsAsync(CancellationToken cancellationToken)
     {

@@ -33,16 +33,26 @@ internal interface IRedisLocalNode
 /// channel (sends and closes by connection id, and the probe that tells whether the subscriber link still delivers), reads Redis's
 /// clock for <see cref="RedisClock"/>, and says what keeps the backplane from working, for the health check.
 /// </summary>
-internal sealed class RedisNodeLiveness(RedisLink link, RedisKeys keys, RedisBackplaneOptions options, RedisClock clock, RedisMembership membership,
-                                        RedisRoomChannels rooms, IRedisLocalNode local, string nodeId, ILogger logger)
+internal sealed class RedisNodeLiveness(RedisLink link, RedisKeys keys, RedisBackplaneOptions options, HistoryRooms history, RedisClock clock,
+                                        RedisMembership membership, RedisRoomChannels rooms, IRedisLocalNode local, string nodeId, ILogger logger)
 {
     // KEYS: the nodes, and their counts. ARGV: this node, the node timeout in ms, the prefix, "beat" or "leave", and this node's counts
     // ("connections rooms"). A beat records this node as alive (in Redis time, so the nodes' clocks do not matter) with its counts, and removes the memberships of every node silent for longer than the
     // timeout; a leave removes this node's own. Idempotent: two nodes sweeping the same dead node remove it once. Returns the
     // memberships removed (room \x1f connection: this node's features are told, so that, say, presence is removed for everyone), 1
     // when this node's beat marker was missing (its first beat, or Redis lost its data, or swept it as dead), and Redis's time. A
-    // room left empty takes its sequence, log and member states with it.
+    // room left empty takes its sequence, log and member states with it; with ARGV[6] (ms) not 0, a room that keeps a history (every
+    // room, or those matching one of the Lua patterns ARGV[7..]) keeps its sequence and log for that long instead, and its removed
+    // members may be resumed for that long (their node never says they ended), so that they can come back on another node and recover.
     private const string Script = """
+        local function keeps(room)
+          if tonumber(ARGV[6]) == 0 then return false end
+          if #ARGV < 7 then return true end
+          for i = 7, #ARGV do
+            if string.find(room, ARGV[i]) then return true end
+          end
+          return false
+        end
         local function sweep(node)
           local index = ARGV[3] .. ':n:' .. node .. ':m'
           local removed = {}
@@ -51,13 +61,21 @@ internal sealed class RedisNodeLiveness(RedisLink link, RedisKeys keys, RedisBac
             local room = string.sub(entry, 1, at - 1)
             local connection = string.sub(entry, at + 1)
             local members = ARGV[3] .. ':r:' .. room .. ':m'
+            local kept = keeps(room)
             if redis.call('HGET', members, connection) == node then
               redis.call('HDEL', members, connection)
               removed[#removed + 1] = entry
+              if kept then redis.call('SET', ARGV[3] .. ':rs:' .. connection, 'e', 'PX', ARGV[6], 'NX') end
             end
             if redis.call('HLEN', members) == 0 then
               redis.call('SREM', ARGV[3] .. ':rooms', room)
-              redis.call('DEL', ARGV[3] .. ':r:' .. room .. ':s', ARGV[3] .. ':r:' .. room .. ':l', ARGV[3] .. ':r:' .. room .. ':st')
+              if kept then
+                redis.call('PEXPIRE', ARGV[3] .. ':r:' .. room .. ':s', ARGV[6])
+                redis.call('PEXPIRE', ARGV[3] .. ':r:' .. room .. ':l', ARGV[6])
+                redis.call('DEL', ARGV[3] .. ':r:' .. room .. ':st')
+              else
+                redis.call('DEL', ARGV[3] .. ':r:' .. room .. ':s', ARGV[3] .. ':r:' .. room .. ':l', ARGV[3] .. ':r:' .. room .. ':st')
+              end
             end
             local directory = ARGV[3] .. ':c'
             if redis.call('HGET', directory, connection) == node then redis.call('HDEL', directory, connection) end
@@ -83,6 +101,8 @@ internal sealed class RedisNodeLiveness(RedisLink link, RedisKeys keys, RedisBac
         """;
 
     private readonly byte[] _probe = BackplaneCodec.EncodeProbe(nodeId);
+    private readonly RedisValue[] _arguments = [nodeId, (long)options.NodeTimeout.TotalMilliseconds, keys.Prefix];
+    private readonly RedisValue[] _historyArguments = history.Enabled ? [history.MaxAgeMs, .. history.LuaPatterns.Select(p => (RedisValue)p)] : [0];
     private Task _heartbeat = Task.CompletedTask;
     private ChannelMessageQueue? _nodeChannel;
     private long _nodes;
@@ -151,8 +171,7 @@ internal sealed class RedisNodeLiveness(RedisLink link, RedisKeys keys, RedisBac
     private Task<RedisResult> SweepAsync(ConnectionMultiplexer redis, string mode)
     {
         (int connections, int rooms) = local.Counts;
-        return redis.GetDatabase().ScriptEvaluateAsync(Script, [keys.Nodes, keys.NodeCounts],
-                                                       [nodeId, (long)options.NodeTimeout.TotalMilliseconds, keys.Prefix, mode, $"{connections} {rooms}"]);
+        return redis.GetDatabase().ScriptEvaluateAsync(Script, [keys.Nodes, keys.NodeCounts], [.. _arguments, mode, $"{connections} {rooms}", .. _historyArguments]);
     }
 
     private async Task HeartbeatAsync(ConnectionMultiplexer redis)

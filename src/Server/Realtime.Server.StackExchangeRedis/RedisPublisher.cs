@@ -9,26 +9,33 @@ namespace Realtime.Server.StackExchangeRedis;
 /// it to the room's channel, all or nothing. The script carries a deadline in Redis's time: one that reaches Redis after its caller
 /// was told it failed (Redis paused, or the link slow) does nothing at all, so a failed broadcast is never delivered later.
 /// </summary>
-internal sealed class RedisPublisher(RedisLink link, RedisKeys keys, RedisClock clock, RedisBackplaneOptions options, RedisBackplaneMetrics metrics,
-                                     ILogger logger)
+internal sealed class RedisPublisher(RedisLink link, RedisKeys keys, RedisClock clock, RedisBackplaneOptions options, HistoryRooms history,
+                                     RedisBackplaneMetrics metrics, ILogger logger)
 {
     /// <summary>How long the sequence and log of a room without members are kept (a broadcast to an empty room), in seconds.</summary>
     private const int OrphanSeconds = 600;
 
+    private static readonly RedisValue History = "1";
+    private static readonly RedisValue NoHistory = "0";
+
     // KEYS: the room's sequence, its log, its members. ARGV: the frame, the log's length, the room's channel, the orphan expiry, the
-    // deadline (Redis ms). Past the deadline nothing is written and 0 is returned. The room's epoch is created with its sequence (from
-    // Redis time): a sequence that starts again after Redis lost the room's state has a new epoch, so no node mistakes its numbers for
-    // the old ones. Returns the broadcast's sequence number.
+    // deadline (Redis ms), '1' in a room that keeps a history. Past the deadline nothing is written and 0 is returned. The room's
+    // epoch is created with its sequence (from Redis time): a sequence that starts again after Redis lost the room's state has a new
+    // epoch, so no node mistakes its numbers for the old ones. Each log entry holds the epoch (e) and the frame (f), and in a room
+    // with history the Redis time in ms (t: how old it is, for recovery). Returns the broadcast's sequence number.
     private const string Script = """
         local t = redis.call('TIME')
-        if t[1] * 1000 + math.floor(t[2] / 1000) > tonumber(ARGV[5]) then return 0 end
+        local now = t[1] * 1000 + math.floor(t[2] / 1000)
+        if now > tonumber(ARGV[5]) then return 0 end
         local epoch = redis.call('HGET', KEYS[1], 'e')
         if not epoch then
           epoch = t[1] .. '.' .. t[2]
           redis.call('HSET', KEYS[1], 'e', epoch)
         end
         local seq = redis.call('HINCRBY', KEYS[1], 's', 1)
-        if tonumber(ARGV[2]) > 0 then
+        if ARGV[6] == '1' then
+          redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], seq .. '-0', 'e', epoch, 'f', ARGV[1], 't', string.format('%d', now))
+        elseif tonumber(ARGV[2]) > 0 then
           redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], seq .. '-0', 'e', epoch, 'f', ARGV[1])
         end
         if redis.call('EXISTS', KEYS[3]) == 0 then
@@ -50,6 +57,11 @@ internal sealed class RedisPublisher(RedisLink link, RedisKeys keys, RedisClock 
         long called = metrics.MeasuresPublishDuration ? Stopwatch.GetTimestamp() : 0;
         byte[] frame = BackplaneCodec.EncodeBroadcast(broadcast);
         string roomId = broadcast.RoomId;
+
+        // A room that keeps a history keeps its log long enough to recover from, and at least as long as a client may come back.
+        bool keeps = history.Keeps(roomId);
+        int logLength = keeps ? Math.Max(options.HistorySize, history.MaxMessages) : options.HistorySize;
+        long orphanSeconds = keeps ? Math.Max(OrphanSeconds, (long)Math.Ceiling(history.MaxAge.TotalSeconds)) : OrphanSeconds;
         long started = 0;
         try
         {
@@ -65,7 +77,7 @@ internal sealed class RedisPublisher(RedisLink link, RedisKeys keys, RedisClock 
 
                 long deadline = clock.RedisMsAt(started) + DeadlineMs;
                 return await database.ScriptEvaluateAsync(Script, [keys.Sequence(roomId), keys.Log(roomId), keys.Members(roomId)],
-                    [frame, options.HistorySize, keys.Room(roomId).ToString(), OrphanSeconds, deadline]).ConfigureAwait(false);
+                    [frame, logLength, keys.Room(roomId).ToString(), orphanSeconds, deadline, keeps ? History : NoHistory]).ConfigureAwait(false);
             }, "publish a broadcast", cancellationToken).ConfigureAwait(false);
             if ((long)result == 0)
             {

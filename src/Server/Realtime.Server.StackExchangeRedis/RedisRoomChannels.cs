@@ -9,9 +9,12 @@ namespace Realtime.Server.StackExchangeRedis;
 /// The rooms this node is subscribed to: a room's channel is subscribed while the node has members there, and each room's
 /// <see cref="RoomFeed"/> delivers what arrives in the room's one order, repairing from the room's log or reporting a gap. When the
 /// subscriber link comes back, every room is checked again (at once, and at the next heartbeat), so a quiet room is repaired too.
+/// In a room that keeps a history for recovery, every broadcast delivered carries its room position (its epoch and number in Redis),
+/// and the node is told where the room stood when it subscribed (<paramref name="historyStarts"/>).
 /// </summary>
-internal sealed class RedisRoomChannels(RedisLink link, RedisKeys keys, RedisBackplaneOptions options, RedisBackplaneMetrics metrics,
-                                        Action<RoomBroadcast> deliverLocally, string nodeId, ILogger logger) : IRoomFeedOwner
+internal sealed class RedisRoomChannels(RedisLink link, RedisKeys keys, RedisBackplaneOptions options, HistoryRooms history, RedisBackplaneMetrics metrics,
+                                        Action<RoomBroadcast> deliverLocally, Action<string, RoomPosition> historyStarts, string nodeId, ILogger logger)
+    : IRoomFeedOwner
 {
     /// <summary>The type of the message that tells a room's members they missed broadcasts.</summary>
     public const string GapMessageType = "realtime.gap";
@@ -21,21 +24,26 @@ internal sealed class RedisRoomChannels(RedisLink link, RedisKeys keys, RedisBac
     private readonly ConcurrentDictionary<string, RoomFeed> _rooms = new(StringComparer.Ordinal);
     private int _checkAgain;
 
-    public int HistorySize => options.HistorySize;
+    public int LogLength(string roomId) => history.LogLength(roomId, options.HistorySize);
 
     /// <summary>
     /// Subscribes to the room's channel, then reads the room's sequence: what was published up to then is not for this node's members,
-    /// everything after arrives on the channel (the queue holds it until the handler is attached).
+    /// everything after arrives on the channel (the queue holds it until the handler is attached). In a room that keeps a history,
+    /// the node is told that position before anything is delivered.
     /// </summary>
     public async ValueTask SubscribeAsync(string roomId, CancellationToken cancellationToken)
     {
         ChannelMessageQueue queue = await link.RunAsync(redis => redis.GetSubscriber().SubscribeAsync(keys.Room(roomId)), "subscribe to a room", cancellationToken)
             .ConfigureAwait(false);
-        var room = new RoomFeed(roomId, queue, this);
+        var room = new RoomFeed(roomId, queue, this, positioned: history.Keeps(roomId));
         try
         {
             (byte[]? epoch, long seq) = await ReadSequenceAsync(roomId, cancellationToken).ConfigureAwait(false);
             room.Start(epoch, seq);
+            if (room.Positioned && RoomSequence.StartPosition(epoch, seq) is { } start)
+            {
+                historyStarts(roomId, start);
+            }
         }
         catch
         {
@@ -88,10 +96,9 @@ internal sealed class RedisRoomChannels(RedisLink link, RedisKeys keys, RedisBac
     public Task<StreamEntry[]> ReadLogAsync(string roomId, long from, long through)
         => link.RunAsync(redis => redis.GetDatabase().StreamRangeAsync(keys.Log(roomId), $"{from}-0", $"{through}-0"), "repair a room's gap", link.Stopping);
 
-    public void Deliver(string roomId, ReadOnlyMemory<byte> frame, bool repaired)
+    public void Deliver(string roomId, ReadOnlyMemory<byte> frame, bool repaired, RoomPosition? position)
     {
-        if (!BackplaneCodec.TryDecode(frame.Span, out BackplaneCodec.Kind kind, out string origin, out string? except, out Message decoded, out string? channel)
-            || kind is not (BackplaneCodec.Kind.Broadcast or BackplaneCodec.Kind.ChannelBroadcast))
+        if (!BackplaneCodec.TryDecodeBroadcast(roomId, frame.Span, position, out RoomBroadcast? broadcast))
         {
             Undecodable(roomId);
             return;
@@ -103,7 +110,7 @@ internal sealed class RedisRoomChannels(RedisLink link, RedisKeys keys, RedisBac
         }
 
         metrics.Received(); // before the members can see it
-        deliverLocally(new RoomBroadcast(roomId, decoded, except, origin, channel));
+        deliverLocally(broadcast);
     }
 
     public void ReportGap(string roomId, long? missed)

@@ -6,8 +6,11 @@ namespace Realtime.Server.StackExchangeRedis;
 /// <summary>What a <see cref="RoomFeed"/> asks of its owner: reads of the room's state in Redis, and delivery on this node.</summary>
 internal interface IRoomFeedOwner
 {
-    /// <summary>How many of a room's last broadcasts its log holds at least (<see cref="RedisBackplaneOptions.HistorySize"/>).</summary>
-    int HistorySize { get; }
+    /// <summary>
+    /// How many of a room's last broadcasts its log holds at least (<see cref="RedisBackplaneOptions.HistorySize"/>, more in a room
+    /// that keeps a history for recovery).
+    /// </summary>
+    int LogLength(string roomId);
 
     /// <summary>The room's epoch and the number of its last broadcast (<see langword="null"/> and 0: nothing published).</summary>
     /// <exception cref="RedisBackplaneException">Redis failed the read.</exception>
@@ -17,8 +20,11 @@ internal interface IRoomFeedOwner
     /// <exception cref="RedisBackplaneException">Redis failed the read.</exception>
     Task<StreamEntry[]> ReadLogAsync(string roomId, long from, long through);
 
-    /// <summary>Delivers a broadcast frame (a <see cref="BackplaneCodec"/> frame) to the room's members on this node.</summary>
-    void Deliver(string roomId, ReadOnlyMemory<byte> frame, bool repaired);
+    /// <summary>
+    /// Delivers a broadcast frame (a <see cref="BackplaneCodec"/> frame) to the room's members on this node, with its room position
+    /// in a feed that gives positions (<see langword="null"/> otherwise).
+    /// </summary>
+    void Deliver(string roomId, ReadOnlyMemory<byte> frame, bool repaired, RoomPosition? position);
 
     /// <summary>Tells the room's members on this node that they missed <paramref name="missed"/> broadcasts (<see langword="null"/>: an unknown number).</summary>
     void ReportGap(string roomId, long? missed);
@@ -45,8 +51,10 @@ internal interface IRoomFeedOwner
 /// One consumer at a time drains what arrives, like a connection's inbound queue: no lock is held while it reads Redis, and no task
 /// waits while the room is quiet. What waits is bounded (<see cref="MaxPendingFrames"/>, <see cref="MaxPendingBytes"/>): past it,
 /// arrivals are dropped and the room is checked once the consumer catches up, so they come from the room's log like any other miss.
+/// In a room that keeps a history for recovery (<paramref name="positioned"/>), each broadcast is delivered with its room position,
+/// the epoch and number Redis gave it, repaired ones included.
 /// </remarks>
-internal sealed class RoomFeed(string roomId, ChannelMessageQueue queue, IRoomFeedOwner owner)
+internal sealed class RoomFeed(string roomId, ChannelMessageQueue queue, IRoomFeedOwner owner, bool positioned = false)
 {
     /// <summary>At most this many frames wait for the consumer.</summary>
     public const int MaxPendingFrames = 4096;
@@ -69,6 +77,9 @@ internal sealed class RoomFeed(string roomId, ChannelMessageQueue queue, IRoomFe
     public string RoomId { get; } = roomId;
 
     public ChannelMessageQueue Queue { get; } = queue;
+
+    /// <summary>Whether broadcasts are delivered with their room positions (the room keeps a history).</summary>
+    public bool Positioned { get; } = positioned;
 
     /// <summary>Frames waiting for the consumer.</summary>
     public int PendingCount
@@ -231,7 +242,7 @@ internal sealed class RoomFeed(string roomId, ChannelMessageQueue queue, IRoomFe
                 break;
         }
 
-        owner.Deliver(RoomId, live.AsMemory(frameStart), repaired: false);
+        owner.Deliver(RoomId, live.AsMemory(frameStart), repaired: false, Positioned ? _sequence.PositionOf(seq) : null);
         _sequence.DeliveredThrough(seq);
     }
 
@@ -259,8 +270,8 @@ internal sealed class RoomFeed(string roomId, ChannelMessageQueue queue, IRoomFe
             return;
         }
 
-        // The log holds at least the last HistorySize broadcasts: older ones are reported without asking.
-        long oldest = Math.Max(from, through - Math.Max(owner.HistorySize, 0) + 1);
+        // The log holds at least the room's last LogLength broadcasts: older ones are reported without asking.
+        long oldest = Math.Max(from, through - Math.Max(owner.LogLength(RoomId), 0) + 1);
         if (oldest > from)
         {
             owner.ReportGap(RoomId, oldest - from);
@@ -282,7 +293,7 @@ internal sealed class RoomFeed(string roomId, ChannelMessageQueue queue, IRoomFe
                 owner.ReportGap(RoomId, seq - next);
             }
 
-            owner.Deliver(RoomId, frame, repaired: true);
+            owner.Deliver(RoomId, frame, repaired: true, Positioned ? _sequence.PositionOf(seq) : null);
             next = seq + 1;
         }
 

@@ -8,6 +8,7 @@ namespace Realtime.Server.StackExchangeRedis;
 internal sealed class RoomSequence
 {
     private byte[]? _epoch;
+    private string? _epochText; // _epoch as a position's epoch, made on first use; "" when it cannot be one
     private long _expected = 1;
     private long _lastLive; // 0 until a number comes live after a start
 
@@ -22,7 +23,7 @@ internal sealed class RoomSequence
     /// </summary>
     public void Start(byte[]? epoch, long seq)
     {
-        _epoch = epoch;
+        SetEpoch(epoch);
         _expected = seq + 1;
         _lastLive = 0;
     }
@@ -32,13 +33,13 @@ internal sealed class RoomSequence
     {
         if (_epoch is null)
         {
-            _epoch = epoch.ToArray(); // the room's first publish since this node listened
+            SetEpoch(epoch.ToArray()); // the room's first publish since this node listened
         }
         else if (!epoch.SequenceEqual(_epoch))
         {
             // A new epoch: Redis lost the room's state, and what was published before cannot be known. The new epoch's earlier
             // broadcasts are repaired from its log.
-            _epoch = epoch.ToArray();
+            SetEpoch(epoch.ToArray());
             _expected = 1;
             _lastLive = seq;
             return Verdict.Reset;
@@ -76,7 +77,7 @@ internal sealed class RoomSequence
 
         if (_epoch is null)
         {
-            _epoch = epoch; // published for the first time while the link was down: repair from 1
+            SetEpoch(epoch); // published for the first time while the link was down: repair from 1
         }
         else if (!epoch.AsSpan().SequenceEqual(_epoch))
         {
@@ -95,8 +96,54 @@ internal sealed class RoomSequence
     /// <summary>The epoch the repair must read the log of.</summary>
     public ReadOnlySpan<byte> Epoch => _epoch;
 
+    /// <summary>The room position of broadcast <paramref name="seq"/> of the current epoch; <see langword="null"/> before an epoch is known.</summary>
+    public RoomPosition? PositionOf(long seq)
+    {
+        if (_epoch is null)
+        {
+            return null;
+        }
+
+        _epochText ??= TryEpochText(_epoch, out string text) ? text : string.Empty;
+        return _epochText.Length == 0 ? null : new RoomPosition(_epochText, seq);
+    }
+
+    /// <summary>
+    /// The position of the room's state read from Redis: its epoch's text and <paramref name="seq"/>, or (<c>""</c>, 0) when nothing
+    /// was published; <see langword="null"/> when the epoch cannot be a position's (not written by this backplane).
+    /// </summary>
+    public static RoomPosition? StartPosition(byte[]? epoch, long seq)
+        => epoch is null ? new RoomPosition(string.Empty, 0) : TryEpochText(epoch, out string text) ? new RoomPosition(text, seq) : null;
+
+    /// <summary>An epoch as Redis stores it (<c>seconds.microseconds</c>) as a position's epoch.</summary>
+    internal static bool TryEpochText(ReadOnlySpan<byte> epoch, out string text)
+    {
+        text = string.Empty;
+        if (epoch.IsEmpty || epoch.Length > RoomPosition.MaxEpochLength)
+        {
+            return false;
+        }
+
+        foreach (byte b in epoch)
+        {
+            if (b is < 0x21 or > 0x7e || b == (byte)':')
+            {
+                return false; // printable ASCII only: what the publish script writes
+            }
+        }
+
+        text = System.Text.Encoding.ASCII.GetString(epoch);
+        return true;
+    }
+
     /// <summary>Messages up to <paramref name="seq"/> were delivered (or reported missing).</summary>
     public void DeliveredThrough(long seq) => _expected = Math.Max(_expected, seq + 1);
+
+    private void SetEpoch(byte[]? epoch)
+    {
+        _epoch = epoch;
+        _epochText = null;
+    }
 
     /// <summary>What to do with a message or after a check.</summary>
     public enum Verdict
