@@ -59,6 +59,17 @@ public sealed partial class Connection : IAsyncDisposable, IReconnectorOwner
     /// <summary>Whether the connection is connected now.</summary>
     public bool Connected => State == ConnectionState.Connected;
 
+    /// <summary>
+    /// Whether the last (re)connection recovered everything the room broadcast while the connection was away: <see langword="true"/>
+    /// when the server replays every missed broadcast (they arrive through <see cref="ConnectionEvents.Message"/>, in order, before
+    /// any newer message); <see langword="false"/> on the first connection, when the server could not recover (a room without
+    /// history, a drop longer than the server's window, more missed than its history holds, a token refused), and from a server
+    /// without recovery. Set when the <c>welcome</c> arrives, with <see cref="Id"/>, before <see cref="ConnectionEvents.Reconnect"/>
+    /// and <see cref="ConnectionEvents.Connect"/> are raised; it keeps its value until the next (re)connection.
+    /// </summary>
+    /// <example><code>connection.On(ConnectionEvents.Reconnect, _ => { if (!connection.Recovered) ReloadDocument(); });</code></example>
+    public bool Recovered => _reconnector.Recovered;
+
     internal ConnectionState State => (ConnectionState)Volatile.Read(ref _state);
 
     /// <summary>The client's options (features on this connection serialize with its <see cref="ClientOptions.JsonSerializerOptions"/>).</summary>

@@ -24,7 +24,10 @@ public static class ConnectionEvents
     /// <summary><c>"reconnectAttempts"</c>: before each reconnection attempt, with its number (from 1).</summary>
     public static readonly ConnectionEvent<int> ReconnectAttempt = new("reconnectAttempts");
 
-    /// <summary><c>"reconnect"</c>: a reconnection succeeded, with the number of attempts it took; <see cref="Connect"/> follows.</summary>
+    /// <summary>
+    /// <c>"reconnect"</c>: a reconnection succeeded, with the number of attempts it took; <see cref="Connect"/> follows.
+    /// <see cref="Connection.Recovered"/> already says whether the messages missed meanwhile follow.
+    /// </summary>
     public static readonly ConnectionEvent<int> Reconnect = new("reconnect");
 
     /// <summary><c>"reconnectFailed"</c>: <see cref="ClientOptions.ReconnectionAttempts"/> attempts failed; the connection stays disconnected.</summary>

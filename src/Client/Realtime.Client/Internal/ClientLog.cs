@@ -31,4 +31,7 @@ internal static partial class ClientLog
 
     [LoggerMessage(9, LogLevel.Warning, "Restoring the presence after the reconnection to room {RoomId} failed; call SubscribeAsync or SubmitLocalStateAsync again.", EventName = "PresenceRestoreFailed")]
     public static partial void PresenceRestoreFailed(ILogger logger, string roomId, Exception exception);
+
+    [LoggerMessage(10, LogLevel.Debug, "The reconnection to room {RoomId} offered to resume; recovered: {Recovered}.", EventName = "ResumeAnswered")]
+    public static partial void ResumeAnswered(ILogger logger, string roomId, bool recovered);
 }

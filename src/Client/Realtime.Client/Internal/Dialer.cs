@@ -14,7 +14,8 @@ namespace Realtime.Client.Internal;
 /// Makes one connection attempt of a <see cref="Connection"/>: the URL (the room and <see cref="ConnectOptions.Query"/>), this
 /// attempt's <c>hello</c> (its auth read, or asked of <see cref="ConnectOptions.AuthProvider"/>, anew each time) and the
 /// <see cref="Transport"/>, opened within <see cref="ClientOptions.Timeout"/>. Every way an attempt fails becomes a
-/// <see cref="RealtimeConnectException"/>, except a cancellation by one of the caller's tokens. Holds no state between attempts.
+/// <see cref="RealtimeConnectException"/>, except a cancellation by one of the caller's tokens. Holds no state between attempts: what a
+/// reconnection offers to recover what it missed is passed in.
 /// </summary>
 /// <param name="endpoint">The server's endpoint (<see cref="Client.Url"/>).</param>
 /// <param name="roomId">The room to join.</param>
@@ -30,19 +31,20 @@ internal sealed class Dialer(Uri endpoint, string roomId, ConnectOptions connect
                              (string? TraceParent, string? TraceState) trace = default)
 {
     /// <summary>One attempt: opens the WebSocket, sends <c>hello</c> and waits for <c>welcome</c>.</summary>
+    /// <param name="offer">The resume token and last position of the previous connection, or <see langword="null"/> to offer none.</param>
     /// <param name="closing">The connection's close.</param>
     /// <param name="cancellationToken">The caller's token.</param>
     /// <returns>The connected transport.</returns>
     /// <exception cref="RealtimeConnectException">The attempt failed: rejected (<see cref="RealtimeConnectException.IsRejection"/>),
     /// unreachable, closed, the auth provider threw, or <see cref="ClientOptions.Timeout"/> elapsed.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="closing"/> or <paramref name="cancellationToken"/> was cancelled.</exception>
-    public async Task<Transport> OpenAsync(CancellationToken closing, CancellationToken cancellationToken)
+    public async Task<Transport> OpenAsync(ResumeOffer? offer, CancellationToken closing, CancellationToken cancellationToken)
     {
         using var timeout = new CancellationTokenSource(options.Timeout, options.TimeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, closing, cancellationToken);
         try
         {
-            Task<ReadOnlyMemory<byte>> hello = EncodeHelloAsync(linked.Token).AsTask();
+            Task<ReadOnlyMemory<byte>> hello = EncodeHelloAsync(offer, linked.Token).AsTask();
             try
             {
                 return await Transport.OpenAsync(BuildUri(), options, hello, outbound, signal, events, logger, linked.Token).ConfigureAwait(false);
@@ -89,8 +91,11 @@ internal sealed class Dialer(Uri endpoint, string roomId, ConnectOptions connect
         return builder.Uri;
     }
 
-    /// <summary>Encodes this attempt's <c>hello</c>: the auth payload is read (or asked of the provider) anew each time.</summary>
-    private async ValueTask<ReadOnlyMemory<byte>> EncodeHelloAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Encodes this attempt's <c>hello</c>: the auth payload is read (or asked of the provider) anew each time. It always asks for
+    /// recovery (<c>recover</c>: room positions and a resume token, when the room keeps a history), and offers <paramref name="offer"/>.
+    /// </summary>
+    private async ValueTask<ReadOnlyMemory<byte>> EncodeHelloAsync(ResumeOffer? offer, CancellationToken cancellationToken)
     {
         object? payload = connectOptions.Auth;
         if (connectOptions.AuthProvider is { } provider)
@@ -109,7 +114,7 @@ internal sealed class Dialer(Uri endpoint, string roomId, ConnectOptions connect
             ? default
             : JsonSerializer.SerializeToElement(payload, payload.GetType(), options.JsonSerializerOptions);
         var buffer = new ArrayBufferWriter<byte>();
-        FrameWriter.WriteHello(buffer, auth, trace.TraceParent, trace.TraceState);
+        FrameWriter.WriteHello(buffer, auth, trace.TraceParent, trace.TraceState, recover: true, offer?.Token, offer?.Position);
         return buffer.WrittenMemory;
     }
 }

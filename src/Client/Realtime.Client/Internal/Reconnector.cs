@@ -21,6 +21,11 @@ internal interface IReconnectorOwner
 /// reconnection with backoff, raising the connection's lifecycle events. It owns the transport while connected and the token
 /// that stops a wait or an attempt; the connection's state it changes through <see cref="IReconnectorOwner"/>.
 /// </summary>
+/// <remarks>
+/// Recovery: each attempt after a drop offers what the last connection left (<see cref="ResumeOffer.After"/>), and
+/// <see cref="Recovered"/> says how the server answered. The offer is touched by the run loop only; the last position in it was
+/// written by the ended transport's receive loop, read once that transport's run has completed.
+/// </remarks>
 internal sealed class Reconnector : IDisposable
 {
     private readonly IReconnectorOwner _owner;
@@ -31,6 +36,8 @@ internal sealed class Reconnector : IDisposable
     private readonly string _roomId;
     private readonly CancellationTokenSource _closing = new();
     private Transport? _transport;
+    private ResumeOffer? _offer;    // what the next attempt offers: the run loop's alone
+    private volatile bool _recovered;
 
     public Reconnector(IReconnectorOwner owner, Dialer dialer, ClientOptions options, EventDispatcher events, ILogger logger, string roomId)
     {
@@ -44,6 +51,9 @@ internal sealed class Reconnector : IDisposable
 
     /// <summary>The connection id while connected; <see langword="null"/> otherwise.</summary>
     public string? Id => Volatile.Read(ref _transport)?.Id;
+
+    /// <summary>Whether the last (re)connection replayed everything missed; set with <see cref="Id"/>, before its events are raised.</summary>
+    public bool Recovered => _recovered;
 
     /// <summary>The run loop: it completes when the connection has closed for good.</summary>
     public Task Completion { get; private set; } = Task.CompletedTask;
@@ -93,7 +103,8 @@ internal sealed class Reconnector : IDisposable
                     _events.Raise(ConnectionEvents.ReconnectAttempt, attempt);
                 }
 
-                Transport? transport = await TryOpenAsync(firstAttempt, firstAttemptToken).ConfigureAwait(false);
+                ResumeOffer? offer = _offer;
+                Transport? transport = await TryOpenAsync(offer, firstAttempt, firstAttemptToken).ConfigureAwait(false);
                 if (transport is null)
                 {
                     if (firstAttempt is not null || _owner.State == ConnectionState.Closed || !_options.Reconnection)
@@ -116,8 +127,16 @@ internal sealed class Reconnector : IDisposable
                     return;
                 }
 
+                // A token is good for one reconnection: from now on, the offer is what this connection leaves when it ends.
+                _offer = null;
+                _recovered = offer is not null && transport.Recovered;
                 Volatile.Write(ref _transport, transport);
                 ClientLog.Connected(_logger, _roomId, transport.Id);
+                if (offer is not null)
+                {
+                    ClientLog.ResumeAnswered(_logger, _roomId, _recovered);
+                }
+
                 if (retrying)
                 {
                     _events.Raise(ConnectionEvents.Reconnect, attempt);
@@ -139,6 +158,7 @@ internal sealed class Reconnector : IDisposable
 
                 TransportEnd end = await transport.RunAsync().ConfigureAwait(false);
                 Volatile.Write(ref _transport, null);
+                _offer = ResumeOffer.After(transport);
                 bool closedByUs = !_owner.TryChangeState(ConnectionState.Connected, ConnectionState.Reconnecting);
                 DisconnectReason reason = closedByUs ? DisconnectReason.ClientDisconnect : end.Reason;
                 ClientLog.Disconnected(_logger, _roomId, reason);
@@ -164,13 +184,16 @@ internal sealed class Reconnector : IDisposable
     }
 
     /// <summary>One attempt; raises exactly one <c>Error</c> when it fails.</summary>
+    /// <param name="offer">What the attempt offers to recover the missed broadcasts, or <see langword="null"/>.</param>
+    /// <param name="firstAttempt">ConnectAsync's completion, for the first attempt.</param>
+    /// <param name="firstAttemptToken">ConnectAsync's token, for the first attempt.</param>
     /// <returns>The connected transport, or <see langword="null"/> when the attempt failed.</returns>
-    private async Task<Transport?> TryOpenAsync(TaskCompletionSource? firstAttempt, CancellationToken firstAttemptToken)
+    private async Task<Transport?> TryOpenAsync(ResumeOffer? offer, TaskCompletionSource? firstAttempt, CancellationToken firstAttemptToken)
     {
         RealtimeConnectException failure;
         try
         {
-            return await _dialer.OpenAsync(_closing.Token, firstAttemptToken).ConfigureAwait(false);
+            return await _dialer.OpenAsync(offer, _closing.Token, firstAttemptToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (_closing.IsCancellationRequested)
         {

@@ -33,6 +33,7 @@ internal sealed class Transport
     private volatile bool _drainOnClose;
     private volatile bool _watchdogFired;
     private CancellationTokenSource? _closeDeadline;
+    private string? _lastPosition; // written by the receive loop only; read once the run has ended
 
     private Transport(WebSocket socket, WebSocketMessageReader reader, Frame welcome, ChannelReader<OutboundFrame> outbound,
                       AsyncAutoResetEvent signal, EventDispatcher events, TimeProvider time, ILogger logger)
@@ -47,6 +48,9 @@ internal sealed class Transport
         Id = welcome.ConnectionId!;
         MaxReceiveSize = welcome.MaxMessageSize + ProtocolLimits.EnvelopeAllowance;
         WatchdogTimeout = TimeSpan.FromMilliseconds((double)welcome.PingInterval + welcome.PingTimeout);
+        ResumeToken = welcome.ResumeToken;
+        Recovered = welcome.Recovered == true;
+        _lastPosition = welcome.Position;
     }
 
     public string Id { get; }
@@ -54,6 +58,18 @@ internal sealed class Transport
     public int MaxReceiveSize { get; }
 
     public TimeSpan WatchdogTimeout { get; }
+
+    /// <summary>The resume token the <c>welcome</c> issued for this connection; <see langword="null"/> when the room keeps no history.</summary>
+    public string? ResumeToken { get; }
+
+    /// <summary>Whether the <c>welcome</c> said <c>recovered: true</c>: the broadcasts missed since the offered position follow it.</summary>
+    public bool Recovered { get; }
+
+    /// <summary>
+    /// The last room position received: the <c>welcome</c>'s, then that of each positioned message handed to the dispatcher. Read it
+    /// once <see cref="RunAsync"/> has completed (the receive loop writes it without a barrier of its own).
+    /// </summary>
+    public string? LastPosition => _lastPosition;
 
     /// <summary>Opens the WebSocket, sends <c>hello</c> and waits for <c>welcome</c>.</summary>
     /// <exception cref="RealtimeConnectException">Rejected (<see cref="RealtimeConnectException.IsRejection"/>), closed or unreachable.</exception>
@@ -254,6 +270,12 @@ internal sealed class Transport
                             watchdog.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
                             await raised.ConfigureAwait(false);
                             watchdog.Change(WatchdogTimeout, Timeout.InfiniteTimeSpan);
+                        }
+
+                        if (frame.Position is { } position)
+                        {
+                            // Queued for its handlers: a reconnection offers to resume after it. The string is the reader's own.
+                            _lastPosition = position;
                         }
 
                         break;
