@@ -63,7 +63,7 @@ export interface TraceContext {
 
 /** The events of a {@link Connection} and their listeners' parameters. */
 export interface ConnectionEvents {
-  /** Connected (after `welcome`); `id` is set. */
+  /** Connected (after `welcome`); `id` and `recovered` are set. */
   connect: () => void;
   /** A message from the server; `type` is `null` when it has none (`""` is a type of its own); binary data arrives as an `ArrayBuffer`. */
   message: (data: MessageData, type: string | null) => void;
