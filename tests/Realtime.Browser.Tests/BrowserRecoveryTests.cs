@@ -159,9 +159,9 @@ public sealed class BrowserRecoveryTests(BrowserFixture browser)
         Assert.Equal(["connect:False", "reconnect:True", "connect:True", "reconnect:False", "connect:False", "reconnect:False", "connect:False"], lifecycle);
     }
 
-    // Needs the server's recovery (history, resume tokens, replay): passes once the server side of recovery is in.
+    // End to end with the server's history, resume tokens and replay.
     [ChromiumFact]
-    public async Task Recovery_needs_server_A_page_whose_link_drops_gets_every_broadcast_it_missed_in_order_once_and_recovered_is_true()
+    public async Task A_page_whose_link_drops_gets_every_broadcast_it_missed_in_order_once_and_recovered_is_true()
     {
         var atServer = new WatchedList<string>();
         await using BrowserTestApp app = await BrowserTestApp.StartAsync(WithRecovery, s => s.On(ServerEvents.Message, ctx => atServer.Add(ctx.Message.Data.GetString()!)));
@@ -202,9 +202,9 @@ public sealed class BrowserRecoveryTests(BrowserFixture browser)
             lifecycle);
     }
 
-    // Needs the server's recovery: the replay covers what the room relayed from another page, without the messages arriving twice.
+    // End to end: the replay covers what the room relayed from another page, without a message arriving twice.
     [ChromiumFact]
-    public async Task Recovery_needs_server_A_page_recovers_what_another_page_sent_to_the_room_while_it_was_offline()
+    public async Task A_page_recovers_what_another_page_sent_to_the_room_while_it_was_offline()
     {
         var relayed = new WatchedList<string>();
         await using BrowserTestApp app = await BrowserTestApp.StartAsync(WithRecovery, s => s.On(ServerEvents.Message, ctx =>
@@ -233,9 +233,9 @@ public sealed class BrowserRecoveryTests(BrowserFixture browser)
         Assert.Equal([.. Enumerable.Range(1, 105).Select(i => $"{i}"), "b:1,2", "106"], received);
     }
 
-    // Meaningful with the server's recovery (without it no token is ever given, and the outcome is the same).
+    // End to end: the page offers its token, and the server cannot cover the gap.
     [ChromiumFact]
-    public async Task Recovery_needs_server_A_drop_longer_than_the_room_history_reconnects_with_recovered_false_and_only_new_messages()
+    public async Task A_drop_longer_than_the_room_history_reconnects_with_recovered_false_and_only_new_messages()
     {
         await using BrowserTestApp app = await BrowserTestApp.StartAsync(o =>
         {
