@@ -37,7 +37,13 @@ public sealed class BrowserTestApp : IAsyncDisposable
     /// <summary>The Realtime endpoint for the C# client, <c>ws://127.0.0.1:port/realtime</c>.</summary>
     public string RealtimeUrl => _host.Url.ToString();
 
-    public static async Task<BrowserTestApp> StartAsync(Action<RealtimeOptions>? configureOptions = null, Action<RealtimeServer>? configureServer = null, int port = 0)
+    /// <summary>Starts the app on 127.0.0.1.</summary>
+    /// <param name="configureOptions">The Realtime options, or <see langword="null"/> for the defaults.</param>
+    /// <param name="configureServer">Hooks and middleware; <see langword="null"/> installs a relay.</param>
+    /// <param name="port">0 for a free port, or a port to reuse (a restart on the same address).</param>
+    /// <param name="mapEndpoints">More endpoints beside the Realtime one (a scripted stand-in server), or <see langword="null"/>.</param>
+    public static async Task<BrowserTestApp> StartAsync(Action<RealtimeOptions>? configureOptions = null, Action<RealtimeServer>? configureServer = null, int port = 0,
+                                                        Action<WebApplication>? mapEndpoints = null)
     {
         var logs = new LogSink();
         string harness = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "harness.html"));
@@ -52,6 +58,7 @@ public sealed class BrowserTestApp : IAsyncDisposable
                 app.MapRealtime(RealtimeTestHost.DefaultPath, configureServer ?? (server => server.On(ServerEvents.Message, ctx => ctx.Connection.Broadcast(ctx.Message))));
                 app.MapRealtimeClientScript();
                 app.MapGet("/harness.html", () => Results.Content(harness, "text/html; charset=utf-8"));
+                mapEndpoints?.Invoke(app);
             },
             port).DefaultTimeout("Kestrel to start");
         return new BrowserTestApp(host, logs);

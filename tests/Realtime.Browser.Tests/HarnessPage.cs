@@ -62,7 +62,8 @@ public sealed class HarnessPage(IPage page)
             e.GetProperty("name").GetString()!,
             [.. e.GetProperty("args").EnumerateArray().Select(a => a.Clone())],
             e.GetProperty("id").ValueKind == JsonValueKind.String ? e.GetProperty("id").GetString() : null,
-            e.GetProperty("connected").GetBoolean()))];
+            e.GetProperty("connected").GetBoolean(),
+            e.GetProperty("recovered").GetBoolean()))];
     }
 
     /// <summary>The events as "name:firstArg" strings (errors are their message), the form the C# tests compare.</summary>
@@ -86,4 +87,5 @@ public sealed class HarnessPage(IPage page)
     private static string Show(JsonElement value) => value.ValueKind == JsonValueKind.String ? value.GetString()! : value.GetRawText();
 }
 
-public sealed record PageEvent(string Name, IReadOnlyList<JsonElement> Args, string? Id, bool Connected);
+/// <summary>An event a connection of the page raised, with its <c>id</c>, <c>connected</c> and <c>recovered</c> as its handlers saw them.</summary>
+public sealed record PageEvent(string Name, IReadOnlyList<JsonElement> Args, string? Id, bool Connected, bool Recovered);

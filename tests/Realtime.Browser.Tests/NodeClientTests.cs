@@ -12,8 +12,8 @@ public sealed class NodeClientTests(ITestOutputHelper output)
     [NodeFact]
     public async Task The_unit_tests_of_the_client_pass()
     {
-        // Backoff, the event registry, buffering, the state machine and Presence, on a fake WebSocket and mocked timers.
-        (int exit, string text) = await RunNodeAsync(["--test", "test/client.test.js", "test/presence.test.js"], environment: null);
+        // Backoff, the event registry, buffering, the state machine, recovery and Presence, on a fake WebSocket and mocked timers.
+        (int exit, string text) = await RunNodeAsync(["--test", "test/client.test.js", "test/recovery.test.js", "test/presence.test.js"], environment: null);
         Assert.True(exit == 0, text);
         Assert.Contains("# fail 0", text, StringComparison.Ordinal);
     }

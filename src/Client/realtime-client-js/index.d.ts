@@ -63,7 +63,7 @@ export interface TraceContext {
 
 /** The events of a {@link Connection} and their listeners' parameters. */
 export interface ConnectionEvents {
-  /** Connected (after `welcome`); `id` is set. */
+  /** Connected (after `welcome`); `id` and `recovered` are set. */
   connect: () => void;
   /** A message from the server; `type` is `null` when it has none (`""` is a type of its own); binary data arrives as an `ArrayBuffer`. */
   message: (data: MessageData, type: string | null) => void;
@@ -73,7 +73,7 @@ export interface ConnectionEvents {
   error: (error: Error) => void;
   /** Reconnection attempt `attempt` (from 1) starts. */
   reconnectAttempts: (attempt: number) => void;
-  /** Reconnected after `attempt` attempts; `connect` follows. */
+  /** Reconnected after `attempt` attempts; `connect` follows. `recovered` already says whether missed messages are replayed. */
   reconnect: (attempt: number) => void;
   /** Reconnection gave up after `reconnectionAttempts`. */
   reconnectFailed: () => void;
@@ -103,6 +103,14 @@ export declare class Connection {
   readonly roomId: string;
   /** Whether the connection is connected now. */
   readonly connected: boolean;
+  /**
+   * Whether the last (re)connection recovered: `true` when the server replays every room broadcast this connection missed
+   * since the previous one (they arrive through `message`, in order, right after `connect` and before anything newer);
+   * `false` on a first connection and when nothing could be recovered (the room keeps no history, the drop outlasted it,
+   * the token was refused), in which case messages broadcast during the drop are lost. Set when `welcome` arrives, before
+   * `reconnect` and `connect` are raised; kept through a `disconnect` until the next `welcome`.
+   */
+  readonly recovered: boolean;
   /**
    * Sends a message. Any JSON value is sent as text; an `ArrayBuffer`, typed array or `DataView` as a binary frame.
    * While offline it is buffered (at most `maxBufferedMessages`) and sent after the next `connect`.

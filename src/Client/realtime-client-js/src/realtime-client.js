@@ -121,7 +121,10 @@ export class Client {
   }
 }
 
-/** One connection to a room: reconnects with backoff, buffers sends while offline, raises events. */
+/**
+ * One connection to a room: reconnects with backoff, buffers sends while offline, raises events, and on a reconnection
+ * offers the previous connection's resume token and last room position, so a room that keeps history replays what it missed.
+ */
 export class Connection {
   #listeners = new Listeners(EVENTS, this);
   /** @type {Array<string | ArrayBuffer | ArrayBufferView>} */
@@ -148,6 +151,13 @@ export class Connection {
   #unlisten;
   /** The text of the current attempt's `reject` frame, reported when its close 4002 arrives. @type {string | undefined} */
   #rejection;
+  /** The resume token of the last `welcome` (none when its room keeps no history); offered by the next attempt. @type {string | undefined} */
+  #resume;
+  /** The last room position received: the `welcome`'s, then each message's. @type {string | undefined} */
+  #pos;
+  /** Whether the current attempt's `hello` offered a token. */
+  #offered = false;
+  #recovered = false;
 
   /** @param {Client} client @param {string} roomId @param {import("../index.js").ConnectOptions} options */
   constructor(client, roomId, options) {
@@ -164,6 +174,12 @@ export class Connection {
 
   /** Whether the connection is connected now. */
   get connected() { return this.#connected; }
+
+  /**
+   * Whether the last (re)connection recovered: the server replays every room broadcast missed since the previous connection,
+   * right after `welcome`, before anything newer. Set with `id`, before `reconnect` and `connect`; false on a first connection.
+   */
+  get recovered() { return this.#recovered; }
 
   /**
    * Sends a message to the server. Any JSON value is sent as text; an ArrayBuffer, typed array or DataView as binary.
@@ -206,6 +222,7 @@ export class Connection {
     clearTimeout(this.#timer);
     this.#unlisten?.();
     this.#buffer = [];
+    this.#resume = undefined;
     const ws = this.#ws;
     this.#detach(1000, "client closed");
     if (ws && this.#connected) this.#disconnected(DisconnectReason.CLIENT_DISCONNECT);
@@ -267,7 +284,13 @@ export class Connection {
     this.#timer = after(o.timeout, () => this.#handshakeFailed(ws, new Error(`The connection attempt timed out after ${o.timeout} ms (timeout)`)));
     ws.onopen = () => {
       hello.then(
-        (a) => this.#ws === ws && ws.send(JSON.stringify({ t: "hello", auth: a })),
+        (a) => {
+          if (this.#ws !== ws) return;
+          // Always ready for room positions; after a drop, offer the previous connection's token and last position.
+          const resume = this.#resume;
+          this.#offered = resume !== undefined;
+          ws.send(JSON.stringify({ t: "hello", auth: a, recover: true, resume, pos: resume && this.#pos }));
+        },
         (e) => this.#handshakeFailed(ws, new Error(`auth failed: ${e instanceof Error ? e.message : e}`)),
       );
     };
@@ -310,7 +333,9 @@ export class Connection {
         this.#rejection = String(f.message ?? "");
         break;
       case "msg":
-        if (this.#connected) this.#emit("message", f.data === undefined ? null : f.data, typeof f.type === "string" ? f.type : null);
+        if (!this.#connected) break;
+        if (f.pos && typeof f.pos === "string") this.#pos = f.pos;
+        this.#emit("message", f.data === undefined ? null : f.data, typeof f.type === "string" ? f.type : null);
         break;
       case "error":
         this.#emit("error", new Error(String(f.message ?? "")));
@@ -325,17 +350,25 @@ export class Connection {
     }
   }
 
-  /** @param {WebSocket} ws @param {ArrayBuffer} data */
+  /**
+   * `[1][typeLength][type][payload]`, or a room broadcast with its position: `[2][posLength][pos][typeLength][type][payload]`.
+   * @param {WebSocket} ws @param {ArrayBuffer} data
+   */
   #onBinary(ws, data) {
     const bytes = new Uint8Array(data);
-    if (bytes.length < 2 || bytes[0] !== 1 || bytes.length < 2 + bytes[1]) return this.#violation(ws, "a malformed binary frame");
-    let type;
+    const at = bytes[0] === 2 ? 2 + (bytes[1] ?? 0) : 1; // where typeLength is
+    const start = at + 1 + bytes[at];
+    if ((bytes[0] !== 1 && bytes[0] !== 2) || bytes.length <= at || bytes.length < start) return this.#violation(ws, "a malformed binary frame");
+    let type, pos;
     try {
-      type = decoder.decode(bytes.subarray(2, 2 + bytes[1]));
+      type = decoder.decode(bytes.subarray(at + 1, start));
+      pos = decoder.decode(bytes.subarray(2, at));
     } catch {
-      return this.#violation(ws, "a binary type that is not UTF-8");
+      return this.#violation(ws, "a binary type or position that is not UTF-8");
     }
-    if (this.#connected) this.#emit("message", data.slice(2 + bytes[1]), bytes[1] === 0 ? null : type);
+    if (!this.#connected) return;
+    if (pos) this.#pos = pos;
+    this.#emit("message", data.slice(start), bytes[at] === 0 ? null : type);
   }
 
   /** @param {WebSocket} ws @param {string} what */
@@ -346,11 +379,15 @@ export class Connection {
     this.#disconnected(DisconnectReason.TRANSPORT_ERROR);
   }
 
-  /** @param {WebSocket} ws @param {{ id: string, pingInterval: number, pingTimeout: number }} f */
+  /** @param {WebSocket} ws @param {{ id: string, pingInterval: number, pingTimeout: number, resume?: unknown, pos?: unknown, recovered?: unknown }} f */
   #welcome(ws, f) {
     clearTimeout(this.#timer);
     this.#id = f.id;
     this.#connected = true;
+    // A token is used once: this welcome's (none when the room keeps no history) replaces the one offered.
+    this.#resume = f.resume && typeof f.resume === "string" ? f.resume : undefined;
+    this.#pos = f.pos && typeof f.pos === "string" ? f.pos : undefined;
+    this.#recovered = this.#offered && f.recovered === true;
     this.#watchdogMs = Number(f.pingInterval) + Number(f.pingTimeout);
     this.#lastPing = Date.now();
     this.#armWatchdog(ws);

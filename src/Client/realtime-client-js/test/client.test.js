@@ -40,17 +40,17 @@ test("hello carries auth, evaluated anew before every attempt, also when it is a
   const connection = client({ randomizationFactor: 0 }).connect("room1", { auth: async () => ({ token: `t${++n}` }) });
   await settle();
   let ws = await accept("A".repeat(20));
-  assert.deepEqual(ws.frames[0], { t: "hello", auth: { token: "t1" } });
+  assert.deepEqual(ws.frames[0], { t: "hello", auth: { token: "t1" }, recover: true });
   ws.serverClose(1001);
   mock.timers.tick(1000);
   ws = await accept("B".repeat(20));
-  assert.deepEqual(ws.frames[0], { t: "hello", auth: { token: "t2" } });
+  assert.deepEqual(ws.frames[0], { t: "hello", auth: { token: "t2" }, recover: true });
   assert.equal(connection.id, "B".repeat(20));
   client().connect("room1");
   await settle();
   fake.sockets.at(-1).open();
   await settle();
-  assert.deepEqual(fake.sockets.at(-1).frames[0], { t: "hello" });
+  assert.deepEqual(fake.sockets.at(-1).frames[0], { t: "hello", recover: true });
 });
 
 test("backoff doubles from reconnectionDelay up to reconnectionDelayMax, from a failed first attempt", async () => {

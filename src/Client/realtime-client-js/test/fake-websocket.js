@@ -36,8 +36,9 @@ export function fakeWebSocket() {
       this.onmessage?.({ data: typeof frame === "string" || frame instanceof ArrayBuffer ? frame : JSON.stringify(frame) });
     }
 
-    welcome(id = "A".repeat(20), pingInterval = 25000, pingTimeout = 20000) {
-      this.receive({ t: "welcome", id, roomId: "room1", pingInterval, pingTimeout, maxMessageSize: 1048576 });
+    /** `recovery`: the welcome's recovery fields (`resume`, `pos`, `recovered`), if any. */
+    welcome(id = "A".repeat(20), pingInterval = 25000, pingTimeout = 20000, recovery = {}) {
+      this.receive({ t: "welcome", id, roomId: "room1", pingInterval, pingTimeout, maxMessageSize: 1048576, ...recovery });
     }
 
     serverClose(code, reason = "") {
@@ -50,13 +51,13 @@ export function fakeWebSocket() {
       return this.sent.filter((f) => typeof f === "string").map((f) => JSON.parse(f));
     }
   }
-  /** Opens the newest socket and answers its hello with welcome. */
-  async function accept(id) {
+  /** Opens the newest socket and answers its hello with welcome (with the recovery fields `recovery`, if given). */
+  async function accept(id, recovery) {
     await settle();
     const ws = sockets.at(-1);
     ws.open();
     await settle();
-    ws.welcome(id);
+    ws.welcome(id, undefined, undefined, recovery);
     return ws;
   }
 

@@ -10,6 +10,12 @@ connection.once("disconnect", (reason) => {
   console.log(known, connection.id?.length, connection.connected);
 });
 connection.on("reconnectAttempts", (attempt: number) => console.log(attempt));
+connection.on("reconnect", () => {
+  const recovered: boolean = connection.recovered;
+  if (!recovered) console.log("reload the room's state");
+});
+// @ts-expect-error: read-only.
+connection.recovered = true;
 connection.send({ userId: "user1", active: true }, "my-presence");
 connection.send(new Uint8Array([1, 2, 3]));
 // @ts-expect-error: not an event of a connection.
