@@ -28,7 +28,7 @@ public class RecoveryUnitTests
         for (int i = 1; i <= 5; i++)
         {
             RoomBroadcast broadcast = Broadcast(i);
-            RoomPosition position = history.Append(broadcast, _now);
+            RoomPosition? position = history.Append(broadcast, _now);
             Assert.Equal(new RoomPosition(history.Last.Epoch, i), position);
             Assert.Equal(position, broadcast.Position);
         }
@@ -39,6 +39,27 @@ public class RecoveryUnitTests
         Assert.False(history.Reaches(new RoomPosition(history.Last.Epoch, 1), _now));
         Assert.False(history.Reaches(new RoomPosition(history.Last.Epoch, 6), _now)); // never reached
         Assert.False(history.Reaches(new RoomPosition("other", 3), _now));
+    }
+
+    [Fact]
+    public void In_a_room_the_backplane_numbers_a_broadcast_without_a_position_is_neither_positioned_nor_kept()
+    {
+        RoomHistory history = NewHistory();
+        history.Starts(new RoomPosition("e1", 10));
+        history.Append(Broadcast(1, new RoomPosition("e1", 11)), _now);
+
+        // The backplane's realtime.gap report (one broadcast, 12, was lost on its link) is not in the room's order.
+        RoomBroadcast gap = Broadcast(2);
+        Assert.Null(history.Append(gap, _now));
+        Assert.Null(gap.Position);
+        Assert.Equal(1, history.Count);
+        Assert.Equal(new RoomPosition("e1", 11), history.Last);
+
+        // What follows the hole starts the ring again: nothing before it can be replayed as if whole.
+        history.Append(Broadcast(3, new RoomPosition("e1", 13)), _now);
+        Assert.Equal(new RoomPosition("e1", 12), history.Base);
+        Assert.False(history.Reaches(new RoomPosition("e1", 11), _now));
+        Assert.True(history.Reaches(new RoomPosition("e1", 12), _now));
     }
 
     [Fact]

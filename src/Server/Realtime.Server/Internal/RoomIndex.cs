@@ -351,7 +351,7 @@ internal sealed class RoomIndex<TMember>
                 return 0;
             }
 
-            RoomPosition position = history.Append(broadcast, _policy!.Now());
+            RoomPosition? position = history.Append(broadcast, _policy!.Now()); // null: not in the room's order (a gap report), sent plain
 
             // The room that uses the history now (not a removed one: a join that followed its removal shares the lock).
             if (!_rooms.TryGetValue(broadcast.RoomId, out Room? room) || room.History != history)
@@ -360,7 +360,7 @@ internal sealed class RoomIndex<TMember>
             }
 
             OutboundFrame? positioned = null; // encoded at the first member that takes positions, then shared
-            bool maySkip = history.MaySkip(position); // no member's mark is read unless a replay may have covered this one
+            bool maySkip = position is { } numbered && history.MaySkip(numbered); // no member's mark is read unless a replay may have covered this one
             foreach (TMember member in room.Members)
             {
                 if (ReferenceEquals(member, except) || (channelMask != 0 && !member.InChannel(channelMask)))
@@ -377,9 +377,9 @@ internal sealed class RoomIndex<TMember>
                 }
 
                 OutboundFrame frame = encoded.Frame;
-                if (member.Recovery is { } recovery)
+                if (position is { } at && member.Recovery is { } recovery)
                 {
-                    if (maySkip && recovery.Skips(position))
+                    if (maySkip && recovery.Skips(at))
                     {
                         continue; // its replay gave it this one
                     }

@@ -23,6 +23,7 @@ internal sealed class RoomHistory
     private long _base; // the sequence just before the oldest entry (the last one when empty)
     private string? _skipEpoch; // with _skipThrough: the furthest any member's skip mark reaches, or null when none can matter
     private long _skipThrough;
+    private bool _numberedByBackplane; // positions come with the broadcasts (Redis): one without is not part of the room's order
 
     public RoomHistory(HistoryPolicy policy)
     {
@@ -53,12 +54,22 @@ internal sealed class RoomHistory
     /// Under <see cref="Gate"/>: numbers a broadcast (its own <see cref="RoomBroadcast.Position"/>, or the next in this node's numbering)
     /// and keeps it. A position that does not follow the last one (another epoch, or a gap) starts the ring again after it.
     /// </summary>
-    /// <returns>Its position.</returns>
-    public RoomPosition Append(RoomBroadcast broadcast, long now)
+    /// <returns>
+    /// Its position; <see langword="null"/> for a broadcast without one in a room whose backplane numbers its broadcasts (its
+    /// <c>realtime.gap</c> report): that one is not in the room's order, so it is neither kept nor positioned, and what follows it
+    /// starts the ring again unless it is the next number.
+    /// </returns>
+    public RoomPosition? Append(RoomBroadcast broadcast, long now)
     {
         RoomPosition position;
+        if (broadcast.Position is null && _numberedByBackplane)
+        {
+            return null;
+        }
+
         if (broadcast.Position is { } given)
         {
+            _numberedByBackplane = true;
             position = given;
             if (!string.Equals(given.Epoch, _epoch, StringComparison.Ordinal) || given.Sequence != _base + _count + 1)
             {
@@ -90,6 +101,7 @@ internal sealed class RoomHistory
     /// <summary>Under <see cref="Gate"/>: a backplane says where the room's broadcasts on this node start; a ring that does not end there starts again.</summary>
     public void Starts(RoomPosition position)
     {
+        _numberedByBackplane = true;
         if (_count == 0 || !string.Equals(position.Epoch, _epoch, StringComparison.Ordinal) || position.Sequence != _base + _count)
         {
             Restart(position.Epoch, position.Sequence);
