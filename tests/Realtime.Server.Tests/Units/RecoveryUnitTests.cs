@@ -272,29 +272,90 @@ public class RecoveryUnitTests
         => Assert.Equal(matches, HistoryPolicy.Matches(pattern, roomId));
 
     [Fact]
-    public void A_token_is_accepted_for_its_room_and_identity_under_its_key_only()
+    public void A_token_is_accepted_for_its_room_and_identity_under_its_key_only_and_carries_its_grant()
     {
         byte[] key = Enumerable.Range(0, 32).Select(i => (byte)i).ToArray();
         string id = ConnectionId.New();
-        string token = ResumeTokens.Issue(key, id, "room1", "ann");
-        Assert.Equal(48, token.Length);
-        Assert.True(ResumeTokens.TryRead(key, token, "room1", "ann", out string named));
+        var grant = new ResumeGrant(new RoomPosition("1733600000.123456", 41), 41, 43);
+        string token = ResumeTokens.Issue(key, id, "room1", "ann", grant)!;
+        Assert.InRange(token.Length, 1, Protocol.ProtocolLimits.MaxResumeTokenLength);
+        Assert.True(ResumeTokens.TryRead(key, token, "room1", "ann", out string named, out ResumeGrant read));
         Assert.Equal(id, named);
+        Assert.Equal(grant, read);
 
-        Assert.False(ResumeTokens.TryRead(key, token, "room2", "ann", out _));
-        Assert.False(ResumeTokens.TryRead(key, token, "room1", "bob", out _));
+        Assert.False(ResumeTokens.TryRead(key, token, "room2", "ann", out _, out _));
+        Assert.False(ResumeTokens.TryRead(key, token, "room1", "bob", out _, out _));
         byte[] otherKey = (byte[])key.Clone();
         otherKey[0] ^= 1;
-        Assert.False(ResumeTokens.TryRead(otherKey, token, "room1", "ann", out _));
+        Assert.False(ResumeTokens.TryRead(otherKey, token, "room1", "ann", out _, out _));
         char[] forged = token.ToCharArray();
         forged[^1] = forged[^1] == 'A' ? 'B' : 'A';
-        Assert.False(ResumeTokens.TryRead(key, new string(forged), "room1", "ann", out _));
+        Assert.False(ResumeTokens.TryRead(key, new string(forged), "room1", "ann", out _, out _));
         string otherId = ConnectionId.New();
-        string swapped = ResumeTokens.Issue(key, otherId, "room1", "ann")[..27] + token[27..]; // another id with this token's signature
-        Assert.False(ResumeTokens.TryRead(key, swapped, "room1", "ann", out _));
-        Assert.False(ResumeTokens.TryRead(key, "", "room1", "ann", out _));
-        Assert.False(ResumeTokens.TryRead(key, new string('*', 48), "room1", "ann", out _));
-        Assert.False(ResumeTokens.TryRead(key, token + "AAAA", "room1", "ann", out _));
+        string swapped = ResumeTokens.Issue(key, otherId, "room1", "ann", grant)![..27] + token[27..]; // another id with this token's signature
+        Assert.False(ResumeTokens.TryRead(key, swapped, "room1", "ann", out _, out _));
+        string earlier = ResumeTokens.Issue(key, id, "room1", "ann", ResumeGrant.From(new RoomPosition("1733600000.123456", 0)))!;
+        Assert.False(ResumeTokens.TryRead(key, earlier[..^22] + token[^22..], "room1", "ann", out _, out _)); // another start under this signature
+        Assert.False(ResumeTokens.TryRead(key, "", "room1", "ann", out _, out _));
+        Assert.False(ResumeTokens.TryRead(key, new string('*', 48), "room1", "ann", out _, out _));
+        Assert.False(ResumeTokens.TryRead(key, token + "AAAA", "room1", "ann", out _, out _));
+        Assert.Null(ResumeTokens.Issue(key, id, "room1", "ann", ResumeGrant.From(new RoomPosition(new string('é', 40), 1)))); // an epoch too long to carry
+    }
+
+    [Fact]
+    public void A_grant_allows_no_position_before_its_connection_s_start_nor_another_epoch()
+    {
+        ResumeGrant grant = ResumeGrant.From(new RoomPosition("e", 50));
+        Assert.True(grant.Allows(new RoomPosition("e", 50)));
+        Assert.True(grant.Allows(new RoomPosition("e", 70)));
+        Assert.False(grant.Allows(new RoomPosition("e", 0))); // a new member asking for the room's past
+        Assert.False(grant.Allows(new RoomPosition("e", 49)));
+        Assert.False(grant.Allows(new RoomPosition("f", 60)));
+
+        ResumeGrant beforeFirst = ResumeGrant.From(new RoomPosition("", 0)); // joined before the room's first broadcast: all of it is its
+        Assert.True(beforeFirst.Allows(new RoomPosition("", 0)));
+        Assert.True(beforeFirst.Allows(new RoomPosition("e", 3)));
+    }
+
+    [Fact]
+    public void A_client_s_own_broadcasts_at_the_end_of_a_replay_stay_unsent_when_it_resumes_again_from_the_same_position()
+    {
+        RoomHistory history = NewHistory();
+        string epoch = history.Last.Epoch;
+        history.Append(Broadcast(1), _now);
+        RoomPosition after = history.Last;
+        history.Append(Broadcast(2, except: "former-connection-id1"), _now); // it sent this one, then dropped
+
+        var second = new Member("r", new RecoveryState("token", after.ToString()));
+        var join = new TestJoin { After = after, FormerConnectionId = "former-connection-id1", Offered = true };
+        Assert.Equal(0, history.Admit(second, join, fetched: null, _now));
+        ResumeGrant grant = Assert.IsType<ResumeGrant>(join.Grant);
+        Assert.Equal(new ResumeGrant(after, 1, 2), grant); // its start, and its own tail: 2
+
+        // It drops again before anything newer: its position is still 1, and its own broadcast is still not its to receive.
+        var third = new Member("r", new RecoveryState("token", after.ToString()));
+        Assert.Equal(0, history.Admit(third, new TestJoin { After = after, FormerConnectionId = "second-connection-id", Former = grant, Offered = true }, fetched: null, _now));
+        Assert.Equal(["welcome " + after + " True"], third.Frames);
+
+        history.Append(Broadcast(3), _now);
+        var fourth = new Member("r", new RecoveryState("token", after.ToString()));
+        Assert.Equal(1, history.Admit(fourth, new TestJoin { After = after, FormerConnectionId = "third-connection-id", Former = grant, Offered = true }, fetched: null, _now));
+        Assert.Equal(["welcome " + after + " True", Msg(3, epoch)], fourth.Frames);
+    }
+
+    [Fact]
+    public void A_history_keeps_no_more_bytes_than_a_connection_s_queue_holds()
+    {
+        var history = new RoomHistory(new HistoryPolicy(new RecoveryOptions { Enabled = true }, long.MaxValue, () => _now, maxBytes: 1000));
+        for (int i = 1; i <= 10; i++)
+        {
+            history.Append(new RoomBroadcast("r", new Message("t", new byte[300]), null, "node"), _now); // 300 + 1 + 64 bytes each
+        }
+
+        Assert.Equal(2, history.Count); // 730 bytes; a third would be 1 095
+        Assert.Equal(10, history.Last.Sequence);
+        Assert.False(history.Reaches(new RoomPosition(history.Last.Epoch, 7), _now));
+        Assert.True(history.Reaches(new RoomPosition(history.Last.Epoch, 8), _now));
     }
 
     [Theory]
@@ -331,8 +392,14 @@ public class RecoveryUnitTests
 
         public override ValueTask<IReadOnlyList<RoomBroadcast>?> FetchAsync(RoomPosition after) => ValueTask.FromResult(Log);
 
-        public override OutboundFrame Welcome(RoomPosition? position, bool? recovered)
-            => new(Encoding.UTF8.GetBytes($"welcome {position} {recovered}"), IsBinary: false);
+        /// <summary>What the <c>welcome</c> granted its token.</summary>
+        public ResumeGrant? Grant { get; private set; }
+
+        public override OutboundFrame Welcome(RoomPosition? position, bool? recovered, ResumeGrant? grant)
+        {
+            Grant = grant;
+            return new(Encoding.UTF8.GetBytes($"welcome {position} {recovered}"), IsBinary: false);
+        }
     }
 
     private sealed class Member(string roomId, RecoveryState? recovery) : IRoomMember

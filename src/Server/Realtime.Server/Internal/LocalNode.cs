@@ -28,7 +28,7 @@ internal sealed class LocalNode
             roomId => backplane.SubscribeAsync(roomId, CancellationToken.None),
             roomId => backplane.UnsubscribeAsync(roomId, CancellationToken.None),
             (roomId, ex) => RealtimeLog.UnsubscribeFailed(logger, roomId, ex),
-            new Recovery.HistoryPolicy(options.Recovery, _maxFrameBytes));
+            new Recovery.HistoryPolicy(options.Recovery, _maxFrameBytes, now: null, maxBytes: options.MaxQueuedBytes));
         ResumeTokens = new Recovery.ResumeTokens(backplane);
         metrics.ObserveRooms(() => Rooms.Count);
     }

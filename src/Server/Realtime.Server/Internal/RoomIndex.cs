@@ -171,7 +171,7 @@ internal sealed class RoomIndex<TMember>
                 int replayed;
                 if (history is null)
                 {
-                    member.Enqueue(join.Welcome(null, join.Offered ? false : null));
+                    member.Enqueue(join.Welcome(null, join.Offered ? false : null, grant: null));
                     replayed = join.After is null ? 0 : -1;
                 }
                 else

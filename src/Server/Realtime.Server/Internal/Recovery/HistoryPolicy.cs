@@ -12,8 +12,10 @@ internal sealed class HistoryPolicy
     /// <param name="options">The recovery options.</param>
     /// <param name="maxFrameBytes">The limit of a protocol v1 frame (<see cref="MessageSize.Limit"/>).</param>
     /// <param name="now">The clock, in milliseconds; <see langword="null"/> for <see cref="Environment.TickCount64"/> (tests step their own).</param>
-    public HistoryPolicy(RecoveryOptions options, long maxFrameBytes, Func<long>? now = null)
+    /// <param name="maxBytes">The most bytes of broadcasts a history keeps: <see cref="RealtimeOptions.MaxQueuedBytes"/>, since a replay must fit a connection's queue.</param>
+    public HistoryPolicy(RecoveryOptions options, long maxFrameBytes, Func<long>? now = null, long maxBytes = long.MaxValue)
     {
+        MaxBytes = maxBytes;
         Enabled = options.Enabled;
         _patterns = [.. options.Rooms];
         MaxMessages = options.MaxMessages;
@@ -28,6 +30,9 @@ internal sealed class HistoryPolicy
     public int MaxMessages { get; }
 
     public long MaxAgeMilliseconds { get; }
+
+    /// <summary>The most bytes of broadcasts (their payloads and types) a history keeps: more could never be replayed whole.</summary>
+    public long MaxBytes { get; }
 
     /// <summary>The limit of a protocol v1 frame.</summary>
     public long MaxFrameBytes { get; }

@@ -28,7 +28,7 @@ internal static class Resumption
                 RealtimeLog.ResumeRefused(server.Logger, connection.Id, connection.RoomId, "the room keeps no history");
             }
 
-            return (await server.Node.Rooms.AddAsync(connection, new Join(connection, token: null) { Offered = offered }).ConfigureAwait(false)).Created;
+            return (await server.Node.Rooms.AddAsync(connection, new Join(connection, key: null, identity: "") { Offered = offered }).ConfigureAwait(false)).Created;
         }
 
         string identity = IdentityOf(connection);
@@ -42,10 +42,8 @@ internal static class Resumption
             RealtimeLog.RecoveryBackplaneFailed(server.Logger, "read the resume key", connection.Id, connection.RoomId, ex);
         }
 
-        (RoomPosition? after, string? former) = offered ? await ClaimAsync(connection, key, identity).ConfigureAwait(false) : default;
-        string? token = key is null ? null : ResumeTokens.Issue(key, connection.Id, connection.RoomId, identity);
-        recovery.TokenIssued = token is not null;
-        var join = new Join(connection, token) { After = after, FormerConnectionId = former, Offered = offered };
+        (RoomPosition? after, string? former, ResumeGrant? grant) = offered ? await ClaimAsync(connection, key, identity).ConfigureAwait(false) : default;
+        var join = new Join(connection, key, identity) { After = after, FormerConnectionId = former, Former = grant, Offered = offered };
         (bool created, int replayed) = await server.Node.Rooms.AddAsync(connection, join).ConfigureAwait(false);
         if (replayed >= 0 && after is not null)
         {
@@ -94,11 +92,11 @@ internal static class Resumption
 
     /// <summary>Checks the offered token and position and claims the former connection's resume.</summary>
     /// <returns>The position to resume from and the former connection's id; <see langword="null"/> position when refused.</returns>
-    private static async ValueTask<(RoomPosition? After, string? Former)> ClaimAsync(ServerConnection connection, byte[]? key, string identity)
+    private static async ValueTask<(RoomPosition? After, string? Former, ResumeGrant? Grant)> ClaimAsync(ServerConnection connection, byte[]? key, string identity)
     {
         RealtimeServer server = connection.Server;
         RecoveryState recovery = connection.Recovery!;
-        if (key is null || !ResumeTokens.TryRead(key, recovery.OfferedToken!, connection.RoomId, identity, out string former))
+        if (key is null || !ResumeTokens.TryRead(key, recovery.OfferedToken!, connection.RoomId, identity, out string former, out ResumeGrant grant))
         {
             RealtimeLog.ResumeRefused(server.Logger, connection.Id, connection.RoomId, "the token is not valid for this room and identity");
             return default;
@@ -107,6 +105,13 @@ internal static class Resumption
         if (!RoomPosition.TryParse(recovery.OfferedPosition, out RoomPosition after))
         {
             RealtimeLog.ResumeRefused(server.Logger, connection.Id, connection.RoomId, "no valid position was offered");
+            return default;
+        }
+
+        if (!grant.Allows(after))
+        {
+            // A position before the one its connection started from: what the room said before it was there is not its to read.
+            RealtimeLog.ResumeRefused(server.Logger, connection.Id, connection.RoomId, "the position offered is before its connection's start");
             return default;
         }
 
@@ -139,7 +144,7 @@ internal static class Resumption
             }
         }
 
-        return (after, former);
+        return (after, former, grant);
     }
 
     private static async Task ObserveAsync(ValueTask ended, ServerConnection connection)
@@ -155,7 +160,7 @@ internal static class Resumption
     }
 
     /// <summary>One connection's join: its <c>welcome</c> with the recovery fields, and the backplane's history.</summary>
-    private sealed class Join(ServerConnection connection, string? token) : HistoryJoin
+    private sealed class Join(ServerConnection connection, byte[]? key, string identity) : HistoryJoin
     {
         public override async ValueTask<IReadOnlyList<RoomBroadcast>?> FetchAsync(RoomPosition after)
         {
@@ -172,7 +177,12 @@ internal static class Resumption
             }
         }
 
-        public override OutboundFrame Welcome(RoomPosition? position, bool? recovered)
-            => connection.Protocol.EncodeAccept(connection.Id, connection.RoomId, connection.Server.Options, token, position?.ToString(), recovered);
+        /// <summary>Under the room's lock: the token is signed here, once the position it starts from is known.</summary>
+        public override OutboundFrame Welcome(RoomPosition? position, bool? recovered, ResumeGrant? grant)
+        {
+            string? token = key is not null && grant is { } granted ? ResumeTokens.Issue(key, connection.Id, connection.RoomId, identity, granted) : null;
+            connection.Recovery!.TokenIssued = token is not null;
+            return connection.Protocol.EncodeAccept(connection.Id, connection.RoomId, connection.Server.Options, token, position?.ToString(), recovered);
+        }
     }
 }

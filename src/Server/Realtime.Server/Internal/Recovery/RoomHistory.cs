@@ -21,6 +21,7 @@ internal sealed class RoomHistory
     private int _count;
     private string _epoch;
     private long _base; // the sequence just before the oldest entry (the last one when empty)
+    private long _bytes; // the entries' sizes (payload and type), bounded by the policy's MaxBytes
     private string? _skipEpoch; // with _skipThrough: the furthest any member's skip mark reaches, or null when none can matter
     private long _skipThrough;
     private bool _numberedByBackplane; // positions come with the broadcasts (Redis): one without is not part of the room's order
@@ -93,8 +94,15 @@ internal sealed class RoomHistory
             Grow();
         }
 
-        _entries[(_head + _count) % _entries.Length] = new Entry(broadcast, now);
+        long size = SizeOf(broadcast.Message);
+        _entries[(_head + _count) % _entries.Length] = new Entry(broadcast, now, size);
         _count++;
+        _bytes += size;
+        while (_bytes > _policy.MaxBytes && _count > 1)
+        {
+            DropOldest(); // more than a queue holds could never be replayed whole
+        }
+
         return position;
     }
 
@@ -127,10 +135,15 @@ internal sealed class RoomHistory
         Trim(now, room: 0);
         List<OutboundFrame>? replay = null;
         RoomPosition through = default;
-        if (join.After is { } after && TryReplay(after, fetched, join.FormerConnectionId, member.Protocol, out replay, out through, out long bytes)
+        if (join.After is { } after && TryReplay(after, fetched, join, member.Protocol, out replay, out through, out long bytes, out long? lastSent)
             && member.HasRoomFor(replay.Count + 1, bytes + WelcomeAllowance))
         {
-            member.Enqueue(join.Welcome(after, recovered: true));
+            // Its token starts where this one did; the broadcasts at the end of the replay that it was not sent (its own, a channel's)
+            // are its own tail, so that a second resume from the same position does not send them either.
+            ResumeGrant grant = string.Equals(through.Epoch, after.Epoch, StringComparison.Ordinal)
+                ? new ResumeGrant(after, lastSent ?? after.Sequence, Math.Max(through.Sequence, lastSent ?? after.Sequence))
+                : ResumeGrant.From(after);
+            member.Enqueue(join.Welcome(after, recovered: true, grant));
             foreach (OutboundFrame frame in replay)
             {
                 member.Enqueue(frame);
@@ -149,7 +162,7 @@ internal sealed class RoomHistory
             return replay.Count;
         }
 
-        member.Enqueue(join.Welcome(Last, join.Offered ? false : null));
+        member.Enqueue(join.Welcome(Last, join.Offered ? false : null, ResumeGrant.From(Last)));
         return join.After is null ? 0 : -1;
     }
 
@@ -173,7 +186,10 @@ internal sealed class RoomHistory
         return false;
     }
 
-    /// <summary>A broadcast's positioned frame for a member of <paramref name="protocol"/> (encoded once per broadcast); <see langword="null"/> when that protocol cannot send it.</summary>
+    /// <summary>
+    /// A broadcast's positioned frame for a member of <paramref name="protocol"/> (encoded once per broadcast), or its plain frame when
+    /// the position would take it past <paramref name="maxFrameBytes"/>; <see langword="null"/> when that protocol cannot send it.
+    /// </summary>
     public static OutboundFrame? PositionedFrame(RoomBroadcast broadcast, RealtimeProtocol protocol, long maxFrameBytes)
     {
         if (broadcast.PositionedFrame is { } frame)
@@ -188,18 +204,29 @@ internal sealed class RoomHistory
         }
 
         OutboundFrame? positioned = protocol.EncodePositioned(broadcast.Message, broadcast.Position!.Value.ToString()) ?? plain.Frame;
+        if (positioned.Value.Bytes.Length > maxFrameBytes)
+        {
+            // A message at the size limit has no room left for its position: it goes out plain (the client's position simply does
+            // not move with it), never larger than clients accept, which would close every member that recovers with 1009.
+            positioned = plain.Frame;
+        }
+
         broadcast.PositionedFrame = positioned;
         return positioned;
     }
 
-    private bool TryReplay(RoomPosition after, IReadOnlyList<RoomBroadcast>? fetched, string? former, RealtimeProtocol protocol,
-                           out List<OutboundFrame> replay, out RoomPosition through, out long bytes)
+    private bool TryReplay(RoomPosition after, IReadOnlyList<RoomBroadcast>? fetched, HistoryJoin join, RealtimeProtocol protocol,
+                           out List<OutboundFrame> replay, out RoomPosition through, out long bytes, out long? lastSent)
     {
         var frames = new List<OutboundFrame>();
         long size = 0;
+        long? sent = null;
+        string? former = join.FormerConnectionId;
+        ResumeGrant? own = join.Former;
         replay = frames;
         through = default;
         bytes = 0;
+        lastSent = null;
         string epoch = after.Epoch;
         long next = after.Sequence + 1;
         bool beforeFirst = after.Epoch.Length == 0 && after.Sequence == 0; // a room that had never broadcast when the client joined
@@ -252,20 +279,23 @@ internal sealed class RoomHistory
 
         through = epoch.Length == 0 ? default : new RoomPosition(epoch, next - 1);
         bytes = size;
+        lastSent = sent;
         return count <= _policy.MaxMessages;
 
         void Add(RoomBroadcast broadcast)
         {
             count++;
-            if (broadcast.Channel is not null || (former is not null && string.Equals(broadcast.ExceptConnectionId, former, StringComparison.Ordinal)))
+            if (broadcast.Channel is not null || (former is not null && string.Equals(broadcast.ExceptConnectionId, former, StringComparison.Ordinal))
+                || (own is { } grant && broadcast.Position is { } at && grant.IsOwn(at)))
             {
-                return; // a channel's broadcast (the resumed connection is in none), or one the client sent itself
+                return; // a channel's broadcast (the resumed connection is in none), or one the client sent itself (now or before its last resume)
             }
 
             if (PositionedFrame(broadcast, protocol, _policy.MaxFrameBytes) is { } frame)
             {
                 frames.Add(frame);
                 size += frame.Bytes.Length;
+                sent = broadcast.Position?.Sequence;
             }
         }
     }
@@ -276,12 +306,22 @@ internal sealed class RoomHistory
         long oldest = now - _policy.MaxAgeMilliseconds;
         while (_count > 0 && (_count + room > _policy.MaxMessages || _entries[_head].At < oldest))
         {
-            _entries[_head] = default;
-            _head = (_head + 1) % _entries.Length;
-            _count--;
-            _base++;
+            DropOldest();
         }
     }
+
+    private void DropOldest()
+    {
+        _bytes -= _entries[_head].Size;
+        _entries[_head] = default;
+        _head = (_head + 1) % _entries.Length;
+        _count--;
+        _base++;
+    }
+
+    /// <summary>What a kept broadcast costs in a replay, near enough: its payload and type, and an envelope.</summary>
+    private static long SizeOf(in Message message)
+        => (message.IsBinary ? message.Bytes.Length : message.DataUtf8.Length) + (message.Type?.Length ?? 0) + 64;
 
     private void Grow()
     {
@@ -301,6 +341,7 @@ internal sealed class RoomHistory
         Array.Clear(_entries);
         _head = 0;
         _count = 0;
+        _bytes = 0;
         _epoch = epoch;
         _base = baseSequence;
     }
@@ -308,5 +349,5 @@ internal sealed class RoomHistory
     /// <summary>An epoch of this node's own numbering: 8 random URL-safe characters.</summary>
     private static string NewEpoch() => ConnectionId.New()[..8];
 
-    private readonly record struct Entry(RoomBroadcast Broadcast, long At);
+    private readonly record struct Entry(RoomBroadcast Broadcast, long At, long Size);
 }
