@@ -18,7 +18,7 @@ public sealed class HistoryRoomsTests
     [InlineData("a.b(*", "axb(c)", false)]
     public void A_star_matches_any_run_of_characters_and_everything_else_is_literal(string pattern, string roomId, bool matches)
     {
-        Assert.Equal(matches, HistoryRooms.Matches(pattern, roomId));
+        Assert.Equal(matches, new HistoryRooms(new RecoveryOptions { Enabled = true, Rooms = { pattern } }).Keeps(roomId));
         Assert.Equal(matches, System.Text.RegularExpressions.Regex.IsMatch(roomId, LuaToRegex(HistoryRooms.ToLuaPattern(pattern)))); // the scripts' pattern agrees
     }
 

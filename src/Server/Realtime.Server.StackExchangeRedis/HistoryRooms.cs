@@ -10,7 +10,7 @@ namespace Realtime.Server.StackExchangeRedis;
 /// </summary>
 internal sealed class HistoryRooms
 {
-    private readonly string[] _patterns;
+    private readonly RecoveryOptions? _options;
 
     /// <param name="options">The server's recovery options; <see langword="null"/> for none (recovery off).</param>
     public HistoryRooms(RecoveryOptions? options)
@@ -19,8 +19,8 @@ internal sealed class HistoryRooms
         MaxMessages = Math.Max(options?.MaxMessages ?? 0, 1);
         MaxAge = options?.MaxAge ?? TimeSpan.Zero;
         MaxAgeMs = Math.Max((long)Math.Ceiling(MaxAge.TotalMilliseconds), 1);
-        _patterns = Enabled ? [.. options!.Rooms.Where(p => p is not null)] : [];
-        LuaPatterns = [.. _patterns.Select(ToLuaPattern)];
+        _options = Enabled ? options : null;
+        LuaPatterns = Enabled ? [.. options!.Rooms.Where(p => p is not null).Select(ToLuaPattern)] : [];
     }
 
     /// <summary>Recovery is off: no room keeps a history.</summary>
@@ -41,70 +41,14 @@ internal sealed class HistoryRooms
     /// <summary>The room patterns as anchored Lua patterns, for scripts that decide per room themselves; empty when every room keeps one.</summary>
     public IReadOnlyList<string> LuaPatterns { get; }
 
-    /// <summary>Whether <paramref name="roomId"/> keeps a history.</summary>
-    public bool Keeps(string roomId)
-    {
-        if (!Enabled)
-        {
-            return false;
-        }
-
-        if (_patterns.Length == 0)
-        {
-            return true;
-        }
-
-        foreach (string pattern in _patterns)
-        {
-            if (Matches(pattern, roomId))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    /// <summary>Whether a room keeps a history (<see cref="RecoveryOptions.KeepsHistory"/>).</summary>
+    public bool Keeps(string roomId) => _options?.KeepsHistory(roomId) ?? false;
 
     /// <summary>How many of the room's last broadcasts its log keeps: <paramref name="historySize"/>, and <see cref="MaxMessages"/> in a room with history.</summary>
     public int LogLength(string roomId, int historySize) => Keeps(roomId) ? Math.Max(historySize, MaxMessages) : historySize;
 
     /// <summary>How long, in milliseconds, a room's sequence and log outlive its last member: 0 (they are deleted) in a room without history.</summary>
     public long KeepAfterLastLeaveMs(string roomId) => Keeps(roomId) ? MaxAgeMs : 0;
-
-    /// <summary>Whether <paramref name="text"/> matches <paramref name="pattern"/>, in which <c>*</c> matches any run of characters (ordinal).</summary>
-    internal static bool Matches(ReadOnlySpan<char> pattern, ReadOnlySpan<char> text)
-    {
-        int p = 0, t = 0, star = -1, resume = 0;
-        while (t < text.Length)
-        {
-            if (p < pattern.Length && pattern[p] == '*')
-            {
-                star = p++;
-                resume = t;
-            }
-            else if (p < pattern.Length && pattern[p] == text[t])
-            {
-                p++;
-                t++;
-            }
-            else if (star >= 0)
-            {
-                p = star + 1;
-                t = ++resume;
-            }
-            else
-            {
-                return false;
-            }
-        }
-
-        while (p < pattern.Length && pattern[p] == '*')
-        {
-            p++;
-        }
-
-        return p == pattern.Length;
-    }
 
     /// <summary>A room pattern as an anchored Lua pattern: every character literal (magic ones escaped), <c>*</c> as <c>.*</c>.</summary>
     internal static string ToLuaPattern(string pattern)

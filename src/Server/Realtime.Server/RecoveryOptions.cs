@@ -37,4 +37,66 @@ public sealed class RecoveryOptions
     /// established there, for example a value it put in <see cref="ServerConnection.Tags"/>.
     /// </summary>
     public Func<ServerConnection, string?>? Identity { get; set; }
+
+    /// <summary>Whether a room keeps a history under these options: recovery is on, and <see cref="Rooms"/> is empty or one of its patterns matches.</summary>
+    /// <param name="roomId">The room.</param>
+    /// <returns><see langword="true"/> when the room keeps a history.</returns>
+    public bool KeepsHistory(string roomId)
+    {
+        ArgumentNullException.ThrowIfNull(roomId);
+        if (!Enabled)
+        {
+            return false;
+        }
+
+        if (Rooms.Count == 0)
+        {
+            return true;
+        }
+
+        foreach (string pattern in Rooms)
+        {
+            if (pattern is not null && Matches(pattern, roomId))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether <paramref name="text"/> matches <paramref name="pattern"/>, in which <c>*</c> matches any run of characters (ordinal).</summary>
+    internal static bool Matches(ReadOnlySpan<char> pattern, ReadOnlySpan<char> text)
+    {
+        int p = 0, t = 0, star = -1, resume = 0;
+        while (t < text.Length)
+        {
+            if (p < pattern.Length && pattern[p] == '*')
+            {
+                star = p++;
+                resume = t;
+            }
+            else if (p < pattern.Length && pattern[p] == text[t])
+            {
+                p++;
+                t++;
+            }
+            else if (star >= 0)
+            {
+                p = star + 1;
+                t = ++resume;
+            }
+            else
+            {
+                return false;
+            }
+        }
+
+        while (p < pattern.Length && pattern[p] == '*')
+        {
+            p++;
+        }
+
+        return p == pattern.Length;
+    }
 }

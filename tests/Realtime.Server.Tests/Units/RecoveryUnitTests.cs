@@ -269,7 +269,7 @@ public class RecoveryUnitTests
     [InlineData("room1", "Room1", false)]
     [InlineData("*", "", true)]
     public void Room_patterns_match_with_star_as_any_run_of_characters(string pattern, string roomId, bool matches)
-        => Assert.Equal(matches, HistoryPolicy.Matches(pattern, roomId));
+        => Assert.Equal(matches, new RecoveryOptions { Enabled = true, Rooms = { pattern } }.KeepsHistory(roomId));
 
     [Fact]
     public void A_token_is_accepted_for_its_room_and_identity_under_its_key_only_and_carries_its_grant()

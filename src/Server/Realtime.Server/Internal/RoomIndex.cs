@@ -18,15 +18,11 @@ namespace Realtime.Server.Internal;
 internal sealed class RoomIndex<TMember>
     where TMember : class, IRoomMember
 {
-    private readonly ConcurrentDictionary<string, Room> _rooms = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, Pending> _unsubscribing = new(StringComparer.Ordinal);
-    private readonly Lock _transitions = new(); // room creation and removal only (rare); taken after a room's Gate, never before
-    private readonly Func<string, ValueTask> _subscribe;
-    private readonly Func<string, ValueTask> _unsubscribe;
-    private readonly Action<string, Exception> _unsubscribeFailed;
+    private readonly ConcurrentDictionary<string, IndexedRoom<TMember>> _rooms = new(StringComparer.Ordinal);
+    private readonly RoomSubscriptions _subscriptions;
+    private readonly Lock _transitions; // room creation and removal only (rare); taken after a room's Gate, never before
     private readonly HistoryPolicy? _policy; // null when no room keeps a history
-    private readonly ConcurrentDictionary<string, RoomHistory>? _histories; // rooms' histories, also of rooms left a moment ago
-    private long _sweptAt;
+    private readonly RoomHistories? _histories; // rooms' histories, also of rooms left a moment ago
     private int _count; // rooms with members: changed when a room gets its first member or is removed, never by a broadcast
 
     /// <summary>An index whose rooms need no subscription (one node).</summary>
@@ -42,13 +38,12 @@ internal sealed class RoomIndex<TMember>
     public RoomIndex(Func<string, ValueTask> subscribe, Func<string, ValueTask> unsubscribe, Action<string, Exception> unsubscribeFailed,
                      HistoryPolicy? histories = null)
     {
-        _subscribe = subscribe;
-        _unsubscribe = unsubscribe;
-        _unsubscribeFailed = unsubscribeFailed;
+        _subscriptions = new RoomSubscriptions(subscribe, unsubscribe, unsubscribeFailed);
+        _transitions = _subscriptions.Gate;
         if (histories is { Enabled: true })
         {
             _policy = histories;
-            _histories = new ConcurrentDictionary<string, RoomHistory>(StringComparer.Ordinal);
+            _histories = new RoomHistories(histories, _transitions, (roomId, history) => _rooms.TryGetValue(roomId, out IndexedRoom<TMember>? room) && room.History == history);
         }
     }
 
@@ -57,6 +52,12 @@ internal sealed class RoomIndex<TMember>
 
     /// <summary>How many rooms have a history on this node (with members, or left less than the maximum age ago).</summary>
     public int HistoryCount => _histories?.Count ?? 0;
+
+    /// <summary>A backplane that numbers broadcasts says where a room's broadcasts on this node start (<see cref="RoomHistory.Starts"/>).</summary>
+    public void HistoryStarts(string roomId, RoomPosition position) => _histories?.Starts(roomId, position);
+
+    /// <summary>Drops the histories of rooms left more than the maximum age ago (at most once a second; the heartbeat calls it).</summary>
+    public void SweepHistories() => _histories?.Sweep();
 
     /// <summary>How many rooms have members (without a snapshot, and without a lock).</summary>
     public int Count => Volatile.Read(ref _count);
@@ -67,7 +68,7 @@ internal sealed class RoomIndex<TMember>
         get
         {
             var ids = new List<string>();
-            foreach (KeyValuePair<string, Room> pair in _rooms)
+            foreach (KeyValuePair<string, IndexedRoom<TMember>> pair in _rooms)
             {
                 if (Volatile.Read(ref pair.Value.Count) > 0)
                 {
@@ -82,7 +83,7 @@ internal sealed class RoomIndex<TMember>
     /// <summary>Each room with members and its member count, read without taking a room's lock (for the status page).</summary>
     public IEnumerable<KeyValuePair<string, int>> MemberCounts()
     {
-        foreach (KeyValuePair<string, Room> pair in _rooms)
+        foreach (KeyValuePair<string, IndexedRoom<TMember>> pair in _rooms)
         {
             int count = Volatile.Read(ref pair.Value.Count);
             if (count > 0)
@@ -102,7 +103,7 @@ internal sealed class RoomIndex<TMember>
     {
         while (true)
         {
-            Room room = GetOrCreate(member.RoomId);
+            IndexedRoom<TMember> room = GetOrCreate(member.RoomId);
             Task ready = room.Ready;
             if (!ready.IsCompletedSuccessfully)
             {
@@ -118,7 +119,7 @@ internal sealed class RoomIndex<TMember>
                 }
 
                 member.Enqueue(first);
-                return Join(room, member);
+                return room.Join(member, ref _count);
             }
         }
     }
@@ -138,7 +139,7 @@ internal sealed class RoomIndex<TMember>
         bool fetchedOnce = false;
         while (true)
         {
-            Room room = GetOrCreate(member.RoomId);
+            IndexedRoom<TMember> room = GetOrCreate(member.RoomId);
             Task ready = room.Ready;
             if (!ready.IsCompletedSuccessfully)
             {
@@ -179,13 +180,13 @@ internal sealed class RoomIndex<TMember>
                     replayed = history.Admit(member, join, fetched, _policy!.Now());
                 }
 
-                return (Join(room, member), replayed);
+                return (room.Join(member, ref _count), replayed);
             }
         }
     }
 
     /// <summary>Awaits a room's subscription; a failed one removes the room (the next join tries again) and is rethrown.</summary>
-    private async Task AwaitReadyAsync(Room room, Task ready)
+    private async Task AwaitReadyAsync(IndexedRoom<TMember> room, Task ready)
     {
         try
         {
@@ -198,35 +199,18 @@ internal sealed class RoomIndex<TMember>
         }
     }
 
-    /// <summary>Under the room's lock, its first frame queued: adds the member.</summary>
-    /// <returns>Whether this join created the room on this node.</returns>
-    private bool Join(Room room, TMember member)
-    {
-        member.RoomSlot = room.Members.Count;
-        room.Members.Add(member);
-        Volatile.Write(ref room.Count, room.Members.Count);
-        if (room.Members.Count == 1)
-        {
-            Interlocked.Increment(ref _count);
-        }
-
-        bool created = !room.Entered;
-        room.Entered = true;
-        return created;
-    }
-
     /// <summary>Removes a member; the last one removes the room and unsubscribes it.</summary>
     /// <returns><see langword="true"/> when the room became empty and was removed.</returns>
     public bool Remove(TMember member)
     {
-        if (!_rooms.TryGetValue(member.RoomId, out Room? room))
+        if (!_rooms.TryGetValue(member.RoomId, out IndexedRoom<TMember>? room))
         {
             return false;
         }
 
         lock (room.Gate)
         {
-            if (!RemoveMember(room.Members, member))
+            if (!room.RemoveMember(member))
             {
                 return false;
             }
@@ -247,8 +231,8 @@ internal sealed class RoomIndex<TMember>
             Interlocked.Decrement(ref _count);
             lock (_transitions)
             {
-                _rooms.TryRemove(new KeyValuePair<string, Room>(room.Id, room));
-                Unsubscribe(room.Id);
+                _rooms.TryRemove(new KeyValuePair<string, IndexedRoom<TMember>>(room.Id, room));
+                _subscriptions.Unsubscribe(room.Id);
             }
 
             return true;
@@ -258,7 +242,7 @@ internal sealed class RoomIndex<TMember>
     /// <summary>The members of a room (a snapshot).</summary>
     public IReadOnlyCollection<TMember> GetMembers(string roomId)
     {
-        if (!_rooms.TryGetValue(roomId, out Room? room))
+        if (!_rooms.TryGetValue(roomId, out IndexedRoom<TMember>? room))
         {
             return [];
         }
@@ -286,10 +270,10 @@ internal sealed class RoomIndex<TMember>
     {
         problem = null;
         recipients = 0;
-        if (!_rooms.TryGetValue(broadcast.RoomId, out Room? room))
+        if (!_rooms.TryGetValue(broadcast.RoomId, out IndexedRoom<TMember>? room))
         {
             // No member here: a history kept for members who left a moment ago still takes it (the in-memory backplane's rooms).
-            return _histories is not null && _histories.TryGetValue(broadcast.RoomId, out RoomHistory? kept)
+            return _histories is not null && _histories.TryGet(broadcast.RoomId, out RoomHistory? kept)
                 ? DeliverWithHistory(kept, broadcast, except, maxFrameBytes, channelMask, out recipients, out problem)
                 : 0;
         }
@@ -343,7 +327,6 @@ internal sealed class RoomIndex<TMember>
     {
         problem = null;
         recipients = 0;
-        int skipped = 0;
         lock (history.Gate)
         {
             if (history.Dropped)
@@ -354,110 +337,18 @@ internal sealed class RoomIndex<TMember>
             RoomPosition? position = history.Append(broadcast, _policy!.Now()); // null: not in the room's order (a gap report), sent plain
 
             // The room that uses the history now (not a removed one: a join that followed its removal shares the lock).
-            if (!_rooms.TryGetValue(broadcast.RoomId, out Room? room) || room.History != history)
+            if (!_rooms.TryGetValue(broadcast.RoomId, out IndexedRoom<TMember>? room) || room.History != history)
             {
                 return 0;
             }
 
-            OutboundFrame? positioned = null; // encoded at the first member that takes positions, then shared
-            bool maySkip = position is { } numbered && history.MaySkip(numbered); // no member's mark is read unless a replay may have covered this one
-            foreach (TMember member in room.Members)
-            {
-                if (ReferenceEquals(member, except) || (channelMask != 0 && !member.InChannel(channelMask)))
-                {
-                    continue;
-                }
-
-                EncodedMessage encoded = broadcast.EncodedFor(member.Protocol, maxFrameBytes);
-                if (encoded.Problem is not null)
-                {
-                    problem = encoded.Problem;
-                    skipped++;
-                    continue;
-                }
-
-                OutboundFrame frame = encoded.Frame;
-                if (position is { } at && member.Recovery is { } recovery)
-                {
-                    if (maySkip && recovery.Skips(at))
-                    {
-                        continue; // its replay gave it this one
-                    }
-
-                    frame = positioned ??= RoomHistory.PositionedFrame(broadcast, member.Protocol, maxFrameBytes) ?? frame;
-                }
-
-                recipients++;
-                if (channelMask == 0)
-                {
-                    member.Enqueue(frame);
-                }
-                else
-                {
-                    member.EnqueueInChannel(channelMask, frame);
-                }
-            }
-        }
-
-        return skipped;
-    }
-
-    /// <summary>A backplane that numbers broadcasts says where a room's broadcasts on this node start (<see cref="RoomHistory.Starts"/>).</summary>
-    public void HistoryStarts(string roomId, RoomPosition position)
-    {
-        if (_histories is not null && _histories.TryGetValue(roomId, out RoomHistory? history))
-        {
-            lock (history.Gate)
-            {
-                if (!history.Dropped)
-                {
-                    history.Starts(position);
-                }
-            }
+            return HistoryFanOut.FanOut(history, room.Members, broadcast, position, except, maxFrameBytes, channelMask, out recipients, out problem);
         }
     }
 
-    /// <summary>Drops the histories of rooms left more than the maximum age ago (at most once a second; the heartbeat calls it).</summary>
-    public void SweepHistories()
+    private IndexedRoom<TMember> GetOrCreate(string roomId)
     {
-        if (_histories is null)
-        {
-            return;
-        }
-
-        long now = _policy!.Now();
-        long last = Volatile.Read(ref _sweptAt);
-        if (now - last < 1000 || Interlocked.CompareExchange(ref _sweptAt, now, last) != last)
-        {
-            return;
-        }
-
-        foreach (KeyValuePair<string, RoomHistory> pair in _histories)
-        {
-            RoomHistory history = pair.Value;
-            lock (history.Gate)
-            {
-                if (history.ExpiresAt > now)
-                {
-                    continue;
-                }
-
-                lock (_transitions)
-                {
-                    // A room that uses it is in the index (its creation and removal hold this lock): then it stays.
-                    if (!(_rooms.TryGetValue(pair.Key, out Room? room) && room.History == history))
-                    {
-                        history.Dropped = true;
-                        _histories.TryRemove(pair);
-                    }
-                }
-            }
-        }
-    }
-
-    private Room GetOrCreate(string roomId)
-    {
-        if (_rooms.TryGetValue(roomId, out Room? room))
+        if (_rooms.TryGetValue(roomId, out IndexedRoom<TMember>? room))
         {
             return room;
         }
@@ -469,52 +360,15 @@ internal sealed class RoomIndex<TMember>
                 return room;
             }
 
-            room = new Room(roomId, HistoryFor(roomId));
-            room.Ready = _unsubscribing.TryGetValue(roomId, out Pending? previous) ? SubscribeAfterAsync(previous.Task!, roomId) : Subscribe(roomId);
+            room = new IndexedRoom<TMember>(roomId, _histories?.For(roomId));
+            room.Ready = _subscriptions.Subscribe(roomId);
             _rooms[roomId] = room;
             return room;
         }
     }
 
-    /// <summary>Under <see cref="_transitions"/>: the history of a room that keeps one (the one it had a moment ago, if not dropped), or <see langword="null"/>.</summary>
-    private RoomHistory? HistoryFor(string roomId)
-    {
-        if (_histories is null || !_policy!.Keeps(roomId))
-        {
-            return null;
-        }
-
-        if (_histories.TryGetValue(roomId, out RoomHistory? history) && !history.Dropped)
-        {
-            return history;
-        }
-
-        history = new RoomHistory(_policy);
-        _histories[roomId] = history;
-        return history;
-    }
-
-    private Task Subscribe(string roomId)
-    {
-        try
-        {
-            ValueTask subscribe = _subscribe(roomId);
-            return subscribe.IsCompletedSuccessfully ? Task.CompletedTask : subscribe.AsTask();
-        }
-        catch (Exception ex)
-        {
-            return Task.FromException(ex);
-        }
-    }
-
-    private async Task SubscribeAfterAsync(Task previous, string roomId)
-    {
-        await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        await _subscribe(roomId).ConfigureAwait(false);
-    }
-
     /// <summary>A room whose subscription failed has no members: remove it, so that the next join tries again.</summary>
-    private void Discard(Room room)
+    private void Discard(IndexedRoom<TMember> room)
     {
         lock (room.Gate)
         {
@@ -526,89 +380,8 @@ internal sealed class RoomIndex<TMember>
             room.Removed = true;
             lock (_transitions)
             {
-                _rooms.TryRemove(new KeyValuePair<string, Room>(room.Id, room));
+                _rooms.TryRemove(new KeyValuePair<string, IndexedRoom<TMember>>(room.Id, room));
             }
         }
-    }
-
-    /// <summary>Under <see cref="_transitions"/>: starts the unsubscription; one still running delays the room's next subscription.</summary>
-    private void Unsubscribe(string roomId)
-    {
-        ValueTask unsubscribe;
-        try
-        {
-            unsubscribe = _unsubscribe(roomId);
-        }
-        catch (Exception ex)
-        {
-            _unsubscribeFailed(roomId, ex);
-            return;
-        }
-
-        if (unsubscribe.IsCompletedSuccessfully)
-        {
-            return;
-        }
-
-        var pending = new Pending();
-        _unsubscribing[roomId] = pending;
-        pending.Task = AwaitUnsubscribeAsync(roomId, unsubscribe, pending);
-    }
-
-    private async Task AwaitUnsubscribeAsync(string roomId, ValueTask unsubscribe, Pending pending)
-    {
-        try
-        {
-            await unsubscribe.ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            _unsubscribeFailed(roomId, ex);
-        }
-        finally
-        {
-            lock (_transitions)
-            {
-                if (_unsubscribing.TryGetValue(roomId, out Pending? current) && ReferenceEquals(current, pending))
-                {
-                    _unsubscribing.Remove(roomId);
-                }
-            }
-        }
-    }
-
-    /// <summary>Removes a member in O(1): the last member moves into its slot. (Broadcast order among members means nothing.)</summary>
-    private static bool RemoveMember(List<TMember> members, TMember member)
-    {
-        int slot = member.RoomSlot;
-        if ((uint)slot >= (uint)members.Count || !ReferenceEquals(members[slot], member))
-        {
-            return false;
-        }
-
-        int last = members.Count - 1;
-        TMember moved = members[last];
-        members[slot] = moved;
-        moved.RoomSlot = slot;
-        members.RemoveAt(last);
-        member.RoomSlot = -1;
-        return true;
-    }
-
-    private sealed class Room(string id, RoomHistory? history)
-    {
-        public readonly Lock Gate = history?.Gate ?? new Lock(); // a room that keeps a history shares its lock
-        public readonly List<TMember> Members = [];
-        public readonly string Id = id;
-        public readonly RoomHistory? History = history;
-        public Task Ready = Task.CompletedTask;
-        public int Count;
-        public bool Removed;
-        public bool Entered;
-    }
-
-    private sealed class Pending
-    {
-        public Task? Task;
     }
 }

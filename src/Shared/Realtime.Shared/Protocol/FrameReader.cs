@@ -87,63 +87,11 @@ public static class FrameReader
     /// <param name="bytes">The whole WebSocket binary message.</param>
     /// <returns>A <see cref="FrameKind.Message"/> frame whose binary payload is a copy of the input's.</returns>
     /// <exception cref="ProtocolException">1002 for a bad first byte or a truncated header; 1007 for a type or position that is not UTF-8.</exception>
-    public static Frame ReadBinary(ReadOnlySpan<byte> bytes)
-    {
-        string? position = null;
-        if (bytes.Length >= 2 && bytes[0] == ProtocolLimits.PositionedBinaryMarker)
-        {
-            int positionLength = bytes[1];
-            if (bytes.Length < 2 + positionLength + 1)
-            {
-                throw new ProtocolException(CloseCodes.ProtocolError, "The binary frame header is truncated.");
-            }
-
-            ReadOnlySpan<byte> positionBytes = bytes.Slice(2, positionLength);
-            if (!Utf8.IsValid(positionBytes))
-            {
-                throw Invalid("The binary frame's position is not valid UTF-8.");
-            }
-
-            position = Encoding.UTF8.GetString(positionBytes);
-            bytes = bytes[(1 + positionLength)..]; // now [typeLength][type][payload] behind one byte, as in a 0x01 frame
-            return ReadMessage(bytes, position);
-        }
-
-        if (bytes.Length < 2 || bytes[0] != ProtocolLimits.BinaryMessageMarker)
-        {
-            throw new ProtocolException(CloseCodes.ProtocolError,
-                bytes.Length == 0 ? "The binary frame is empty." :
-                bytes[0] != ProtocolLimits.BinaryMessageMarker ? "The binary frame does not start with 0x01." : "The binary frame header is truncated.");
-        }
-
-        return ReadMessage(bytes, position);
-    }
+    public static Frame ReadBinary(ReadOnlySpan<byte> bytes) => BinaryFrameReader.Read(bytes);
 
     /// <summary>Decodes a binary frame as a server reads what a client sent: only <c>[0x01]…</c> (a client never sends a position).</summary>
     /// <exception cref="ProtocolException">As for <see cref="ReadBinary"/>, and 1002 for a positioned frame.</exception>
-    internal static Frame ReadClientBinary(ReadOnlySpan<byte> bytes)
-        => bytes.Length > 0 && bytes[0] == ProtocolLimits.PositionedBinaryMarker
-            ? throw new ProtocolException(CloseCodes.ProtocolError, "The binary frame does not start with 0x01.")
-            : ReadBinary(bytes);
-
-    /// <summary>The message of a binary frame from its second byte on (<c>typeLength</c>); <paramref name="bytes"/>[0] is the marker's place.</summary>
-    private static Frame ReadMessage(ReadOnlySpan<byte> bytes, string? position)
-    {
-        int typeLength = bytes[1];
-        if (bytes.Length < 2 + typeLength)
-        {
-            throw new ProtocolException(CloseCodes.ProtocolError, "The binary frame header is truncated.");
-        }
-
-        ReadOnlySpan<byte> type = bytes.Slice(2, typeLength);
-        if (!Utf8.IsValid(type))
-        {
-            throw Invalid("The binary frame's type is not valid UTF-8.");
-        }
-
-        string? typeText = typeLength == 0 ? null : Encoding.UTF8.GetString(type);
-        return Frame.ForMessage(new Message(typeText, bytes[(2 + typeLength)..].ToArray()), position: position);
-    }
+    internal static Frame ReadClientBinary(ReadOnlySpan<byte> bytes) => BinaryFrameReader.ReadFromClient(bytes);
 
     private static void ReadField(ref Utf8JsonReader reader, ReadOnlySpan<byte> utf8, ref TextFields fields)
     {
@@ -305,7 +253,7 @@ public static class FrameReader
         return false;
     }
 
-    private static ProtocolException Invalid(string message) => new(CloseCodes.InvalidPayload, message);
+    internal static ProtocolException Invalid(string message) => new(CloseCodes.InvalidPayload, message);
 
     // Fields are collected first and checked against the kind afterwards: field order is not significant.
     private struct TextFields

@@ -258,55 +258,7 @@ public static class FrameWriter
     /// <returns><see langword="true"/> when a binary frame was written.</returns>
     /// <exception cref="ArgumentException">The type does not fit a v1 frame, or the position is too long.</exception>
     public static bool WritePositionedMessage(IBufferWriter<byte> output, Message message, string position)
-    {
-        ArgumentNullException.ThrowIfNull(output);
-        ArgumentNullException.ThrowIfNull(position);
-        int positionLength = Encoding.UTF8.GetByteCount(position);
-        if (positionLength > ProtocolLimits.MaxPositionLength)
-        {
-            throw new ArgumentException($"A room position is at most {ProtocolLimits.MaxPositionLength} bytes of UTF-8.", nameof(position));
-        }
-
-        if (!message.IsBinary)
-        {
-            CheckType(message.Type, binary: false);
-            Utf8JsonWriter w = Start(output, "msg"u8);
-            if (message.Type is not null)
-            {
-                w.WriteString("type"u8, message.Type);
-            }
-
-            ReadOnlySpan<byte> data = message.DataUtf8;
-            if (!data.IsEmpty)
-            {
-                w.WritePropertyName("data"u8);
-                w.WriteRawValue(data, skipInputValidation: true);
-            }
-
-            w.WriteString("pos"u8, position);
-            End(w);
-            return false;
-        }
-
-        string? type = message.Type;
-        CheckType(type, binary: true);
-        int typeLength = type is null ? 0 : Encoding.UTF8.GetByteCount(type);
-        ReadOnlySpan<byte> payload = message.Bytes.Span;
-        int length = 3 + positionLength + typeLength + payload.Length;
-        Span<byte> span = output.GetSpan(length);
-        span[0] = ProtocolLimits.PositionedBinaryMarker;
-        span[1] = (byte)positionLength;
-        Encoding.UTF8.GetBytes(position, span[2..]);
-        span[2 + positionLength] = (byte)typeLength;
-        if (type is not null)
-        {
-            Encoding.UTF8.GetBytes(type, span[(3 + positionLength)..]);
-        }
-
-        payload.CopyTo(span[(3 + positionLength + typeLength)..]);
-        output.Advance(length);
-        return true;
-    }
+        => PositionedFrameWriter.Write(output, message, position);
 
     /// <summary>An element's exact JSON text; empty for JSON <c>null</c> and undefined.</summary>
     private static ReadOnlySpan<byte> RawData(JsonElement data)
@@ -377,7 +329,7 @@ public static class FrameWriter
 
     /// <summary>Refuses a type a v1 frame cannot carry, before anything is written.</summary>
     /// <exception cref="ArgumentException">The type is longer than 255 bytes of UTF-8, or is <c>""</c> on a binary frame.</exception>
-    private static void CheckType(string? type, bool binary)
+    internal static void CheckType(string? type, bool binary)
     {
         if (ProtocolLimits.TypeProblem(type, binary) is { } problem)
         {
@@ -399,7 +351,7 @@ public static class FrameWriter
         w.WriteRawValue(JsonMarshal.GetRawUtf8Value(value), skipInputValidation: true);
     }
 
-    private static Utf8JsonWriter Start(IBufferWriter<byte> output, ReadOnlySpan<byte> kind)
+    internal static Utf8JsonWriter Start(IBufferWriter<byte> output, ReadOnlySpan<byte> kind)
     {
         ArgumentNullException.ThrowIfNull(output);
         Utf8JsonWriter w = t_writer ??= new Utf8JsonWriter(output, WriterOptions);
@@ -409,7 +361,7 @@ public static class FrameWriter
         return w;
     }
 
-    private static void End(Utf8JsonWriter w)
+    internal static void End(Utf8JsonWriter w)
     {
         w.WriteEndObject();
         w.Flush();

@@ -6,7 +6,7 @@ namespace Realtime.Server.Internal.Recovery;
 /// </summary>
 internal sealed class HistoryPolicy
 {
-    private readonly string[] _patterns;
+    private readonly RecoveryOptions _options;
     private readonly Func<long> _now;
 
     /// <param name="options">The recovery options.</param>
@@ -17,7 +17,7 @@ internal sealed class HistoryPolicy
     {
         MaxBytes = maxBytes;
         Enabled = options.Enabled;
-        _patterns = [.. options.Rooms];
+        _options = options;
         MaxMessages = options.MaxMessages;
         MaxAgeMilliseconds = (long)options.MaxAge.TotalMilliseconds;
         MaxFrameBytes = maxFrameBytes;
@@ -40,61 +40,5 @@ internal sealed class HistoryPolicy
     public long Now() => _now();
 
     /// <summary>Whether a room keeps a history: recovery is on, and no patterns are given or one matches its id.</summary>
-    public bool Keeps(string roomId)
-    {
-        if (!Enabled)
-        {
-            return false;
-        }
-
-        if (_patterns.Length == 0)
-        {
-            return true;
-        }
-
-        foreach (string pattern in _patterns)
-        {
-            if (Matches(pattern, roomId))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    /// <summary>Whether <paramref name="text"/> matches <paramref name="pattern"/>, in which <c>*</c> matches any run of characters (ordinal).</summary>
-    internal static bool Matches(ReadOnlySpan<char> pattern, ReadOnlySpan<char> text)
-    {
-        int p = 0, t = 0, star = -1, resume = 0;
-        while (t < text.Length)
-        {
-            if (p < pattern.Length && pattern[p] == '*')
-            {
-                star = p++;
-                resume = t;
-            }
-            else if (p < pattern.Length && pattern[p] == text[t])
-            {
-                p++;
-                t++;
-            }
-            else if (star >= 0)
-            {
-                p = star + 1;
-                t = ++resume;
-            }
-            else
-            {
-                return false;
-            }
-        }
-
-        while (p < pattern.Length && pattern[p] == '*')
-        {
-            p++;
-        }
-
-        return p == pattern.Length;
-    }
+    public bool Keeps(string roomId) => _options.KeepsHistory(roomId);
 }

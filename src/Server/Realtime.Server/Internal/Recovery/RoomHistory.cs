@@ -186,35 +186,6 @@ internal sealed class RoomHistory
         return false;
     }
 
-    /// <summary>
-    /// A broadcast's positioned frame for a member of <paramref name="protocol"/> (encoded once per broadcast), or its plain frame when
-    /// the position would take it past <paramref name="maxFrameBytes"/>; <see langword="null"/> when that protocol cannot send it.
-    /// </summary>
-    public static OutboundFrame? PositionedFrame(RoomBroadcast broadcast, RealtimeProtocol protocol, long maxFrameBytes)
-    {
-        if (broadcast.PositionedFrame is { } frame)
-        {
-            return frame;
-        }
-
-        EncodedMessage plain = broadcast.EncodedFor(protocol, maxFrameBytes);
-        if (plain.Problem is not null)
-        {
-            return null;
-        }
-
-        OutboundFrame? positioned = protocol.EncodePositioned(broadcast.Message, broadcast.Position!.Value.ToString()) ?? plain.Frame;
-        if (positioned.Value.Bytes.Length > maxFrameBytes)
-        {
-            // A message at the size limit has no room left for its position: it goes out plain (the client's position simply does
-            // not move with it), never larger than clients accept, which would close every member that recovers with 1009.
-            positioned = plain.Frame;
-        }
-
-        broadcast.PositionedFrame = positioned;
-        return positioned;
-    }
-
     private bool TryReplay(RoomPosition after, IReadOnlyList<RoomBroadcast>? fetched, HistoryJoin join, RealtimeProtocol protocol,
                            out List<OutboundFrame> replay, out RoomPosition through, out long bytes, out long? lastSent)
     {
@@ -291,7 +262,7 @@ internal sealed class RoomHistory
                 return; // a channel's broadcast (the resumed connection is in none), or one the client sent itself (now or before its last resume)
             }
 
-            if (PositionedFrame(broadcast, protocol, _policy.MaxFrameBytes) is { } frame)
+            if (HistoryFanOut.PositionedFrame(broadcast, protocol, _policy.MaxFrameBytes) is { } frame)
             {
                 frames.Add(frame);
                 size += frame.Bytes.Length;
