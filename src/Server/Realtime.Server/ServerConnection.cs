@@ -108,6 +108,8 @@ public sealed partial class ServerConnection : IRoomMember
 
     RecoveryState? IRoomMember.Recovery => Recovery;
 
+    void IRoomMember.Joined() => ConnectionStates.TryOpen(ref _state); // Connected from the moment the welcome is queued, not when the handshake resumes
+
     bool IRoomMember.HasRoomFor(int frames, long bytes) => Outbound.HasRoomFor(frames, bytes);
 
     /// <summary>Sends a message to this connection. Never blocks; a message to a closed connection is dropped.</summary>

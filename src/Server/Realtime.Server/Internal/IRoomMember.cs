@@ -18,6 +18,11 @@ internal interface IRoomMember
     /// <summary>Queues a frame. Never blocks (a full queue closes the member with 4003).</summary>
     void Enqueue(OutboundFrame frame);
 
+    /// <summary>Under the room's lock, its <c>welcome</c> (and any replay) queued: the member is in its room.</summary>
+    void Joined()
+    {
+    }
+
     /// <summary>What the member asked of recovery (it takes room positions), or <see langword="null"/>.</summary>
     Recovery.RecoveryState? Recovery => null;
 

@@ -18,7 +18,7 @@ internal sealed class IndexedRoom<TMember>(string id, RoomHistory? history)
     public bool Removed;
     public bool Entered;
 
-    /// <summary>Under <see cref="Gate"/>, its first frame queued: adds the member.</summary>
+    /// <summary>Under <see cref="Gate"/>, its first frames queued (its <c>welcome</c>, and a replay): adds the member, which is then open (<see cref="IRoomMember.Joined"/>).</summary>
     /// <param name="member">The member.</param>
     /// <param name="roomsWithMembers">The index's count of rooms with members, incremented by a room's first member.</param>
     /// <returns>Whether this join created the room on this node.</returns>
@@ -34,6 +34,7 @@ internal sealed class IndexedRoom<TMember>(string id, RoomHistory? history)
 
         bool created = !Entered;
         Entered = true;
+        member.Joined(); // open from the moment its welcome is queued: a Send from now on follows it
         return created;
     }
 
