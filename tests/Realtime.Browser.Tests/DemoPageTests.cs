@@ -54,11 +54,54 @@ public sealed class DemoPageTests(BrowserFixture browser)
         logs.AssertNoUnexpectedErrors();
     }
 
-    private async Task<IPage> JoinAsync(string origin, string name)
+    [ChromiumFact]
+    public async Task Two_pages_edit_one_shared_list_and_each_sees_the_others_items_and_removals()
+    {
+        var logs = new LogSink();
+        await using var host = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.ConfigureLogging(l => l.AddProvider(logs)));
+        host.UseKestrel(0);
+        host.StartServer();
+        string origin = host.ClientOptions.BaseAddress.GetLeftPart(UriPartial.Authority);
+        string room = "list-room-" + Guid.NewGuid().ToString("N")[..8];
+
+        IPage ann = await JoinAsync(origin, "ann", room);
+        IPage bob = await JoinAsync(origin, "bob", room);
+
+        // Both add an item at once (concurrent inserts at the end of one list): the server transforms the later one, and both
+        // pages show both items in the same order.
+        await Task.WhenAll(AddAsync(ann, "milk"), AddAsync(bob, "bread"));
+        foreach (IPage page in new[] { ann, bob })
+        {
+            await Assertions.Expect(page.Locator("#notes li")).ToHaveCountAsync(2, new LocatorAssertionsToHaveCountOptions { Timeout = 15_000 });
+        }
+
+        string annOrder = string.Join("|", await ann.Locator("#notes li span").AllTextContentsAsync());
+        string bobOrder = string.Join("|", await bob.Locator("#notes li span").AllTextContentsAsync());
+        Assert.Equal(annOrder, bobOrder);
+        Assert.Contains("milk", annOrder, StringComparison.Ordinal);
+        Assert.Contains("bread", annOrder, StringComparison.Ordinal);
+        await Assertions.Expect(ann.Locator("#notes li").Filter(new LocatorFilterOptions { HasText = "bread" }).Locator("small")).ToHaveTextAsync("bob");
+
+        // Bob removes ann's item; ann sees it go. A page that joins later loads the list as it is now.
+        await bob.Locator("#notes li").Filter(new LocatorFilterOptions { HasText = "milk" }).Locator("button").ClickAsync();
+        await Assertions.Expect(ann.Locator("#notes li")).ToHaveCountAsync(1, new LocatorAssertionsToHaveCountOptions { Timeout = 15_000 });
+        await Assertions.Expect(ann.Locator("#notes li span")).ToHaveTextAsync("bread");
+        IPage cy = await JoinAsync(origin, "cy", room);
+        await Assertions.Expect(cy.Locator("#notes li span")).ToHaveTextAsync("bread", new LocatorAssertionsToHaveTextOptions { Timeout = 15_000 });
+        logs.AssertNoUnexpectedErrors();
+    }
+
+    private static async Task AddAsync(IPage page, string text)
+    {
+        await page.FillAsync("#note", text);
+        await page.PressAsync("#note", "Enter");
+    }
+
+    private async Task<IPage> JoinAsync(string origin, string name, string room = "demo-room")
     {
         IPage page = await browser.NewPageAsync();
         await page.GotoAsync(origin + "/");
-        await page.FillAsync("#room", "demo-room");
+        await page.FillAsync("#room", room);
         await page.FillAsync("#name", name);
         await page.ClickAsync("#join button");
         await Assertions.Expect(page.Locator("#state")).ToHaveAttributeAsync("data-state", "connected");

@@ -1,8 +1,12 @@
-// The demo: a room with chat, a member list and everyone's cursor, built only on the browser client. The member list
-// and the cursors are Presence: each page's state is { name, color, cursor }, kept by the host's presence feature,
-// and a cursor move is a field update of that state. Chat lines go through the host's relay (every message goes to
-// the other members of the room).
-import { Client, DisconnectReason, Presence } from "/realtime/client.js";
+// The demo: a room with chat, a member list, everyone's cursor and a shared list, built only on the browser client. The
+// member list and the cursors are Presence: each page's state is { name, color, cursor }, kept by the host's presence
+// feature, and a cursor move is a field update of that state. The list is the room's document (a SharedDoc of json0 on
+// the host's documents: { items: [{ text, by, color }] }), so every page edits one list and sees the others' edits. Chat
+// lines go through the host's relay (every message goes to the other members of the room).
+import { Client, DisconnectReason, Presence, SharedDoc, TypesManager } from "/realtime/client.js";
+import { listType } from "./list-type.js";
+
+TypesManager.register(listType);
 
 const $ = (selector) => document.querySelector(selector);
 const me = { name: "", color: `hsl(${Math.floor(Math.random() * 360)} 70% 45%)` };
@@ -10,6 +14,7 @@ const me = { name: "", color: `hsl(${Math.floor(Math.random() * 360)} 70% 45%)` 
 const shown = new Map();
 let connection;
 let presence;
+let doc;
 
 $("#name").value = localStorage.getItem("realtime-demo-name") ?? `guest-${Math.floor(Math.random() * 9000) + 1000}`;
 const hashRoom = decodeURIComponent(location.hash.slice(1));
@@ -43,6 +48,8 @@ function join(room) {
   });
   presence.submitLocalState({ name: me.name, color: me.color, cursor: null });
   presence.subscribe().then(render, () => {});
+
+  openList();
 
   connection.on("connect", () => {
     setState("connected", `connected · ${connection.id}`);
@@ -161,12 +168,65 @@ $("#say").addEventListener("submit", (e) => {
   }
 });
 
+/** The room's shared list: subscribed (it follows every page's edits, also after a reconnection), created by the first page. */
+function openList() {
+  doc = new SharedDoc(connection);
+  for (const event of ["load", "op", "create", "del", "restore", "hardRollback"]) doc.on(event, renderList);
+  doc.on("error", (error) => system(`list: ${error.message}`));
+  doc
+    .subscribe()
+    .then(() => (doc.type ? undefined : doc.create({ items: [] }, listType.uri)))
+    // Another page created it first (code 0): what it created is what this page's subscription brings.
+    .catch((error) => (error?.code === 0 ? doc.fetch() : system(`list: ${error?.message ?? error}`)))
+    .then(renderList, () => {});
+}
+
+/** Draws the list from doc.data: each item with who added it, in their color, and a button that removes it. */
+function renderList() {
+  const items = Array.isArray(doc?.data?.items) ? doc.data.items : [];
+  $("#notes").replaceChildren(
+    ...items.map((item, index) => {
+      const m = member(item);
+      const li = document.createElement("li");
+      li.style.setProperty("--color", m.color);
+      const text = document.createElement("span");
+      text.textContent = String(item?.text ?? "");
+      const by = document.createElement("small");
+      by.textContent = m.name;
+      const remove = document.createElement("button");
+      remove.type = "button";
+      remove.textContent = "✕";
+      remove.title = "Remove";
+      remove.addEventListener("click", () => edit([{ p: ["items", index], ld: item }]));
+      li.append(text, by, remove);
+      return li;
+    }),
+  );
+}
+
+/** Applies an edit here at once and sends it; a refused one is rolled back by the SharedDoc, and said in the chat. */
+function edit(op) {
+  if (!doc?.type) return;
+  doc.submitOp(op).catch((error) => system(`list: ${error?.message ?? error}`));
+  renderList();
+}
+
+$("#note-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const text = $("#note").value.trim();
+  if (!text || !Array.isArray(doc?.data?.items)) return;
+  edit([{ p: ["items", doc.data.items.length], li: { text, by: me.name, color: me.color } }]);
+  $("#note").value = "";
+});
+
 function leave() {
   if (!connection) return;
   // Closing the connection is enough: the server removes its state and the others get remove.
+  doc.destroy();
   presence.destroy();
   connection.destroy();
-  connection = presence = undefined;
+  connection = presence = doc = undefined;
+  $("#notes").replaceChildren();
 }
 
 $("#leave").addEventListener("click", () => {
