@@ -183,7 +183,10 @@ function openList() {
 
 /** Draws the list from doc.data: each item with who added it, in their color, and a button that removes it. */
 function renderList() {
-  const items = Array.isArray(doc?.data?.items) ? doc.data.items : [];
+  const loaded = Array.isArray(doc?.data?.items);
+  const items = loaded ? doc.data.items : [];
+  // Nothing to add to until the list is loaded (and created).
+  $("#note").disabled = $("#note-form button").disabled = !loaded;
   $("#notes").replaceChildren(
     ...items.map((item, index) => {
       const m = member(item);
