@@ -171,6 +171,7 @@ $("#say").addEventListener("submit", (e) => {
 /** The room's shared list: subscribed (it follows every page's edits, also after a reconnection), created by the first page. */
 function openList() {
   doc = new SharedDoc(connection);
+  renderList();
   for (const event of ["load", "op", "create", "del", "restore", "hardRollback"]) doc.on(event, renderList);
   doc.on("error", (error) => system(`list: ${error.message}`));
   doc
@@ -229,7 +230,7 @@ function leave() {
   presence.destroy();
   connection.destroy();
   connection = presence = doc = undefined;
-  $("#notes").replaceChildren();
+  renderList();
 }
 
 $("#leave").addEventListener("click", () => {
