@@ -1,8 +1,9 @@
 // The npm originals' side of the differential tests (tests/Realtime.Shared.Tests/Ot/DifferentialTests.cs).
 // Usage: node driver.mjs <cases.json> <results.json>
 // Input: {"cases":[{"type":"json0"|"text-unicode","doc":…,"a":op,"b":op}, …]}, a and b written concurrently against doc.
-// Output: {"results":[{applyA, applyB, left, right, compose, applyComposed, invertA}, …]}, each {"v":value} or {"e":message}:
-//   left = transform(a, b, "left"), right = transform(b, a, "right"), compose = compose(a, right),
+// Output: {"results":[{applyA, applyB, left, right, transformX, compose, applyComposed, invertA}, …]}, each {"v":value} or
+// {"e":message}: left = transform(a, b, "left"), right = transform(b, a, "right"), transformX = [a', b'] from transformX(a, b)
+// (or both transforms, for a type without one), compose = compose(a, right),
 //   applyComposed = apply(doc, compose), invertA = invert(a) (only for ops the type can invert).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -55,6 +56,8 @@ const results = cases.map(({ type: name, doc, a, b, invert }) => {
     applyB: run(() => type.apply(copy(doc), b)),
     left: run(() => type.transform(a, b, 'left')),
     right: run(() => type.transform(b, a, 'right')),
+    // What a client calls with its pending operation (left) and a received one: json0 has a transformX of its own.
+    transformX: run(() => (type.transformX ? type.transformX(a, b) : [type.transform(a, b, 'left'), type.transform(b, a, 'right')])),
   };
   if ('v' in result.right) {
     result.compose = run(() => type.compose(a, result.right.v));

@@ -27,6 +27,18 @@ internal sealed class OtCaseGenerator(Random random, bool exactNumbers = false, 
 
     public JsonNode Json0Document()
     {
+        // Mostly an object, as documents are; sometimes a list, a string or a number, which operations with short paths (or
+        // none) change.
+        switch (random.Next(20))
+        {
+            case 0:
+                return new JsonArray(Value(1), Value(1));
+            case 1:
+                return Text(random.Next(0, 6));
+            case 2:
+                return Number();
+        }
+
         var doc = new JsonObject();
         int keys = random.Next(1, 5);
         for (int i = 0; i < keys; i++)
