@@ -470,7 +470,8 @@ test("error codes of applying and transforming: 9 apply failed (the type's messa
   assert.notEqual(applyError.error.message, "");
   await commit(A, 1, [{ p: ["s", 0], si: "a" }]);
   const transform = A.submit({ v: 1, op: [{ p: ["s", 0], si: 5 }] }); // ot-json0 throws on this component against the committed insert
-  await refused(A, transform, 10, "Op transform failed");
+  const transformError = await refused(A, transform, 10);
+  assert.match(transformError.error.message, /^Op transform failed/, "the doc's text (our server adds the type's reason after it)");
   A.send({ a: 2, id: "Rs000000", v: 1 });
   const { data: old } = await A.take();
   A.submit({ v: 2, restore: { v: 1, data: old.data } });
