@@ -23,7 +23,7 @@ public sealed class JsCollaborationNodeTests(ITestOutputHelper output)
     public Task The_presence_wire_holds_against_the_compatibility_endpoint() => RunAsync("presence.e2e.js", tests: 9);
 
     [SocketIoClientFact]
-    public Task The_document_wire_holds_against_the_compatibility_endpoint() => RunAsync("documents.e2e.js", tests: 22);
+    public Task The_document_wire_holds_against_the_compatibility_endpoint() => RunAsync("documents.e2e.js", tests: 23);
 
     /// <summary>Runs <paramref name="script"/> against a new server and proxy; all its <paramref name="tests"/> tests must pass.</summary>
     private async Task RunAsync(string script, int tests)

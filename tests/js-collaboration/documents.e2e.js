@@ -15,6 +15,7 @@ import assert from "node:assert/strict";
 import json0 from "ot-json0";
 import { control, next, origin, proxyOrigin } from "./harness.js";
 import { Connection, DisconnectReason } from "./seed-connection.js";
+import { Client, SharedDoc, TypesManager } from "../../src/Client/realtime-client-js/src/realtime-client.js";
 
 const TIMEOUT = 15000;
 const URI = "http://sharejs.org/types/JSONv0";
@@ -584,4 +585,41 @@ test("reconnect with a queued op: an op made offline is sent after the reconnect
   await A.expect({ a: 5, v: 1, src: S.id, seq: 2, op: [{ p: ["list", 0], li: "s" }] }, "what it was transformed against");
   await A.expect({ src: id, seq: 1, v: 2, a: 5 });
   assert.deepEqual((await S.fetch()).data, { list: ["a", "s"] }, "the later op (A's) goes first in a tie");
+});
+
+test("a mixed room: Realtime's own client (SharedDoc over protocol v1) and the original's wire edit one document at once and converge", async (t) => {
+  t.after(closeAll);
+  const roomId = room();
+  const W = await created({ list: [], n: 0 }, roomId);
+  TypesManager.register(type);
+  const v1 = new Client(origin).connect(roomId);
+  open.add(v1);
+  const doc = new SharedDoc(v1);
+  await doc.subscribe();
+  assert.deepEqual([doc.version, doc.data], [1, { list: [], n: 0 }]);
+  const mine = [];
+  for (let i = 0; i < 10; i++) {
+    mine.push(doc.submitOp([{ p: ["list", 0], li: `d${i}` }, { p: ["n"], na: 1 }]));
+    W.submit({ v: 1, op: [{ p: ["list", 0], li: `w${i}` }, { p: ["n"], na: 10 }] }); // all written at 1: the server transforms each
+  }
+  await Promise.all(mine);
+  for (let acks = 0; acks < 10;) if (!(await W.take()).op) acks++;
+  const server = await W.fetch();
+  assert.equal(server.data.n, 110);
+  assert.equal(server.data.list.length, 20);
+  // The page's client catches up with the server's version from the ops it is sent (the version moves after the op event).
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the document stayed at version ${doc.version}, the server is at ${server.v}`)), TIMEOUT);
+    const check = () => {
+      if (doc.version !== server.v) return;
+      clearTimeout(timer);
+      doc.off("op", later);
+      resolve();
+    };
+    const later = () => queueMicrotask(check);
+    doc.on("op", later);
+    check();
+  });
+  assert.deepEqual(doc.data, server.data);
+  doc.destroy();
 });
