@@ -14,7 +14,7 @@ namespace Realtime.Shared.Tests.Ot;
 /// </summary>
 public class OtDifferentialTests(ITestOutputHelper output)
 {
-    private const int CasesPerType = 4000;
+    private const int CasesPerType = 3000;
 
     private const string SeedVariable = "REALTIME_OT_SEED";
 
