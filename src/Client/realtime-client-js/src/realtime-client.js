@@ -1134,6 +1134,8 @@ export class SharedDoc {
       // A create, del or restore against local changes (or local changes other than ops): start again from the server.
       this.hardRollback().catch(() => {});
       return;
+    } else if (local.length) {
+      // A local del or restore waiting for its ack dominates: the remote change is dropped.
     } else if (m.create) {
       const t = types.get(m.create.type);
       this.#type = t;
@@ -1147,7 +1149,6 @@ export class SharedDoc {
       this.#data = this.#type.create(clone(m.restore.data));
       this.#emit("restore", m.restore.v, false);
     }
-    // (A local del or restore waiting for its ack dominates: the remote op is dropped.)
     this.#version++;
   }
 

@@ -314,3 +314,13 @@ test("destroy unsubscribes, rejects what waits, and stops listening", async () =
   await assert.rejects(doc.fetch(), (e) => e.code === 4018);
   assert.throws(() => doc.on("change", () => {}), TypeError);
 });
+
+test("a local del or restore waiting for its ack dominates a remote change: the remote one is dropped, the version moves on", async () => {
+  const { doc, ws } = await loaded({ n: 0 }, 2);
+  const events = record(doc);
+  doc.del();
+  serve(ws, { a: 5, v: 2, src: B, seq: 1, op: [{ p: ["n"], na: 1 }] });
+  serve(ws, { a: 5, v: 3, src: B, seq: 2, del: true });
+  assert.deepEqual([doc.version, doc.data], [4, undefined]);
+  assert.deepEqual(events, [["del", { n: 0 }, true]]);
+});
