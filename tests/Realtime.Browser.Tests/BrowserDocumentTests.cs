@@ -6,7 +6,7 @@ using Realtime.TestSupport;
 namespace Realtime.Browser.Tests;
 
 /// <summary>
-/// The browser client's <c>SharedDoc</c> with ot-json0 from npm in real headless Chromium against the real server's document
+/// The browser client's <c>SharedDoc</c> with ot-json0 (and ot-text-unicode) from npm in real headless Chromium against the real server's document
 /// feature: the scenarios of tests/js-collaboration/documents.e2e.js, through the client.
 /// </summary>
 [Collection(BrowserCollection.Name)]
@@ -17,7 +17,7 @@ public sealed class BrowserDocumentTests(BrowserFixture browser)
     /// (<c>Reject("Forbidden")</c>: code 1000) or "silent" (<c>Reject(19, …)</c>).
     /// </summary>
     private static void WithDocuments(RealtimeServer server) => server
-        .UseDocuments(o => o.Use(DocumentAction.Submit, async (ctx, next) =>
+        .UseDocuments(o => o.AddType(OtTypes.TextUnicode).Use(DocumentAction.Submit, async (ctx, next) =>
         {
             string request = ctx.Request.GetRawText();
             if (request.Contains("\"oi\":\"forbidden\"", StringComparison.Ordinal))
@@ -232,5 +232,32 @@ public sealed class BrowserDocumentTests(BrowserFixture browser)
         Assert.Equal("""{"n":111,"list":["b","a"]}""", await ann.JsonAsync("doc.data"));
         Assert.Equal("""{"n":111,"list":["b","a"]}""", await bob.JsonAsync("doc.data"));
         Assert.True(await bob.GetAsync<bool>("doc.subscribed"));
+    }
+
+    [ChromiumFact]
+    public async Task Two_pages_typing_into_one_text_with_ot_text_unicode_converge()
+    {
+        await using BrowserTestApp app = await StartAsync();
+        HarnessPage ann = await SubscribedPageAsync(app, "text1");
+        await ann.RunAsync("return doc.create('hello', 'text-unicode')");
+        HarnessPage bob = await SubscribedPageAsync(app, "text1");
+        Assert.Equal("http://sharejs.org/types/text-unicode", await bob.GetAsync<string>("doc.type.uri"));
+
+        // Both type at once: ann at the end, bob at the start, with characters outside the BMP (offsets count code points).
+        const string typing = """
+            const ops = [];
+            for (let i = 0; i < 20; i++) ops.push(doc.submitOp(atEnd ? [[...doc.data].length, text] : [text]));
+            return Promise.all(ops);
+            """;
+        await Task.WhenAll(ann.RunAsync("const atEnd = true; const text = 'a😀';" + typing), bob.RunAsync("const atEnd = false; const text = 'b';" + typing));
+        string fetched = await FetchedAsync(app, "text1");
+        using JsonDocument server = JsonDocument.Parse(fetched);
+        int version = server.RootElement.GetProperty("v").GetInt32();
+        await ann.WaitUntilAsync($"doc.version === {version}");
+        await bob.WaitUntilAsync($"doc.version === {version}");
+        string text = server.RootElement.GetProperty("data").GetString()!;
+        Assert.Equal(new string('b', 20) + "hello" + string.Concat(Enumerable.Repeat("a😀", 20)), text);
+        Assert.Equal(text, await ann.GetAsync<string>("doc.data"));
+        Assert.Equal(text, await bob.GetAsync<string>("doc.data"));
     }
 }

@@ -38,7 +38,7 @@ public sealed class HarnessPage(IPage page)
     public Task PresenceAsync(object? options = null, int index = 0)
         => Page.EvaluateAsync("([i, o]) => window.presenceOn(i, o ?? {})", new object?[] { index, options });
 
-    /// <summary>Creates a <c>SharedDoc</c> (json0 registered) on connection <paramref name="index"/>, available to scripts as <c>doc</c>, recording its events as <c>doc.op</c> and so on.</summary>
+    /// <summary>Creates a <c>SharedDoc</c> (json0 and text-unicode registered) on connection <paramref name="index"/>, available to scripts as <c>doc</c>, recording its events as <c>doc.op</c> and so on.</summary>
     public Task DocumentAsync(int index = 0) => Page.EvaluateAsync("i => window.documentOn(i)", index);
 
     /// <summary>Waits until <paramref name="condition"/> (of <c>connection</c>, <c>presence</c> and <c>doc</c>) is true.</summary>
