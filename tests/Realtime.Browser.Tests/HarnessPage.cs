@@ -22,28 +22,31 @@ public sealed class HarnessPage(IPage page)
         => Page.EvaluateAsync<int>("([room, o, c]) => window.connectRoom(room, o ?? {}, c ?? {})", new object?[] { room, clientOptions, connectOptions });
 
     /// <summary>
-    /// Runs <paramref name="script"/> as the body of a function of <c>connection</c> and <c>presence</c> (those at
+    /// Runs <paramref name="script"/> as the body of a function of <c>connection</c>, <c>presence</c> and <c>doc</c> (those at
     /// <paramref name="index"/>); a Promise it returns is awaited.
     /// </summary>
     public Task RunAsync(string script, int index = 0)
-        => Page.EvaluateAsync($"i => {{ const connection = window.connections[i]; const presence = window.presences[i]; {script} }}", index);
+        => Page.EvaluateAsync($"i => {{ const connection = window.connections[i]; const presence = window.presences[i]; const doc = window.docs[i]; {script} }}", index);
 
     public Task<T> GetAsync<T>(string expression, int index = 0)
-        => Page.EvaluateAsync<T>($"i => {{ const connection = window.connections[i]; const presence = window.presences[i]; return {expression}; }}", index);
+        => Page.EvaluateAsync<T>($"i => {{ const connection = window.connections[i]; const presence = window.presences[i]; const doc = window.docs[i]; return {expression}; }}", index);
 
-    /// <summary>The value of <paramref name="expression"/> (of <c>connection</c> and <c>presence</c>) as JSON text.</summary>
+    /// <summary>The value of <paramref name="expression"/> (of <c>connection</c>, <c>presence</c> and <c>doc</c>) as JSON text.</summary>
     public Task<string> JsonAsync(string expression, int index = 0) => GetAsync<string>($"JSON.stringify({expression})", index);
 
     /// <summary>Creates a <c>Presence</c> on connection <paramref name="index"/>, recording its events as <c>presence.add</c> and so on.</summary>
     public Task PresenceAsync(object? options = null, int index = 0)
         => Page.EvaluateAsync("([i, o]) => window.presenceOn(i, o ?? {})", new object?[] { index, options });
 
-    /// <summary>Waits until <paramref name="condition"/> (of <c>connection</c> and <c>presence</c>) is true.</summary>
+    /// <summary>Creates a <c>SharedDoc</c> (json0 and text-unicode registered) on connection <paramref name="index"/>, available to scripts as <c>doc</c>, recording its events as <c>doc.op</c> and so on.</summary>
+    public Task DocumentAsync(int index = 0) => Page.EvaluateAsync("i => window.documentOn(i)", index);
+
+    /// <summary>Waits until <paramref name="condition"/> (of <c>connection</c>, <c>presence</c> and <c>doc</c>) is true.</summary>
     public async Task WaitUntilAsync(string condition, int index = 0)
     {
         try
         {
-            await Page.WaitForFunctionAsync($"i => {{ const connection = window.connections[i]; const presence = window.presences[i]; return {condition}; }}",
+            await Page.WaitForFunctionAsync($"i => {{ const connection = window.connections[i]; const presence = window.presences[i]; const doc = window.docs[i]; return {condition}; }}",
                                             index, new PageWaitForFunctionOptions { Timeout = (float)TaskTimeoutExtensions.DefaultTimeoutSpan.TotalMilliseconds });
         }
         catch (TimeoutException ex)

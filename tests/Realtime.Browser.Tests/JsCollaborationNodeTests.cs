@@ -10,8 +10,8 @@ namespace Realtime.Browser.Tests;
 /// <summary>
 /// The original framework's client behaviour, through the MIT-licensed socket.io-client in Node.js, against the compatibility
 /// endpoint of a real server: tests/js-collaboration/compat.e2e.js (messaging and faults) and presence.e2e.js (the presence wire of
-/// js-collaboration-features.md §4). A script asks for faults on stdout
-/// (<c>@@control stop|start|blackhole|corrupt|heal|reset</c>); this test applies them to the server or to a fault proxy in front of it and
+/// js-collaboration-features.md §4) and documents.e2e.js (the document wire of §3). A script asks for faults on stdout
+/// (<c>@@control stop|start|blackhole|blackhole-down|corrupt|heal|reset</c>); this test applies them to the server or to a fault proxy in front of it and
 /// answers <c>ok</c> on stdin.
 /// </summary>
 public sealed class JsCollaborationNodeTests(ITestOutputHelper output)
@@ -21,6 +21,9 @@ public sealed class JsCollaborationNodeTests(ITestOutputHelper output)
 
     [SocketIoClientFact]
     public Task The_presence_wire_holds_against_the_compatibility_endpoint() => RunAsync("presence.e2e.js", tests: 9);
+
+    [SocketIoClientFact]
+    public Task The_document_wire_holds_against_the_compatibility_endpoint() => RunAsync("documents.e2e.js", tests: 23);
 
     /// <summary>Runs <paramref name="script"/> against a new server and proxy; all its <paramref name="tests"/> tests must pass.</summary>
     private async Task RunAsync(string script, int tests)
@@ -68,6 +71,9 @@ public sealed class JsCollaborationNodeTests(ITestOutputHelper output)
                         case "blackhole":
                             proxy.Blackhole();
                             break;
+                        case "blackhole-down":
+                            proxy.Blackhole(FaultDirection.ServerToClient);
+                            break;
                         case "heal":
                             proxy.Heal();
                             break;
@@ -105,7 +111,10 @@ public sealed class JsCollaborationNodeTests(ITestOutputHelper output)
         }
     }
 
-    /// <summary>The server the scripts expect (see compat.e2e.js; presence.e2e.js needs its presence feature), on <paramref name="port"/> (0: a free one; a port again: a restart).</summary>
+    /// <summary>
+    /// The server the scripts expect (see compat.e2e.js; presence.e2e.js needs its presence feature, documents.e2e.js its
+    /// documents with the middleware described there), on <paramref name="port"/> (0: a free one; a port again: a restart).
+    /// </summary>
     private static Task<KestrelRealtimeHost> StartAsync(int port) => KestrelRealtimeHost.StartAsync(o =>
     {
         // A short heartbeat for the silent-network test, with a timeout that a cold start on a busy machine does not trip: a ping
@@ -114,6 +123,34 @@ public sealed class JsCollaborationNodeTests(ITestOutputHelper output)
         o.PingTimeout = TimeSpan.FromMilliseconds(2000);
     }, s => s
         .UsePresence()
+        .UseDocuments(o => o
+            .Use(DocumentAction.Submit, async (ctx, next) =>
+            {
+                // An op that sets a value "forbidden" is refused as the original's plain error; "silent" with code 19.
+                if (SetsValue(ctx.Request, "forbidden"))
+                {
+                    ctx.Reject("Forbidden");
+                    return;
+                }
+
+                if (SetsValue(ctx.Request, "silent"))
+                {
+                    ctx.Reject(19, "Op submit rejected");
+                    return;
+                }
+
+                await next();
+            })
+            .Use(DocumentAction.ReadSnapshots, async (ctx, next) =>
+            {
+                if (ctx.DocumentId.StartsWith("unreadable-", StringComparison.Ordinal))
+                {
+                    ctx.Reject("Not readable");
+                    return;
+                }
+
+                await next();
+            }))
         .Use(ServerEvents.Connect, async (ctx, next) =>
         {
             if (ctx.Connection.Auth.ValueKind == JsonValueKind.Object && ctx.Connection.Auth.TryGetProperty("token", out JsonElement token) && token.GetString() == "bad")
@@ -161,4 +198,10 @@ public sealed class JsCollaborationNodeTests(ITestOutputHelper output)
         })
         .On(ServerEvents.Disconnect, ctx => s.Broadcast(ctx.Connection.RoomId, new { id = ctx.Connection.Id, reason = ctx.Reason.ToString() }, "left")),
         port: port);
+
+    /// <summary>Whether the ot-doc request is an op with a json0 component that inserts <paramref name="value"/> (<c>oi</c>).</summary>
+    private static bool SetsValue(JsonElement request, string value)
+        => request.ValueKind == JsonValueKind.Object && request.TryGetProperty("op", out JsonElement op) && op.ValueKind == JsonValueKind.Array &&
+           op.EnumerateArray().Any(c => c.ValueKind == JsonValueKind.Object && c.TryGetProperty("oi", out JsonElement oi) &&
+                                        oi.ValueKind == JsonValueKind.String && oi.GetString() == value);
 }

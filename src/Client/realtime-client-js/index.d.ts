@@ -203,3 +203,127 @@ export declare class Presence<P = any> {
   /** Removes a listener added with `on` or `once`. */
   off<E extends keyof PresenceEvents<P>>(name: E, handler: PresenceEvents<P>[E]): this;
 }
+
+/**
+ * An OT type of the common interface (ShareDB's and the original framework's): `ot-json0`'s and `ot-text-unicode`'s
+ * `type` objects from npm fit as they are. A document needs `create`, `apply` and `transform`; `transformX` (else
+ * `transform` on both sides), `compose` (else queued ops are sent one by one), `invert` (else a refused op is not rolled
+ * back) and `normalize` are used when present.
+ * @typeParam S The type of a snapshot. @typeParam T The type of an op.
+ */
+export interface OTType<S = any, T = any> {
+  /** The short name, for example `"json0"`. */
+  name: string;
+  /** The URI, for example `"http://sharejs.org/types/JSONv0"`; snapshots from the server name the type by it. */
+  uri?: string;
+  create(data?: any): S;
+  apply(snapshot: S, op: T): S;
+  transform(op: T, other: T, side: "left" | "right"): T;
+  transformX?(left: T, right: T): [T, T];
+  compose?(op1: T, op2: T): T;
+  invert?(op: T): T;
+  normalize?(op: T): T;
+}
+
+/** The OT types a {@link SharedDoc} knows, by name and by URI: register the ones the server hosts. */
+export declare const TypesManager: Readonly<{
+  /** Registers `type` under its name and its URI (a type registered already under one of them is replaced). */
+  register(type: OTType): void;
+  /** The type registered under `nameOrUri`, or `undefined`. */
+  get(nameOrUri: string): OTType | undefined;
+}>;
+
+/**
+ * The error of a document request: the server's `{code, message}` (the original's codes: 0 already created, 1 does not
+ * exist, 17 version newer than the server's, 19 rejected silently, 1000 a middleware's refusal, …) or one of the client's
+ * own: 4008 unknown type, 4015 the document does not exist here, 4016 it exists already, 4017 dropped by a hard rollback,
+ * 4018 the document was destroyed.
+ */
+export declare class OTError extends Error {
+  constructor(code: number, message: string);
+  readonly code: number;
+}
+
+/** A document as the server sends it: `type` is the type's URI; a document that does not exist has neither `type` nor `data`. */
+export interface Snapshot<S = any> {
+  id: string;
+  v: number;
+  type?: string;
+  data?: S;
+}
+
+/** Options of a change: `source` is passed to the change's own events (default `true`; ops of others have `false`). */
+export interface SubmitOptions {
+  source?: unknown;
+}
+
+/** The events of a {@link SharedDoc} and their listeners' parameters. */
+export interface SharedDocEvents<S, T> {
+  /** An op is about to be applied to `data`: a local one (`source` as submitted, default `true`) or another's (`false`). */
+  beforeOp: (op: T, source: unknown) => void;
+  /** An op was applied to `data`; a rollback's inverse op comes with `source` `false`. */
+  op: (op: T, source: unknown) => void;
+  /** The document was created, here (`source` as given) or by another connection (`false`). */
+  create: (source: unknown) => void;
+  /** The document was deleted; `data` is what it held. */
+  del: (data: S, source: unknown) => void;
+  /** A snapshot was loaded by `fetch`, `subscribe` or a hard rollback. */
+  load: () => void;
+  /** A refused change (except code 19), a refused fetch or subscribe, or a snapshot of an unregistered type. */
+  error: (error: OTError) => void;
+  /** `hardRollback()` dropped the local changes; a `load` follows. */
+  hardRollback: () => void;
+  /** The document was restored to `targetVersion`, here or by another connection (`false`). */
+  restore: (targetVersion: number, source: unknown) => void;
+}
+
+/**
+ * The room's shared document (its id is the room id), kept by the server's document feature (`server.UseDocuments()`):
+ * the `SharedDoc` of the original framework's OT client, on message type `"ot-doc"`. Local changes apply at once; one is
+ * in flight at a time, later ones wait composed into one, and incoming ops are transformed against them. Through a
+ * reconnection the waiting changes are sent again (a resent op keeps its `src` and `seq`, so it is applied once) and a
+ * subscription is renewed from the version held.
+ * @typeParam S The type of `data`. @typeParam T The type of an op.
+ */
+export declare class SharedDoc<S = any, T = any> {
+  /** Starts listening to `connection`'s `"ot-doc"` messages; sends nothing until a method is called. */
+  constructor(connection: Connection);
+  /** The document's id: the room's. */
+  readonly id: string;
+  readonly connection: Connection;
+  /** The version of `data`; `undefined` until loaded. */
+  readonly version: number | undefined;
+  /** The type; `undefined` while the document does not exist (or before it is loaded). */
+  readonly type: OTType<S, T> | undefined;
+  /** The content; `undefined` while the document does not exist (or before it is loaded). */
+  readonly data: S | undefined;
+  /** Whether the server streams this document's ops to it now (it is renewed after a reconnection). */
+  readonly subscribed: boolean;
+  /** Loads the document, or brings it up to date from its version. */
+  fetch(): Promise<void>;
+  /** Loads the document and receives every op committed after it, also after reconnections. */
+  subscribe(): Promise<void>;
+  /** Creates the document with `type` (a registered name or URI, or a type object; default `"json0"`). */
+  create(data: unknown, type?: string | OTType<S, T>, options?: SubmitOptions): Promise<void>;
+  /** Deletes the document; the server erases it and its history. */
+  del(options?: SubmitOptions): Promise<void>;
+  /**
+   * Applies `op` to `data` at once and sends it; resolves when it is acknowledged. A refused op is rolled back by its
+   * inverse (when the type has `invert`) and rejects with an {@link OTError}, except code 19, which resolves.
+   */
+  submitOp(op: T, options?: SubmitOptions): Promise<void>;
+  /** The document as it was at `version`. */
+  fetchHistorySnapshot(options: { version: number }): Promise<Snapshot<S>>;
+  /** Makes the document what it was at `version`, as a new version (the history is kept). */
+  restore(version: number, options?: SubmitOptions): Promise<void>;
+  /** Drops every change not yet acknowledged (they reject) and loads the document again, subscribing again if it was. */
+  hardRollback(): Promise<void>;
+  /** Stops listening (unsubscribing), rejects what waits, and removes every listener. */
+  destroy(): void;
+  /** Adds a listener and returns it. */
+  on<E extends keyof SharedDocEvents<S, T>>(name: E, handler: SharedDocEvents<S, T>[E]): SharedDocEvents<S, T>[E];
+  /** Adds a listener that is removed after its first call, and returns it. */
+  once<E extends keyof SharedDocEvents<S, T>>(name: E, handler: SharedDocEvents<S, T>[E]): SharedDocEvents<S, T>[E];
+  /** Removes a listener added with `on` or `once`. */
+  off<E extends keyof SharedDocEvents<S, T>>(name: E, handler: SharedDocEvents<S, T>[E]): this;
+}

@@ -3,7 +3,8 @@ import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { transform } from "esbuild";
 
-const budget = 5 * 1024;
+// 7 KB since SharedDoc (about 2 KB of it): the reason is in README.md, "Size".
+const budget = 7 * 1024;
 const source = readFileSync(new URL("../src/realtime-client.js", import.meta.url), "utf8");
 const { code } = await transform(source, { minify: true, format: "esm", target: "es2022" });
 const gzip = gzipSync(code, { level: 9 }).length;

@@ -746,3 +746,428 @@ export class Presence {
   /** @param {string} name @param {unknown} arg */
   #emit(name, arg) { this.#listeners.emit(name, [arg]); }
 }
+
+const DOC_EVENTS = ["beforeOp", "op", "create", "del", "load", "error", "hardRollback", "restore"];
+/** @typedef {import("../index.js").OTType} OTType */
+/** @type {Map<string, OTType>} */
+const types = new Map();
+
+/** The OT types a {@link SharedDoc} knows, by name and by URI: register the same types as the server. */
+export const TypesManager = Object.freeze({
+  /** Registers a type of the common OT interface (ot-json0's `type`, ot-text-unicode's `type`, …) under its name and URI. @param {OTType} type */
+  register(type) {
+    if (!type || typeof type.apply !== "function" || typeof type.name !== "string") throw new TypeError("An OT type has a name and apply, transform and create functions");
+    types.set(type.name, type);
+    if (type.uri) types.set(type.uri, type);
+  },
+  /** The type registered under `nameOrUri`, or `undefined`. @param {string} nameOrUri */
+  get: (nameOrUri) => types.get(nameOrUri),
+});
+
+/** An error of a document request: the server's `{code, message}`, or one of the client's own (codes from 4000). */
+export class OTError extends Error {
+  /** @param {number} code @param {string} message */
+  constructor(code, message) {
+    super(message);
+    this.name = "OTError";
+    this.code = code;
+  }
+}
+
+/**
+ * One submitted change waiting for its ack: an `op`, `create`, `del` or `restore`, with the seq (and after its first send
+ * the src) that match its ack, and the callers waiting for it.
+ * @typedef {{ op?: unknown, create?: { type: string, data: unknown }, del?: true, restore?: { v: number, data: unknown },
+ *   src?: string, seq?: number, source: unknown, done: Array<{ resolve: (v?: any) => void, reject: (e: Error) => void }> }} Submit
+ */
+
+/**
+ * The room's shared document: operational transformation over the connection (message type "ot-doc"), with the API and
+ * the wire of the original framework's `SharedDoc`. One op is in flight at a time; later ones wait, composed into one.
+ * @template [S=any] @template [T=any]
+ */
+export class SharedDoc {
+  #listeners = new Listeners(DOC_EVENTS, this);
+  #connection;
+  /** @type {number | undefined} */
+  #version;
+  /** @type {OTType | undefined} */
+  #type;
+  /** @type {S | undefined} */
+  #data;
+  /** @type {Submit | null} */
+  #inflight = null;
+  /** @type {Submit[]} */
+  #pending = [];
+  #seq = 0;
+  /** Whether the application asked for the op stream; it is asked for again after every reconnection. */
+  #wantSubscribe = false;
+  #subscribed = false;
+  /** @type {Array<{ resolve: (v?: any) => void, reject: (e: Error) => void }>} */
+  #fetching = [];
+  #fetchSent = false;
+  /** @type {Array<{ resolve: (v?: any) => void, reject: (e: Error) => void }>} */
+  #subscribing = [];
+  #subscribeSent = false;
+  /** @type {Map<string, { v: number, resolve: (s: any) => void, reject: (e: Error) => void }>} */
+  #history = new Map();
+  #destroyed = false;
+  /** @type {Array<[string, Function]>} */
+  #hooks;
+
+  /** @param {Connection} connection */
+  constructor(connection) {
+    this.#connection = connection;
+    this.#hooks = [
+      ["message", (/** @type {any} */ data, /** @type {string | null} */ type) => type === "ot-doc" && data && typeof data === "object" && this.#receive(data)],
+      ["connect", () => this.#resume()],
+      ["disconnect", () => this.#paused()],
+    ];
+    for (const [name, fn] of this.#hooks) connection.on(name, fn);
+  }
+
+  /** The document's id: the room's. */
+  get id() { return this.#connection.roomId; }
+  get connection() { return this.#connection; }
+  /** The version of `data`; `undefined` until loaded. */
+  get version() { return this.#version; }
+  /** The document's OT type; `undefined` while it does not exist. */
+  get type() { return this.#type; }
+  /** The document's content; `undefined` while it does not exist. */
+  get data() { return this.#data; }
+  /** Whether the server streams this document's ops to it now. */
+  get subscribed() { return this.#subscribed; }
+
+  /** Loads the document (or brings it up to date). @returns {Promise<void>} */
+  fetch() {
+    return new Promise((resolve, reject) => {
+      this.#check();
+      this.#fetching.push({ resolve, reject });
+      this.#sendFetch();
+    });
+  }
+
+  /** Loads the document and receives every op committed after it; kept through reconnections. @returns {Promise<void>} */
+  subscribe() {
+    return new Promise((resolve, reject) => {
+      this.#check();
+      this.#wantSubscribe = true;
+      if (this.#subscribed) return resolve();
+      this.#subscribing.push({ resolve, reject });
+      this.#sendSubscribe();
+    });
+  }
+
+  /**
+   * Creates the document with the type `type` (a registered name or URI, or a type object) and `type.create(data)`.
+   * @param {unknown} data @param {string | OTType} [type] @param {{ source?: unknown }} [options] @returns {Promise<void>}
+   */
+  create(data, type = "json0", options = {}) {
+    return this.#submit(() => {
+      if (this.#type) throw new OTError(4016, "Document already exists");
+      const t = typeof type === "string" ? types.get(type) : type;
+      if (!t) throw new OTError(4008, `Unknown type ${type}`);
+      const source = options.source ?? true;
+      this.#data = t.create(clone(data));
+      this.#type = t;
+      this.#emit("create", source);
+      return { create: { type: typeof type === "string" ? type : t.uri ?? t.name, data }, source, done: [] };
+    });
+  }
+
+  /** Deletes the document; the server erases it with its history. @param {{ source?: unknown }} [options] @returns {Promise<void>} */
+  del(options = {}) {
+    return this.#submit(() => {
+      if (!this.#type) throw new OTError(4015, "Document does not exist");
+      const source = options.source ?? true;
+      const data = this.#data;
+      this.#type = this.#data = undefined;
+      this.#emit("del", data, source);
+      return { del: true, source, done: [] };
+    });
+  }
+
+  /**
+   * Applies `op` at once and sends it; the promise settles with its ack. A refused op is rolled back (by `type.invert`);
+   * code 19 does that silently and resolves.
+   * @param {T} op @param {{ source?: unknown }} [options] @returns {Promise<void>}
+   */
+  submitOp(op, options = {}) {
+    return this.#submit(() => {
+      const t = this.#type;
+      if (!t) throw new OTError(4015, "Cannot submit an op: the document does not exist");
+      const source = options.source ?? true;
+      if (t.normalize) op = t.normalize(op);
+      this.#apply(op, source);
+      const last = this.#pending.at(-1);
+      // Ops wait composed while one is in flight; a sent op (src set) is never changed again.
+      if (t.compose && last && "op" in last && !last.src) {
+        last.op = t.compose(last.op, op);
+        return last;
+      }
+      return { op, source, done: [] };
+    });
+  }
+
+  /**
+   * The document as it was at `version` (`{id, v, type, data}`, `type` being the URI); neither fetch nor subscribe is needed.
+   * @param {{ version: number }} options @returns {Promise<import("../index.js").Snapshot<S>>}
+   */
+  fetchHistorySnapshot({ version }) {
+    return new Promise((resolve, reject) => {
+      this.#check();
+      const id = Math.random().toString(36).slice(2, 10).padEnd(8, "0");
+      this.#history.set(id, { v: version, resolve, reject });
+      if (this.#connection.connected) this.#send({ a: 2, id, v: version });
+    });
+  }
+
+  /**
+   * Makes the document what it was at `version` (a new version, history kept): fetches that snapshot, then submits it.
+   * @param {number} version @param {{ source?: unknown }} [options] @returns {Promise<void>}
+   */
+  async restore(version, options = {}) {
+    const { data } = await this.fetchHistorySnapshot({ version });
+    return this.#submit(() => {
+      const t = this.#type;
+      if (!t) throw new OTError(4015, "Document does not exist");
+      const source = options.source ?? true;
+      this.#data = t.create(clone(data));
+      this.#emit("restore", version, source);
+      return { restore: { v: version, data }, source, done: [] };
+    });
+  }
+
+  /**
+   * Drops every local change not yet acknowledged and loads the document again from the server (subscribing again if it
+   * was subscribed). The waiting submits reject.
+   * @returns {Promise<void>}
+   */
+  hardRollback() {
+    const error = new OTError(4017, "Hard rollback");
+    const dropped = [this.#inflight, ...this.#pending];
+    this.#inflight = null;
+    this.#pending = [];
+    this.#version = this.#type = this.#data = undefined;
+    for (const s of dropped) s?.done.forEach((d) => d.reject(error));
+    this.#emit("hardRollback");
+    if (!this.#wantSubscribe) return this.fetch();
+    this.#subscribed = false;
+    return this.subscribe();
+  }
+
+  /** Stops listening (unsubscribing on the server), rejects what waits, and removes every listener. */
+  destroy() {
+    if (this.#destroyed) return;
+    if (this.#subscribed && this.#connection.connected) this.#send({ a: 4 });
+    this.#destroyed = true;
+    for (const [name, fn] of this.#hooks) this.#connection.off(name, fn);
+    const error = new OTError(4018, "The document was destroyed");
+    for (const w of [...this.#fetching, ...this.#subscribing, ...this.#history.values(), ...[this.#inflight, ...this.#pending].flatMap((s) => s?.done ?? [])]) w.reject(error);
+    this.#fetching = [];
+    this.#subscribing = [];
+    this.#history.clear();
+    this.#listeners.clear();
+  }
+
+  /** @template {Function} F @param {string} name @param {F} handler @returns {F} */
+  on(name, handler) { return this.#listeners.add(name, handler, false); }
+
+  /** @template {Function} F @param {string} name @param {F} handler @returns {F} */
+  once(name, handler) { return this.#listeners.add(name, handler, true); }
+
+  /** @param {string} name @param {Function} handler */
+  off(name, handler) {
+    this.#listeners.remove(name, handler);
+    return this;
+  }
+
+  /** @param {string} name @param {...unknown} args */
+  #emit(name, ...args) { this.#listeners.emit(name, args); }
+
+  #check() {
+    if (this.#destroyed) throw new OTError(4018, "The document was destroyed");
+  }
+
+  /** @param {Record<string, unknown>} request */
+  #send(request) { this.#connection.send(request, "ot-doc"); }
+
+  /** The version a request carries: none until loaded. */
+  #v() { return this.#version === undefined ? {} : { v: this.#version }; }
+
+  #sendFetch() {
+    if (this.#fetchSent || !this.#fetching.length || !this.#connection.connected) return;
+    this.#fetchSent = true;
+    this.#send({ a: 0, ...this.#v() });
+  }
+
+  #sendSubscribe() {
+    if (this.#subscribeSent || !this.#connection.connected) return;
+    this.#subscribeSent = true;
+    this.#send({ a: 3, ...this.#v() });
+  }
+
+  /** Runs a local change (which throws to refuse) and queues what it returns; resolves with its ack. @param {() => Submit} change @returns {Promise<void>} */
+  #submit(change) {
+    return new Promise((resolve, reject) => {
+      this.#check();
+      const s = change();
+      s.done.push({ resolve, reject });
+      if (!this.#pending.includes(s)) this.#pending.push(s);
+      this.#flush();
+    });
+  }
+
+  /** Sends the next op when none is in flight. */
+  #flush() {
+    const c = this.#connection;
+    if (this.#inflight || !this.#pending.length || !c.connected) return;
+    const s = (this.#inflight = /** @type {Submit} */ (this.#pending.shift()));
+    s.seq ??= ++this.#seq;
+    const { op, create, del, restore, src, seq } = s;
+    this.#send({ a: 5, ...this.#v(), seq, x: {}, src, op, create, del, restore });
+    // A resend carries the src the server gave it the first time: the id of the connection that sent it.
+    s.src ??= c.id;
+  }
+
+  #resume() {
+    this.#flush();
+    if (this.#wantSubscribe) this.#sendSubscribe();
+    this.#sendFetch();
+    for (const [id, h] of this.#history) this.#send({ a: 2, id, v: h.v });
+  }
+
+  #paused() {
+    if (this.#inflight) this.#pending.unshift(this.#inflight);
+    this.#inflight = null;
+    this.#subscribed = this.#fetchSent = this.#subscribeSent = false;
+  }
+
+  /** @param {any} m */
+  #receive(m) {
+    const e = m.error ? new OTError(m.error.code, String(m.error.message)) : null;
+    switch (m.a) {
+      case 0:
+      case 3: {
+        const sub = m.a === 3;
+        const waiting = sub ? this.#subscribing : this.#fetching;
+        if (sub) {
+          this.#subscribeSent = false;
+          this.#subscribed = !e;
+          this.#subscribing = [];
+        } else {
+          this.#fetchSent = false;
+          this.#fetching = [];
+        }
+        if (!e && m.data) this.#ingest(m.data);
+        for (const w of waiting) e ? w.reject(e) : w.resolve();
+        if (e) this.#emit("error", e);
+        break;
+      }
+      case 2: {
+        const h = this.#history.get(m.id);
+        this.#history.delete(m.id);
+        if (e) h?.reject(e);
+        else h?.resolve(m.data);
+        break;
+      }
+      case 5:
+        if (e) this.#refused(e);
+        else if (this.#inflight && m.src === this.#inflight.src && m.seq === this.#inflight.seq) this.#acked(m.v);
+        else if ("op" in m || m.create || m.del || m.restore) this.#remote(m);
+    }
+  }
+
+  /** A whole snapshot, when nothing local waits (a create before loading keeps its own). @param {{ v: number, type?: string, data?: S }} snap */
+  #ingest(snap) {
+    if (this.#version !== undefined || this.#inflight || this.#pending.length) return;
+    this.#version = snap.v;
+    this.#type = snap.type === undefined ? undefined : types.get(snap.type);
+    if (snap.type !== undefined && !this.#type) this.#emit("error", new OTError(4008, `Unknown type ${snap.type}: register it with TypesManager.register`));
+    this.#data = this.#type ? snap.data : undefined;
+    this.#emit("load");
+  }
+
+  /** @param {number} v */
+  #acked(v) {
+    const s = /** @type {Submit} */ (this.#inflight);
+    this.#inflight = null;
+    this.#version = v + 1;
+    for (const d of s.done) d.resolve();
+    this.#flush();
+  }
+
+  /** The in-flight op was refused: rolled back by its inverse where the type can, silently for code 19. @param {OTError} e */
+  #refused(e) {
+    const s = this.#inflight;
+    if (!s) return this.#emit("error", e);
+    this.#inflight = null;
+    const t = this.#type;
+    let inverse;
+    try {
+      // ot-text-unicode's invert throws for an op that is not invertible: then nothing is rolled back (as without invert).
+      inverse = "op" in s && t?.invert ? t.invert(s.op) : undefined;
+    } catch {}
+    if (inverse !== undefined) {
+      for (const p of this.#pending) inverse = this.#transformX(p, inverse);
+      this.#apply(inverse, false);
+    }
+    for (const d of s.done) e.code === 19 ? d.resolve() : d.reject(e);
+    if (e.code !== 19) this.#emit("error", e);
+    this.#flush();
+  }
+
+  /** An op of another connection (or one missed), at `m.v`. @param {any} m */
+  #remote(m) {
+    if (this.#version === undefined || m.v < this.#version) return;
+    if (m.v > this.#version) {
+      // Something was missed: catch up from the version held.
+      this.#fetching.push({ resolve() {}, reject() {} });
+      return this.#sendFetch();
+    }
+    const local = [this.#inflight, ...this.#pending].filter((s) => s !== null);
+    if ("op" in m && local.every((s) => "op" in s)) {
+      let op = m.op;
+      for (const s of local) op = this.#transformX(s, op);
+      this.#apply(op, false);
+    } else if (local.some((s) => !s.del && !s.restore)) {
+      // A create, del or restore against local changes (or local changes other than ops): start again from the server.
+      this.hardRollback().catch(() => {});
+      return;
+    } else if (local.length) {
+      // A local del or restore waiting for its ack dominates: the remote change is dropped.
+    } else if (m.create) {
+      const t = types.get(m.create.type);
+      this.#type = t;
+      this.#data = t?.create(clone(m.create.data));
+      this.#emit("create", false);
+    } else if (m.del) {
+      const data = this.#data;
+      this.#type = this.#data = undefined;
+      this.#emit("del", data, false);
+    } else if (m.restore && this.#type) {
+      this.#data = this.#type.create(clone(m.restore.data));
+      this.#emit("restore", m.restore.v, false);
+    }
+    this.#version++;
+  }
+
+  /** Transforms a local op and an incoming op against each other; returns the incoming one. @param {Submit} s @param {unknown} incoming */
+  #transformX(s, incoming) {
+    const t = /** @type {OTType} */ (this.#type);
+    if (t.transformX) [s.op, incoming] = t.transformX(s.op, incoming);
+    else [s.op, incoming] = [t.transform(s.op, incoming, "left"), t.transform(incoming, s.op, "right")];
+    return incoming;
+  }
+
+  /** @param {unknown} op @param {unknown} source */
+  #apply(op, source) {
+    const t = /** @type {OTType} */ (this.#type);
+    this.#emit("beforeOp", op, source);
+    this.#data = t.apply(this.#data, op);
+    this.#emit("op", op, source);
+  }
+}
+
+/** @template V @param {V} v @returns {V} */
+const clone = (v) => (v === undefined ? v : structuredClone(v));

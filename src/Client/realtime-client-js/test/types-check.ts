@@ -40,3 +40,32 @@ presence.on("change", () => {});
 presence.removeLocalState();
 presence.destroy();
 new Presence(connection).submitLocalStateField("anything", [1, 2]);
+
+// SharedDoc: any type of the common OT interface; data and ops are typed by the type parameters.
+import { SharedDoc, TypesManager, OTError, type OTType } from "../index.js";
+const counter: OTType<{ n: number }, number> = {
+  name: "counter",
+  create: (data?: { n: number }) => data ?? { n: 0 },
+  apply: (s, op) => ({ n: s.n + op }),
+  transform: (op) => op,
+  compose: (a, b) => a + b,
+  invert: (op) => -op,
+};
+TypesManager.register(counter);
+const doc = new SharedDoc<{ n: number }, number>(connection);
+doc.subscribe().then(async () => {
+  if (!doc.type) await doc.create({ n: 1 }, "counter");
+  await doc.submitOp(2, { source: "button" });
+  const old = await doc.fetchHistorySnapshot({ version: 1 });
+  console.log(doc.version, doc.data?.n, old.data?.n, doc.id === doc.connection.roomId, doc.subscribed);
+  await doc.restore(1);
+  await doc.del();
+}).catch((e: OTError) => console.log(e.code, e.message));
+doc.on("op", (op: number, source: unknown) => console.log(op, source));
+doc.on("error", (e) => console.log(e.code));
+doc.once("restore", (v: number) => console.log(v));
+// @ts-expect-error: an op of another type.
+doc.submitOp("2");
+// @ts-expect-error: not an event of a document.
+doc.on("change", () => {});
+doc.hardRollback().then(() => doc.destroy());
