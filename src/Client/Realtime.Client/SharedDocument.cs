@@ -162,7 +162,7 @@ public sealed partial class SharedDocument : IDisposable, IDocumentHost
     /// <returns>The snapshot.</returns>
     /// <exception cref="SharedDocumentException">The server refused (code 17: the version is newer than the document's).</exception>
     /// <exception cref="ObjectDisposedException">The document is disposed.</exception>
-    public Task<DocumentSnapshot> FetchHistorySnapshotAsync(long version, CancellationToken cancellationToken = default)
+    public Task<SharedDocumentSnapshot> FetchHistorySnapshotAsync(long version, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(version);
         return _engine.FetchHistorySnapshotAsync(version).WaitAsync(cancellationToken);
@@ -181,7 +181,7 @@ public sealed partial class SharedDocument : IDisposable, IDocumentHost
     public async Task RestoreAsync(long version, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(version);
-        DocumentSnapshot snapshot = await FetchHistorySnapshotAsync(version, cancellationToken).ConfigureAwait(false);
+        SharedDocumentSnapshot snapshot = await FetchHistorySnapshotAsync(version, cancellationToken).ConfigureAwait(false);
         await _engine.RestoreAsync(snapshot).WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 

@@ -20,7 +20,7 @@ public class DocumentEngineReconnectTests
         Task offline1 = doc.SubmitOpAsync(JsonValue.Create(2));
         Task offline2 = doc.SubmitOpAsync(JsonValue.Create(3));
         Task fetch = doc.FetchAsync();
-        Task<DocumentSnapshot> history = doc.FetchHistorySnapshotAsync(1);
+        Task<SharedDocumentSnapshot> history = doc.FetchHistorySnapshotAsync(1);
         Assert.Empty(host.TakeSent()); // nothing goes out while offline
         Assert.Equal("6", doc.DataJson());
 

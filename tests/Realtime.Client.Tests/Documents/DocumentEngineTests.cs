@@ -195,15 +195,15 @@ public class DocumentEngineTests
     public async Task History_snapshots_are_matched_by_request_id_and_a_restore_replaces_the_content_locally()
     {
         DocumentEngine doc = Loaded(out FakeDocumentHost host, version: 4, data: 9);
-        Task<DocumentSnapshot> history = doc.FetchHistorySnapshotAsync(2);
-        Task<DocumentSnapshot> tooFar = doc.FetchHistorySnapshotAsync(10);
+        Task<SharedDocumentSnapshot> history = doc.FetchHistorySnapshotAsync(2);
+        Task<SharedDocumentSnapshot> tooFar = doc.FetchHistorySnapshotAsync(10);
         string[] sent = host.TakeSent();
         string id = JsonNode.Parse(sent[0])!["id"]!.GetValue<string>();
         string tooFarId = JsonNode.Parse(sent[1])!["id"]!.GetValue<string>();
         Assert.Equal($$$"""{"a":2,"id":"{{{id}}}","v":2}""", sent[0]);
         doc.Server($$$"""{"a":2,"id":"{{{tooFarId}}}","v":10,"error":{"code":17,"message":"Requested version exceeds latest snapshot version"}}""");
         doc.Server($$$"""{"id":"{{{id}}}","data":{"id":"room1","v":2,"type":"{{{Counter}}}","data":5},"a":2}""");
-        DocumentSnapshot snapshot = await history.DefaultTimeout();
+        SharedDocumentSnapshot snapshot = await history.DefaultTimeout();
         Assert.Equal((2L, Counter, "5"), (snapshot.Version, snapshot.TypeUri, snapshot.Data!.ToJsonString()));
         Assert.Equal(17, (await Assert.ThrowsAsync<SharedDocumentException>(() => tooFar.DefaultTimeout())).Code);
 
@@ -222,7 +222,7 @@ public class DocumentEngineTests
         DocumentEngine doc = Loaded(out FakeDocumentHost host, version: 1, data: 0);
         Task op = doc.SubmitOpAsync(JsonValue.Create(1));
         Task fetch = doc.FetchAsync();
-        Task<DocumentSnapshot> history = doc.FetchHistorySnapshotAsync(1);
+        Task<SharedDocumentSnapshot> history = doc.FetchHistorySnapshotAsync(1);
         doc.Dispose();
         await Assert.ThrowsAsync<ObjectDisposedException>(() => op.DefaultTimeout());
         await Assert.ThrowsAsync<ObjectDisposedException>(() => fetch.DefaultTimeout());

@@ -84,7 +84,7 @@ internal sealed partial class DocumentEngine
 
     private void OnHistoryReply(JsonObject body)
     {
-        if (DocumentWire.GetString(body, "id") is not { } id || !_history.Remove(id, out (long Version, TaskCompletionSource<DocumentSnapshot> Waiter) request))
+        if (DocumentWire.GetString(body, "id") is not { } id || !_history.Remove(id, out (long Version, TaskCompletionSource<SharedDocumentSnapshot> Waiter) request))
         {
             return; // an answer to a request sent twice around a reconnection
         }
@@ -104,7 +104,7 @@ internal sealed partial class DocumentEngine
     }
 
     /// <summary>Loads a snapshot from a fetch or subscribe reply, as far as it is newer than what the document has.</summary>
-    private SharedDocumentException? Ingest(DocumentSnapshot? snapshot)
+    private SharedDocumentException? Ingest(SharedDocumentSnapshot? snapshot)
     {
         if (snapshot is null)
         {

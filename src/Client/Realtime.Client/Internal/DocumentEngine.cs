@@ -16,7 +16,7 @@ internal sealed partial class DocumentEngine
     private readonly IDocumentHost _host;
     private readonly List<IOtType> _types;
     private readonly List<PendingOp> _queue = [];
-    private readonly Dictionary<string, (long Version, TaskCompletionSource<DocumentSnapshot> Waiter)> _history = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (long Version, TaskCompletionSource<SharedDocumentSnapshot> Waiter)> _history = new(StringComparer.Ordinal);
     private readonly List<TaskCompletionSource> _fetchWaiters = [];
     private readonly List<TaskCompletionSource> _nextFetchWaiters = [];
     private readonly List<TaskCompletionSource> _subscribeWaiters = [];
@@ -170,7 +170,7 @@ internal sealed partial class DocumentEngine
     }
 
     /// <summary>Submits a restore to <paramref name="snapshot"/> (fetched by the caller), applied locally at once.</summary>
-    public Task RestoreAsync(DocumentSnapshot snapshot)
+    public Task RestoreAsync(SharedDocumentSnapshot snapshot)
     {
         var done = NewWaiter();
         lock (_gate)
@@ -190,9 +190,9 @@ internal sealed partial class DocumentEngine
         return done.Task;
     }
 
-    public Task<DocumentSnapshot> FetchHistorySnapshotAsync(long version)
+    public Task<SharedDocumentSnapshot> FetchHistorySnapshotAsync(long version)
     {
-        var done = new TaskCompletionSource<DocumentSnapshot>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var done = new TaskCompletionSource<SharedDocumentSnapshot>(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_gate)
         {
             ThrowIfDisposed();
@@ -285,7 +285,7 @@ internal sealed partial class DocumentEngine
                 waiter.TrySetException(gone);
             }
 
-            foreach ((_, TaskCompletionSource<DocumentSnapshot> waiter) in _history.Values)
+            foreach ((_, TaskCompletionSource<SharedDocumentSnapshot> waiter) in _history.Values)
             {
                 waiter.TrySetException(gone);
             }

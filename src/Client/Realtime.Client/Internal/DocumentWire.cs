@@ -159,13 +159,13 @@ internal static class DocumentWire
     }
 
     /// <summary>Reads a snapshot object <c>{id, v, type?, data?}</c>.</summary>
-    public static DocumentSnapshot? ReadSnapshot(JsonNode? node)
+    public static SharedDocumentSnapshot? ReadSnapshot(JsonNode? node)
     {
         if (node is not JsonObject snapshot || !TryGetLong(snapshot, "v", out long v))
         {
             return null;
         }
 
-        return new DocumentSnapshot(GetString(snapshot, "id") ?? string.Empty, v, GetString(snapshot, "type"), snapshot["data"]?.DeepClone());
+        return new SharedDocumentSnapshot(GetString(snapshot, "id") ?? string.Empty, v, GetString(snapshot, "type"), snapshot["data"]?.DeepClone());
     }
 }

@@ -3,9 +3,9 @@ using System.Text.Json.Nodes;
 namespace Realtime.Client;
 
 /// <summary>A document as it was at one version (the original's snapshot object <c>{id, v, type, data}</c>), from <see cref="SharedDocument.FetchHistorySnapshotAsync"/>.</summary>
-public sealed class DocumentSnapshot
+public sealed class SharedDocumentSnapshot
 {
-    internal DocumentSnapshot(string id, long version, string? typeUri, JsonNode? data)
+    internal SharedDocumentSnapshot(string id, long version, string? typeUri, JsonNode? data)
     {
         Id = id;
         Version = version;
