@@ -43,9 +43,7 @@ internal sealed partial class DocumentEngine
 
     private void OnFetchReply(JsonObject body)
     {
-        TaskCompletionSource[] waiters = [.. _fetchWaiters];
-        _fetchWaiters.Clear();
-        _fetchInFlight = false;
+        TaskCompletionSource[] waiters = _requests.TakeFetchAnswer(out bool sendNext);
         SharedDocumentException? error = DocumentWire.ReadError(body);
         if (error is null && body.ContainsKey("data"))
         {
@@ -53,28 +51,17 @@ internal sealed partial class DocumentEngine
         }
 
         Complete(waiters, error);
-        if (_fetchAgain && !_fetchInFlight)
+        if (sendNext)
         {
-            _fetchAgain = false;
-            TaskCompletionSource[] next = [.. _nextFetchWaiters];
-            _nextFetchWaiters.Clear();
-            _fetchInFlight = true;
-            _fetchWaiters.AddRange(next);
             Send(DocumentWire.Load(DocumentWire.Fetch, _version));
         }
     }
 
     private void OnSubscribeReply(JsonObject body)
     {
-        TaskCompletionSource[] waiters = [.. _subscribeWaiters];
-        _subscribeWaiters.Clear();
-        _subscribeInFlight = false;
         SharedDocumentException? error = DocumentWire.ReadError(body);
-        if (error is not null)
-        {
-            _subscribed = false;
-        }
-        else if (body.ContainsKey("data"))
+        TaskCompletionSource[] waiters = _requests.TakeSubscribeAnswer(refused: error is not null);
+        if (error is null && body.ContainsKey("data"))
         {
             error = Ingest(DocumentWire.ReadSnapshot(body["data"]));
         }
@@ -84,22 +71,22 @@ internal sealed partial class DocumentEngine
 
     private void OnHistoryReply(JsonObject body)
     {
-        if (DocumentWire.GetString(body, "id") is not { } id || !_history.Remove(id, out (long Version, TaskCompletionSource<SharedDocumentSnapshot> Waiter) request))
+        if (DocumentWire.GetString(body, "id") is not { } id || _requests.TakeHistory(id) is not { } waiter)
         {
             return; // an answer to a request sent twice around a reconnection
         }
 
         if (DocumentWire.ReadError(body) is { } error)
         {
-            request.Waiter.TrySetException(error);
+            waiter.TrySetException(error);
         }
         else if (DocumentWire.ReadSnapshot(body["data"]) is { } snapshot)
         {
-            request.Waiter.TrySetResult(snapshot);
+            waiter.TrySetResult(snapshot);
         }
         else
         {
-            request.Waiter.TrySetException(new SharedDocumentException(6, "The history snapshot reply carried no snapshot."));
+            waiter.TrySetException(new SharedDocumentException(6, "The history snapshot reply carried no snapshot."));
         }
     }
 
@@ -176,7 +163,7 @@ internal sealed partial class DocumentEngine
 
         foreach (PendingOp local in Unacknowledged())
         {
-            if (TransformAgainst(local, remote) is { } failed)
+            if (DocumentTransform.Against(_type, local, remote) is { } failed)
             {
                 HardRollback(failed);
                 return;
@@ -208,180 +195,6 @@ internal sealed partial class DocumentEngine
         _inflight = null;
         Complete(op.Waiters, null);
         Flush();
-    }
-
-    /// <summary>The server refused the op in flight: roll it back by its inverse, or by a hard rollback when it has none.</summary>
-    private void Refused(SharedDocumentException error)
-    {
-        PendingOp op = _inflight!;
-        bool silent = error.Code == DocumentWire.SubmitRejected;
-        if (op.Kind != DocumentOpKind.Op || _type is not { CanInvert: true } type)
-        {
-            // Deliberate difference from the original, which keeps a local state the server refused (and sends the queued ops written
-            // against it) until the application calls hardRollback(): the server's state is fetched again at once.
-            HardRollback(error);
-            return;
-        }
-
-        PendingOp inverse;
-        try
-        {
-            inverse = PendingOp.ForOp(type.Invert(op.Op!));
-        }
-        catch (Exception ex) when (ex is OtException or NotSupportedException)
-        {
-            HardRollback(error);
-            return;
-        }
-
-        _inflight = null;
-        foreach (PendingOp queued in _queue)
-        {
-            if (TransformAgainst(queued, inverse) is { } failed)
-            {
-                Fail(op, error, silent);
-                HardRollback(failed);
-                return;
-            }
-        }
-
-        if (ApplyRemote(inverse) is { } applyFailed)
-        {
-            Fail(op, error, silent);
-            HardRollback(applyFailed);
-            return;
-        }
-
-        Fail(op, error, silent);
-        Flush();
-    }
-
-    private void Fail(PendingOp op, SharedDocumentException error, bool silent)
-    {
-        Complete(op.Waiters, silent ? null : error);
-        if (!silent)
-        {
-            _host.Raise(SharedDocumentEvents.Error, (Exception)error);
-        }
-    }
-
-    /// <summary>
-    /// Transforms a local op and a remote one written against the same version against each other: <paramref name="local"/> becomes
-    /// the local op after the remote one, <paramref name="remote"/> the remote op after the local one. The local op takes the left side,
-    /// as the server does with the op that reaches it later.
-    /// </summary>
-    /// <returns>Why they cannot be transformed; <see langword="null"/> when done.</returns>
-    private SharedDocumentException? TransformAgainst(PendingOp local, PendingOp remote)
-    {
-        if (remote.Kind == DocumentOpKind.None)
-        {
-            return null;
-        }
-
-        if (local.Kind is DocumentOpKind.Delete or DocumentOpKind.Restore)
-        {
-            // The local delete or restore replaces whatever the remote op did: for this client the remote op is a no-op.
-            remote.Cancel();
-            return null;
-        }
-
-        return remote.Kind switch
-        {
-            DocumentOpKind.Delete => new SharedDocumentException(3, "Document was deleted"),
-            DocumentOpKind.Create => new SharedDocumentException(0, "Document was created remotely"),
-            DocumentOpKind.Restore => new SharedDocumentException(32, "Document was restored, please refetch"),
-            _ when local.Kind == DocumentOpKind.Create => new SharedDocumentException(0, "Document was created remotely"),
-            _ => TransformOps(local, remote),
-        };
-    }
-
-    private SharedDocumentException? TransformOps(PendingOp local, PendingOp remote)
-    {
-        if (_type is not { } type)
-        {
-            return new SharedDocumentException(10, "Op transform failed: the document has no type");
-        }
-
-        try
-        {
-            (JsonNode left, JsonNode right) = type.TransformX(local.Op!, remote.Op!);
-            local.Op = left;
-            remote.Op = right;
-            return null;
-        }
-        catch (Exception ex) when (ex is OtException or NotSupportedException or InvalidOperationException)
-        {
-            return new SharedDocumentException(10, "Op transform failed: " + ex.Message);
-        }
-    }
-
-    /// <summary>Applies a remote op (or a rollback's inverse) and raises its events.</summary>
-    private SharedDocumentException? ApplyRemote(PendingOp remote)
-    {
-        try
-        {
-            switch (remote.Kind)
-            {
-                case DocumentOpKind.Op when _type is { } type:
-                    _host.Raise(SharedDocumentEvents.BeforeOp, new SharedDocumentOp(remote.Op!.DeepClone(), isLocal: false));
-                    _data = type.Apply(_data, remote.Op!);
-                    _host.Raise(SharedDocumentEvents.Op, new SharedDocumentOp(remote.Op!.DeepClone(), isLocal: false));
-                    return null;
-                case DocumentOpKind.Op:
-                    return new SharedDocumentException(1, "Document does not exist");
-                case DocumentOpKind.Create:
-                    IOtType created = Resolve(remote.TypeName!) ?? throw new OtException($"Unknown type {remote.TypeName}: pass it to the SharedDocument.");
-                    _data = created.Create(remote.Data);
-                    _type = created;
-                    _host.Raise(SharedDocumentEvents.Create, false);
-                    return null;
-                case DocumentOpKind.Delete:
-                    _type = null;
-                    _data = null;
-                    _host.Raise(SharedDocumentEvents.Delete, false);
-                    return null;
-                case DocumentOpKind.Restore when _type is { } type:
-                    _data = type.Create(remote.Data);
-                    _host.Raise(SharedDocumentEvents.Restore, false);
-                    return null;
-                case DocumentOpKind.Restore:
-                    return new SharedDocumentException(1, "Document does not exist");
-                default:
-                    return null;
-            }
-        }
-        catch (Exception ex) when (ex is OtException or NotSupportedException or InvalidOperationException)
-        {
-            return new SharedDocumentException(9, ex.Message, ex);
-        }
-    }
-
-    /// <summary>
-    /// Drops the local state and every unacknowledged op (their calls fail with <paramref name="cause"/>, or complete for the silent
-    /// code 19), then fetches the server's snapshot.
-    /// </summary>
-    private void HardRollback(SharedDocumentException? cause, TaskCompletionSource? fetched = null)
-    {
-        List<PendingOp> dropped = [.. Unacknowledged()];
-        _inflight = null;
-        _queue.Clear();
-        _type = null;
-        _data = null;
-        _version = null;
-        _host.Raise(SharedDocumentEvents.HardRollback, (Exception?)cause);
-        bool silent = cause?.Code == DocumentWire.SubmitRejected;
-        Exception reason = cause ?? new SharedDocumentException(1000, "The op was dropped by a hard rollback.");
-        foreach (PendingOp op in dropped)
-        {
-            Complete(op.Waiters, silent ? null : reason);
-        }
-
-        if (cause is not null && !silent)
-        {
-            _host.Raise(SharedDocumentEvents.Error, (Exception)cause);
-        }
-
-        RequestFetch(fetched);
     }
 
     /// <summary>The op in flight, then the queued ones.</summary>

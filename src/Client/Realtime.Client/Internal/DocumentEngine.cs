@@ -16,19 +16,12 @@ internal sealed partial class DocumentEngine
     private readonly IDocumentHost _host;
     private readonly List<IOtType> _types;
     private readonly List<PendingOp> _queue = [];
-    private readonly Dictionary<string, (long Version, TaskCompletionSource<SharedDocumentSnapshot> Waiter)> _history = new(StringComparer.Ordinal);
-    private readonly List<TaskCompletionSource> _fetchWaiters = [];
-    private readonly List<TaskCompletionSource> _nextFetchWaiters = [];
-    private readonly List<TaskCompletionSource> _subscribeWaiters = [];
+    private readonly DocumentRequests _requests = new();
     private IOtType? _type;
     private JsonNode? _data;
     private long? _version;
     private PendingOp? _inflight;
     private string? _connectedAs;
-    private bool _fetchInFlight;
-    private bool _fetchAgain;
-    private bool _subscribeInFlight;
-    private bool _subscribed; // wanted: re-subscribed after each reconnection
     private bool _disposed;
 
     /// <param name="host">Sends, raises, numbers.</param>
@@ -52,7 +45,7 @@ internal sealed partial class DocumentEngine
 
     public JsonNode? Data { get { lock (_gate) { return _data?.DeepClone(); } } }
 
-    public bool Subscribed { get { lock (_gate) { return _subscribed && !_subscribeInFlight && _connectedAs is not null; } } }
+    public bool Subscribed { get { lock (_gate) { return _requests.Subscribed && !_requests.SubscribeInFlight && _connectedAs is not null; } } }
 
     public bool HasPendingOps { get { lock (_gate) { return _inflight is not null || _queue.Count > 0; } } }
 
@@ -83,11 +76,8 @@ internal sealed partial class DocumentEngine
         lock (_gate)
         {
             ThrowIfDisposed();
-            _subscribeWaiters.Add(done);
-            _subscribed = true;
-            if (!_subscribeInFlight)
+            if (_requests.AddSubscribe(done))
             {
-                _subscribeInFlight = true;
                 Send(DocumentWire.Load(DocumentWire.Subscribe, _version));
             }
         }
@@ -196,15 +186,7 @@ internal sealed partial class DocumentEngine
         lock (_gate)
         {
             ThrowIfDisposed();
-            string id;
-            do
-            {
-                id = Convert.ToHexString(Guid.NewGuid().ToByteArray(), 0, 4).ToLowerInvariant();
-            }
-            while (_history.ContainsKey(id));
-
-            _history[id] = (version, done);
-            Send(DocumentWire.HistoryRequest(id, version));
+            Send(DocumentWire.HistoryRequest(_requests.AddHistory(version, done), version));
         }
 
         return done.Task;
@@ -249,20 +231,9 @@ internal sealed partial class DocumentEngine
 
             _connectedAs = id;
             Flush();
-            if (_subscribed || _subscribeInFlight)
+            foreach (JsonObject request in _requests.Resend(_version))
             {
-                _subscribeInFlight = true;
-                Send(DocumentWire.Load(DocumentWire.Subscribe, _version));
-            }
-
-            if (_fetchInFlight)
-            {
-                Send(DocumentWire.Load(DocumentWire.Fetch, _version));
-            }
-
-            foreach ((string historyId, (long version, _)) in _history)
-            {
-                Send(DocumentWire.HistoryRequest(historyId, version));
+                Send(request);
             }
         }
     }
@@ -279,18 +250,12 @@ internal sealed partial class DocumentEngine
 
             _disposed = true;
             var gone = new ObjectDisposedException(nameof(SharedDocument));
-            IEnumerable<TaskCompletionSource> waiters = [.. _fetchWaiters, .. _nextFetchWaiters, .. _subscribeWaiters, .. _inflight?.Waiters ?? [], .. _queue.SelectMany(p => p.Waiters)];
-            foreach (TaskCompletionSource waiter in waiters)
+            _requests.FailAll(gone);
+            foreach (TaskCompletionSource waiter in Unacknowledged().SelectMany(p => p.Waiters))
             {
                 waiter.TrySetException(gone);
             }
 
-            foreach ((_, TaskCompletionSource<SharedDocumentSnapshot> waiter) in _history.Values)
-            {
-                waiter.TrySetException(gone);
-            }
-
-            _history.Clear();
             _queue.Clear();
             _inflight = null;
         }
@@ -360,24 +325,9 @@ internal sealed partial class DocumentEngine
 
     private void RequestFetch(TaskCompletionSource? waiter)
     {
-        if (_fetchInFlight)
+        if (_requests.AddFetch(waiter))
         {
-            // One fetch in flight: a later one goes after its answer, so it sees at least what the caller saw.
-            _fetchAgain = true;
-            if (waiter is not null)
-            {
-                _nextFetchWaiters.Add(waiter);
-            }
-
-            return;
+            Send(DocumentWire.Load(DocumentWire.Fetch, _version));
         }
-
-        _fetchInFlight = true;
-        if (waiter is not null)
-        {
-            _fetchWaiters.Add(waiter);
-        }
-
-        Send(DocumentWire.Load(DocumentWire.Fetch, _version));
     }
 }
