@@ -145,7 +145,9 @@ public sealed partial class SharedDocument : IDisposable, IDocumentHost
     /// <param name="cancellationToken">Stops waiting; the op goes on.</param>
     /// <returns>A task that completes when the server acknowledges the op, or when it refuses it silently (code 19: the op is rolled back).</returns>
     /// <exception cref="InvalidOperationException">The document does not exist (as far as this client knows).</exception>
-    /// <exception cref="OtException">The op is not valid for the type (nothing was applied).</exception>
+    /// <exception cref="OtException">The type cannot normalize the op (thrown at once, nothing applied), or cannot apply it: the task then
+    /// fails, and since the content may be half changed the document does a hard rollback (<see cref="SharedDocumentEvents.HardRollback"/>;
+    /// the ops waiting with it fail too), as the original does.</exception>
     /// <exception cref="SharedDocumentException">The server refused the op (for example a middleware refusal, code 1000): it was rolled back
     /// by its inverse (the type's <see cref="IOtType.Invert"/>), or by fetching the server's state when the type cannot invert. Also
     /// raised as <see cref="SharedDocumentEvents.Error"/>.</exception>

@@ -14,6 +14,7 @@ public sealed class SharedDocumentTests : IAsyncLifetime
     public async Task InitializeAsync() => _host = await KestrelRealtimeHost.StartAsync(configureServer: server => server.UseDocuments(o =>
     {
         o.MaxOpsPerSecond = 10_000;
+        o.AddType(OtTypes.TextUnicode);
         o.Use(DocumentAction.Submit, async (context, next) =>
         {
             string request = context.Request.GetRawText();
@@ -194,6 +195,31 @@ public sealed class SharedDocumentTests : IAsyncLifetime
         await onB.WaitForAsync(e => e.Contains("del"), "B to see the delete");
         Assert.Null(docB.Type);
         Assert.Null(docB.Data);
+    }
+
+    [Fact]
+    public async Task Text_documents_converge_on_concurrent_inserts_at_one_place_with_offsets_in_code_points()
+    {
+        await using Connection a = await ConnectAsync();
+        await using Connection b = await ConnectAsync();
+        using var docA = new SharedDocument(a, [OtTypes.Json0, OtTypes.TextUnicode]);
+        using var docB = new SharedDocument(b, [OtTypes.Json0, OtTypes.TextUnicode]);
+        var changes = new WatchedList<string>();
+        docA.On(SharedDocumentEvents.Op, e => changes.Add("A"));
+        docB.On(SharedDocumentEvents.Op, e => changes.Add("B"));
+        docB.On(SharedDocumentEvents.Create, local => changes.Add("B create"));
+        await docA.SubscribeAsync().DefaultTimeout();
+        await docB.SubscribeAsync().DefaultTimeout();
+        await docA.CreateAsync(JsonValue.Create("\U0001F600 hello"), OtTypes.TextUnicode).DefaultTimeout();
+        await changes.WaitForAsync(e => e.Contains("B create"), "B to see the create");
+        Assert.Same(OtTypes.TextUnicode, docB.Type);
+
+        Task fromA = docA.SubmitOpAsync(JsonNode.Parse("""[2,"A"]""")!); // after the emoji (one code point) and the space
+        Task fromB = docB.SubmitOpAsync(JsonNode.Parse("""[2,"B"]""")!);
+        await Task.WhenAll(fromA, fromB).DefaultTimeout();
+        await changes.WaitForAsync(_ => Settled(docA, docB), "both documents at one version with nothing pending");
+        string text = docA.Data!.GetValue<string>();
+        Assert.True(text is "\U0001F600 ABhello" or "\U0001F600 BAhello", text);
     }
 
     private static bool Settled(SharedDocument x, SharedDocument y)
