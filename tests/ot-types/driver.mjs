@@ -1,8 +1,9 @@
 // The npm originals' side of the differential tests (tests/Realtime.Shared.Tests/Ot/DifferentialTests.cs).
 // Usage: node driver.mjs <cases.json> <results.json>
 // Input: {"cases":[{"type":"json0"|"text-unicode","doc":…,"a":op,"b":op}, …]}, a and b written concurrently against doc.
-// Output: {"results":[{applyA, applyB, left, right, compose, applyComposed, invertA}, …]}, each {"v":value} or {"e":message}:
-//   left = transform(a, b, "left"), right = transform(b, a, "right"), compose = compose(a, right),
+// Output: {"results":[{applyA, applyB, left, right, transformX, compose, applyComposed, invertA}, …]}, each {"v":value} or
+// {"e":message}: left = transform(a, b, "left"), right = transform(b, a, "right"), transformX = [a', b'] from transformX(a, b)
+// (or both transforms, for a type without one), compose = compose(a, right),
 //   applyComposed = apply(doc, compose), invertA = invert(a) (only for ops the type can invert).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -19,8 +20,8 @@ if (!input || !output) {
   process.exit(2);
 }
 
-// The types may change what they are given (json0's apply edits the snapshot in place), and results may share objects
-// with their inputs: every call gets its own copy.
+// json0's apply edits the snapshot it is given in place: each apply gets its own copy of the document. Nothing else changes
+// its inputs (json0 clones operations itself, text-unicode builds new ones), and results are only read.
 const copy = (value) => (value === undefined ? undefined : JSON.parse(JSON.stringify(value)));
 
 // Half a surrogate pair written as <lone:hex>, in strings and keys, so a JSON reader that insists on well-formed text (.NET's)
@@ -40,7 +41,7 @@ function wellFormed(value) {
 function run(fn) {
   try {
     const value = fn();
-    return { v: value === undefined ? null : wellFormed(copy(value)) };
+    return { v: value === undefined ? null : value };
   } catch (error) {
     return { e: markLone(String(error && error.message ? error.message : error)) };
   }
@@ -51,16 +52,18 @@ const results = cases.map(({ type: name, doc, a, b, invert }) => {
   const type = types[name];
   if (!type) return { error: `unknown type ${name}` };
   const result = {
-    applyA: run(() => type.apply(copy(doc), copy(a))),
-    applyB: run(() => type.apply(copy(doc), copy(b))),
-    left: run(() => type.transform(copy(a), copy(b), 'left')),
-    right: run(() => type.transform(copy(b), copy(a), 'right')),
+    applyA: run(() => type.apply(copy(doc), a)),
+    applyB: run(() => type.apply(copy(doc), b)),
+    left: run(() => type.transform(a, b, 'left')),
+    right: run(() => type.transform(b, a, 'right')),
+    // What a client calls with its pending operation (left) and a received one: json0 has a transformX of its own.
+    transformX: run(() => (type.transformX ? type.transformX(a, b) : [type.transform(a, b, 'left'), type.transform(b, a, 'right')])),
   };
   if ('v' in result.right) {
-    result.compose = run(() => type.compose(copy(a), copy(result.right.v)));
-    if ('v' in result.compose) result.applyComposed = run(() => type.apply(copy(doc), copy(result.compose.v)));
+    result.compose = run(() => type.compose(a, result.right.v));
+    if ('v' in result.compose) result.applyComposed = run(() => type.apply(copy(doc), result.compose.v));
   }
-  if (invert) result.invertA = run(() => type.invert(copy(a)));
+  if (invert) result.invertA = run(() => type.invert(a));
   return result;
 });
-writeFileSync(output, JSON.stringify({ results }));
+writeFileSync(output, JSON.stringify({ results: results.map(wellFormed) }));

@@ -14,7 +14,7 @@ namespace Realtime.Shared.Tests.Ot;
 /// </summary>
 public class OtDifferentialTests(ITestOutputHelper output)
 {
-    private const int CasesPerType = 4000;
+    private const int CasesPerType = 3000;
 
     private const string SeedVariable = "REALTIME_OT_SEED";
 
@@ -128,6 +128,11 @@ public class OtDifferentialTests(ITestOutputHelper output)
         yield return ("left", Run(() => type.Transform(a, b, OtSide.Left)));
         JsonNode right = Run(() => type.Transform(b, a, OtSide.Right));
         yield return ("right", right);
+        yield return ("transformX", Run(() =>
+        {
+            (JsonNode left, JsonNode right) pair = type.TransformX(a, b);
+            return new JsonArray(pair.left.DeepClone(), pair.right.DeepClone());
+        }));
         if (right["v"] is JsonNode transformed)
         {
             JsonNode compose = Run(() => type.Compose(a, transformed));

@@ -7,9 +7,12 @@ internal sealed partial class Json0Type
     /// act on one path: string edits compose as text0, number adds add, an insert followed by its own delete cancels, an object
     /// delete followed by an insert becomes a replace. Compose, normalize and transform all build operations through this.
     /// </summary>
-    public static void Append(List<Json0Component> destination, Json0Component component)
+    public static void Append(List<Json0Component> destination, Json0Component component) => AppendOwned(destination, component.Copy());
+
+    /// <summary><see cref="Append"/> of a component the caller made for this and gives up (it may become part of
+    /// <paramref name="destination"/>): no copy.</summary>
+    private static void AppendOwned(List<Json0Component> destination, Json0Component c)
     {
-        Json0Component c = component.Copy();
         if (destination.Count == 0)
         {
             destination.Add(c);

@@ -65,7 +65,7 @@ internal sealed partial class Json0Type
             return;
         }
 
-        Append(destination, c);
+        AppendOwned(destination, c);
     }
 
     /// <summary>Changes <paramref name="c"/> for <paramref name="other"/>, whose container is on c's path at <paramref name="k"/>.
@@ -79,8 +79,9 @@ internal sealed partial class Json0Type
             List<PathKey> stringPath = c.Path.GetRange(0, c.Path.Count - 1);
             foreach (Text0Component piece in pieces)
             {
-                c.SetFromText0(piece, stringPath);
-                Append(destination, c);
+                Json0Component edit = c.Copy();
+                edit.SetFromText0(piece, stringPath);
+                AppendOwned(destination, edit);
             }
 
             return false;
@@ -94,7 +95,7 @@ internal sealed partial class Json0Type
                 if (result.Count > 0)
                 {
                     c.O = Text0Component.ToJson(result);
-                    Append(destination, c);
+                    AppendOwned(destination, c);
                 }
 
                 return false;
@@ -192,7 +193,7 @@ internal sealed partial class Json0Type
                 }
 
                 // Both insert one key: the left one wins, deleting what the other inserted.
-                Append(destination, new Json0Component { Path = c.Path, HasOd = true, Od = other.Oi });
+                AppendOwned(destination, new Json0Component { Path = new List<PathKey>(c.Path), HasOd = true, Od = other.Oi });
             }
 
             return true;

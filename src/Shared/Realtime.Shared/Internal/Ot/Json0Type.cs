@@ -62,7 +62,7 @@ internal sealed partial class Json0Type : IOtType, IComponentRules<Json0Componen
         List<Json0Component> result = Json0Component.ParseOp(first);
         foreach (Json0Component c in Json0Component.ParseOp(second))
         {
-            Append(result, c);
+            AppendOwned(result, c);
         }
 
         return Json0Component.ToJson(result);
@@ -87,7 +87,7 @@ internal sealed partial class Json0Type : IOtType, IComponentRules<Json0Componen
         var result = new List<Json0Component>();
         foreach (Json0Component c in Json0Component.ParseOp(op, normalizing: true))
         {
-            Append(result, c);
+            AppendOwned(result, c);
         }
 
         return Json0Component.ToJson(result);
