@@ -217,6 +217,25 @@ public class DocumentEngineTests
     }
 
     [Fact]
+    public async Task HardRollbackAsync_drops_the_unacknowledged_ops_and_completes_when_the_servers_snapshot_is_loaded()
+    {
+        DocumentEngine doc = Loaded(out FakeDocumentHost host, version: 2, data: 1);
+        Task op = doc.SubmitOpAsync(JsonValue.Create(5));
+        host.TakeSent();
+        host.TakeEvents();
+        Task rolledBack = doc.HardRollbackAsync();
+        await Assert.ThrowsAsync<SharedDocumentException>(() => op.DefaultTimeout());
+        Assert.Equal(["hardRollback:none"], host.TakeEvents()); // asked for: no error event
+        Assert.Equal(["""{"a":0}"""], host.TakeSent());
+        Assert.Null(doc.Data);
+        doc.Server("""{"src":"conn1","seq":1,"v":2,"a":5}"""); // the dropped op's ack: nothing is in flight any more
+        doc.Server($$$"""{"a":0,"data":{"id":"room1","v":3,"type":"{{{Counter}}}","data":6}}""");
+        await rolledBack.DefaultTimeout();
+        Assert.Equal((3L, "6"), (doc.Version!.Value, doc.DataJson()));
+        Assert.Equal(["load:3"], host.TakeEvents());
+    }
+
+    [Fact]
     public async Task Dispose_fails_every_waiting_call()
     {
         DocumentEngine doc = Loaded(out FakeDocumentHost host, version: 1, data: 0);
