@@ -27,6 +27,7 @@ public sealed partial class Connection : IAsyncDisposable, IReconnectorOwner
     private readonly EventDispatcher _events;
     private readonly Reconnector _reconnector;
     private int _state = (int)ConnectionState.Disconnected;
+    private long _documentSeq;
 
     internal Connection(Client client, string roomId, ConnectOptions? options)
     {
@@ -77,6 +78,12 @@ public sealed partial class Connection : IAsyncDisposable, IReconnectorOwner
 
     /// <summary>The connection's logger, shared by the features built on it.</summary>
     internal ILogger Logger => _logger;
+
+    /// <summary>Runs <paramref name="action"/> on the connection's dispatcher, after every event queued so far (features raise their events this way).</summary>
+    internal void Post(Action action) => _events.Post(action);
+
+    /// <summary>The next <c>seq</c> of a shared document op on this connection: from 1, unique across its documents and its reconnections.</summary>
+    internal long NextDocumentSeq() => Interlocked.Increment(ref _documentSeq);
 
     /// <summary>The run loop: it completes when the connection has closed for good, by itself or by <see cref="CloseAsync"/>.</summary>
     internal Task RunCompletion => _reconnector.Completion;

@@ -34,4 +34,7 @@ internal static partial class ClientLog
 
     [LoggerMessage(10, LogLevel.Debug, "The reconnection to room {RoomId} offered to resume; recovered: {Recovered}.", EventName = "ResumeAnswered")]
     public static partial void ResumeAnswered(ILogger logger, string roomId, bool recovered);
+
+    [LoggerMessage(11, LogLevel.Warning, "A shared document request in room {RoomId} could not be queued on the connection; it is sent again after the next connection (ClientOptions.MaxBufferedMessages).", EventName = "DocumentSendFailed")]
+    public static partial void DocumentSendFailed(ILogger logger, string roomId, Exception exception);
 }
