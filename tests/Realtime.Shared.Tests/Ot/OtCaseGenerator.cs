@@ -12,11 +12,11 @@ namespace Realtime.Shared.Tests.Ot;
 /// </summary>
 /// <remarks>
 /// <paramref name="exactNumbers"/> keeps numbers to ones binary floating point adds exactly (for laws like convergence, which
-/// <c>0.1 + 0.2</c> breaks). <paramref name="subtypes"/> = <see langword="false"/> edits strings with <c>si</c>/<c>sd</c> only: ot-json0
-/// does not transform an <c>si</c>/<c>sd</c> component against a concurrent <c>t: "text0"</c> one on the same string, so mixing the
-/// two forms diverges, in the original as here.
+/// <c>0.1 + 0.2</c> breaks). <paramref name="stringEdits"/> chooses how json0 edits strings: ot-json0 does not transform an
+/// <c>si</c>/<c>sd</c> component against a concurrent <c>t: "text0"</c> one on the same string, so mixing the two forms diverges,
+/// in the original as here.
 /// </remarks>
-internal sealed class OtCaseGenerator(Random random, bool exactNumbers = false, bool subtypes = true)
+internal sealed class OtCaseGenerator(Random random, bool exactNumbers = false, StringEdits stringEdits = StringEdits.Both)
 {
     private static readonly string[] Keys = ["a", "b", "c", "d", "e"];
 
@@ -222,11 +222,11 @@ internal sealed class OtCaseGenerator(Random random, bool exactNumbers = false, 
     private JsonObject StringComponent(JsonArray path, string text)
     {
         int[] starts = CodePointStarts(text);
-        switch (random.Next(subtypes ? 3 : 2))
+        switch (stringEdits switch { StringEdits.Both => random.Next(3), StringEdits.InsertAndDelete => random.Next(2), _ => 2 })
         {
             case 0:
                 return new JsonObject { ["p"] = With(path, starts[random.Next(starts.Length)]), ["si"] = Text(random.Next(1, 4)) };
-            case 1 when starts.Length > 1 || !subtypes:
+            case 1 when starts.Length > 1 || stringEdits == StringEdits.InsertAndDelete:
                 if (starts.Length <= 1)
                 {
                     return new JsonObject { ["p"] = With(path, 0), ["si"] = Text(random.Next(1, 4)) };
@@ -368,4 +368,17 @@ internal sealed class OtCaseGenerator(Random random, bool exactNumbers = false, 
     }
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{nameof(OtCaseGenerator)}(exactNumbers: {exactNumbers})");
+}
+
+/// <summary>How generated json0 operations edit strings.</summary>
+internal enum StringEdits
+{
+    /// <summary><c>si</c>/<c>sd</c> components and <c>t: "text0"</c> subtype components.</summary>
+    Both,
+
+    /// <summary><c>si</c>/<c>sd</c> only.</summary>
+    InsertAndDelete,
+
+    /// <summary><c>t: "text0"</c> only.</summary>
+    Subtype,
 }

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Realtime.Internal.Ot;
 
 /// <summary>How a type whose operations are lists of independent components transforms one component by another and appends a
@@ -36,6 +38,13 @@ internal static class PairwiseTransform
     public static (List<T> Left, List<T> Right) TransformX<T, TRules>(List<T> left, List<T> right)
         where TRules : IComponentRules<T>
     {
+        // Each component that splits in two recurses on the rest of the left operation: a long enough operation of splitting
+        // components (a client's, on a server) must end in an error, not a stack overflow.
+        if (!RuntimeHelpers.TryEnsureSufficientExecutionStack())
+        {
+            throw new OtException("The operations are too complex to transform against each other.");
+        }
+
         var newRight = new List<T>(right.Count);
         var pieces = new List<T>(2);
         foreach (T rightComponent in right)
