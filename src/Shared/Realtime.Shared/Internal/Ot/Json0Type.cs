@@ -8,9 +8,10 @@ namespace Realtime.Internal.Ot;
 /// a malformed operation (a non-number <c>na</c>, a path element that is neither a key nor an index, an operation that is not a
 /// list), this type throws <see cref="OtException"/> instead.
 /// </summary>
-/// <remarks>Split by concern: <c>.Apply</c> (applying components to a snapshot), <c>.Transform</c> (one component against another) and
-/// <c>.Compose</c> (appending a component to an operation, which compose, normalize and transform share).</remarks>
-internal sealed partial class Json0Type : IOtType, IComponentRules<Json0Component>
+/// <remarks>This class is the <see cref="IOtType"/> surface and inverts; the rest is split by concern: <see cref="Json0Apply"/>
+/// (applying components to a snapshot), <see cref="Json0Transform"/> (one component against another) and <see cref="Json0Compose"/>
+/// (appending a component to an operation, which compose, normalize and transform share).</remarks>
+internal sealed class Json0Type : IOtType, IComponentRules<Json0Component>
 {
     public string Name => "json0";
 
@@ -26,7 +27,7 @@ internal sealed partial class Json0Type : IOtType, IComponentRules<Json0Componen
         List<Json0Component> components = Json0Component.ParseOp(op);
         foreach (Json0Component c in components)
         {
-            snapshot = ApplyComponent(snapshot, c);
+            snapshot = Json0Apply.ApplyComponent(snapshot, c);
         }
 
         return snapshot;
@@ -62,7 +63,7 @@ internal sealed partial class Json0Type : IOtType, IComponentRules<Json0Componen
         List<Json0Component> result = Json0Component.ParseOp(first);
         foreach (Json0Component c in Json0Component.ParseOp(second))
         {
-            AppendOwned(result, c);
+            Json0Compose.AppendOwned(result, c);
         }
 
         return Json0Component.ToJson(result);
@@ -87,11 +88,18 @@ internal sealed partial class Json0Type : IOtType, IComponentRules<Json0Componen
         var result = new List<Json0Component>();
         foreach (Json0Component c in Json0Component.ParseOp(op, normalizing: true))
         {
-            AppendOwned(result, c);
+            Json0Compose.AppendOwned(result, c);
         }
 
         return Json0Component.ToJson(result);
     }
+
+    /// <inheritdoc cref="Json0Transform.TransformComponent"/>
+    public static void TransformComponent(List<Json0Component> destination, Json0Component component, Json0Component other, OtSide side)
+        => Json0Transform.TransformComponent(destination, component, other, side);
+
+    /// <inheritdoc cref="Json0Compose.Append"/>
+    public static void Append(List<Json0Component> destination, Json0Component component) => Json0Compose.Append(destination, component);
 
     private static Json0Component InvertComponent(Json0Component c)
     {

@@ -2,11 +2,13 @@ using System.Text.Json.Nodes;
 
 namespace Realtime.Internal.Ot;
 
-internal sealed partial class Json0Type
+/// <summary>How <see cref="Json0Type"/> applies a component to a snapshot: walking its path, then inserting, deleting, moving,
+/// adding to or editing what it names.</summary>
+internal static class Json0Apply
 {
     /// <summary>Applies one component to <paramref name="root"/> (changed in place where it can be) and returns the new root: a
     /// component whose path is empty replaces, deletes or changes the whole document.</summary>
-    private static JsonNode? ApplyComponent(JsonNode? root, Json0Component c)
+    public static JsonNode? ApplyComponent(JsonNode? root, Json0Component c)
     {
         if (c.IsStringOp)
         {

@@ -1,6 +1,8 @@
 namespace Realtime.Internal.Ot;
 
-internal sealed partial class Json0Type
+/// <summary>How <see cref="Json0Type"/> appends a component to an operation, merging it into the last one where both act on one
+/// path.</summary>
+internal static class Json0Compose
 {
     /// <summary>
     /// Appends a copy of <paramref name="component"/> to <paramref name="destination"/>, merging it into the last component when both
@@ -11,7 +13,7 @@ internal sealed partial class Json0Type
 
     /// <summary><see cref="Append"/> of a component the caller made for this and gives up (it may become part of
     /// <paramref name="destination"/>): no copy.</summary>
-    private static void AppendOwned(List<Json0Component> destination, Json0Component c)
+    public static void AppendOwned(List<Json0Component> destination, Json0Component c)
     {
         if (destination.Count == 0)
         {

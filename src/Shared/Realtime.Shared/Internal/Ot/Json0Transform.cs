@@ -1,6 +1,8 @@
 namespace Realtime.Internal.Ot;
 
-internal sealed partial class Json0Type
+/// <summary>How <see cref="Json0Type"/> transforms one component against another, as ot-json0's <c>transformComponent</c> does:
+/// moved by list inserts, deletes and moves, dropped when what it changes is gone, and string edits transformed as text0.</summary>
+internal static class Json0Transform
 {
     /// <summary>
     /// How far two components' paths agree, as ot-json0 measures it: the index in <paramref name="b"/>'s path of the element of the
@@ -52,11 +54,11 @@ internal sealed partial class Json0Type
             inner.Path = other.Path.GetRange(cLength, other.Path.Count - cLength);
             if (c.HasLd)
             {
-                c.Ld = ApplyComponent(c.Ld?.DeepClone(), inner);
+                c.Ld = Json0Apply.ApplyComponent(c.Ld?.DeepClone(), inner);
             }
             else
             {
-                c.Od = ApplyComponent(c.Od?.DeepClone(), inner);
+                c.Od = Json0Apply.ApplyComponent(c.Od?.DeepClone(), inner);
             }
         }
 
@@ -65,7 +67,7 @@ internal sealed partial class Json0Type
             return;
         }
 
-        AppendOwned(destination, c);
+        Json0Compose.AppendOwned(destination, c);
     }
 
     /// <summary>Changes <paramref name="c"/> for <paramref name="other"/>, whose container is on c's path at <paramref name="k"/>.
@@ -81,7 +83,7 @@ internal sealed partial class Json0Type
             {
                 Json0Component edit = c.Copy();
                 edit.SetFromText0(piece, stringPath);
-                AppendOwned(destination, edit);
+                Json0Compose.AppendOwned(destination, edit);
             }
 
             return false;
@@ -95,7 +97,7 @@ internal sealed partial class Json0Type
                 if (result.Count > 0)
                 {
                     c.O = Text0Component.ToJson(result);
-                    AppendOwned(destination, c);
+                    Json0Compose.AppendOwned(destination, c);
                 }
 
                 return false;
@@ -193,7 +195,7 @@ internal sealed partial class Json0Type
                 }
 
                 // Both insert one key: the left one wins, deleting what the other inserted.
-                AppendOwned(destination, new Json0Component { Path = new List<PathKey>(c.Path), HasOd = true, Od = other.Oi });
+                Json0Compose.AppendOwned(destination, new Json0Component { Path = new List<PathKey>(c.Path), HasOd = true, Od = other.Oi });
             }
 
             return true;
