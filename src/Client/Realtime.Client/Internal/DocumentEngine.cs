@@ -8,20 +8,26 @@ namespace Realtime.Client.Internal;
 /// <c>src</c>+<c>seq</c>, refusals rolled back, and what is resent after a reconnection. It knows nothing of sockets: it sends
 /// and raises through an <see cref="IDocumentHost"/>, and is told what arrives.
 /// </summary>
-/// <remarks>Thread-safe: every method is one critical section of one lock. Waiters' tasks run their continuations asynchronously
-/// and events are queued on the host, so nothing runs user code under the lock.</remarks>
-internal sealed partial class DocumentEngine
+/// <remarks>
+/// <para>
+/// The engine takes the application's calls and the connection's news; the work is split among the content
+/// (<see cref="DocumentContent"/>), the op queue (<see cref="DocumentOpQueue"/>), the connection side (<see cref="DocumentLink"/>),
+/// the server's messages (<see cref="DocumentIncoming"/>) and the rollbacks (<see cref="DocumentRollback"/>), none of which locks.
+/// </para>
+/// <para>
+/// Thread-safe: every method is one critical section of one lock. Waiters' tasks run their continuations asynchronously
+/// and events are queued on the host, so nothing runs user code under the lock.
+/// </para>
+/// </remarks>
+internal sealed class DocumentEngine
 {
     private readonly Lock _gate = new();
     private readonly IDocumentHost _host;
-    private readonly List<IOtType> _types;
-    private readonly List<PendingOp> _queue = [];
-    private readonly DocumentRequests _requests = new();
-    private IOtType? _type;
-    private JsonNode? _data;
-    private long? _version;
-    private PendingOp? _inflight;
-    private string? _connectedAs;
+    private readonly DocumentContent _content;
+    private readonly DocumentOpQueue _ops = new();
+    private readonly DocumentLink _link;
+    private readonly DocumentRollback _rollback;
+    private readonly DocumentIncoming _incoming;
     private bool _disposed;
 
     /// <param name="host">Sends, raises, numbers.</param>
@@ -30,41 +36,38 @@ internal sealed partial class DocumentEngine
     public DocumentEngine(IDocumentHost host, IEnumerable<IOtType> types, string? connectedAs)
     {
         _host = host;
-        _types = [.. types];
-        if (_types.Count == 0 || _types.Contains(null!))
-        {
-            throw new ArgumentException("A shared document needs at least one OT type, and no null ones.", nameof(types));
-        }
-
-        _connectedAs = connectedAs;
+        _content = new DocumentContent(host, types);
+        _link = new DocumentLink(host, _content, _ops, connectedAs);
+        _rollback = new DocumentRollback(host, _content, _ops, _link);
+        _incoming = new DocumentIncoming(host, _content, _ops, _link, _rollback);
     }
 
-    public long? Version { get { lock (_gate) { return _version; } } }
+    public long? Version { get { lock (_gate) { return _content.Version; } } }
 
-    public IOtType? Type { get { lock (_gate) { return _type; } } }
+    public IOtType? Type { get { lock (_gate) { return _content.Type; } } }
 
-    public JsonNode? Data { get { lock (_gate) { return _data?.DeepClone(); } } }
+    public JsonNode? Data { get { lock (_gate) { return _content.Data?.DeepClone(); } } }
 
-    public bool Subscribed { get { lock (_gate) { return _requests.Subscribed && !_requests.SubscribeInFlight && _connectedAs is not null; } } }
+    public bool Subscribed { get { lock (_gate) { return _link.Subscribed; } } }
 
-    public bool HasPendingOps { get { lock (_gate) { return _inflight is not null || _queue.Count > 0; } } }
+    public bool HasPendingOps { get { lock (_gate) { return !_ops.IsEmpty; } } }
 
     /// <summary>Reads the content under the lock without copying it; <paramref name="reader"/> must not keep or change it.</summary>
     public T Read<T>(Func<JsonNode?, T> reader)
     {
         lock (_gate)
         {
-            return reader(_data);
+            return reader(_content.Data);
         }
     }
 
     public Task FetchAsync()
     {
-        var done = NewWaiter();
+        var done = DocumentWaiters.New();
         lock (_gate)
         {
             ThrowIfDisposed();
-            RequestFetch(done);
+            _link.RequestFetch(done);
         }
 
         return done.Task;
@@ -72,14 +75,11 @@ internal sealed partial class DocumentEngine
 
     public Task SubscribeAsync()
     {
-        var done = NewWaiter();
+        var done = DocumentWaiters.New();
         lock (_gate)
         {
             ThrowIfDisposed();
-            if (_requests.AddSubscribe(done))
-            {
-                Send(DocumentWire.Load(DocumentWire.Subscribe, _version));
-            }
+            _link.RequestSubscribe(done);
         }
 
         return done.Task;
@@ -87,22 +87,22 @@ internal sealed partial class DocumentEngine
 
     public Task SubmitOpAsync(JsonNode op)
     {
-        var done = NewWaiter();
+        var done = DocumentWaiters.New();
         lock (_gate)
         {
             ThrowIfDisposed();
-            IOtType type = _type ?? throw new InvalidOperationException("The document does not exist: create it, or fetch or subscribe to load it, before submitting ops.");
+            IOtType type = _content.Type ?? throw new InvalidOperationException("The document does not exist: create it, or fetch or subscribe to load it, before submitting ops.");
             JsonNode normalized = type.Normalize(op);
             _host.Raise(SharedDocumentEvents.BeforeOp, new SharedDocumentOp(normalized.DeepClone(), isLocal: true));
             try
             {
-                _data = type.Apply(_data, normalized);
+                _content.Data = type.Apply(_content.Data, normalized);
             }
             catch (Exception ex) when (ex is OtException or NotSupportedException or InvalidOperationException)
             {
                 // Apply may have changed the snapshot half-way: only the server's copy can be trusted now.
                 done.TrySetException(ex);
-                HardRollback(new SharedDocumentException(9, ex.Message, ex));
+                _rollback.HardRollback(new SharedDocumentException(9, ex.Message, ex));
                 return done.Task;
             }
 
@@ -115,23 +115,18 @@ internal sealed partial class DocumentEngine
 
     public Task CreateAsync(JsonNode? data, IOtType? type)
     {
-        var done = NewWaiter();
+        var done = DocumentWaiters.New();
         lock (_gate)
         {
             ThrowIfDisposed();
-            if (_type is not null)
+            if (_content.Type is not null)
             {
                 throw new InvalidOperationException("The document already exists.");
             }
 
-            type ??= _types[0];
-            if (!_types.Contains(type))
-            {
-                _types.Add(type);
-            }
-
-            _data = type.Create(data);
-            _type = type;
+            type = _content.ForCreate(type);
+            _content.Data = type.Create(data);
+            _content.Type = type;
             _host.Raise(SharedDocumentEvents.Create, true);
             Enqueue(PendingOp.ForCreate(type.Name, data?.DeepClone()), done);
         }
@@ -141,17 +136,17 @@ internal sealed partial class DocumentEngine
 
     public Task DeleteAsync()
     {
-        var done = NewWaiter();
+        var done = DocumentWaiters.New();
         lock (_gate)
         {
             ThrowIfDisposed();
-            if (_type is null)
+            if (_content.Type is null)
             {
                 throw new InvalidOperationException("The document does not exist.");
             }
 
-            _type = null;
-            _data = null;
+            _content.Type = null;
+            _content.Data = null;
             _host.Raise(SharedDocumentEvents.Delete, true);
             Enqueue(PendingOp.ForDelete(), done);
         }
@@ -162,17 +157,17 @@ internal sealed partial class DocumentEngine
     /// <summary>Submits a restore to <paramref name="snapshot"/> (fetched by the caller), applied locally at once.</summary>
     public Task RestoreAsync(SharedDocumentSnapshot snapshot)
     {
-        var done = NewWaiter();
+        var done = DocumentWaiters.New();
         lock (_gate)
         {
             ThrowIfDisposed();
-            IOtType type = _type ?? throw new InvalidOperationException("The document does not exist.");
-            if (snapshot.TypeUri is null || !Matches(type, snapshot.TypeUri))
+            IOtType type = _content.Type ?? throw new InvalidOperationException("The document does not exist.");
+            if (snapshot.TypeUri is null || !DocumentContent.Matches(type, snapshot.TypeUri))
             {
                 throw new InvalidOperationException($"The document had no content of type {type.Uri} at version {snapshot.Version}.");
             }
 
-            _data = type.Create(snapshot.Data);
+            _content.Data = type.Create(snapshot.Data);
             _host.Raise(SharedDocumentEvents.Restore, true);
             Enqueue(PendingOp.ForRestore(snapshot.Version, snapshot.Data?.DeepClone()), done);
         }
@@ -186,7 +181,7 @@ internal sealed partial class DocumentEngine
         lock (_gate)
         {
             ThrowIfDisposed();
-            Send(DocumentWire.HistoryRequest(_requests.AddHistory(version, done), version));
+            _link.RequestHistory(version, done);
         }
 
         return done.Task;
@@ -195,14 +190,28 @@ internal sealed partial class DocumentEngine
     /// <summary>Drops the local state and every unacknowledged op, and fetches the server's snapshot.</summary>
     public Task HardRollbackAsync()
     {
-        var done = NewWaiter();
+        var done = DocumentWaiters.New();
         lock (_gate)
         {
             ThrowIfDisposed();
-            HardRollback(null, done);
+            _rollback.HardRollback(null, done);
         }
 
         return done.Task;
+    }
+
+    /// <summary>Handles a document message from the server; ignored once disposed.</summary>
+    /// <param name="action">Its <c>a</c>.</param>
+    /// <param name="body">The message (the engine may keep parts of it).</param>
+    public void Receive(int action, JsonObject body)
+    {
+        lock (_gate)
+        {
+            if (!_disposed)
+            {
+                _incoming.Receive(action, body);
+            }
+        }
     }
 
     /// <summary>The connection dropped: the op in flight goes back to the head of the queue; fetches, subscribes and history requests stay pending.</summary>
@@ -210,12 +219,7 @@ internal sealed partial class DocumentEngine
     {
         lock (_gate)
         {
-            _connectedAs = null;
-            if (_inflight is not null)
-            {
-                _queue.Insert(0, _inflight);
-                _inflight = null;
-            }
+            _link.Disconnected();
         }
     }
 
@@ -224,16 +228,9 @@ internal sealed partial class DocumentEngine
     {
         lock (_gate)
         {
-            if (_disposed || string.Equals(id, _connectedAs, StringComparison.Ordinal))
+            if (!_disposed)
             {
-                return; // the connection the document started on: nothing was held back
-            }
-
-            _connectedAs = id;
-            Flush();
-            foreach (JsonObject request in _requests.Resend(_version))
-            {
-                Send(request);
+                _link.Connected(id);
             }
         }
     }
@@ -250,84 +247,22 @@ internal sealed partial class DocumentEngine
 
             _disposed = true;
             var gone = new ObjectDisposedException(nameof(SharedDocument));
-            _requests.FailAll(gone);
-            foreach (TaskCompletionSource waiter in Unacknowledged().SelectMany(p => p.Waiters))
+            _link.Requests.FailAll(gone);
+            foreach (PendingOp op in _ops.Clear())
             {
-                waiter.TrySetException(gone);
+                DocumentWaiters.Complete(op.Waiters, gone);
             }
-
-            _queue.Clear();
-            _inflight = null;
         }
     }
-
-    private static TaskCompletionSource NewWaiter() => new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    private static bool Matches(IOtType type, string nameOrUri) => nameOrUri == type.Uri || nameOrUri == type.Name;
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, typeof(SharedDocument));
 
+    /// <summary>Queues a local op for <paramref name="done"/>, and sends it if it is the next.</summary>
     private void Enqueue(PendingOp op, TaskCompletionSource done)
     {
-        PendingOp? last = _queue.Count > 0 ? _queue[^1] : null;
-        if (op.Kind == DocumentOpKind.Op && last is { Kind: DocumentOpKind.Op, Sent: false } && _type is not null)
+        if (_ops.Add(op, done, _content.Type))
         {
-            try
-            {
-                last.Op = _type.Compose(last.Op!, op.Op!);
-                last.Waiters.Add(done);
-                return;
-            }
-            catch (Exception ex) when (ex is OtException or NotSupportedException)
-            {
-                // Not composable: it goes on its own.
-            }
-        }
-
-        op.Waiters.Add(done);
-        _queue.Add(op);
-        Flush();
-    }
-
-    /// <summary>Sends the head of the queue when connected and nothing is in flight.</summary>
-    private void Flush()
-    {
-        if (_connectedAs is null || _inflight is not null || _queue.Count == 0)
-        {
-            return;
-        }
-
-        PendingOp op = _queue[0];
-        _queue.RemoveAt(0);
-        _inflight = op;
-        if (!op.Sent)
-        {
-            op.Seq = _host.NextSeq();
-            op.Src = _connectedAs;
-        }
-
-        Send(DocumentWire.Submit(op, _version));
-    }
-
-    private void Send(JsonObject request)
-    {
-        if (_connectedAs is not null && !_host.TrySend(request))
-        {
-            // The send buffer is full or the connection closed: what waits for an answer is sent again after the next connection.
-            _connectedAs = null;
-            if (_inflight is not null)
-            {
-                _queue.Insert(0, _inflight);
-                _inflight = null;
-            }
-        }
-    }
-
-    private void RequestFetch(TaskCompletionSource? waiter)
-    {
-        if (_requests.AddFetch(waiter))
-        {
-            Send(DocumentWire.Load(DocumentWire.Fetch, _version));
+            _link.Flush();
         }
     }
 }

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 namespace Realtime.Client.Internal;
 
 /// <summary>What a <see cref="DocumentEngine"/> needs from around it: a way to send, a way to raise events, and seq numbers.</summary>
-/// <remarks>The engine calls these under its lock: none of them may block or run user code inline.</remarks>
+/// <remarks>The engine and its parts call these under the engine's lock: none of them may block or run user code inline.</remarks>
 internal interface IDocumentHost
 {
     /// <summary>Queues a request on the connection.</summary>
