@@ -22,16 +22,16 @@ internal sealed class ServerProcess : IAsyncDisposable
     public int ProcessId => _process.Id;
 
     /// <summary>User plus system CPU time of the server process so far.</summary>
-    public TimeSpan CpuTime
+    public TimeSpan CpuTime => CpuTimeOf(_process.Id);
+
+    /// <summary>User plus system CPU time of process <paramref name="processId"/> so far (the document benchmark's Node driver too).</summary>
+    public static TimeSpan CpuTimeOf(int processId)
     {
-        get
-        {
-            // /proc/<pid>/stat: fields 14 and 15 (utime, stime) in clock ticks, after the parenthesised command name.
-            string stat = File.ReadAllText($"/proc/{_process.Id}/stat");
-            string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            long ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
-            return TimeSpan.FromSeconds(ticks / 100.0);
-        }
+        // /proc/<pid>/stat: fields 14 and 15 (utime, stime) in clock ticks, after the parenthesised command name.
+        string stat = File.ReadAllText($"/proc/{processId}/stat");
+        string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        long ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return TimeSpan.FromSeconds(ticks / 100.0);
     }
 
     /// <summary>Resident set size of the server process, in bytes.</summary>
