@@ -1,4 +1,5 @@
 // The Realtime host: the relay app, written with the public API only, as any user's app would be.
+using Realtime;
 using Realtime.Server;
 
 WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
@@ -36,8 +37,12 @@ app.UseDefaultFiles();
 app.UseStaticFiles();
 
 // Relay: every message a client sends goes to the other members of its room, type preserved. Presence (who is here, and where:
-// docs/presence.md) handles its own "presence" messages, which are never relayed.
-app.MapRealtime("/realtime", server => server.UsePresence().On(ServerEvents.Message, ctx => ctx.Connection.Broadcast(ctx.Message)));
+// docs/presence.md) handles its own "presence" messages, and shared documents (one per room, json0 and text-unicode:
+// docs/documents.md) their "ot-doc" messages; neither is relayed.
+app.MapRealtime("/realtime", server => server
+    .UsePresence()
+    .UseDocuments(documents => documents.AddType(OtTypes.Json0).AddType(OtTypes.TextUnicode))
+    .On(ServerEvents.Message, ctx => ctx.Connection.Broadcast(ctx.Message)));
 // The original JavaScript collaboration framework's clients: new Client(url, { path: "/collaboration/" }).
 // Both endpoints share one RealtimeServer, so the relay hook above serves this one too (and a room can mix both kinds of client).
 app.MapJsCollaboration("/collaboration/");

@@ -1,0 +1,101 @@
+using System.Text.Json.Nodes;
+
+namespace Realtime.Server.Internal.Documents;
+
+/// <summary>
+/// The documents this node is working on: each one's submit gate (one submit at a time per document, in arrival order) and its live
+/// snapshot, kept while its room has members here so that a submit applies to memory instead of reading and parsing the stored snapshot.
+/// </summary>
+internal sealed class ActiveDocuments
+{
+    private readonly Dictionary<string, ActiveDocument> _documents = new(StringComparer.Ordinal);
+
+    /// <summary>The document's entry, held until <see cref="Release"/>.</summary>
+    /// <param name="documentId">The document.</param>
+    /// <param name="pin">Keep it after the last release, until its room ends here (a connection's submit).</param>
+    public ActiveDocument Acquire(string documentId, bool pin)
+    {
+        lock (_documents)
+        {
+            if (!_documents.TryGetValue(documentId, out ActiveDocument? document))
+            {
+                document = new ActiveDocument(documentId);
+                _documents.Add(documentId, document);
+            }
+
+            document.Users++;
+            document.Pinned |= pin;
+            return document;
+        }
+    }
+
+    public void Release(ActiveDocument document)
+    {
+        lock (_documents)
+        {
+            if (--document.Users == 0 && !document.Pinned)
+            {
+                _documents.Remove(document.Id);
+            }
+        }
+    }
+
+    /// <summary>The room ended on this node: its live snapshot goes (now, or with its last submit).</summary>
+    public void RoomEnded(string documentId)
+    {
+        lock (_documents)
+        {
+            if (_documents.TryGetValue(documentId, out ActiveDocument? document))
+            {
+                document.Pinned = false;
+                if (document.Users == 0)
+                {
+                    _documents.Remove(documentId);
+                }
+            }
+        }
+    }
+
+    public int Count
+    {
+        get
+        {
+            lock (_documents)
+            {
+                return _documents.Count;
+            }
+        }
+    }
+}
+
+/// <summary>One document's gate and live snapshot. The snapshot fields are read and written only by the submit holding the gate.</summary>
+internal sealed class ActiveDocument(string id)
+{
+    public string Id { get; } = id;
+
+    /// <summary>Held by one submit at a time; waiters are served in arrival order.</summary>
+    public SemaphoreSlim Gate { get; } = new(1, 1);
+
+    /// <summary>Under <see cref="ActiveDocuments"/>' lock.</summary>
+    public int Users { get; set; }
+
+    /// <summary>Under <see cref="ActiveDocuments"/>' lock.</summary>
+    public bool Pinned { get; set; }
+
+    /// <summary>The version of <see cref="Data"/>, or -1 when there is no live snapshot (trusted only when the store's record says the same).</summary>
+    public long Version { get; private set; } = -1;
+
+    public string? Type { get; private set; }
+
+    public JsonNode? Data { get; private set; }
+
+    public void Set(long version, string? type, JsonNode? data)
+    {
+        Version = version;
+        Type = type;
+        Data = data;
+    }
+
+    /// <summary>Drops the live snapshot: an apply that threw (it may have half changed it), or a write that did not happen.</summary>
+    public void Invalidate() => Set(-1, null, null);
+}

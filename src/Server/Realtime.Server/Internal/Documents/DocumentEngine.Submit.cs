@@ -1,0 +1,356 @@
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Realtime.Server.Internal.Documents;
+
+/// <summary>What a submit came to: the committed operation (or, for a resend, the earlier commit it duplicates) and the operations it was
+/// transformed against.</summary>
+/// <param name="Version">The version the operation was applied at (the ack's <c>v</c>).</param>
+/// <param name="Source">The ack's <c>src</c>.</param>
+/// <param name="Sequence">The ack's <c>seq</c>.</param>
+/// <param name="Committed">The operation committed now; <see langword="null"/> for a resend acknowledged without applying it again.</param>
+/// <param name="TransformedAgainst">The committed operations it was transformed against, oldest first (empty for a resend).</param>
+internal sealed record SubmitResult(long Version, string? Source, long Sequence, DocumentOperation? Committed, IReadOnlyList<DocumentOperation> TransformedAgainst);
+
+internal sealed partial class DocumentEngine
+{
+    /// <summary>The submit pipeline from step 2 (docs/documents.md): one submit at a time per document on this node, middleware, the
+    /// version checks, the transform, apply, the compare-and-set commit (retried from reading the record when another writer won), and
+    /// the broadcast to the document's other subscribers.</summary>
+    /// <exception cref="DocumentException">The submit is refused; nothing is committed (except after an <see cref="DocumentAction.AfterWrite"/> refusal).</exception>
+    public async Task<SubmitResult> SubmitAsync(string documentId, ServerConnection? connection, SubmitRequest request, CancellationToken cancellationToken)
+    {
+        if (request.Size > Options.MaxOpBytes)
+        {
+            throw new DocumentException(DocumentErrorCodes.Unknown,
+                $"Op too large: {request.Size} bytes, more than the limit of {Options.MaxOpBytes} (DocumentOptions.MaxOpBytes)");
+        }
+
+        ActiveDocument document = _active.Acquire(documentId, pin: connection is not null);
+        SubmitResult result;
+        try
+        {
+            await document.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await DocumentMiddlewareRunner.RunAsync(Options, DocumentAction.Submit, documentId, connection, request.Request, Logger).ConfigureAwait(false);
+                result = await CommitWithRetriesAsync(document, connection, request, cancellationToken).ConfigureAwait(false);
+                if (result.Committed is { } committed)
+                {
+                    // Under the gate, so that broadcasts leave in version order; serialized once for every subscriber.
+                    broadcast(documentId, DocumentWire.OpMessage(committed), connection?.Id);
+                }
+            }
+            finally
+            {
+                document.Gate.Release();
+            }
+        }
+        finally
+        {
+            _active.Release(document);
+        }
+
+        if (result.Committed is { } written)
+        {
+            await DocumentMiddlewareRunner.RunAsync(Options, DocumentAction.AfterWrite, documentId, connection, request.Request, Logger,
+                                                   context => FillOp(context, written)).ConfigureAwait(false);
+        }
+
+        return result;
+    }
+
+    private async Task<SubmitResult> CommitWithRetriesAsync(ActiveDocument document, ServerConnection? connection, SubmitRequest request,
+                                                            CancellationToken cancellationToken)
+    {
+        for (int retry = 0; ; retry++)
+        {
+            if (await TryCommitAsync(document, connection, request, cancellationToken).ConfigureAwait(false) is { } result)
+            {
+                return result;
+            }
+
+            document.Invalidate();
+            DocumentLog.CommitConflict(Logger, document.Id, request.Version ?? -1, retry + 1);
+            if (retry >= Options.MaxSubmitRetries)
+            {
+                throw new DocumentException(DocumentErrorCodes.MaxRetriesExceeded, "Maximum submit retries exceeded");
+            }
+        }
+    }
+
+    /// <summary>Steps 4–8 once; <see langword="null"/> when the store's compare-and-set failed (start again).</summary>
+    private async Task<SubmitResult?> TryCommitAsync(ActiveDocument document, ServerConnection? connection, SubmitRequest request,
+                                                     CancellationToken cancellationToken)
+    {
+        string id = document.Id;
+        DocumentRecord? record = await Store.GetRecordAsync(id, cancellationToken).ConfigureAwait(false);
+        long current = record?.Version ?? 0;
+        long version;
+        if (request.Version is { } sent)
+        {
+            version = sent;
+        }
+        else if (request.Kind == DocumentOperationKind.Create && record is not null)
+        {
+            // A create without a version on an existing document: a resend of one that was committed, or a late one.
+            if (request.Source is not null
+                && await Store.FindOperationAsync(id, request.Source, request.Sequence, cancellationToken).ConfigureAwait(false) is { } earlier)
+            {
+                return new SubmitResult(earlier.Version, earlier.Source, earlier.Sequence, null, []);
+            }
+
+            throw new DocumentException(DocumentErrorCodes.AlreadyCreated, "Invalid op submitted. Document already created");
+        }
+        else
+        {
+            version = current;
+        }
+
+        if (version > current)
+        {
+            throw new DocumentException(DocumentErrorCodes.VersionTooNew, "Invalid op submitted. Op version newer than current snapshot");
+        }
+
+        JsonNode? op = request.Kind == DocumentOperationKind.Op ? request.ParsePayload() : null;
+        if (request.Kind == DocumentOperationKind.Op && op is null)
+        {
+            throw new DocumentException(DocumentErrorCodes.InvalidOp, "Invalid op: null");
+        }
+
+        bool transformed = false;
+        IReadOnlyList<DocumentOperation> against = [];
+        if (version < current)
+        {
+            against = await Store.GetOperationsAsync(id, version, current, cancellationToken).ConfigureAwait(false);
+            if (against.Count != current - version)
+            {
+                throw new DocumentException(DocumentErrorCodes.MissingOps, $"Missing operations: the log holds {against.Count} of the {current - version} from version {version}");
+            }
+
+            foreach (DocumentOperation committed in against)
+            {
+                if (request.Source is not null && committed.Source == request.Source && committed.Sequence == request.Sequence)
+                {
+                    return new SubmitResult(committed.Version, committed.Source, committed.Sequence, null, []); // a resend: acknowledged, not applied again
+                }
+
+                if (committed.Version != version)
+                {
+                    throw new DocumentException(DocumentErrorCodes.TransformVersionMismatch, "Invalid op version during the transform");
+                }
+
+                switch (committed.Kind)
+                {
+                    case DocumentOperationKind.Delete:
+                        throw new DocumentException(DocumentErrorCodes.WasDeleted, "Document was deleted");
+                    case DocumentOperationKind.Restore:
+                        throw new DocumentException(DocumentErrorCodes.WasRestored, "Document was restored, please refetch");
+                    case DocumentOperationKind.Create:
+                        throw new DocumentException(DocumentErrorCodes.AlreadyCreated, "Document was created remotely");
+                    case DocumentOperationKind.Op when request.Kind == DocumentOperationKind.Create:
+                        throw new DocumentException(DocumentErrorCodes.AlreadyCreated, "Document was created remotely");
+                    case DocumentOperationKind.Op when op is not null:
+                        op = Transform(id, record!.Type, op, committed);
+                        transformed = true;
+                        break;
+                    default:
+                        break;
+                }
+
+                version++;
+            }
+        }
+
+        if (request.Kind == DocumentOperationKind.Create && record is not null)
+        {
+            throw new DocumentException(DocumentErrorCodes.AlreadyCreated, "Invalid op submitted. Document already created");
+        }
+
+        if (request.Kind != DocumentOperationKind.Create && record is null)
+        {
+            throw new DocumentException(DocumentErrorCodes.DoesNotExist, "Document does not exist");
+        }
+
+        IOtType type = request.CreateType ?? TypeOf(id, record!.Type);
+        await DocumentMiddlewareRunner.RunAsync(Options, DocumentAction.Apply, id, connection, request.Request, Logger, context =>
+        {
+            context.Op = op;
+            context.Version = version;
+        }).ConfigureAwait(false);
+
+        (DocumentOperation entry, JsonNode? data, byte[]? json) = await ApplyAsync(document, record, request, type, op, transformed, version, cancellationToken)
+            .ConfigureAwait(false);
+
+        try
+        {
+            await DocumentMiddlewareRunner.RunAsync(Options, DocumentAction.Commit, id, connection, request.Request, Logger, context => FillOp(context, entry))
+                .ConfigureAwait(false);
+        }
+        catch
+        {
+            document.Invalidate(); // applied to the live snapshot, never written
+            throw;
+        }
+
+        bool written;
+        if (request.Kind == DocumentOperationKind.Delete)
+        {
+            written = await Store.DeleteAsync(id, current, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            long next = version + 1;
+            StoredSnapshot snapshot = ToStored(next, type.Uri, json!);
+            StoredSnapshot? milestone = Options.MilestoneInterval > 0 && next % Options.MilestoneInterval == 0 ? snapshot : null;
+            written = await Store.CommitAsync(id, new DocumentCommit(entry, type.Uri, snapshot, milestone), cancellationToken).ConfigureAwait(false);
+        }
+
+        if (!written)
+        {
+            return null;
+        }
+
+        if (request.Kind == DocumentOperationKind.Delete)
+        {
+            document.Set(0, null, null);
+        }
+        else
+        {
+            document.Set(version + 1, type.Uri, data);
+        }
+
+        return new SubmitResult(version, request.Source, request.Sequence, entry, against);
+    }
+
+    /// <summary>Step 8's apply: the log entry, the new live snapshot and its JSON (for the store and the size limit).</summary>
+    private async ValueTask<(DocumentOperation Entry, JsonNode? Data, byte[]? Json)> ApplyAsync(ActiveDocument document, DocumentRecord? record, SubmitRequest request,
+                                                                                               IOtType type, JsonNode? op, bool transformed, long version,
+                                                                                               CancellationToken cancellationToken)
+    {
+        JsonNode? data = null;
+        ReadOnlyMemory<byte> payload;
+        switch (request.Kind)
+        {
+            case DocumentOperationKind.Create:
+                data = CreateSnapshot(type, request.ParsePayload());
+                payload = CreatePayload(type.Uri, request.Payload);
+                break;
+            case DocumentOperationKind.Restore:
+                if (request.RestoreVersion <= 0 || request.RestoreVersion >= record!.Version)
+                {
+                    throw new DocumentException(DocumentErrorCodes.InvalidRestoreVersion,
+                        $"Target version {request.RestoreVersion} is invalid. Current version is {record!.Version}");
+                }
+
+                if (request.Payload.IsEmpty)
+                {
+                    throw new DocumentException(DocumentErrorCodes.MissingRestoreData, "Restore data is missing");
+                }
+
+                data = CreateSnapshot(type, request.ParsePayload());
+                payload = RestorePayload(request.RestoreVersion, request.Payload);
+                break;
+            case DocumentOperationKind.Delete:
+                payload = "true"u8.ToArray();
+                break;
+            default:
+                JsonNode? snapshot = await LiveSnapshotAsync(document, record!, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    data = type.Apply(snapshot, op!);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException) // a type's failure, whatever it throws
+                {
+                    document.Invalidate(); // Apply may have half changed it
+                    throw new DocumentException(DocumentErrorCodes.ApplyFailed, ex.Message);
+                }
+
+                payload = transformed ? DocumentWire.Serialize(op) : request.Payload;
+                break;
+        }
+
+        var entry = new DocumentOperation(version, request.Source, request.Sequence, request.Kind, payload);
+        if (request.Kind == DocumentOperationKind.Delete)
+        {
+            return (entry, null, null);
+        }
+
+        byte[] json = DocumentWire.Serialize(data);
+        if (json.Length > Options.MaxSnapshotBytes)
+        {
+            document.Invalidate();
+            throw new DocumentException(DocumentErrorCodes.Unknown,
+                $"Snapshot too large: {json.Length} bytes after this op, more than the limit of {Options.MaxSnapshotBytes} (DocumentOptions.MaxSnapshotBytes)");
+        }
+
+        return (entry, data, json);
+    }
+
+    /// <summary>The live snapshot at the record's version: the one in memory when the store agrees it is current, otherwise read (and
+    /// rebuilt from the log when the stored snapshot is older than the record).</summary>
+    private async ValueTask<JsonNode?> LiveSnapshotAsync(ActiveDocument document, DocumentRecord record, CancellationToken cancellationToken)
+    {
+        if (document.Version == record.Version && document.Type == record.Type)
+        {
+            return document.Data;
+        }
+
+        StoredSnapshot? stored = await Store.GetSnapshotAsync(document.Id, cancellationToken).ConfigureAwait(false);
+        if (stored is not null && stored.Version > record.Version)
+        {
+            stored = null; // cannot be: a store writes the snapshot with its record; rebuild from the log rather than trust it
+        }
+
+        (_, JsonNode? data) = await RebuildAsync(document.Id, stored, record.Version, cancellationToken).ConfigureAwait(false);
+        document.Set(record.Version, record.Type, data);
+        return data;
+    }
+
+    private JsonNode Transform(string documentId, string typeUri, JsonNode op, DocumentOperation committed)
+    {
+        IOtType type = TypeOf(documentId, typeUri);
+        try
+        {
+            return type.Transform(op, JsonNode.Parse(committed.Payload.Span)!, OtSide.Left);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException) // a type's failure, whatever it throws
+        {
+            throw new DocumentException(DocumentErrorCodes.TransformFailed, "Op transform failed: " + ex.Message);
+        }
+    }
+
+    private static JsonNode? CreateSnapshot(IOtType type, JsonNode? data)
+    {
+        try
+        {
+            return type.Create(data);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw new DocumentException(DocumentErrorCodes.ApplyFailed, ex.Message);
+        }
+    }
+
+    private static byte[] CreatePayload(string typeUri, ReadOnlyMemory<byte> data)
+        => Concat($"{{\"type\":{JsonValue.Create(typeUri).ToJsonString()},\"data\":", data);
+
+    private static byte[] RestorePayload(long target, ReadOnlyMemory<byte> data) => Concat($"{{\"v\":{target},\"data\":", data);
+
+    private static byte[] Concat(string head, ReadOnlyMemory<byte> data)
+    {
+        byte[] start = Encoding.UTF8.GetBytes(head);
+        ReadOnlySpan<byte> value = data.IsEmpty ? "null"u8 : data.Span;
+        byte[] all = new byte[start.Length + value.Length + 1];
+        start.CopyTo(all, 0);
+        value.CopyTo(all.AsSpan(start.Length));
+        all[^1] = (byte)'}';
+        return all;
+    }
+
+    private static void FillOp(DocumentContext context, DocumentOperation op)
+    {
+        context.Version = op.Version;
+        context.Op = op.Kind == DocumentOperationKind.Op ? JsonNode.Parse(op.Payload.Span) : null;
+    }
+}
