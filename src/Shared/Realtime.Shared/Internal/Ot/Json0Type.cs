@@ -2,8 +2,15 @@ using System.Text.Json.Nodes;
 
 namespace Realtime.Internal.Ot;
 
-/// <summary>json0, as ot-json0 1.1.0 (see <see cref="OtTypes.Json0"/>).</summary>
-internal sealed class Json0Type : IOtType
+/// <summary>
+/// json0, as ot-json0 1.1.0 (see <see cref="OtTypes.Json0"/>): the same results for every operation the original accepts, component
+/// kinds oi/od, li/ld, lm, na, si/sd and the text0 subtype (<c>t</c>/<c>o</c>). Where the original silently does something odd with
+/// a malformed operation (a non-number <c>na</c>, a path element that is neither a key nor an index, an operation that is not a
+/// list), this type throws <see cref="OtException"/> instead.
+/// </summary>
+/// <remarks>Split by concern: <c>.Apply</c> (applying components to a snapshot), <c>.Transform</c> (one component against another) and
+/// <c>.Compose</c> (appending a component to an operation, which compose, normalize and transform share).</remarks>
+internal sealed partial class Json0Type : IOtType, IComponentRules<Json0Component>
 {
     public string Name => "json0";
 
@@ -11,13 +18,116 @@ internal sealed class Json0Type : IOtType
 
     public bool CanInvert => true;
 
-    public JsonNode? Create(JsonNode? data) => throw new NotImplementedException();
+    public JsonNode? Create(JsonNode? data) => data?.DeepClone();
 
-    public JsonNode? Apply(JsonNode? snapshot, JsonNode op) => throw new NotImplementedException();
+    public JsonNode? Apply(JsonNode? snapshot, JsonNode op)
+    {
+        ArgumentNullException.ThrowIfNull(op);
+        List<Json0Component> components = Json0Component.ParseOp(op);
+        foreach (Json0Component c in components)
+        {
+            snapshot = ApplyComponent(snapshot, c);
+        }
 
-    public JsonNode Transform(JsonNode op, JsonNode other, OtSide side) => throw new NotImplementedException();
+        return snapshot;
+    }
 
-    public JsonNode Compose(JsonNode first, JsonNode second) => throw new NotImplementedException();
+    public JsonNode Transform(JsonNode op, JsonNode other, OtSide side)
+    {
+        ArgumentNullException.ThrowIfNull(op);
+        ArgumentNullException.ThrowIfNull(other);
+        if (other is JsonArray { Count: 0 })
+        {
+            return op.DeepClone();
+        }
 
-    public JsonNode Invert(JsonNode op) => throw new NotImplementedException();
+        List<Json0Component> result = PairwiseTransform.Transform<Json0Component, Json0Type>(Json0Component.ParseOp(op), Json0Component.ParseOp(other), side);
+        return Json0Component.ToJson(result);
+    }
+
+    public (JsonNode Left, JsonNode Right) TransformX(JsonNode left, JsonNode right)
+    {
+        ArgumentNullException.ThrowIfNull(left);
+        ArgumentNullException.ThrowIfNull(right);
+        // Unlike Transform, no short cut for an empty operation: the original's transformX appends every component (merging
+        // neighbours) even then.
+        (List<Json0Component> l, List<Json0Component> r) = PairwiseTransform.TransformX<Json0Component, Json0Type>(Json0Component.ParseOp(left), Json0Component.ParseOp(right));
+        return (Json0Component.ToJson(l), Json0Component.ToJson(r));
+    }
+
+    public JsonNode Compose(JsonNode first, JsonNode second)
+    {
+        ArgumentNullException.ThrowIfNull(first);
+        ArgumentNullException.ThrowIfNull(second);
+        List<Json0Component> result = Json0Component.ParseOp(first);
+        foreach (Json0Component c in Json0Component.ParseOp(second))
+        {
+            Append(result, c);
+        }
+
+        return Json0Component.ToJson(result);
+    }
+
+    public JsonNode Invert(JsonNode op)
+    {
+        ArgumentNullException.ThrowIfNull(op);
+        List<Json0Component> components = Json0Component.ParseOp(op);
+        var inverse = new List<Json0Component>(components.Count);
+        for (int i = components.Count - 1; i >= 0; i--)
+        {
+            inverse.Add(InvertComponent(components[i]));
+        }
+
+        return Json0Component.ToJson(inverse);
+    }
+
+    public JsonNode Normalize(JsonNode op)
+    {
+        ArgumentNullException.ThrowIfNull(op);
+        var result = new List<Json0Component>();
+        foreach (Json0Component c in Json0Component.ParseOp(op, normalizing: true))
+        {
+            Append(result, c);
+        }
+
+        return Json0Component.ToJson(result);
+    }
+
+    private static Json0Component InvertComponent(Json0Component c)
+    {
+        var inverse = new Json0Component { Path = new List<PathKey>(c.Path) };
+        if (c.IsText0Subtype)
+        {
+            inverse.T = c.T;
+            inverse.HasO = true;
+            inverse.O = Text0Component.ToJson(Text0.Invert(Text0Component.ParseOp(c.O)));
+        }
+
+        inverse.Sd = c.Si;
+        inverse.Si = c.Sd;
+        (inverse.HasOd, inverse.Od) = (c.HasOi, c.Oi);
+        (inverse.HasOi, inverse.Oi) = (c.HasOd, c.Od);
+        (inverse.HasLd, inverse.Ld) = (c.HasLi, c.Li);
+        (inverse.HasLi, inverse.Li) = (c.HasLd, c.Ld);
+        if (c.Na is double na)
+        {
+            inverse.Na = -na;
+        }
+
+        if (c.Lm is PathKey target)
+        {
+            // Move back: from the target to where the element came from.
+            inverse.Lm = c.PathAt(c.Path.Count - 1);
+            if (c.Path.Count > 0)
+            {
+                inverse.Path[^1] = target;
+            }
+            else
+            {
+                inverse.Path.Add(target);
+            }
+        }
+
+        return inverse;
+    }
 }
