@@ -22,6 +22,11 @@ const hardLimit = setTimeout(() => {
 function editor(documentIndex) {
   const conn = new Client(`ws://127.0.0.1:${port}`).connect(`doc${documentIndex}`);
   const state = { conn, documentIndex, version: 0, seq: 0, ackSeq: -1, ack: null, reply: null };
+  state.connected = new Promise((resolve, reject) => { // listened to from the start: the connection opens on its own
+    const timer = setTimeout(() => reject(new Error("no connect within 30 s")), REPLY_TIMEOUT_MS);
+    conn.once("connect", () => { clearTimeout(timer); resolve(); });
+    conn.once("error", (e) => { clearTimeout(timer); reject(new Error(JSON.stringify(e))); });
+  });
   conn.on("message", (data, type) => {
     if (type !== "ot-doc" || typeof data !== "object" || data === null) return;
     const arrived = process.hrtime.bigint();
@@ -61,14 +66,6 @@ function submit(state, message) {
   return expect(state, "ack", () => state.conn.send(message, "ot-doc"));
 }
 
-function connected(state) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("no connect within 30 s")), REPLY_TIMEOUT_MS);
-    state.conn.once("connect", () => { clearTimeout(timer); resolve(); });
-    state.conn.once("error", (e) => { clearTimeout(timer); reject(new Error(JSON.stringify(e))); });
-  });
-}
-
 async function bounded(items, action) {
   let next = 0;
   const workers = Array.from({ length: Math.min(64, items.length) }, async () => {
@@ -80,7 +77,7 @@ async function bounded(items, action) {
 async function main() {
   const rooms = Array.from({ length: documents }, (_, d) => Array.from({ length: editors }, () => editor(d)));
   const all = rooms.flat();
-  await bounded(all, connected);
+  await Promise.all(all.map((s) => s.connected));
   await bounded(all, (s) => request(s, { a: 3 }));
   await bounded(rooms, (room) => submit(room[0], { a: 5, seq: ++room[0].seq, v: 0, x: {}, create: { type: "json0", data: { n: 0 } } }));
   for (let waited = 0; !all.every((s) => s.version >= 1); waited += 20) {
