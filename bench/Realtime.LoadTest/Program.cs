@@ -16,7 +16,7 @@ using Realtime.LoadTest;
 //                                                                               (--scenarios takes parts of names: "echo", "fixed rate", "max rate", "idle")
 //   dotnet run -c Release --project bench/Realtime.LoadTest -- --documents --repeat 2
 //                                                                               the document benchmark (Documents.cs): Realtime, the original's
-//                                                                               Node document server and ShareDB (--systems realtime,original,sharedb);
+//                                                                               Node document server and ShareDB (--systems realtime,realtime-node,original,sharedb);
 //                                                                               with --smoke, seconds per scenario; fails on an op lost, doubled or refused
 string[] systems = ["realtime"];
 string[]? only = null;
