@@ -77,7 +77,9 @@ internal static class Documents
         return 0;
     }
 
-    private static Metric Best(Metric a, Metric b) => Summed.Contains(a.Name) ? a with { Value = a.Value + b.Value } : Metric.Best(a, b);
+    /// <summary>The better of two rounds' figure (a round that failed has none: the other's stands); the summed ones add up.</summary>
+    private static Metric Best(Metric a, Metric b)
+        => Summed.Contains(a.Name) ? a with { Value = a.Value + b.Value } : double.IsNaN(a.Value) ? b : double.IsNaN(b.Value) ? a : Metric.Best(a, b);
 
     /// <summary>
     /// Connects <paramref name="editors"/> editors to each of <paramref name="documents"/> documents, subscribes them, creates

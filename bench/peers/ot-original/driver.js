@@ -14,6 +14,7 @@ const { Client } = require("@mescius/js-collaboration-client");
 const [port, documents, editors, warmupMs, measuredMs] = process.argv.slice(2).map((a) => parseInt(a, 10));
 const OP = [{ p: ["n"], na: 1 }];
 const REPLY_TIMEOUT_MS = 30000;
+const CONNECT_TIMEOUT_MS = 120000;
 const hardLimit = setTimeout(() => {
   console.error("driver: over its time limit");
   process.exit(3);
@@ -23,9 +24,15 @@ function editor(documentIndex) {
   const conn = new Client(`ws://127.0.0.1:${port}`).connect(`doc${documentIndex}`);
   const state = { conn, documentIndex, version: 0, seq: 0, ackSeq: -1, ack: null, reply: null };
   state.connected = new Promise((resolve, reject) => { // listened to from the start: the connection opens on its own
-    const timer = setTimeout(() => reject(new Error("no connect within 30 s")), REPLY_TIMEOUT_MS);
+    const timer = setTimeout(() => reject(new Error(`no connect within ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
     conn.once("connect", () => { clearTimeout(timer); resolve(); });
-    conn.once("error", (e) => { clearTimeout(timer); reject(new Error(JSON.stringify(e))); });
+    // A refusal by the server (it carries data, e.g. the licence check) ends the run; a transport error is retried by the client.
+    conn.on("error", (e) => {
+      if (e && e.data) {
+        clearTimeout(timer);
+        reject(new Error(JSON.stringify(e)));
+      }
+    });
   });
   conn.on("message", (data, type) => {
     if (type !== "ot-doc" || typeof data !== "object" || data === null) return;
@@ -75,9 +82,14 @@ async function bounded(items, action) {
 }
 
 async function main() {
-  const rooms = Array.from({ length: documents }, (_, d) => Array.from({ length: editors }, () => editor(d)));
+  // At most 64 handshakes at a time, as the C# load client.
+  const rooms = Array.from({ length: documents }, () => new Array(editors));
+  const slots = rooms.flatMap((room, d) => room.fill(null).map((_, e) => [d, e]));
+  await bounded(slots, async ([d, e]) => {
+    rooms[d][e] = editor(d);
+    await rooms[d][e].connected;
+  });
   const all = rooms.flat();
-  await Promise.all(all.map((s) => s.connected));
   await bounded(all, (s) => request(s, { a: 3 }));
   await bounded(rooms, (room) => submit(room[0], { a: 5, seq: ++room[0].seq, v: 0, x: {}, create: { type: "json0", data: { n: 0 } } }));
   for (let waited = 0; !all.every((s) => s.version >= 1); waited += 20) {
