@@ -107,7 +107,7 @@ internal sealed class DocumentClient : IAsyncDisposable
         if (message.Error is { } error)
         {
             var failure = new InvalidOperationException($"{_wire.Name} refused a request on {Document}: {error}");
-            if (message.Action == DocumentAction.Op)
+            if (message.Action == DocumentMessageAction.Op)
             {
                 Volatile.Read(ref _ack)?.TrySetException(failure);
             }
@@ -121,7 +121,7 @@ internal sealed class DocumentClient : IAsyncDisposable
 
         switch (message.Action)
         {
-            case DocumentAction.Op:
+            case DocumentMessageAction.Op:
                 if (message.Version is long v)
                 {
                     Advance(v + 1); // an op (anyone's) or an ack applied at v: the document is at v + 1
@@ -135,7 +135,7 @@ internal sealed class DocumentClient : IAsyncDisposable
                 }
 
                 break;
-            case DocumentAction.Fetch or DocumentAction.Subscribe:
+            case DocumentMessageAction.Fetch or DocumentMessageAction.Subscribe:
                 if (message.SnapshotVersion is long snapshot)
                 {
                     Advance(snapshot);

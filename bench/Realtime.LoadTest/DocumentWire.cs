@@ -6,7 +6,7 @@ using System.Text.Json;
 namespace Realtime.LoadTest;
 
 /// <summary>What a document message is about, whichever wire carried it.</summary>
-internal enum DocumentAction
+internal enum DocumentMessageAction
 {
     Other,
     Fetch,
@@ -19,12 +19,12 @@ internal enum DocumentAction
 /// whether it carries an op (or create/del/restore: otherwise an op-action message is an ack), an error, and a snapshot's
 /// version and counter (<c>data.v</c>, <c>data.data.n</c>) in a fetch or subscribe reply.
 /// </summary>
-internal readonly record struct DocumentMessage(DocumentAction Action, long? Version, long? Seq, string? Src, bool CarriesOp, string? Error, long? SnapshotVersion, long? SnapshotCounter)
+internal readonly record struct DocumentMessage(DocumentMessageAction Action, long? Version, long? Seq, string? Src, bool CarriesOp, string? Error, long? SnapshotVersion, long? SnapshotCounter)
 {
     /// <summary>Reads the JSON object at the reader's position (its <see cref="JsonTokenType.StartObject"/>).</summary>
     public static DocumentMessage Read(ref Utf8JsonReader reader)
     {
-        DocumentAction action = DocumentAction.Other;
+        DocumentMessageAction action = DocumentMessageAction.Other;
         long? version = null, seq = null, snapshotVersion = null, counter = null;
         string? src = null, error = null;
         bool carriesOp = false;
@@ -36,8 +36,8 @@ internal readonly record struct DocumentMessage(DocumentAction Action, long? Ver
             {
                 case "a":
                     action = reader.TokenType == JsonTokenType.Number
-                        ? reader.GetInt32() switch { 0 => DocumentAction.Fetch, 3 => DocumentAction.Subscribe, 5 => DocumentAction.Op, _ => DocumentAction.Other }
-                        : reader.GetString() switch { "f" => DocumentAction.Fetch, "s" => DocumentAction.Subscribe, "op" => DocumentAction.Op, _ => DocumentAction.Other };
+                        ? reader.GetInt32() switch { 0 => DocumentMessageAction.Fetch, 3 => DocumentMessageAction.Subscribe, 5 => DocumentMessageAction.Op, _ => DocumentMessageAction.Other }
+                        : reader.GetString() switch { "f" => DocumentMessageAction.Fetch, "s" => DocumentMessageAction.Subscribe, "op" => DocumentMessageAction.Op, _ => DocumentMessageAction.Other };
                     break;
                 case "v" when reader.TokenType == JsonTokenType.Number:
                     version = reader.GetInt64();

@@ -131,7 +131,7 @@ internal static class Documents
                     Interlocked.CompareExchange(ref firstError, ex.Message, null);
                 }
             }))];
-            (TimeSpan cpu, TimeSpan clientCpu) = await phase.RunAsync(server);
+            (TimeSpan cpu, TimeSpan clientCpu, TimeSpan window) = await phase.RunAsync(server);
             await Task.WhenAll(loops);
             if (firstError is not null)
             {
@@ -149,7 +149,7 @@ internal static class Documents
             long[] latencies = [.. samples.SelectMany(s => s).Order()];
             return
             [
-                new(scenario, "committed ops/s", measuredOps / settings.Duration.TotalSeconds, true),
+                new(scenario, "committed ops/s", measuredOps / window.TotalSeconds, true),
                 new(scenario, "p50 submit-to-ack µs", Micros(latencies, 0.50), false),
                 new(scenario, "p99 submit-to-ack µs", Micros(latencies, 0.99), false),
                 new(scenario, "server CPU µs per op", measuredOps == 0 ? double.NaN : cpu.TotalMicroseconds / measuredOps, false, "N1"),
@@ -230,6 +230,7 @@ internal static class Documents
         using var figures = System.Text.Json.JsonDocument.Parse(result ?? "{\"measuredOps\":0,\"p50\":null,\"p99\":null,\"mismatched\":0,\"errors\":1,\"firstError\":\"the driver gave no figures\"}");
         System.Text.Json.JsonElement r = figures.RootElement;
         long measuredOps = r.GetProperty("measuredOps").GetInt64();
+        double windowSeconds = r.TryGetProperty("windowMs", out System.Text.Json.JsonElement window) ? window.GetDouble() / 1000 : settings.Duration.TotalSeconds;
         double Number(string name) => r.GetProperty(name).ValueKind == System.Text.Json.JsonValueKind.Number ? r.GetProperty(name).GetDouble() : double.NaN;
         if (r.GetProperty("firstError").ValueKind == System.Text.Json.JsonValueKind.String)
         {
@@ -238,7 +239,7 @@ internal static class Documents
 
         return
         [
-            new(scenario, "committed ops/s", measuredOps / settings.Duration.TotalSeconds, true),
+            new(scenario, "committed ops/s", measuredOps / windowSeconds, true),
             new(scenario, "p50 submit-to-ack µs", Number("p50"), false),
             new(scenario, "p99 submit-to-ack µs", Number("p99"), false),
             new(scenario, "server CPU µs per op", measuredOps == 0 ? double.NaN : cpu.TotalMicroseconds / measuredOps, false, "N1"),
@@ -388,15 +389,18 @@ internal static class Documents
 
         public bool Over => _phase == 2;
 
-        /// <summary>Runs the phases; returns the server's CPU time and this process's (the load client's) over the measured window.</summary>
-        public async Task<(TimeSpan Server, TimeSpan Client)> RunAsync(ServerProcess server)
+        /// <summary>Runs the phases; returns the server's CPU time and this process's (the load client's) over the measured window, and
+        /// the window's real length (a starved process wakes late).</summary>
+        public async Task<(TimeSpan Server, TimeSpan Client, TimeSpan Window)> RunAsync(ServerProcess server)
         {
             await Task.Delay(settings.Warmup);
             TimeSpan before = server.CpuTime, clientBefore = Process.GetCurrentProcess().TotalProcessorTime;
+            var window = Stopwatch.StartNew();
             _phase = 1;
             await Task.Delay(settings.Duration);
             _phase = 2;
-            return (server.CpuTime - before, Process.GetCurrentProcess().TotalProcessorTime - clientBefore);
+            window.Stop();
+            return (server.CpuTime - before, Process.GetCurrentProcess().TotalProcessorTime - clientBefore, window.Elapsed);
         }
     }
 }
