@@ -14,11 +14,18 @@ using Realtime.LoadTest;
 //   dotnet run -c Release --project bench/Realtime.LoadTest -- --systems realtime --scenarios "echo throughput" --seconds 30
 //                                                                               one scenario held long enough to attach a profiler
 //                                                                               (--scenarios takes parts of names: "echo", "fixed rate", "max rate", "idle")
+//   dotnet run -c Release --project bench/Realtime.LoadTest -- --documents --repeat 2
+//                                                                               the document benchmark (Documents.cs): Realtime, the original's
+//                                                                               Node document server and ShareDB (--systems realtime,realtime-node,original,sharedb);
+//                                                                               with --smoke, seconds per scenario; fails on an op lost, doubled or refused
 string[] systems = ["realtime"];
 string[]? only = null;
 LoadSettings settings = LoadSettings.Full;
 bool smoke = false;
 bool scaleOut = false;
+bool documents = false;
+bool systemsChosen = false;
+double? seconds = null;
 int repeat = 1;
 for (int i = 0; i < args.Length; i++)
 {
@@ -29,6 +36,7 @@ for (int i = 0; i < args.Length; i++)
             break;
         case "--systems":
             systems = args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            systemsChosen = true;
             break;
         case "--smoke":
             smoke = true;
@@ -45,16 +53,31 @@ for (int i = 0; i < args.Length; i++)
             repeat = int.Parse(args[++i], CultureInfo.InvariantCulture);
             break;
         case "--seconds":
-            settings = settings with { Duration = TimeSpan.FromSeconds(double.Parse(args[++i], CultureInfo.InvariantCulture)) };
+            seconds = double.Parse(args[++i], CultureInfo.InvariantCulture);
+            settings = settings with { Duration = TimeSpan.FromSeconds(seconds.Value) };
+            break;
+        case "--documents":
+            documents = true;
             break;
         default:
-            Console.Error.WriteLine($"Unknown argument {args[i]}. Use --all, --systems a,b, --smoke, --scale-out, --scenarios a,b, --repeat n or --seconds n.");
+            Console.Error.WriteLine($"Unknown argument {args[i]}. Use --all, --systems a,b, --smoke, --scale-out, --documents, --scenarios a,b, --repeat n or --seconds n.");
             return 2;
     }
 }
 
 string root = RepositoryRoot();
 string configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name; // bin/<Configuration>/net10.0/
+if (documents)
+{
+    DocumentSettings documentSettings = smoke ? DocumentSettings.Smoke : DocumentSettings.Full;
+    if (seconds is { } measured)
+    {
+        documentSettings = documentSettings with { Duration = TimeSpan.FromSeconds(measured) };
+    }
+
+    return await Documents.RunAsync(systemsChosen ? systems : Documents.AllSystems, documentSettings, repeat, root, configuration);
+}
+
 (string Name, Func<Wire, ServerProcess, LoadSettings, Task<List<Metric>>> Run)[] scenarios =
 [
     ("echo latency", Scenarios.EchoLatencyAsync),

@@ -22,16 +22,16 @@ internal sealed class ServerProcess : IAsyncDisposable
     public int ProcessId => _process.Id;
 
     /// <summary>User plus system CPU time of the server process so far.</summary>
-    public TimeSpan CpuTime
+    public TimeSpan CpuTime => CpuTimeOf(_process.Id);
+
+    /// <summary>User plus system CPU time of process <paramref name="processId"/> so far (the document benchmark's Node driver too).</summary>
+    public static TimeSpan CpuTimeOf(int processId)
     {
-        get
-        {
-            // /proc/<pid>/stat: fields 14 and 15 (utime, stime) in clock ticks, after the parenthesised command name.
-            string stat = File.ReadAllText($"/proc/{_process.Id}/stat");
-            string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            long ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
-            return TimeSpan.FromSeconds(ticks / 100.0);
-        }
+        // /proc/<pid>/stat: fields 14 and 15 (utime, stime) in clock ticks, after the parenthesised command name.
+        string stat = File.ReadAllText($"/proc/{processId}/stat");
+        string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        long ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return TimeSpan.FromSeconds(ticks / 100.0);
     }
 
     /// <summary>Resident set size of the server process, in bytes.</summary>
@@ -57,6 +57,11 @@ internal sealed class ServerProcess : IAsyncDisposable
             "raw" => DotNet(repositoryRoot, configuration, "RawPeer", port),
             "strong" => DotNet(repositoryRoot, configuration, "StrongRawPeer", port),
             "socketio" => await NodeAsync(repositoryRoot, port),
+
+            // The document benchmark (Documents.cs): the Realtime peer with UseDocuments, and the two Node document servers.
+            "documents" => WithDocuments(DotNet(repositoryRoot, configuration, "RealtimePeer", port)),
+            "ot-original" => await NodeAsync(repositoryRoot, port, "ot-original", "@mescius/js-collaboration-ot"),
+            "sharedb" => await NodeAsync(repositoryRoot, port, "sharedb", "sharedb"),
             _ => throw new ArgumentException(system),
         };
         foreach ((string name, string value) in environment ?? new Dictionary<string, string>())
@@ -131,6 +136,13 @@ internal sealed class ServerProcess : IAsyncDisposable
         return start;
     }
 
+    /// <summary>The Realtime peer serving shared documents (<c>UseDocuments</c> with json0) on its compatibility endpoint.</summary>
+    private static ProcessStartInfo WithDocuments(ProcessStartInfo start)
+    {
+        start.Environment["BENCH_DOCUMENTS"] = "1";
+        return start;
+    }
+
     private static ProcessStartInfo Dense(ProcessStartInfo start, int port)
     {
         int urls = start.ArgumentList.IndexOf("--urls"); // the dense listener replaces the HTTP one
@@ -140,10 +152,11 @@ internal sealed class ServerProcess : IAsyncDisposable
         return start;
     }
 
-    private static async Task<ProcessStartInfo> NodeAsync(string root, int port)
+    /// <summary>A Node peer in bench/peers/<paramref name="peer"/>, its packages installed from its lock file on first use.</summary>
+    private static async Task<ProcessStartInfo> NodeAsync(string root, int port, string peer = "socketio", string package = "socket.io")
     {
-        string folder = Path.Combine(root, "bench", "peers", "socketio");
-        if (!Directory.Exists(Path.Combine(folder, "node_modules", "socket.io")))
+        string folder = Path.Combine(root, "bench", "peers", peer);
+        if (!Directory.Exists(Path.Combine(folder, "node_modules", package)))
         {
             // Its report goes to stderr: stdout carries only the table.
             using Process install = Process.Start(new ProcessStartInfo("npm", "install --no-audit --no-fund --loglevel=error") { WorkingDirectory = folder, RedirectStandardOutput = true })!;

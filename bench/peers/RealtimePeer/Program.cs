@@ -48,6 +48,9 @@ if (!dense)
     app.MapRealtime("/realtime", Relay);
 }
 
-// The same server for the original JavaScript framework's clients (the load test's "compat" system).
-app.MapJsCollaboration("/collaboration/");
+// The same server for the original JavaScript framework's clients (the load test's "compat" system). The document benchmark
+// (BENCH_DOCUMENTS=1, Documents.cs) adds shared documents with json0, the defaults but for the per-connection op rate, which
+// a closed loop of editors goes past by design (the original and ShareDB have no such limit).
+bool documents = Environment.GetEnvironmentVariable("BENCH_DOCUMENTS") == "1";
+app.MapJsCollaboration("/collaboration/", documents ? server => server.UseDocuments(o => o.MaxOpsPerSecond = 0) : null);
 app.Run();
