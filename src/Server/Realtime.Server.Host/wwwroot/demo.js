@@ -1,7 +1,7 @@
 // The demo: a room with chat, a member list, everyone's cursor and a shared list, built only on the browser client. The
 // member list and the cursors are Presence: each page's state is { name, color, cursor }, kept by the host's presence
 // feature, and a cursor move is a field update of that state. The list is the room's document (a SharedDoc of json0 on
-// the host's documents: { items: [{ text, by, color }] }), so every page edits one list and sees the others' edits. Chat
+// the host's documents: { items: [{ text, name, color }] }), so every page edits one list and sees the others' edits. Chat
 // lines go through the host's relay (every message goes to the other members of the room).
 import { Client, DisconnectReason, Presence, SharedDoc, TypesManager } from "/realtime/client.js";
 import { listType } from "./list-type.js";
@@ -219,7 +219,7 @@ $("#note-form").addEventListener("submit", (e) => {
   e.preventDefault();
   const text = $("#note").value.trim();
   if (!text || !Array.isArray(doc?.data?.items)) return;
-  edit([{ p: ["items", doc.data.items.length], li: { text, by: me.name, color: me.color } }]);
+  edit([{ p: ["items", doc.data.items.length], li: { text, name: me.name, color: me.color } }]);
   $("#note").value = "";
 });
 
