@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
 
 namespace Realtime.Server.Internal.Documents;
 
@@ -12,11 +13,28 @@ namespace Realtime.Server.Internal.Documents;
 /// <param name="TransformedAgainst">The committed operations it was transformed against, oldest first (empty for a resend).</param>
 internal sealed record SubmitResult(long Version, string? Source, long Sequence, DocumentOperation? Committed, IReadOnlyList<DocumentOperation> TransformedAgainst);
 
-internal sealed partial class DocumentEngine
+/// <summary>
+/// The submit pipeline of docs/documents.md after the shape checks of step 1 (<see cref="SubmitRequest"/>): the op size limit, then steps
+/// 2–6, from the document's gate in <see cref="ActiveDocuments"/> to the broadcast of the committed operation, with the payload helpers.
+/// </summary>
+internal sealed class DocumentSubmitter(DocumentOptions options, ILogger logger, DocumentSnapshots snapshots, ActiveDocuments active,
+                                        Action<string, Message, string?> broadcast)
 {
-    /// <summary>The submit pipeline from step 2 (docs/documents.md): one submit at a time per document on this node, middleware, the
-    /// version checks, the transform, apply, the compare-and-set commit (retried from reading the record when another writer won), and
-    /// the broadcast to the document's other subscribers.</summary>
+    private readonly Action<string, Message, string?> _broadcast = broadcast;
+
+    private DocumentOptions Options { get; } = options;
+
+    private ILogger Logger { get; } = logger;
+
+    private DocumentSnapshots Snapshots { get; } = snapshots;
+
+    private ActiveDocuments Active { get; } = active;
+
+    private DocumentStore Store => Options.Store;
+
+    /// <summary>The <see cref="DocumentOptions.MaxOpBytes"/> limit, then the submit pipeline from step 2 (docs/documents.md): one submit at a
+    /// time per document on this node, middleware, the version checks, the transform, apply, the compare-and-set commit (retried from
+    /// reading the record when another writer won), and the broadcast to the document's other subscribers.</summary>
     /// <exception cref="DocumentException">The submit is refused; nothing is committed (except after an <see cref="DocumentAction.AfterWrite"/> refusal).</exception>
     public async Task<SubmitResult> SubmitAsync(string documentId, ServerConnection? connection, SubmitRequest request, CancellationToken cancellationToken)
     {
@@ -26,7 +44,7 @@ internal sealed partial class DocumentEngine
                 $"Op too large: {request.Size} bytes, more than the limit of {Options.MaxOpBytes} (DocumentOptions.MaxOpBytes)");
         }
 
-        ActiveDocument document = _active.Acquire(documentId, pin: connection is not null);
+        ActiveDocument document = Active.Acquire(documentId, pin: connection is not null);
         SubmitResult result;
         try
         {
@@ -38,7 +56,7 @@ internal sealed partial class DocumentEngine
                 if (result.Committed is { } committed)
                 {
                     // Under the gate, so that broadcasts leave in version order; serialized once for every subscriber.
-                    broadcast(documentId, DocumentWire.OpMessage(committed), connection?.Id);
+                    _broadcast(documentId, DocumentWire.OpMessage(committed), connection?.Id);
                 }
             }
             finally
@@ -48,7 +66,7 @@ internal sealed partial class DocumentEngine
         }
         finally
         {
-            _active.Release(document);
+            Active.Release(document);
         }
 
         if (result.Committed is { } written)
@@ -79,7 +97,7 @@ internal sealed partial class DocumentEngine
         }
     }
 
-    /// <summary>Steps 4–8 once; <see langword="null"/> when the store's compare-and-set failed (start again).</summary>
+    /// <summary>Steps 3–5 (docs/documents.md) once; <see langword="null"/> when the store's compare-and-set failed (start again).</summary>
     private async Task<SubmitResult?> TryCommitAsync(ActiveDocument document, ServerConnection? connection, SubmitRequest request,
                                                      CancellationToken cancellationToken)
     {
@@ -172,7 +190,7 @@ internal sealed partial class DocumentEngine
             throw new DocumentException(DocumentErrorCodes.DoesNotExist, "Document does not exist");
         }
 
-        IOtType type = request.CreateType ?? TypeOf(id, record!.Type);
+        IOtType type = request.CreateType ?? Snapshots.TypeOf(id, record!.Type);
         await DocumentMiddlewareRunner.RunAsync(Options, DocumentAction.Apply, id, connection, request.Request, Logger, context =>
         {
             context.Op = op;
@@ -201,7 +219,7 @@ internal sealed partial class DocumentEngine
         else
         {
             long next = version + 1;
-            StoredSnapshot snapshot = ToStored(next, type.Uri, json!);
+            StoredSnapshot snapshot = DocumentSnapshots.ToStored(next, type.Uri, json!);
             StoredSnapshot? milestone = Options.MilestoneInterval > 0 && next % Options.MilestoneInterval == 0 ? snapshot : null;
             written = await Store.CommitAsync(id, new DocumentCommit(entry, type.Uri, snapshot, milestone), cancellationToken).ConfigureAwait(false);
         }
@@ -223,7 +241,7 @@ internal sealed partial class DocumentEngine
         return new SubmitResult(version, request.Source, request.Sequence, entry, against);
     }
 
-    /// <summary>Step 8's apply: the log entry, the new live snapshot and its JSON (for the store and the size limit).</summary>
+    /// <summary>Step 5's apply: the log entry, the new live snapshot and its JSON (for the store and the size limit).</summary>
     private async ValueTask<(DocumentOperation Entry, JsonNode? Data, byte[]? Json)> ApplyAsync(ActiveDocument document, DocumentRecord? record, SubmitRequest request,
                                                                                                IOtType type, JsonNode? op, bool transformed, long version,
                                                                                                CancellationToken cancellationToken)
@@ -255,7 +273,7 @@ internal sealed partial class DocumentEngine
                 payload = "true"u8.ToArray();
                 break;
             default:
-                JsonNode? snapshot = await LiveSnapshotAsync(document, record!, cancellationToken).ConfigureAwait(false);
+                JsonNode? snapshot = await Snapshots.LiveSnapshotAsync(document, record!, cancellationToken).ConfigureAwait(false);
                 try
                 {
                     data = type.Apply(snapshot, op!);
@@ -287,29 +305,9 @@ internal sealed partial class DocumentEngine
         return (entry, data, json);
     }
 
-    /// <summary>The live snapshot at the record's version: the one in memory when the store agrees it is current, otherwise read (and
-    /// rebuilt from the log when the stored snapshot is older than the record).</summary>
-    private async ValueTask<JsonNode?> LiveSnapshotAsync(ActiveDocument document, DocumentRecord record, CancellationToken cancellationToken)
-    {
-        if (document.Version == record.Version && document.Type == record.Type)
-        {
-            return document.Data;
-        }
-
-        StoredSnapshot? stored = await Store.GetSnapshotAsync(document.Id, cancellationToken).ConfigureAwait(false);
-        if (stored is not null && stored.Version > record.Version)
-        {
-            stored = null; // cannot be: a store writes the snapshot with its record; rebuild from the log rather than trust it
-        }
-
-        (_, JsonNode? data) = await RebuildAsync(document.Id, stored, record.Version, cancellationToken).ConfigureAwait(false);
-        document.Set(record.Version, record.Type, data);
-        return data;
-    }
-
     private JsonNode Transform(string documentId, string typeUri, JsonNode op, DocumentOperation committed)
     {
-        IOtType type = TypeOf(documentId, typeUri);
+        IOtType type = Snapshots.TypeOf(documentId, typeUri);
         try
         {
             return type.Transform(op, JsonNode.Parse(committed.Payload.Span)!, OtSide.Left);

@@ -1,13 +1,27 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
 
 namespace Realtime.Server.Internal.Documents;
 
 /// <summary>A snapshot as it goes out: <c>{id, v}</c>, with <c>type</c> and <c>data</c> (UTF-8 JSON) when the document exists.</summary>
 internal readonly record struct SnapshotRead(long Version, string? Type, ReadOnlyMemory<byte> Data);
 
-internal sealed partial class DocumentEngine
+/// <summary>
+/// The document reads: the latest snapshot (its stored JSON sent as it is when it is current), the committed
+/// operations since a version, and the snapshot at a past version rebuilt from the newest milestone at or below it; each through its
+/// read middleware.
+/// </summary>
+internal sealed class DocumentReader(DocumentOptions options, ILogger logger, DocumentSnapshots snapshots)
 {
+    private DocumentOptions Options { get; } = options;
+
+    private ILogger Logger { get; } = logger;
+
+    private DocumentSnapshots Snapshots { get; } = snapshots;
+
+    private DocumentStore Store => Options.Store;
+
     /// <summary>The latest snapshot (fetch and subscribe without a version), through <see cref="DocumentAction.ReadSnapshots"/> middleware.</summary>
     /// <exception cref="DocumentException">Middleware refused it, or the log cannot rebuild it.</exception>
     public async Task<SnapshotRead> ReadSnapshotAsync(string documentId, ServerConnection? connection, JsonElement request, CancellationToken cancellationToken)
@@ -27,7 +41,7 @@ internal sealed partial class DocumentEngine
         }
         else
         {
-            (string? type, JsonNode? data) = await RebuildAsync(documentId, stored, record.Version, cancellationToken).ConfigureAwait(false);
+            (string? type, JsonNode? data) = await Snapshots.RebuildAsync(documentId, stored, record.Version, cancellationToken).ConfigureAwait(false);
             read = new SnapshotRead(record.Version, type, DocumentWire.Serialize(data));
         }
 
@@ -78,7 +92,7 @@ internal sealed partial class DocumentEngine
         if (version > 0)
         {
             StoredSnapshot? milestone = await Store.GetMilestoneAsync(documentId, version, cancellationToken).ConfigureAwait(false);
-            (string? type, JsonNode? data) = await RebuildAsync(documentId, milestone, version, cancellationToken).ConfigureAwait(false);
+            (string? type, JsonNode? data) = await Snapshots.RebuildAsync(documentId, milestone, version, cancellationToken).ConfigureAwait(false);
             read = new SnapshotRead(version, type, type is null ? default : DocumentWire.Serialize(data));
         }
 
