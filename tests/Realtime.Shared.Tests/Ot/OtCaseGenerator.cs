@@ -210,6 +210,7 @@ internal sealed class OtCaseGenerator(Random random, bool exactNumbers = false, 
             return new JsonObject { ["p"] = With(path, random.Next(list.Count + 1)), ["li"] = Value(1) };
         }
 
+        // A replace names an element that exists: past the end the original pads the list and the C# type throws (OtTypes).
         int index = random.Next(list.Count);
         return choice switch
         {

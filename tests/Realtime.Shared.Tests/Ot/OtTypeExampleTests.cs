@@ -42,6 +42,7 @@ public class OtTypeExampleTests
     [InlineData("json0", """{"s":"😀b"}""", """[{"p":["s",2],"si":"x"}]""", """{"s":"😀xb"}""")]
     [InlineData("json0", """{"l":["a","b","c"]}""", """[{"p":["l",0],"lm":2}]""", """{"l":["b","c","a"]}""")]
     [InlineData("json0", """{"a":1}""", """[{"p":[],"od":{"a":1},"oi":[1]}]""", "[1]")]
+    [InlineData("json0", """{"l":[1,2]}""", """[{"p":["l",2],"li":3,"ld":null}]""", """{"l":[1,2,3]}""")] // a replace at the end appends
     [InlineData("text-unicode", "\"😀b\"", """[1,"x"]""", "\"😀xb\"")]
     [InlineData("text-unicode", "\"😀bc\"", """[{"d":1},1,{"d":"c"}]""", "\"b\"")]
     public void Apply_gives_the_originals_result(string type, string snapshot, string op, string expected)
@@ -75,6 +76,9 @@ public class OtTypeExampleTests
     [InlineData("json0", """{"s":"ab"}""", """[{"p":["s"],"na":1}]""")]
     [InlineData("json0", """{"l":[]}""", """[{"p":["l","k"],"oi":1}]""")]
     [InlineData("json0", """{"l":[]}""", """[{"li":1}]""")] // no path
+    [InlineData("json0", """{"l":[1]}""", """[{"p":["l",2],"li":1,"ld":null}]""")] // a replace past the end (the original pads)
+    [InlineData("json0", """{"l":[]}""", """[{"p":["l",30000000],"li":1,"ld":null}]""")]
+    [InlineData("json0", """{"l":[]}""", """[{"p":["l","30000000"],"li":1,"ld":null}]""")]
     public void Apply_of_an_operation_that_does_not_fit_throws_OtException(string type, string snapshot, string op)
         => Assert.Throws<OtException>(() => Type(type).Apply(Parse(snapshot), Parse(op)));
 

@@ -11,7 +11,8 @@ namespace Realtime;
 /// <para>Equality with the originals is checked by differential tests on generated documents and concurrent operations
 /// (tests/Realtime.Shared.Tests/Ot). Where an original quietly accepts a malformed operation (an operation that is not a list, a
 /// json0 <c>na</c> that is not a number, a path element that is neither a key nor an index, a position that is not a whole number),
-/// these types throw <see cref="OtException"/> instead.</para>
+/// these types throw <see cref="OtException"/> instead. So does a json0 list replace (<c>li</c> with <c>ld</c>) at an index past the
+/// end of the list: the original makes a sparse array there, which a tiny operation could make millions of elements long.</para>
 /// </remarks>
 public static class OtTypes
 {

@@ -104,12 +104,21 @@ internal static class Json0Apply
                 return; // a property of the array, not an element: nothing JSON would show
             }
 
-            while (list.Count <= index)
+            // At the end the replacement appends, as the original's elem[key] = li does. Past the end the original makes a sparse
+            // array, written with a null in every gap: a tiny operation could ask for millions of elements, so it throws here.
+            if (index > list.Count)
             {
-                list.Add(null);
+                throw new OtException($"json0: a list replace at index {index} is past the end of a list of {list.Count}.");
             }
 
-            list[(int)index] = c.Li?.DeepClone();
+            if (index == list.Count)
+            {
+                list.Add(c.Li?.DeepClone());
+            }
+            else
+            {
+                list[(int)index] = c.Li?.DeepClone();
+            }
         }
         else if (c.HasLi)
         {
@@ -211,18 +220,8 @@ internal static class Json0Apply
             return;
         }
 
+        // Callers set only an element they have just read (a number, a string), so the index is inside the list.
         var list = (JsonArray)container;
-        long index = key.ToElementIndex();
-        if (index < 0)
-        {
-            return;
-        }
-
-        while (list.Count <= index)
-        {
-            list.Add(null);
-        }
-
-        list[(int)index] = value;
+        list[(int)key.ToElementIndex()] = value;
     }
 }

@@ -6,7 +6,7 @@ namespace Realtime.Internal.Ot;
 /// json0, as ot-json0 1.1.0 (see <see cref="OtTypes.Json0"/>): the same results for every operation the original accepts, component
 /// kinds oi/od, li/ld, lm, na, si/sd and the text0 subtype (<c>t</c>/<c>o</c>). Where the original silently does something odd with
 /// a malformed operation (a non-number <c>na</c>, a path element that is neither a key nor an index, an operation that is not a
-/// list), this type throws <see cref="OtException"/> instead.
+/// list, a list replace past the end of the list), this type throws <see cref="OtException"/> instead.
 /// </summary>
 /// <remarks>This class is the <see cref="IOtType"/> surface and inverts; the rest is split by concern: <see cref="Json0Apply"/>
 /// (applying components to a snapshot), <see cref="Json0Transform"/> (one component against another) and <see cref="Json0Compose"/>
