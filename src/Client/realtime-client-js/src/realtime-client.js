@@ -764,6 +764,13 @@ export const TypesManager = Object.freeze({
   get: (nameOrUri) => types.get(nameOrUri),
 });
 
+/**
+ * The last `seq` of each connection's document ops: the server takes an op with the `src` (connection id) and `seq` of one
+ * it committed for a resend, so every `SharedDoc` on a connection numbers from one counter.
+ * @type {WeakMap<Connection, number>}
+ */
+const seqs = new WeakMap();
+
 /** An error of a document request: the server's `{code, message}`, or one of the client's own (codes from 4000). */
 export class OTError extends Error {
   /** @param {number} code @param {string} message */
@@ -799,7 +806,6 @@ export class SharedDoc {
   #inflight = null;
   /** @type {Submit[]} */
   #pending = [];
-  #seq = 0;
   /** Whether the application asked for the op stream; it is asked for again after every reconnection. */
   #wantSubscribe = false;
   #subscribed = false;
@@ -1023,7 +1029,7 @@ export class SharedDoc {
     const c = this.#connection;
     if (this.#inflight || !this.#pending.length || !c.connected) return;
     const s = (this.#inflight = /** @type {Submit} */ (this.#pending.shift()));
-    s.seq ??= ++this.#seq;
+    if (!s.seq) seqs.set(c, (s.seq = (seqs.get(c) ?? 0) + 1));
     const { op, create, del, restore, src, seq } = s;
     this.#send({ a: 5, ...this.#v(), seq, x: {}, src, op, create, del, restore });
     // A resend carries the src the server gave it the first time: the id of the connection that sent it.

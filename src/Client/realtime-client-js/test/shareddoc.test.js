@@ -324,3 +324,20 @@ test("a local del or restore waiting for its ack dominates a remote change: the 
   assert.deepEqual([doc.version, doc.data], [4, undefined]);
   assert.deepEqual(events, [["del", { n: 0 }, true]]);
 });
+
+test("two documents on one connection number their ops from one counter, so the server does not take one's op for a resend of the other's", async () => {
+  const { connection, doc, ws, sent } = await loaded({ n: 0 }, 1);
+  const other = new SharedDoc(connection);
+  const loading = other.fetch();
+  serve(ws, { a: 0, data: { id: "room1", v: 1, type: URI, data: { n: 0 } } });
+  await loading;
+  const first = doc.submitOp([{ p: ["n"], na: 1 }]);
+  const second = other.submitOp([{ p: ["n"], na: 2 }]);
+  assert.deepEqual(sent().slice(1).map((r) => r.seq), [1, 2]);
+  serve(ws, { src: A, seq: 1, v: 1, a: 5 });
+  await first;
+  serve(ws, { src: A, seq: 2, v: 2, a: 5 });
+  await second;
+  assert.equal(other.version, 3);
+  other.destroy();
+});
