@@ -904,7 +904,12 @@ export class SharedDoc {
       if (!t) throw new OTError(4015, "Cannot submit an op: the document does not exist");
       const source = options.source ?? true;
       if (t.normalize) op = t.normalize(op);
-      this.#apply(op, source);
+      try {
+        this.#apply(op, source);
+      } catch (e) {
+        this.#failed(/** @type {OTError} */ (e));
+        throw e;
+      }
       const last = this.#pending.at(-1);
       // Ops wait composed while one is in flight; a sent op (src set) is never changed again.
       if (t.compose && last && "op" in last && !last.src) {
@@ -949,14 +954,21 @@ export class SharedDoc {
    * was subscribed). The waiting submits reject.
    * @returns {Promise<void>}
    */
-  hardRollback() {
-    const error = new OTError(4017, "Hard rollback");
+  hardRollback() { return this.#rollback(); }
+
+  /**
+   * hardRollback(), with the `cause` when a change failed part-way: the dropped changes reject with it (else with 4017),
+   * and it is raised as error. @param {OTError} [cause] @returns {Promise<void>}
+   */
+  #rollback(cause) {
+    const error = cause ?? new OTError(4017, "Hard rollback");
     const dropped = [this.#inflight, ...this.#pending];
     this.#inflight = null;
     this.#pending = [];
     this.#version = this.#type = this.#data = undefined;
     for (const s of dropped) s?.done.forEach((d) => d.reject(error));
-    this.#emit("hardRollback");
+    this.#emit("hardRollback", cause);
+    if (cause) this.#emit("error", cause);
     if (!this.#wantSubscribe) return this.fetch();
     this.#subscribed = false;
     return this.subscribe();
@@ -1114,13 +1126,18 @@ export class SharedDoc {
       // ot-text-unicode's invert throws for an op that is not invertible: then nothing is rolled back (as without invert).
       inverse = "op" in s && t?.invert ? t.invert(s.op) : undefined;
     } catch {}
-    if (inverse !== undefined) {
-      for (const p of this.#pending) inverse = this.#transformX(p, inverse);
-      this.#apply(inverse, false);
+    let failed;
+    try {
+      if (inverse !== undefined) {
+        for (const p of this.#pending) inverse = this.#transformX(p, inverse);
+        this.#apply(inverse, false);
+      }
+    } catch (f) {
+      failed = /** @type {OTError} */ (f);
     }
     for (const d of s.done) e.code === 19 ? d.resolve() : d.reject(e);
     if (e.code !== 19) this.#emit("error", e);
-    this.#flush();
+    failed ? this.#failed(failed) : this.#flush();
   }
 
   /** An op of another connection (or one missed), at `m.v`. @param {any} m */
@@ -1134,8 +1151,12 @@ export class SharedDoc {
     const local = [this.#inflight, ...this.#pending].filter((s) => s !== null);
     if ("op" in m && local.every((s) => "op" in s)) {
       let op = m.op;
-      for (const s of local) op = this.#transformX(s, op);
-      this.#apply(op, false);
+      try {
+        for (const s of local) op = this.#transformX(s, op);
+        this.#apply(op, false);
+      } catch (f) {
+        return this.#failed(/** @type {OTError} */ (f));
+      }
     } else if (local.some((s) => !s.del && !s.restore)) {
       // A create, del or restore against local changes (or local changes other than ops): start again from the server.
       this.hardRollback().catch(() => {});
@@ -1161,19 +1182,36 @@ export class SharedDoc {
   /** Transforms a local op and an incoming op against each other; returns the incoming one. @param {Submit} s @param {unknown} incoming */
   #transformX(s, incoming) {
     const t = /** @type {OTType} */ (this.#type);
-    if (t.transformX) [s.op, incoming] = t.transformX(s.op, incoming);
-    else [s.op, incoming] = [t.transform(s.op, incoming, "left"), t.transform(incoming, s.op, "right")];
+    try {
+      if (t.transformX) [s.op, incoming] = t.transformX(s.op, incoming);
+      else [s.op, incoming] = [t.transform(s.op, incoming, "left"), t.transform(incoming, s.op, "right")];
+    } catch (e) {
+      throw new OTError(10, `Op transform failed: ${message(e)}`);
+    }
     return incoming;
   }
 
-  /** @param {unknown} op @param {unknown} source */
+  /** Applies `op`; a type's error is thrown as an OTError of code 9. @param {unknown} op @param {unknown} source */
   #apply(op, source) {
     const t = /** @type {OTType} */ (this.#type);
     this.#emit("beforeOp", op, source);
-    this.#data = t.apply(this.#data, op);
+    try {
+      this.#data = t.apply(this.#data, op);
+    } catch (e) {
+      throw new OTError(9, message(e));
+    }
     this.#emit("op", op, source);
   }
+
+  /**
+   * A transform or an apply threw (`e`): types apply in place, so `data` may be half changed and only the server's copy
+   * can be trusted; a hard rollback. @param {OTError} e
+   */
+  #failed(e) { this.#rollback(e).catch(() => {}); }
 }
+
+/** @param {unknown} e */
+const message = (e) => String(e instanceof Error ? e.message : e);
 
 /** @template V @param {V} v @returns {V} */
 const clone = (v) => (v === undefined ? v : structuredClone(v));
