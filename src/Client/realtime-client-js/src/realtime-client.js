@@ -812,6 +812,8 @@ export class SharedDoc {
   /** @type {Array<{ resolve: (v?: any) => void, reject: (e: Error) => void }>} */
   #fetching = [];
   #fetchSent = false;
+  /** The version of the latest op seen above the version held (a gap); a fetch reply that leaves it unapplied fetches again. */
+  #ahead = -1;
   /** @type {Array<{ resolve: (v?: any) => void, reject: (e: Error) => void }>} */
   #subscribing = [];
   #subscribeSent = false;
@@ -1080,6 +1082,8 @@ export class SharedDoc {
         if (!e && m.data) this.#ingest(m.data);
         for (const w of waiting) e ? w.reject(e) : w.resolve();
         if (e) this.#emit("error", e);
+        // A fetch answered before an op seen meanwhile (above the version) was committed leaves a gap: fetch again.
+        else if (!sub && /** @type {number} */ (this.#version) <= this.#ahead) this.#catchUp(-1);
         break;
       }
       case 2: {
@@ -1094,6 +1098,13 @@ export class SharedDoc {
         else if (this.#inflight && m.src === this.#inflight.src && m.seq === this.#inflight.seq) this.#acked(m.v);
         else if ("op" in m || m.create || m.del || m.restore) this.#remote(m);
     }
+  }
+
+  /** Fetches the ops since the version held, one fetch at a time; `ahead`: the latest op seen above it. @param {number} ahead */
+  #catchUp(ahead) {
+    this.#ahead = ahead;
+    this.#fetching.push({ resolve() {}, reject() {} });
+    this.#sendFetch();
   }
 
   /** A whole snapshot, when nothing local waits (a create before loading keeps its own). @param {{ v: number, type?: string, data?: S }} snap */
@@ -1143,11 +1154,8 @@ export class SharedDoc {
   /** An op of another connection (or one missed), at `m.v`. @param {any} m */
   #remote(m) {
     if (this.#version === undefined || m.v < this.#version) return;
-    if (m.v > this.#version) {
-      // Something was missed: catch up from the version held.
-      this.#fetching.push({ resolve() {}, reject() {} });
-      return this.#sendFetch();
-    }
+    // Something was missed: catch up from the version held (a fetch in flight may have been answered before m.v).
+    if (m.v > this.#version) return this.#catchUp(Math.max(this.#ahead, m.v));
     const local = [this.#inflight, ...this.#pending].filter((s) => s !== null);
     if ("op" in m && local.every((s) => "op" in s)) {
       let op = m.op;

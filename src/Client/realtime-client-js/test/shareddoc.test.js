@@ -403,3 +403,21 @@ test("a failed transform (code 10) or a rollback inverse that cannot be applied 
   assert.deepEqual(events.slice(-3).map((e) => e.slice(0, 2)), [["error", "1000 Forbidden"], ["hardRollback", "9 cannot apply"], ["error", "9 cannot apply"]]);
   assert.deepEqual([doc.version, doc.data, sent().at(-1)], [undefined, undefined, { a: 3 }]);
 });
+
+test("a gap seen while a fetch is in flight is fetched again once that fetch is answered without it", async () => {
+  const { doc, ws, sent } = await loaded({ n: 0 }, 1);
+  serve(ws, { a: 5, v: 2, src: B, seq: 2, op: [{ p: ["n"], na: 2 }] });
+  serve(ws, { a: 5, v: 4, src: B, seq: 4, op: [{ p: ["n"], na: 8 }] }); // a fetch is in flight: no second one yet
+  assert.deepEqual(sent(), [{ a: 0, v: 1 }]);
+  // The fetch was answered before the op at 3 was committed: it brings 1 and 2 only.
+  serve(ws, { a: 5, v: 1, src: B, seq: 1, op: [{ p: ["n"], na: 1 }] });
+  serve(ws, { a: 5, v: 2, src: B, seq: 2, op: [{ p: ["n"], na: 2 }] });
+  serve(ws, { a: 0 });
+  assert.equal(doc.version, 3);
+  assert.deepEqual(sent(), [{ a: 0, v: 1 }, { a: 0, v: 3 }], "the gap up to the op seen at 4 is fetched again");
+  serve(ws, { a: 5, v: 3, src: B, seq: 3, op: [{ p: ["n"], na: 4 }] });
+  serve(ws, { a: 5, v: 4, src: B, seq: 4, op: [{ p: ["n"], na: 8 }] });
+  serve(ws, { a: 0 });
+  assert.deepEqual([doc.version, doc.data], [5, { n: 15 }]);
+  assert.equal(sent().length, 2, "caught up: no further fetch");
+});
