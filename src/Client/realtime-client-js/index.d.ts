@@ -269,10 +269,16 @@ export interface SharedDocEvents<S, T> {
   del: (data: S, source: unknown) => void;
   /** A snapshot was loaded by `fetch`, `subscribe` or a hard rollback. */
   load: () => void;
-  /** A refused change (except code 19), a refused fetch or subscribe, or a snapshot of an unregistered type. */
+  /**
+   * A refused change (except code 19), a refused fetch or subscribe, a snapshot of an unregistered type, or an op that
+   * could not be transformed (code 10) or applied (code 9), which also does a hard rollback.
+   */
   error: (error: OTError) => void;
-  /** `hardRollback()` dropped the local changes; a `load` follows. */
-  hardRollback: () => void;
+  /**
+   * `hardRollback()` dropped the local changes; a `load` follows. Also done on its own, with the `cause` (raised as
+   * `error` too), when a transform (code 10) or an apply (code 9) threw part-way: `data` may then be half changed.
+   */
+  hardRollback: (cause?: OTError) => void;
   /** The document was restored to `targetVersion`, here or by another connection (`false`). */
   restore: (targetVersion: number, source: unknown) => void;
 }
@@ -309,7 +315,8 @@ export declare class SharedDoc<S = any, T = any> {
   del(options?: SubmitOptions): Promise<void>;
   /**
    * Applies `op` to `data` at once and sends it; resolves when it is acknowledged. A refused op is rolled back by its
-   * inverse (when the type has `invert`) and rejects with an {@link OTError}, except code 19, which resolves.
+   * inverse (when the type has `invert`) and rejects with an {@link OTError}, except code 19, which resolves. An op the
+   * type cannot apply rejects with code 9, and since `data` may be half changed the document does a hard rollback.
    */
   submitOp(op: T, options?: SubmitOptions): Promise<void>;
   /** The document as it was at `version`. */

@@ -764,6 +764,13 @@ export const TypesManager = Object.freeze({
   get: (nameOrUri) => types.get(nameOrUri),
 });
 
+/**
+ * The last `seq` of each connection's document ops: the server takes an op with the `src` (connection id) and `seq` of one
+ * it committed for a resend, so every `SharedDoc` on a connection numbers from one counter.
+ * @type {WeakMap<Connection, number>}
+ */
+const seqs = new WeakMap();
+
 /** An error of a document request: the server's `{code, message}`, or one of the client's own (codes from 4000). */
 export class OTError extends Error {
   /** @param {number} code @param {string} message */
@@ -799,13 +806,14 @@ export class SharedDoc {
   #inflight = null;
   /** @type {Submit[]} */
   #pending = [];
-  #seq = 0;
   /** Whether the application asked for the op stream; it is asked for again after every reconnection. */
   #wantSubscribe = false;
   #subscribed = false;
   /** @type {Array<{ resolve: (v?: any) => void, reject: (e: Error) => void }>} */
   #fetching = [];
   #fetchSent = false;
+  /** The version of the latest op seen above the version held (a gap); a fetch reply that leaves it unapplied fetches again. */
+  #ahead = -1;
   /** @type {Array<{ resolve: (v?: any) => void, reject: (e: Error) => void }>} */
   #subscribing = [];
   #subscribeSent = false;
@@ -898,7 +906,12 @@ export class SharedDoc {
       if (!t) throw new OTError(4015, "Cannot submit an op: the document does not exist");
       const source = options.source ?? true;
       if (t.normalize) op = t.normalize(op);
-      this.#apply(op, source);
+      try {
+        this.#apply(op, source);
+      } catch (e) {
+        this.#failed(/** @type {OTError} */ (e));
+        throw e;
+      }
       const last = this.#pending.at(-1);
       // Ops wait composed while one is in flight; a sent op (src set) is never changed again.
       if (t.compose && last && "op" in last && !last.src) {
@@ -943,14 +956,21 @@ export class SharedDoc {
    * was subscribed). The waiting submits reject.
    * @returns {Promise<void>}
    */
-  hardRollback() {
-    const error = new OTError(4017, "Hard rollback");
+  hardRollback() { return this.#rollback(); }
+
+  /**
+   * hardRollback(), with the `cause` when a change failed part-way: the dropped changes reject with it (else with 4017),
+   * and it is raised as error. @param {OTError} [cause] @returns {Promise<void>}
+   */
+  #rollback(cause) {
+    const error = cause ?? new OTError(4017, "Hard rollback");
     const dropped = [this.#inflight, ...this.#pending];
     this.#inflight = null;
     this.#pending = [];
     this.#version = this.#type = this.#data = undefined;
     for (const s of dropped) s?.done.forEach((d) => d.reject(error));
-    this.#emit("hardRollback");
+    this.#emit("hardRollback", cause);
+    if (cause) this.#emit("error", cause);
     if (!this.#wantSubscribe) return this.fetch();
     this.#subscribed = false;
     return this.subscribe();
@@ -1023,7 +1043,7 @@ export class SharedDoc {
     const c = this.#connection;
     if (this.#inflight || !this.#pending.length || !c.connected) return;
     const s = (this.#inflight = /** @type {Submit} */ (this.#pending.shift()));
-    s.seq ??= ++this.#seq;
+    if (!s.seq) seqs.set(c, (s.seq = (seqs.get(c) ?? 0) + 1));
     const { op, create, del, restore, src, seq } = s;
     this.#send({ a: 5, ...this.#v(), seq, x: {}, src, op, create, del, restore });
     // A resend carries the src the server gave it the first time: the id of the connection that sent it.
@@ -1062,6 +1082,8 @@ export class SharedDoc {
         if (!e && m.data) this.#ingest(m.data);
         for (const w of waiting) e ? w.reject(e) : w.resolve();
         if (e) this.#emit("error", e);
+        // A fetch answered before an op seen meanwhile (above the version) was committed leaves a gap: fetch again.
+        else if (!sub && /** @type {number} */ (this.#version) <= this.#ahead) this.#catchUp(-1);
         break;
       }
       case 2: {
@@ -1076,6 +1098,13 @@ export class SharedDoc {
         else if (this.#inflight && m.src === this.#inflight.src && m.seq === this.#inflight.seq) this.#acked(m.v);
         else if ("op" in m || m.create || m.del || m.restore) this.#remote(m);
     }
+  }
+
+  /** Fetches the ops since the version held, one fetch at a time; `ahead`: the latest op seen above it. @param {number} ahead */
+  #catchUp(ahead) {
+    this.#ahead = ahead;
+    this.#fetching.push({ resolve() {}, reject() {} });
+    this.#sendFetch();
   }
 
   /** A whole snapshot, when nothing local waits (a create before loading keeps its own). @param {{ v: number, type?: string, data?: S }} snap */
@@ -1108,28 +1137,34 @@ export class SharedDoc {
       // ot-text-unicode's invert throws for an op that is not invertible: then nothing is rolled back (as without invert).
       inverse = "op" in s && t?.invert ? t.invert(s.op) : undefined;
     } catch {}
-    if (inverse !== undefined) {
-      for (const p of this.#pending) inverse = this.#transformX(p, inverse);
-      this.#apply(inverse, false);
+    let failed;
+    try {
+      if (inverse !== undefined) {
+        for (const p of this.#pending) inverse = this.#transformX(p, inverse);
+        this.#apply(inverse, false);
+      }
+    } catch (f) {
+      failed = /** @type {OTError} */ (f);
     }
     for (const d of s.done) e.code === 19 ? d.resolve() : d.reject(e);
     if (e.code !== 19) this.#emit("error", e);
-    this.#flush();
+    failed ? this.#failed(failed) : this.#flush();
   }
 
   /** An op of another connection (or one missed), at `m.v`. @param {any} m */
   #remote(m) {
     if (this.#version === undefined || m.v < this.#version) return;
-    if (m.v > this.#version) {
-      // Something was missed: catch up from the version held.
-      this.#fetching.push({ resolve() {}, reject() {} });
-      return this.#sendFetch();
-    }
+    // Something was missed: catch up from the version held (a fetch in flight may have been answered before m.v).
+    if (m.v > this.#version) return this.#catchUp(Math.max(this.#ahead, m.v));
     const local = [this.#inflight, ...this.#pending].filter((s) => s !== null);
     if ("op" in m && local.every((s) => "op" in s)) {
       let op = m.op;
-      for (const s of local) op = this.#transformX(s, op);
-      this.#apply(op, false);
+      try {
+        for (const s of local) op = this.#transformX(s, op);
+        this.#apply(op, false);
+      } catch (f) {
+        return this.#failed(/** @type {OTError} */ (f));
+      }
     } else if (local.some((s) => !s.del && !s.restore)) {
       // A create, del or restore against local changes (or local changes other than ops): start again from the server.
       this.hardRollback().catch(() => {});
@@ -1155,19 +1190,36 @@ export class SharedDoc {
   /** Transforms a local op and an incoming op against each other; returns the incoming one. @param {Submit} s @param {unknown} incoming */
   #transformX(s, incoming) {
     const t = /** @type {OTType} */ (this.#type);
-    if (t.transformX) [s.op, incoming] = t.transformX(s.op, incoming);
-    else [s.op, incoming] = [t.transform(s.op, incoming, "left"), t.transform(incoming, s.op, "right")];
+    try {
+      if (t.transformX) [s.op, incoming] = t.transformX(s.op, incoming);
+      else [s.op, incoming] = [t.transform(s.op, incoming, "left"), t.transform(incoming, s.op, "right")];
+    } catch (e) {
+      throw new OTError(10, `Op transform failed: ${message(e)}`);
+    }
     return incoming;
   }
 
-  /** @param {unknown} op @param {unknown} source */
+  /** Applies `op`; a type's error is thrown as an OTError of code 9. @param {unknown} op @param {unknown} source */
   #apply(op, source) {
     const t = /** @type {OTType} */ (this.#type);
     this.#emit("beforeOp", op, source);
-    this.#data = t.apply(this.#data, op);
+    try {
+      this.#data = t.apply(this.#data, op);
+    } catch (e) {
+      throw new OTError(9, message(e));
+    }
     this.#emit("op", op, source);
   }
+
+  /**
+   * A transform or an apply threw (`e`): types apply in place, so `data` may be half changed and only the server's copy
+   * can be trusted; a hard rollback. @param {OTError} e
+   */
+  #failed(e) { this.#rollback(e).catch(() => {}); }
 }
+
+/** @param {unknown} e */
+const message = (e) => String(e instanceof Error ? e.message : e);
 
 /** @template V @param {V} v @returns {V} */
 const clone = (v) => (v === undefined ? v : structuredClone(v));

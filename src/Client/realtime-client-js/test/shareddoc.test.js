@@ -324,3 +324,100 @@ test("a local del or restore waiting for its ack dominates a remote change: the 
   assert.deepEqual([doc.version, doc.data], [4, undefined]);
   assert.deepEqual(events, [["del", { n: 0 }, true]]);
 });
+
+test("two documents on one connection number their ops from one counter, so the server does not take one's op for a resend of the other's", async () => {
+  const { connection, doc, ws, sent } = await loaded({ n: 0 }, 1);
+  const other = new SharedDoc(connection);
+  const loading = other.fetch();
+  serve(ws, { a: 0, data: { id: "room1", v: 1, type: URI, data: { n: 0 } } });
+  await loading;
+  const first = doc.submitOp([{ p: ["n"], na: 1 }]);
+  const second = other.submitOp([{ p: ["n"], na: 2 }]);
+  assert.deepEqual(sent().slice(1).map((r) => r.seq), [1, 2]);
+  serve(ws, { src: A, seq: 1, v: 1, a: 5 });
+  await first;
+  serve(ws, { src: A, seq: 2, v: 2, a: 5 });
+  await second;
+  assert.equal(other.version, 3);
+  other.destroy();
+});
+
+test("a local op the type cannot apply (half applied, in place) rejects with code 9, raises error and loads the server's document again", async () => {
+  const { doc, ws, sent } = await loaded({ n: 0, s: "x", list: [] }, 2);
+  const events = record(doc);
+  const inflight = doc.submitOp([{ p: ["list", 0], li: 1 }]);
+  const broken = doc.submitOp([{ p: ["n"], na: 1 }, { p: ["s"], na: 1 }]);
+  await assert.rejects(broken, (e) => e instanceof OTError && e.code === 9 && e.message === "Referenced element not a number");
+  await assert.rejects(inflight, (e) => e.code === 9, "what waited for its ack is dropped with it");
+  assert.deepEqual([doc.version, doc.type, doc.data], [undefined, undefined, undefined], "the half-changed data is dropped");
+  assert.deepEqual(sent(), [{ a: 5, v: 2, seq: 1, x: {}, op: [{ p: ["list", 0], li: 1 }] }, { a: 3 }], "the op is not sent; it subscribes again");
+  serve(ws, { src: A, seq: 1, v: 2, a: 5 });
+  serve(ws, { a: 3, data: { id: "room1", v: 3, type: URI, data: { n: 0, s: "x", list: [1] } } });
+  await settle();
+  assert.deepEqual([doc.version, doc.data], [3, { n: 0, s: "x", list: [1] }]);
+  assert.deepEqual(events.slice(2), [
+    ["beforeOp", [{ p: ["n"], na: 1 }, { p: ["s"], na: 1 }], true],
+    ["hardRollback", "9 Referenced element not a number"],
+    ["error", "9 Referenced element not a number"],
+    ["load"],
+  ]);
+});
+
+test("a remote op that cannot be applied does not throw out of the listener: a hard rollback with code 9 loads the document again", async () => {
+  const { doc, ws, sent } = await loaded({ n: 0, s: "x" }, 2);
+  const events = record(doc);
+  const mine = doc.submitOp([{ p: ["n"], na: 1 }]);
+  serve(ws, { a: 5, v: 2, src: B, seq: 1, op: [{ p: ["n"], na: 2 }, { p: ["s"], na: 1 }] });
+  await assert.rejects(mine, (e) => e.code === 9);
+  assert.deepEqual([doc.version, doc.data], [undefined, undefined]);
+  assert.deepEqual(sent().at(-1), { a: 3 });
+  assert.deepEqual(events.slice(-2), [["hardRollback", "9 Referenced element not a number"], ["error", "9 Referenced element not a number"]]);
+  serve(ws, { a: 3, data: { id: "room1", v: 4, type: URI, data: { n: 3, s: "x" } } });
+  await settle();
+  assert.deepEqual([doc.version, doc.data], [4, { n: 3, s: "x" }]);
+});
+
+test("a failed transform (code 10) or a rollback inverse that cannot be applied also does a hard rollback", async () => {
+  const fragile = {
+    name: "fragile",
+    uri: "http://example.com/fragile",
+    create: (d) => d ?? "",
+    apply: (s, op) => { if (op === "!") throw new Error("cannot apply"); return s + op; },
+    transform: (op, other) => { if (other === "?") throw new Error("cannot transform"); return op; },
+    invert: () => "!",
+  };
+  TypesManager.register(fragile);
+  const { doc, ws, sent } = await loaded("", 1, fragile.uri);
+  const events = record(doc);
+  const mine = doc.submitOp("a");
+  serve(ws, { a: 5, v: 1, src: B, seq: 1, op: "?" });
+  await assert.rejects(mine, (e) => e.code === 10 && e.message === "Op transform failed: cannot transform");
+  assert.deepEqual(events.slice(-2), [["hardRollback", "10 Op transform failed: cannot transform"], ["error", "10 Op transform failed: cannot transform"]]);
+  serve(ws, { a: 3, data: { id: "room1", v: 2, type: fragile.uri, data: "?" } });
+  await settle();
+  const refused = doc.submitOp("b");
+  const queued = doc.submitOp("c");
+  serve(ws, { ...sent().at(-1), error: { code: 1000, message: "Forbidden" } });
+  await assert.rejects(refused, (e) => e.code === 1000);
+  await assert.rejects(queued, (e) => e.code === 9 && e.message === "cannot apply");
+  assert.deepEqual(events.slice(-3).map((e) => e.slice(0, 2)), [["error", "1000 Forbidden"], ["hardRollback", "9 cannot apply"], ["error", "9 cannot apply"]]);
+  assert.deepEqual([doc.version, doc.data, sent().at(-1)], [undefined, undefined, { a: 3 }]);
+});
+
+test("a gap seen while a fetch is in flight is fetched again once that fetch is answered without it", async () => {
+  const { doc, ws, sent } = await loaded({ n: 0 }, 1);
+  serve(ws, { a: 5, v: 2, src: B, seq: 2, op: [{ p: ["n"], na: 2 }] });
+  serve(ws, { a: 5, v: 4, src: B, seq: 4, op: [{ p: ["n"], na: 8 }] }); // a fetch is in flight: no second one yet
+  assert.deepEqual(sent(), [{ a: 0, v: 1 }]);
+  // The fetch was answered before the op at 3 was committed: it brings 1 and 2 only.
+  serve(ws, { a: 5, v: 1, src: B, seq: 1, op: [{ p: ["n"], na: 1 }] });
+  serve(ws, { a: 5, v: 2, src: B, seq: 2, op: [{ p: ["n"], na: 2 }] });
+  serve(ws, { a: 0 });
+  assert.equal(doc.version, 3);
+  assert.deepEqual(sent(), [{ a: 0, v: 1 }, { a: 0, v: 3 }], "the gap up to the op seen at 4 is fetched again");
+  serve(ws, { a: 5, v: 3, src: B, seq: 3, op: [{ p: ["n"], na: 4 }] });
+  serve(ws, { a: 5, v: 4, src: B, seq: 4, op: [{ p: ["n"], na: 8 }] });
+  serve(ws, { a: 0 });
+  assert.deepEqual([doc.version, doc.data], [5, { n: 15 }]);
+  assert.equal(sent().length, 2, "caught up: no further fetch");
+});
