@@ -154,25 +154,11 @@ internal abstract class DocumentWire
         _ => throw new ArgumentException($"Unknown document system '{system}' (realtime, realtime-node, original, sharedb)."),
     };
 
-    protected static async Task<string> ReceiveTextAsync(WebSocket socket, CancellationToken cancellationToken)
-    {
-        byte[] buffer = new byte[8192];
-        int count = 0;
-        ValueWebSocketReceiveResult result;
-        do
-        {
-            result = await socket.ReceiveAsync(buffer.AsMemory(count), cancellationToken);
-            count += result.Count;
-        }
-        while (!result.EndOfMessage);
-
-        return result.MessageType == WebSocketMessageType.Close
-            ? throw new InvalidOperationException($"The server closed during the handshake ({socket.CloseStatus}).")
-            : Encoding.UTF8.GetString(buffer, 0, count);
-    }
+    protected static Task<string> ReceiveTextAsync(WebSocket socket, CancellationToken cancellationToken)
+        => WebSocketMessages.ReceiveTextAsync(socket, cancellationToken);
 
     protected static Task SendTextAsync(WebSocket socket, string text, CancellationToken cancellationToken)
-        => socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, cancellationToken);
+        => WebSocketMessages.SendTextAsync(socket, text, cancellationToken);
 }
 
 /// <summary>

@@ -67,31 +67,18 @@ internal sealed class LoadClient : IAsyncDisposable
 
     private async Task ReceiveLoopAsync()
     {
-        byte[] buffer = new byte[16 * 1024];
+        var buffer = new Ref<byte[]>(new byte[16 * 1024]);
         try
         {
             while (true)
             {
-                int count = 0;
-                ValueWebSocketReceiveResult result;
-                do
-                {
-                    if (count == buffer.Length)
-                    {
-                        Array.Resize(ref buffer, buffer.Length * 2);
-                    }
-
-                    result = await _socket.ReceiveAsync(buffer.AsMemory(count), CancellationToken.None);
-                    count += result.Count;
-                }
-                while (!result.EndOfMessage);
-
-                if (result.MessageType == WebSocketMessageType.Close)
+                (int count, WebSocketMessageType type) = await WebSocketMessages.ReceiveAsync(_socket, buffer, CancellationToken.None);
+                if (type == WebSocketMessageType.Close)
                 {
                     return;
                 }
 
-                ReadOnlySpan<byte> message = buffer.AsSpan(0, count);
+                ReadOnlySpan<byte> message = buffer.Value.AsSpan(0, count);
                 if (_wire.HeartbeatReply(message) is { } reply)
                 {
                     _ = SendAsync(reply);

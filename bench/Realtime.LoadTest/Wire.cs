@@ -35,25 +35,11 @@ internal abstract class Wire
         _ => throw new ArgumentException($"Unknown system '{system}' (realtime, dense, history, compat, signalr, raw, strong, socketio)."),
     };
 
-    protected static async Task<string> ReceiveTextAsync(WebSocket socket, CancellationToken cancellationToken)
-    {
-        byte[] buffer = new byte[8192];
-        int count = 0;
-        ValueWebSocketReceiveResult result;
-        do
-        {
-            result = await socket.ReceiveAsync(buffer.AsMemory(count), cancellationToken);
-            count += result.Count;
-        }
-        while (!result.EndOfMessage);
-
-        return result.MessageType == WebSocketMessageType.Close
-            ? throw new InvalidOperationException($"The server closed during the handshake ({socket.CloseStatus}).")
-            : Encoding.UTF8.GetString(buffer, 0, count);
-    }
+    protected static Task<string> ReceiveTextAsync(WebSocket socket, CancellationToken cancellationToken)
+        => WebSocketMessages.ReceiveTextAsync(socket, cancellationToken);
 
     protected static Task SendTextAsync(WebSocket socket, string text, CancellationToken cancellationToken)
-        => socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, cancellationToken);
+        => WebSocketMessages.SendTextAsync(socket, text, cancellationToken);
 }
 
 /// <summary>Realtime's protocol v1, through <c>MapRealtime</c> or on the dense listener (the same wire).</summary>
