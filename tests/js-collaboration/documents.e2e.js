@@ -13,7 +13,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import json0 from "ot-json0";
-import { control, next, origin, proxyOrigin } from "./harness.js";
+import { connections, control, next, origin, proxyOrigin } from "./harness.js";
 import { Connection, DisconnectReason } from "./seed-connection.js";
 import { Client, SharedDoc, TypesManager } from "../../src/Client/realtime-client-js/src/realtime-client.js";
 
@@ -21,20 +21,7 @@ const TIMEOUT = 15000;
 const URI = "http://sharejs.org/types/JSONv0";
 const { type } = json0;
 
-let rooms = 0;
-const room = (prefix = "doc-room") => `${prefix}-${process.pid}-${++rooms}`;
-/** Every connection a test opens, closed after it even when an assertion failed (a reconnecting socket keeps the process alive). */
-const open = new Set();
-const connect = async (roomId, url = origin) => {
-  const connection = new Connection(url, { roomId });
-  open.add(connection);
-  await next(connection, "connect");
-  return connection;
-};
-const closeAll = () => {
-  for (const c of open) c.close();
-  open.clear();
-};
+const { room, connect, closeAll, track } = connections(Connection, "doc-room");
 
 /** Records a connection's ot-doc messages (objects) and lets a test take them in order. */
 class Wire {
@@ -593,7 +580,7 @@ test("a mixed room: Realtime's own client (SharedDoc over protocol v1) and the o
   const W = await created({ list: [], n: 0 }, roomId);
   TypesManager.register(type);
   const v1 = new Client(origin).connect(roomId);
-  open.add(v1);
+  track(v1);
   const doc = new SharedDoc(v1);
   await doc.subscribe();
   assert.deepEqual([doc.version, doc.data], [1, { list: [], n: 0 }]);

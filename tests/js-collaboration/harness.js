@@ -31,3 +31,28 @@ export const next = (connection, name, match = () => true) => new Promise((resol
   };
   connection.on(name, handler);
 });
+
+/**
+ * The connections of one test file: `room()` names a fresh room (`<prefix>-<pid>-<n>`), `connect` opens a seed connection to it and
+ * waits for its connect, `track` adds a connection opened otherwise, and `closeAll` (run after each test) closes every connection opened, even when an assertion failed (a
+ * reconnecting socket keeps the process alive).
+ */
+export const connections = (Connection, prefix) => {
+  let rooms = 0;
+  const open = new Set();
+  return {
+    room: (name = prefix) => `${name}-${process.pid}-${++rooms}`,
+    connect: async (roomId, url = origin) => {
+      const connection = new Connection(url, { roomId });
+      open.add(connection);
+      await next(connection, "connect");
+      return connection;
+    },
+    /** Closes `connection` (any object with `close()`) with the others after the test. */
+    track: (connection) => open.add(connection),
+    closeAll: () => {
+      for (const c of open) c.close();
+      open.clear();
+    },
+  };
+};

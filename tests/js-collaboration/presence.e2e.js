@@ -6,26 +6,13 @@
 // messages are handled in order, so once its echo is back, everything its earlier messages caused has been sent) and
 // the fault proxy in front of it (REALTIME_PROXY_ORIGIN; `@@control reset` cuts every proxied connection abruptly).
 import { test } from "node:test";
-import { control, next, origin, proxyOrigin } from "./harness.js";
+import { connections, control, next, origin, proxyOrigin } from "./harness.js";
 import assert from "node:assert/strict";
 import { Connection } from "./seed-connection.js";
 
 const TIMEOUT = 15000;
 
-let rooms = 0;
-const room = () => `presence-room-${process.pid}-${++rooms}`;
-/** Every connection a test opens, closed after it even when an assertion failed (a reconnecting socket keeps the process alive). */
-const open = new Set();
-const connect = async (roomId, url = origin) => {
-  const connection = new Connection(url, { roomId });
-  open.add(connection);
-  await next(connection, "connect");
-  return connection;
-};
-const closeAll = () => {
-  for (const c of open) c.close();
-  open.clear();
-};
+const { room, connect, closeAll } = connections(Connection, "presence-room");
 
 /**
  * Records a connection's presence messages, each the parsed JSON of its data string plus the frame's compressed flag,
