@@ -197,31 +197,35 @@ internal sealed class DocumentSubmitter(DocumentOptions options, ILogger logger,
             context.Version = version;
         }).ConfigureAwait(false);
 
-        (DocumentOperation entry, JsonNode? data, byte[]? json) = await ApplyAsync(document, record, request, type, op, transformed, version, cancellationToken)
-            .ConfigureAwait(false);
-
+        // From the apply (in place, on the live snapshot) until the store has the write, any refusal or failure — the size limit, the
+        // Commit middleware, a serializer's or the store's exception, a cancellation — leaves the live snapshot changed by an op that
+        // was never written: it is dropped, and the next submit reads the stored one.
+        DocumentOperation entry;
+        JsonNode? data;
+        bool written;
         try
         {
-            await DocumentMiddlewareRunner.RunAsync(Options, DocumentAction.Commit, id, connection, request.Request, Logger, context => FillOp(context, entry))
+            byte[]? json;
+            (entry, data, json) = await ApplyAsync(document, record, request, type, op, transformed, version, cancellationToken).ConfigureAwait(false);
+            DocumentOperation applied = entry;
+            await DocumentMiddlewareRunner.RunAsync(Options, DocumentAction.Commit, id, connection, request.Request, Logger, context => FillOp(context, applied))
                 .ConfigureAwait(false);
+            if (request.Kind == DocumentOperationKind.Delete)
+            {
+                written = await Store.DeleteAsync(id, current, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                long next = version + 1;
+                StoredSnapshot snapshot = DocumentSnapshots.ToStored(next, type.Uri, json!);
+                StoredSnapshot? milestone = Options.MilestoneInterval > 0 && next % Options.MilestoneInterval == 0 ? snapshot : null;
+                written = await Store.CommitAsync(id, new DocumentCommit(entry, type.Uri, snapshot, milestone), cancellationToken).ConfigureAwait(false);
+            }
         }
         catch
         {
-            document.Invalidate(); // applied to the live snapshot, never written
+            document.Invalidate();
             throw;
-        }
-
-        bool written;
-        if (request.Kind == DocumentOperationKind.Delete)
-        {
-            written = await Store.DeleteAsync(id, current, cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            long next = version + 1;
-            StoredSnapshot snapshot = DocumentSnapshots.ToStored(next, type.Uri, json!);
-            StoredSnapshot? milestone = Options.MilestoneInterval > 0 && next % Options.MilestoneInterval == 0 ? snapshot : null;
-            written = await Store.CommitAsync(id, new DocumentCommit(entry, type.Uri, snapshot, milestone), cancellationToken).ConfigureAwait(false);
         }
 
         if (!written)
@@ -280,7 +284,6 @@ internal sealed class DocumentSubmitter(DocumentOptions options, ILogger logger,
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException) // a type's failure, whatever it throws
                 {
-                    document.Invalidate(); // Apply may have half changed it
                     throw new DocumentException(DocumentErrorCodes.ApplyFailed, ex.Message);
                 }
 
@@ -297,7 +300,6 @@ internal sealed class DocumentSubmitter(DocumentOptions options, ILogger logger,
         byte[] json = DocumentWire.Serialize(data);
         if (json.Length > Options.MaxSnapshotBytes)
         {
-            document.Invalidate();
             throw new DocumentException(DocumentErrorCodes.Unknown,
                 $"Snapshot too large: {json.Length} bytes after this op, more than the limit of {Options.MaxSnapshotBytes} (DocumentOptions.MaxSnapshotBytes)");
         }
