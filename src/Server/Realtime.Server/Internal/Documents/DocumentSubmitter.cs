@@ -297,7 +297,7 @@ internal sealed class DocumentSubmitter(DocumentOptions options, ILogger logger,
             return (entry, null, null);
         }
 
-        byte[] json = DocumentWire.Serialize(data);
+        byte[] json = DocumentWire.SerializeSnapshot(data); // and the depth limit
         if (json.Length > Options.MaxSnapshotBytes)
         {
             throw new DocumentException(DocumentErrorCodes.Unknown,
