@@ -32,13 +32,23 @@ internal sealed class DocumentSubmitter(DocumentOptions options, ILogger logger,
 
     private DocumentStore Store => Options.Store;
 
-    /// <summary>The <see cref="DocumentOptions.MaxOpBytes"/> limit, then the submit pipeline from step 2 (docs/documents.md): one submit at a
+    /// <summary>The <see cref="DocumentOptions.MaxOpBytes"/> limit (<see cref="DocumentOptions.MaxSnapshotBytes"/> for a create's or a restore's
+    /// data), then the submit pipeline from step 2 (docs/documents.md): one submit at a
     /// time per document on this node, middleware, the version checks, the transform, apply, the compare-and-set commit (retried from
     /// reading the record when another writer won), and the broadcast to the document's other subscribers.</summary>
     /// <exception cref="DocumentException">The submit is refused; nothing is committed (except after an <see cref="DocumentAction.AfterWrite"/> refusal).</exception>
     public async Task<SubmitResult> SubmitAsync(string documentId, ServerConnection? connection, SubmitRequest request, CancellationToken cancellationToken)
     {
-        if (request.Size > Options.MaxOpBytes)
+        if (request.Kind is DocumentOperationKind.Create or DocumentOperationKind.Restore)
+        {
+            // A create's or a restore's data is a whole snapshot: it has the snapshot's limit, not an op's.
+            if (request.Size > Options.MaxSnapshotBytes)
+            {
+                throw new DocumentException(DocumentErrorCodes.Unknown,
+                    $"Snapshot too large: {request.Size} bytes of data, more than the limit of {Options.MaxSnapshotBytes} (DocumentOptions.MaxSnapshotBytes)");
+            }
+        }
+        else if (request.Size > Options.MaxOpBytes)
         {
             throw new DocumentException(DocumentErrorCodes.Unknown,
                 $"Op too large: {request.Size} bytes, more than the limit of {Options.MaxOpBytes} (DocumentOptions.MaxOpBytes)");
