@@ -37,7 +37,14 @@ internal sealed class DocumentSubmitter(DocumentOptions options, ILogger logger,
     /// time per document on this node, middleware, the version checks, the transform, apply, the compare-and-set commit (retried from
     /// reading the record when another writer won), and the broadcast to the document's other subscribers.</summary>
     /// <exception cref="DocumentException">The submit is refused; nothing is committed (except after an <see cref="DocumentAction.AfterWrite"/> refusal).</exception>
-    public async Task<SubmitResult> SubmitAsync(string documentId, ServerConnection? connection, SubmitRequest request, CancellationToken cancellationToken)
+    /// <param name="documentId">The document.</param>
+    /// <param name="connection">The submitter; <see langword="null"/> for the server-side API.</param>
+    /// <param name="request">The submit.</param>
+    /// <param name="reply">Sends the submitter its transformed-against ops and its ack: called under the document's gate after the broadcast
+    /// and <see cref="DocumentAction.AfterWrite"/>, so the ack reaches the submitter before any later op's broadcast.</param>
+    /// <param name="cancellationToken">Cancels waiting.</param>
+    public async Task<SubmitResult> SubmitAsync(string documentId, ServerConnection? connection, SubmitRequest request,
+                                                Func<SubmitResult, ValueTask>? reply, CancellationToken cancellationToken)
     {
         if (request.Kind is DocumentOperationKind.Create or DocumentOperationKind.Restore)
         {
@@ -67,6 +74,14 @@ internal sealed class DocumentSubmitter(DocumentOptions options, ILogger logger,
                 {
                     // Under the gate, so that broadcasts leave in version order; serialized once for every subscriber.
                     _broadcast(documentId, DocumentWire.OpMessage(committed), connection?.Id);
+                    await DocumentMiddlewareRunner.RunAsync(Options, DocumentAction.AfterWrite, documentId, connection, request.Request, Logger,
+                                                           context => FillOp(context, committed)).ConfigureAwait(false);
+                }
+
+                // Still under the gate (step 10 in the document's queue): the submitter's ack is queued before the next op's broadcast.
+                if (reply is not null)
+                {
+                    await reply(result).ConfigureAwait(false);
                 }
             }
             finally
@@ -77,12 +92,6 @@ internal sealed class DocumentSubmitter(DocumentOptions options, ILogger logger,
         finally
         {
             Active.Release(document);
-        }
-
-        if (result.Committed is { } written)
-        {
-            await DocumentMiddlewareRunner.RunAsync(Options, DocumentAction.AfterWrite, documentId, connection, request.Request, Logger,
-                                                   context => FillOp(context, written)).ConfigureAwait(false);
         }
 
         return result;
