@@ -32,8 +32,9 @@ public sealed class DocumentOptions
     /// refused with code 4. <see langword="null"/> (the default, as the original): unlimited.</summary>
     public int? MaxSubmitRetries { get; set; }
 
-    /// <summary>The largest operation, in bytes of its JSON (the <c>op</c>, <c>create</c> or <c>restore</c> value as sent); a larger one is
-    /// refused with code 1000 and nothing is committed. Default <see cref="DefaultMaxOpBytes"/>.</summary>
+    /// <summary>The largest operation, in bytes of its JSON (the <c>op</c> value as sent); a larger one is refused with code 1000 and nothing
+    /// is committed. A create's or a restore's data is a whole snapshot and has <see cref="MaxSnapshotBytes"/> instead. Default
+    /// <see cref="DefaultMaxOpBytes"/>.</summary>
     public int MaxOpBytes { get; set; } = DefaultMaxOpBytes;
 
     /// <summary>The most operations one connection may submit per second (a bucket of this many, refilled continuously); one beyond it is
@@ -42,7 +43,9 @@ public sealed class DocumentOptions
     public int MaxOpsPerSecond { get; set; } = DefaultMaxOpsPerSecond;
 
     /// <summary>The largest snapshot, in bytes of its JSON; an operation (or create, or restore) that would make the document larger is
-    /// refused with code 1000 and nothing is committed. Default <see cref="DefaultMaxSnapshotBytes"/>.</summary>
+    /// refused with code 1000 and nothing is committed; a create's or a restore's data (as sent) is held to it too. At most
+    /// <see cref="RealtimeOptions.MaxMessageSize"/>, checked by <see cref="DocumentServerExtensions.UseDocuments"/>. Default
+    /// <see cref="DefaultMaxSnapshotBytes"/>.</summary>
     public int MaxSnapshotBytes { get; set; } = DefaultMaxSnapshotBytes;
 
     /// <summary>Every this many versions a milestone snapshot is kept, from which history snapshots are rebuilt (fewer operations to
@@ -112,13 +115,19 @@ public sealed class DocumentOptions
     /// <summary>The middleware of one action (empty when none).</summary>
     internal DocumentMiddleware[] MiddlewareOf(DocumentAction action) => Volatile.Read(ref _middleware[(int)action]);
 
-    internal void Validate()
+    internal void Validate(int maxMessageSize)
     {
         ArgumentNullException.ThrowIfNull(Store, "DocumentOptions.Store");
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxOpBytes, "DocumentOptions.MaxOpBytes");
         ArgumentOutOfRangeException.ThrowIfNegative(MaxOpsPerSecond, "DocumentOptions.MaxOpsPerSecond");
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxSnapshotBytes, "DocumentOptions.MaxSnapshotBytes");
         ArgumentOutOfRangeException.ThrowIfNegative(MilestoneInterval, "DocumentOptions.MilestoneInterval");
+        if (MaxSnapshotBytes > maxMessageSize)
+        {
+            throw new ArgumentOutOfRangeException("DocumentOptions.MaxSnapshotBytes", MaxSnapshotBytes,
+                $"At most RealtimeOptions.MaxMessageSize ({maxMessageSize}): a create or a restore carries a whole snapshot in one message.");
+        }
+
         if (MaxSubmitRetries is < 0)
         {
             throw new ArgumentOutOfRangeException("DocumentOptions.MaxSubmitRetries", MaxSubmitRetries, "Not negative.");

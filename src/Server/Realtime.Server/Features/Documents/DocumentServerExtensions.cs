@@ -14,7 +14,8 @@ public static class DocumentServerExtensions
     /// <param name="configure">Registers types and middleware, sets the store and the limits; called on every call, so a second call
     /// (another endpoint's configure) adds to the same options.</param>
     /// <returns>The server.</returns>
-    /// <exception cref="ArgumentOutOfRangeException">A limit is out of range.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A limit is out of range: not positive, or <see cref="DocumentOptions.MaxSnapshotBytes"/> above
+    /// <see cref="RealtimeOptions.MaxMessageSize"/>.</exception>
     /// <example><code>
     /// app.MapRealtime("/realtime", server => server.UseDocuments(o => o.AddType(OtTypes.TextUnicode)));
     /// app.MapJsCollaboration("/collaboration/");
@@ -30,7 +31,7 @@ public static class DocumentServerExtensions
         }
 
         configure?.Invoke(feature.Options);
-        feature.Options.Validate();
+        feature.Options.Validate(server.Options.MaxMessageSize);
         return server;
     }
 

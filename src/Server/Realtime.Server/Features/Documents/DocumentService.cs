@@ -118,7 +118,7 @@ public sealed class DocumentService
 
         JsonElement element = Request(request);
         SubmitRequest submit = SubmitRequest.ServerSide(element, _feature.Options.Types);
-        SubmitResult result = await Engine.SubmitAsync(documentId, null, submit, cancellationToken).ConfigureAwait(false);
+        SubmitResult result = await Engine.SubmitAsync(documentId, null, submit, reply: null, cancellationToken).ConfigureAwait(false);
         return result.Version;
     }
 

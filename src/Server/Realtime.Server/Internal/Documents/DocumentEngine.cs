@@ -33,8 +33,9 @@ internal sealed class DocumentEngine
     public void RoomEnded(string documentId) => _active.RoomEnded(documentId);
 
     /// <inheritdoc cref="DocumentSubmitter.SubmitAsync"/>
-    public Task<SubmitResult> SubmitAsync(string documentId, ServerConnection? connection, SubmitRequest request, CancellationToken cancellationToken)
-        => _submitter.SubmitAsync(documentId, connection, request, cancellationToken);
+    public Task<SubmitResult> SubmitAsync(string documentId, ServerConnection? connection, SubmitRequest request,
+                                          Func<SubmitResult, ValueTask>? reply, CancellationToken cancellationToken)
+        => _submitter.SubmitAsync(documentId, connection, request, reply, cancellationToken);
 
     /// <inheritdoc cref="DocumentReader.ReadSnapshotAsync"/>
     public Task<SnapshotRead> ReadSnapshotAsync(string documentId, ServerConnection? connection, JsonElement request, CancellationToken cancellationToken)

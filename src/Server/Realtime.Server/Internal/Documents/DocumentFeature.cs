@@ -149,16 +149,18 @@ internal sealed class DocumentFeature : RealtimeFeature
                 $"Too many ops: more than {Options.MaxOpsPerSecond} per second from this connection (DocumentOptions.MaxOpsPerSecond)");
         }
 
-        SubmitResult result = await Engine.SubmitAsync(connection.RoomId, connection, submit, cancellationToken).ConfigureAwait(false);
-
-        // The submitter gets what its op was transformed against, even when it had them as broadcasts, then its ack.
-        await Engine.CheckOperationsAsync(connection.RoomId, connection, request, result.TransformedAgainst).ConfigureAwait(false);
-        foreach (DocumentOperation op in result.TransformedAgainst)
+        // The submitter gets what its op was transformed against, even when it had them as broadcasts, then its ack; queued under the
+        // document's gate, so no later op's broadcast overtakes its ack.
+        await Engine.SubmitAsync(connection.RoomId, connection, submit, async result =>
         {
-            Send(connection, DocumentWire.OpMessage(op));
-        }
+            await Engine.CheckOperationsAsync(connection.RoomId, connection, request, result.TransformedAgainst).ConfigureAwait(false);
+            foreach (DocumentOperation op in result.TransformedAgainst)
+            {
+                Send(connection, DocumentWire.OpMessage(op));
+            }
 
-        await SendReplyAsync(connection, request, DocumentWire.Ack(result.Source, result.Sequence, result.Version)).ConfigureAwait(false);
+            await SendReplyAsync(connection, request, DocumentWire.Ack(result.Source, result.Sequence, result.Version)).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     private async ValueTask SendReplyAsync(ServerConnection connection, JsonElement request, Message reply)

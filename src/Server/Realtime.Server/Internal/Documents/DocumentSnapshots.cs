@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 
@@ -110,5 +111,7 @@ internal sealed class DocumentSnapshots(DocumentOptions options, ILogger logger)
 
     /// <summary>A stored snapshot's content: its <c>default</c> fragment (the only one a C# type keeps).</summary>
     private static JsonNode? ParseFragments(StoredSnapshot snapshot)
-        => snapshot.Fragments.TryGetValue(StoredSnapshot.DefaultFragment, out ReadOnlyMemory<byte> json) && !json.IsEmpty ? JsonNode.Parse(json.Span) : null;
+        => snapshot.Fragments.TryGetValue(StoredSnapshot.DefaultFragment, out ReadOnlyMemory<byte> json) && !json.IsEmpty
+            ? JsonNode.Parse(json.Span, documentOptions: new JsonDocumentOptions { MaxDepth = DocumentWire.StoredReadMaxDepth })
+            : null;
 }

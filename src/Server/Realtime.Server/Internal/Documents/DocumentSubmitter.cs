@@ -32,13 +32,30 @@ internal sealed class DocumentSubmitter(DocumentOptions options, ILogger logger,
 
     private DocumentStore Store => Options.Store;
 
-    /// <summary>The <see cref="DocumentOptions.MaxOpBytes"/> limit, then the submit pipeline from step 2 (docs/documents.md): one submit at a
+    /// <summary>The <see cref="DocumentOptions.MaxOpBytes"/> limit (<see cref="DocumentOptions.MaxSnapshotBytes"/> for a create's or a restore's
+    /// data), then the submit pipeline from step 2 (docs/documents.md): one submit at a
     /// time per document on this node, middleware, the version checks, the transform, apply, the compare-and-set commit (retried from
     /// reading the record when another writer won), and the broadcast to the document's other subscribers.</summary>
     /// <exception cref="DocumentException">The submit is refused; nothing is committed (except after an <see cref="DocumentAction.AfterWrite"/> refusal).</exception>
-    public async Task<SubmitResult> SubmitAsync(string documentId, ServerConnection? connection, SubmitRequest request, CancellationToken cancellationToken)
+    /// <param name="documentId">The document.</param>
+    /// <param name="connection">The submitter; <see langword="null"/> for the server-side API.</param>
+    /// <param name="request">The submit.</param>
+    /// <param name="reply">Sends the submitter its transformed-against ops and its ack: called under the document's gate after the broadcast
+    /// and <see cref="DocumentAction.AfterWrite"/>, so the ack reaches the submitter before any later op's broadcast.</param>
+    /// <param name="cancellationToken">Cancels waiting.</param>
+    public async Task<SubmitResult> SubmitAsync(string documentId, ServerConnection? connection, SubmitRequest request,
+                                                Func<SubmitResult, ValueTask>? reply, CancellationToken cancellationToken)
     {
-        if (request.Size > Options.MaxOpBytes)
+        if (request.Kind is DocumentOperationKind.Create or DocumentOperationKind.Restore)
+        {
+            // A create's or a restore's data is a whole snapshot: it has the snapshot's limit, not an op's.
+            if (request.Size > Options.MaxSnapshotBytes)
+            {
+                throw new DocumentException(DocumentErrorCodes.Unknown,
+                    $"Snapshot too large: {request.Size} bytes of data, more than the limit of {Options.MaxSnapshotBytes} (DocumentOptions.MaxSnapshotBytes)");
+            }
+        }
+        else if (request.Size > Options.MaxOpBytes)
         {
             throw new DocumentException(DocumentErrorCodes.Unknown,
                 $"Op too large: {request.Size} bytes, more than the limit of {Options.MaxOpBytes} (DocumentOptions.MaxOpBytes)");
@@ -57,6 +74,14 @@ internal sealed class DocumentSubmitter(DocumentOptions options, ILogger logger,
                 {
                     // Under the gate, so that broadcasts leave in version order; serialized once for every subscriber.
                     _broadcast(documentId, DocumentWire.OpMessage(committed), connection?.Id);
+                    await DocumentMiddlewareRunner.RunAsync(Options, DocumentAction.AfterWrite, documentId, connection, request.Request, Logger,
+                                                           context => FillOp(context, committed)).ConfigureAwait(false);
+                }
+
+                // Still under the gate (step 10 in the document's queue): the submitter's ack is queued before the next op's broadcast.
+                if (reply is not null)
+                {
+                    await reply(result).ConfigureAwait(false);
                 }
             }
             finally
@@ -67,12 +92,6 @@ internal sealed class DocumentSubmitter(DocumentOptions options, ILogger logger,
         finally
         {
             Active.Release(document);
-        }
-
-        if (result.Committed is { } written)
-        {
-            await DocumentMiddlewareRunner.RunAsync(Options, DocumentAction.AfterWrite, documentId, connection, request.Request, Logger,
-                                                   context => FillOp(context, written)).ConfigureAwait(false);
         }
 
         return result;
@@ -197,31 +216,35 @@ internal sealed class DocumentSubmitter(DocumentOptions options, ILogger logger,
             context.Version = version;
         }).ConfigureAwait(false);
 
-        (DocumentOperation entry, JsonNode? data, byte[]? json) = await ApplyAsync(document, record, request, type, op, transformed, version, cancellationToken)
-            .ConfigureAwait(false);
-
+        // From the apply (in place, on the live snapshot) until the store has the write, any refusal or failure — the size limit, the
+        // Commit middleware, a serializer's or the store's exception, a cancellation — leaves the live snapshot changed by an op that
+        // was never written: it is dropped, and the next submit reads the stored one.
+        DocumentOperation entry;
+        JsonNode? data;
+        bool written;
         try
         {
-            await DocumentMiddlewareRunner.RunAsync(Options, DocumentAction.Commit, id, connection, request.Request, Logger, context => FillOp(context, entry))
+            byte[]? json;
+            (entry, data, json) = await ApplyAsync(document, record, request, type, op, transformed, version, cancellationToken).ConfigureAwait(false);
+            DocumentOperation applied = entry;
+            await DocumentMiddlewareRunner.RunAsync(Options, DocumentAction.Commit, id, connection, request.Request, Logger, context => FillOp(context, applied))
                 .ConfigureAwait(false);
+            if (request.Kind == DocumentOperationKind.Delete)
+            {
+                written = await Store.DeleteAsync(id, current, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                long next = version + 1;
+                StoredSnapshot snapshot = DocumentSnapshots.ToStored(next, type.Uri, json!);
+                StoredSnapshot? milestone = Options.MilestoneInterval > 0 && next % Options.MilestoneInterval == 0 ? snapshot : null;
+                written = await Store.CommitAsync(id, new DocumentCommit(entry, type.Uri, snapshot, milestone), cancellationToken).ConfigureAwait(false);
+            }
         }
         catch
         {
-            document.Invalidate(); // applied to the live snapshot, never written
+            document.Invalidate();
             throw;
-        }
-
-        bool written;
-        if (request.Kind == DocumentOperationKind.Delete)
-        {
-            written = await Store.DeleteAsync(id, current, cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            long next = version + 1;
-            StoredSnapshot snapshot = DocumentSnapshots.ToStored(next, type.Uri, json!);
-            StoredSnapshot? milestone = Options.MilestoneInterval > 0 && next % Options.MilestoneInterval == 0 ? snapshot : null;
-            written = await Store.CommitAsync(id, new DocumentCommit(entry, type.Uri, snapshot, milestone), cancellationToken).ConfigureAwait(false);
         }
 
         if (!written)
@@ -280,7 +303,6 @@ internal sealed class DocumentSubmitter(DocumentOptions options, ILogger logger,
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException) // a type's failure, whatever it throws
                 {
-                    document.Invalidate(); // Apply may have half changed it
                     throw new DocumentException(DocumentErrorCodes.ApplyFailed, ex.Message);
                 }
 
@@ -294,10 +316,9 @@ internal sealed class DocumentSubmitter(DocumentOptions options, ILogger logger,
             return (entry, null, null);
         }
 
-        byte[] json = DocumentWire.Serialize(data);
+        byte[] json = DocumentWire.SerializeSnapshot(data); // and the depth limit
         if (json.Length > Options.MaxSnapshotBytes)
         {
-            document.Invalidate();
             throw new DocumentException(DocumentErrorCodes.Unknown,
                 $"Snapshot too large: {json.Length} bytes after this op, more than the limit of {Options.MaxSnapshotBytes} (DocumentOptions.MaxSnapshotBytes)");
         }

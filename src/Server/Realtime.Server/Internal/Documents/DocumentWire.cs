@@ -20,6 +20,21 @@ internal static class DocumentWire
     /// <summary>Relaxed escaping: non-ASCII text goes out as UTF-8, as JavaScript's <c>JSON.stringify</c> writes it.</summary>
     public static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
+    /// <summary>The most arrays and objects a snapshot may nest (docs/documents.md, Limits). Readers stop at 64 (the C# client's frame
+    /// reader, <c>JsonNode.Parse</c>'s default); the deepest envelope around a
+    /// snapshot's content is 4 levels (a Socket.IO array or a v1 frame, the ot-doc message, <c>data</c> or an op's array and component),
+    /// so 48 leaves room to spare on both wires.</summary>
+    public const int MaxSnapshotDepth = 48;
+
+    /// <summary>The depth stored snapshots are parsed with: the limit of what is written, plus room for documents written before it.</summary>
+    public const int StoredReadMaxDepth = 64;
+
+    private static readonly JsonWriterOptions SnapshotWriterOptions = new()
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        MaxDepth = MaxSnapshotDepth,
+    };
+
     /// <summary>An op message, for broadcasts, ops since a version and transformed-against ops:
     /// <c>{"a":5,"v":…,"src":…,"seq":…,"op"|"create"|"del"|"restore":…}</c>.</summary>
     public static Message OpMessage(DocumentOperation op) => Write(op, static (writer, op) =>
@@ -120,6 +135,33 @@ internal static class DocumentWire
             }
         }
 
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>A snapshot's JSON, with the wire's escaping, refused (1000) when it nests deeper than <see cref="MaxSnapshotDepth"/>.</summary>
+    /// <exception cref="DocumentException">Deeper than the limit.</exception>
+    public static byte[] SerializeSnapshot(JsonNode? node)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using var writer = new Utf8JsonWriter(buffer, SnapshotWriterOptions);
+        try
+        {
+            if (node is null)
+            {
+                writer.WriteNullValue();
+            }
+            else
+            {
+                node.WriteTo(writer);
+            }
+        }
+        catch (InvalidOperationException) when (writer.CurrentDepth >= MaxSnapshotDepth)
+        {
+            throw new DocumentException(DocumentErrorCodes.Unknown,
+                $"Snapshot too deep: more than {MaxSnapshotDepth} levels of nested arrays and objects (the limit of documents)");
+        }
+
+        writer.Flush();
         return buffer.WrittenSpan.ToArray();
     }
 
