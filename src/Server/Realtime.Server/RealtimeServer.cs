@@ -67,6 +67,9 @@ public sealed partial class RealtimeServer
 
     internal RealtimeBackplane Backplane { get; }
 
+    /// <summary>The application's services, where features find their add-ons (a document store); null when built without them.</summary>
+    internal IServiceProvider? Services { get; init; }
+
     internal LocalNode Node { get; }
 
     internal ProtocolV1 ProtocolV1 { get; }

@@ -44,7 +44,7 @@ public static class RealtimeServiceCollectionExtensions
             sp.GetRequiredService<HeartbeatTimer>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILoggerFactory>(),
-            sp.GetRequiredService<RealtimeMetrics>()));
+            sp.GetRequiredService<RealtimeMetrics>()) { Services = sp });
         return new RealtimeBuilder(services);
     }
 

@@ -22,11 +22,13 @@ public sealed class DocumentOptions
     private readonly DocumentMiddleware[][] _middleware = [.. Enum.GetValues<DocumentAction>().Select(_ => Array.Empty<DocumentMiddleware>())];
     private Dictionary<string, IOtType> _types = new(StringComparer.Ordinal);
 
-    /// <summary>Creates options with json0 (<see cref="OtTypes.Json0"/>) registered and the in-memory store.</summary>
+    /// <summary>Creates options with json0 (<see cref="OtTypes.Json0"/>) registered and the default store.</summary>
     public DocumentOptions() => AddType(OtTypes.Json0);
 
-    /// <summary>Where documents live. Default: an <see cref="InMemoryDocumentStore"/> of this server's own.</summary>
-    public DocumentStore Store { get; set; } = new InMemoryDocumentStore();
+    /// <summary>Where documents live. Default (<see langword="null"/>): the <see cref="DocumentStore"/> registered in the application's
+    /// services (<c>AddSqliteDocumentStore</c>, <c>AddPostgresDocumentStore</c>), else an <see cref="InMemoryDocumentStore"/> of this
+    /// server's own.</summary>
+    public DocumentStore? Store { get; set; }
 
     /// <summary>How often one submit may find the store changed by another node and start again (from reading the record) before it is
     /// refused with code 4. <see langword="null"/> (the default, as the original): unlimited.</summary>
@@ -117,7 +119,6 @@ public sealed class DocumentOptions
 
     internal void Validate(int maxMessageSize)
     {
-        ArgumentNullException.ThrowIfNull(Store, "DocumentOptions.Store");
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxOpBytes, "DocumentOptions.MaxOpBytes");
         ArgumentOutOfRangeException.ThrowIfNegative(MaxOpsPerSecond, "DocumentOptions.MaxOpsPerSecond");
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxSnapshotBytes, "DocumentOptions.MaxSnapshotBytes");

@@ -5,7 +5,7 @@ namespace Realtime.Server.Internal.Documents;
 
 /// <summary>
 /// The document service's core, shared by the wire (<see cref="DocumentFeature"/>) and the server-side API (<see cref="DocumentService"/>),
-/// over the store of <see cref="DocumentOptions.Store"/>: a façade over the submit pipeline (<see cref="DocumentSubmitter"/>) and the reads
+/// over one store: a façade over the submit pipeline (<see cref="DocumentSubmitter"/>) and the reads
 /// (<see cref="DocumentReader"/>), which share the types and snapshots (<see cref="DocumentSnapshots"/>) and this node's active documents.
 /// </summary>
 internal sealed class DocumentEngine
@@ -14,11 +14,11 @@ internal sealed class DocumentEngine
     private readonly DocumentSubmitter _submitter;
     private readonly DocumentReader _reader;
 
-    public DocumentEngine(DocumentOptions options, ILogger logger, Action<string, Message, string?> broadcast)
+    public DocumentEngine(DocumentOptions options, DocumentStore store, ILogger logger, Action<string, Message, string?> broadcast)
     {
         Options = options;
         Logger = logger;
-        var snapshots = new DocumentSnapshots(options, logger);
+        var snapshots = new DocumentSnapshots(options, store, logger);
         _submitter = new DocumentSubmitter(options, logger, snapshots, _active, broadcast);
         _reader = new DocumentReader(options, logger, snapshots);
     }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -25,8 +26,11 @@ internal sealed class DocumentFeature : RealtimeFeature
 
     public DocumentOptions Options { get; }
 
-    /// <summary>The pipeline; built on first use, when the server (its logger) is known.</summary>
-    public DocumentEngine Engine => _engine ??= new DocumentEngine(Options, Server.Logger, (room, message, except) => Broadcast(room, Channel, message, except));
+    /// <summary>The pipeline; built on first use, when the server (its logger and services) is known. Its store is
+    /// <see cref="DocumentOptions.Store"/>, else the one registered in the application's services, else a new in-memory one.</summary>
+    public DocumentEngine Engine => _engine ??= new DocumentEngine(
+        Options, Options.Store ?? Server.Services?.GetService<DocumentStore>() ?? new InMemoryDocumentStore(), Server.Logger,
+        (room, message, except) => Broadcast(room, Channel, message, except));
 
     /// <summary>The server-side API over this feature.</summary>
     public DocumentService Service => field ??= new DocumentService(this);

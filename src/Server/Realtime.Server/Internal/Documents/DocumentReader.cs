@@ -20,7 +20,7 @@ internal sealed class DocumentReader(DocumentOptions options, ILogger logger, Do
 
     private DocumentSnapshots Snapshots { get; } = snapshots;
 
-    private DocumentStore Store => Options.Store;
+    private DocumentStore Store => Snapshots.Store;
 
     /// <summary>The latest snapshot (fetch and subscribe without a version), through <see cref="DocumentAction.ReadSnapshots"/> middleware.</summary>
     /// <exception cref="DocumentException">Middleware refused it, or the log cannot rebuild it.</exception>

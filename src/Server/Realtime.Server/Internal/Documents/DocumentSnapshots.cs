@@ -9,13 +9,14 @@ namespace Realtime.Server.Internal.Documents;
 /// stored URI, the content at a version rebuilt from a stored snapshot and the log, the live snapshot kept in <see cref="ActiveDocuments"/>,
 /// and a snapshot's stored form.
 /// </summary>
-internal sealed class DocumentSnapshots(DocumentOptions options, ILogger logger)
+internal sealed class DocumentSnapshots(DocumentOptions options, DocumentStore store, ILogger logger)
 {
     private DocumentOptions Options { get; } = options;
 
     private ILogger Logger { get; } = logger;
 
-    private DocumentStore Store => Options.Store;
+    /// <summary>The store every read and write of the documents goes to.</summary>
+    public DocumentStore Store { get; } = store;
 
     /// <summary>The registered type of a stored URI.</summary>
     /// <exception cref="DocumentException">Code 2: the type is not registered.</exception>

@@ -30,7 +30,7 @@ internal sealed class DocumentSubmitter(DocumentOptions options, ILogger logger,
 
     private ActiveDocuments Active { get; } = active;
 
-    private DocumentStore Store => Options.Store;
+    private DocumentStore Store => Snapshots.Store;
 
     /// <summary>The <see cref="DocumentOptions.MaxOpBytes"/> limit (<see cref="DocumentOptions.MaxSnapshotBytes"/> for a create's or a restore's
     /// data), then the submit pipeline from step 2 (docs/documents.md): one submit at a
