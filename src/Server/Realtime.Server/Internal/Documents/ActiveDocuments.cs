@@ -71,6 +71,12 @@ internal sealed class ActiveDocuments
 /// <summary>One document's gate and live snapshot. The snapshot fields are read and written only by the submit holding the gate.</summary>
 internal sealed class ActiveDocument(string id)
 {
+    /// <summary>How many committed operations a document keeps (<see cref="Remember"/>): enough for the ops in flight of a dozen editors,
+    /// few enough (a few KB) to hold for thousands of documents.</summary>
+    public const int RecentCapacity = 16;
+
+    private readonly CommittedOp?[] _recent = new CommittedOp?[RecentCapacity];
+
     public string Id { get; } = id;
 
     /// <summary>Held by one submit at a time; waiters are served in arrival order.</summary>
@@ -96,6 +102,37 @@ internal sealed class ActiveDocument(string id)
         Data = data;
     }
 
-    /// <summary>Drops the live snapshot: an apply that threw (it may have half changed it), or a write that did not happen.</summary>
-    public void Invalidate() => Set(-1, null, null);
+    /// <summary>Drops the live snapshot and the recent operations: an apply that threw (it may have half changed it), a write that did
+    /// not happen, a delete.</summary>
+    public void Invalidate()
+    {
+        Set(-1, null, null);
+        Array.Clear(_recent);
+    }
+
+    /// <summary>Keeps a committed operation for the submits after it (the newest <see cref="RecentCapacity"/>, by version).</summary>
+    public void Remember(CommittedOp op) => _recent[op.Operation.Version % RecentCapacity] = op;
+
+    /// <summary>The committed operations from <paramref name="from"/> up to, not including, <paramref name="to"/>, if every one is kept;
+    /// trusted only while the live snapshot is at the store's version (<paramref name="to"/>), as the snapshot is.</summary>
+    public CommittedOp[]? Recent(long from, long to)
+    {
+        if (Version != to || to - from > RecentCapacity)
+        {
+            return null;
+        }
+
+        var ops = new CommittedOp[to - from];
+        for (long v = from; v < to; v++)
+        {
+            if (_recent[v % RecentCapacity] is not { } op || op.Operation.Version != v)
+            {
+                return null;
+            }
+
+            ops[v - from] = op;
+        }
+
+        return ops;
+    }
 }

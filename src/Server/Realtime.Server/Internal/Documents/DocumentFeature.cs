@@ -157,10 +157,14 @@ internal sealed class DocumentFeature : RealtimeFeature
         // document's gate, so no later op's broadcast overtakes its ack.
         await Engine.SubmitAsync(connection.RoomId, connection, submit, async result =>
         {
-            await Engine.CheckOperationsAsync(connection.RoomId, connection, request, result.TransformedAgainst).ConfigureAwait(false);
-            foreach (DocumentOperation op in result.TransformedAgainst)
+            if (result.TransformedAgainst.Count > 0)
             {
-                Send(connection, DocumentWire.OpMessage(op));
+                await Engine.CheckOperationsAsync(connection.RoomId, connection, request, [.. result.TransformedAgainst.Select(op => op.Operation)]).ConfigureAwait(false);
+            }
+
+            foreach (CommittedOp op in result.TransformedAgainst)
+            {
+                Send(connection, op.Wire); // serialized once, shared with the broadcast
             }
 
             await SendReplyAsync(connection, request, DocumentWire.Ack(result.Source, result.Sequence, result.Version)).ConfigureAwait(false);

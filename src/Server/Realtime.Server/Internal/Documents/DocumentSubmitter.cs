@@ -11,7 +11,7 @@ namespace Realtime.Server.Internal.Documents;
 /// <param name="Sequence">The ack's <c>seq</c>.</param>
 /// <param name="Committed">The operation committed now; <see langword="null"/> for a resend acknowledged without applying it again.</param>
 /// <param name="TransformedAgainst">The committed operations it was transformed against, oldest first (empty for a resend).</param>
-internal sealed record SubmitResult(long Version, string? Source, long Sequence, DocumentOperation? Committed, IReadOnlyList<DocumentOperation> TransformedAgainst);
+internal sealed record SubmitResult(long Version, string? Source, long Sequence, CommittedOp? Committed, IReadOnlyList<CommittedOp> TransformedAgainst);
 
 /// <summary>
 /// The submit pipeline of docs/documents.md after the shape checks of step 1 (<see cref="SubmitRequest"/>): the op size limit, then steps
@@ -72,10 +72,11 @@ internal sealed class DocumentSubmitter(DocumentOptions options, ILogger logger,
                 result = await CommitWithRetriesAsync(document, connection, request, cancellationToken).ConfigureAwait(false);
                 if (result.Committed is { } committed)
                 {
-                    // Under the gate, so that broadcasts leave in version order; serialized once for every subscriber.
-                    _broadcast(documentId, DocumentWire.OpMessage(committed), connection?.Id);
+                    // Under the gate, so that broadcasts leave in version order; serialized once for every subscriber (and kept for the
+                    // submitters of later ops transformed against this one).
+                    _broadcast(documentId, committed.Wire, connection?.Id);
                     await DocumentMiddlewareRunner.RunAsync(Options, DocumentAction.AfterWrite, documentId, connection, request.Request, Logger,
-                                                           context => FillOp(context, committed)).ConfigureAwait(false);
+                                                           context => FillOp(context, committed.Operation)).ConfigureAwait(false);
                 }
 
                 // Still under the gate (step 10 in the document's queue): the submitter's ack is queued before the next op's broadcast.
@@ -156,17 +157,19 @@ internal sealed class DocumentSubmitter(DocumentOptions options, ILogger logger,
         }
 
         bool transformed = false;
-        IReadOnlyList<DocumentOperation> against = [];
+        IReadOnlyList<CommittedOp> against = [];
         if (version < current)
         {
-            against = await Store.GetOperationsAsync(id, version, current, cancellationToken).ConfigureAwait(false);
+            // The ops this node committed (or read) last, when the live snapshot is current; else the log.
+            against = document.Recent(version, current) ?? await ReadOperationsAsync(document, version, current, cancellationToken).ConfigureAwait(false);
             if (against.Count != current - version)
             {
                 throw new DocumentException(DocumentErrorCodes.MissingOps, $"Missing operations: the log holds {against.Count} of the {current - version} from version {version}");
             }
 
-            foreach (DocumentOperation committed in against)
+            foreach (CommittedOp earlier in against)
             {
+                DocumentOperation committed = earlier.Operation;
                 if (request.Source is not null && committed.Source == request.Source && committed.Sequence == request.Sequence)
                 {
                     return new SubmitResult(committed.Version, committed.Source, committed.Sequence, null, []); // a resend: acknowledged, not applied again
@@ -188,7 +191,7 @@ internal sealed class DocumentSubmitter(DocumentOptions options, ILogger logger,
                     case DocumentOperationKind.Op when request.Kind == DocumentOperationKind.Create:
                         throw new DocumentException(DocumentErrorCodes.AlreadyCreated, "Document was created remotely");
                     case DocumentOperationKind.Op when op is not null:
-                        op = Transform(id, record!.Type, op, committed);
+                        op = Transform(id, record!.Type, op, earlier.Parsed);
                         transformed = true;
                         break;
                     default:
@@ -252,16 +255,19 @@ internal sealed class DocumentSubmitter(DocumentOptions options, ILogger logger,
             return null;
         }
 
+        var kept = new CommittedOp(entry);
         if (request.Kind == DocumentOperationKind.Delete)
         {
+            document.Invalidate();
             document.Set(0, null, null);
         }
         else
         {
             document.Set(version + 1, type.Uri, data);
+            document.Remember(kept);
         }
 
-        return new SubmitResult(version, request.Source, request.Sequence, entry, against);
+        return new SubmitResult(version, request.Source, request.Sequence, kept, against);
     }
 
     /// <summary>Step 5's apply: the log entry, the new live snapshot and its JSON (for the store and the size limit).</summary>
@@ -326,12 +332,24 @@ internal sealed class DocumentSubmitter(DocumentOptions options, ILogger logger,
         return (entry, data, json);
     }
 
-    private JsonNode Transform(string documentId, string typeUri, JsonNode op, DocumentOperation committed)
+    /// <summary>Reads committed operations from the log, and keeps them for the submits after this one.</summary>
+    private async Task<CommittedOp[]> ReadOperationsAsync(ActiveDocument document, long from, long to, CancellationToken cancellationToken)
+    {
+        CommittedOp[] ops = CommittedOp.Wrap(await Store.GetOperationsAsync(document.Id, from, to, cancellationToken).ConfigureAwait(false));
+        foreach (CommittedOp op in ops)
+        {
+            document.Remember(op);
+        }
+
+        return ops;
+    }
+
+    private JsonNode Transform(string documentId, string typeUri, JsonNode op, JsonNode committed)
     {
         IOtType type = Snapshots.TypeOf(documentId, typeUri);
         try
         {
-            return type.Transform(op, JsonNode.Parse(committed.Payload.Span)!, OtSide.Left);
+            return type.Transform(op, committed, OtSide.Left);
         }
         catch (Exception ex) when (ex is not OperationCanceledException) // a type's failure, whatever it throws
         {
