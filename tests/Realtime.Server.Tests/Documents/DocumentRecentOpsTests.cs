@@ -1,0 +1,34 @@
+using System.Text.Json;
+using Realtime.TestSupport;
+using static Realtime.Server.Tests.Documents.DocumentHost;
+
+namespace Realtime.Server.Tests.Documents;
+
+/// <summary>The ops a document keeps from its last commits are used only while they are all of the log: another node's commit to a
+/// shared store is read from the store.</summary>
+public sealed class DocumentRecentOpsTests
+{
+    [Fact]
+    public async Task A_late_op_is_transformed_against_what_another_node_committed_to_the_shared_store()
+    {
+        var store = new InMemoryDocumentStore();
+        await using KestrelRealtimeHost one = await StartAsync(o => o.Store = store);
+        await using KestrelRealtimeHost two = await StartAsync(o => o.Store = store);
+        await using DocPeer a = await DocPeer.ConnectAsync(one, compatibility: true);
+        await using DocPeer b = await DocPeer.ConnectAsync(two, compatibility: false);
+        Assert.Equal(Ack(a.Id, 1, 0), await a.AskAsync(Create(1, "x")));
+        Assert.Equal(Ack(a.Id, 2, 1), await a.AskAsync(Insert(2, 1, 1, "a1")));
+        Assert.Equal(Ack(b.Id, 1, 2), await b.AskAsync(Insert(1, 2, 0, "b1"))); // on the other node: [b1, x, a1]
+
+        // a has not seen b1: its op at version 2 is transformed against it (and gets it first), then acknowledged at 3.
+        JsonElement theirs = JsonDocument.Parse(await a.AskAsync(Insert(3, 2, 2, "a2"))).RootElement;
+        Assert.Equal(2, theirs.GetProperty("v").GetInt64());
+        Assert.Equal(b.Id, theirs.GetProperty("src").GetString());
+        Assert.Equal(Ack(a.Id, 3, 3), await a.ReceiveAsync());
+
+        // And a later op of a, behind by one op committed on its own node, still transforms right.
+        Assert.Equal(Ack(b.Id, 2, 4), await b.AskAsync(Insert(2, 4, 4, "b2")));
+        Assert.Equal(Snapshot(0, "room1", 5, "b1", "x", "a1", "a2", "b2"), await a.AskAsync("""{"a":0}"""));
+        Assert.Equal(Snapshot(0, "room1", 5, "b1", "x", "a1", "a2", "b2"), await b.AskAsync("""{"a":0}"""));
+    }
+}
