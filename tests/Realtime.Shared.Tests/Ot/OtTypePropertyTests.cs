@@ -79,6 +79,34 @@ public class OtTypePropertyTests
         Assert.True(JsonNode.DeepEquals(viaA, viaB), $"doc {doc.ToJsonString()} a {a.ToJsonString()} b {b.ToJsonString()}");
     }, iter: Iterations);
 
+    [Fact]
+    public void Json0_transform_against_a_sequence_equals_one_transform_after_the_other() => Gen.Int.Sample(seed =>
+    {
+        var random = new Random(seed);
+        var generator = new OtCaseGenerator(random, exactNumbers: true, Edits(seed));
+        JsonNode doc = generator.Json0Document();
+        JsonNode op = generator.Json0Op(doc);
+        var others = new List<JsonNode>();
+        JsonNode? theirs = doc.DeepClone();
+        for (int i = random.Next(0, 5); i > 0; i--)
+        {
+            JsonNode other = random.Next(8) == 0 ? new JsonArray() : generator.Json0Op(theirs);
+            others.Add(other);
+            theirs = OtTypes.Json0.Apply(theirs, other);
+        }
+
+        JsonNode inTurn = op;
+        foreach (JsonNode other in others)
+        {
+            inTurn = OtTypes.Json0.Transform(inTurn, other, OtSide.Left);
+        }
+
+        string before = op.ToJsonString();
+        JsonNode atOnce = ((Realtime.Internal.Ot.ISequenceTransform)OtTypes.Json0).TransformAgainst(op, others, OtSide.Left);
+        Assert.Equal(before, op.ToJsonString()); // the operation is not changed
+        Assert.Equal(inTurn.ToJsonString(), atOnce.ToJsonString());
+    }, iter: Iterations);
+
     /// <summary>String edits in one form per case, either form half of the time.</summary>
     private static StringEdits Edits(int seed) => (seed & 1) == 0 ? StringEdits.InsertAndDelete : StringEdits.Subtype;
 

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
+using Realtime.Internal.Ot;
 
 namespace Realtime.Server.Internal.Documents;
 
@@ -167,6 +168,7 @@ internal sealed class DocumentSubmitter(DocumentOptions options, ILogger logger,
                 throw new DocumentException(DocumentErrorCodes.MissingOps, $"Missing operations: the log holds {against.Count} of the {current - version} from version {version}");
             }
 
+            List<JsonNode>? others = null;
             foreach (CommittedOp earlier in against)
             {
                 DocumentOperation committed = earlier.Operation;
@@ -191,14 +193,19 @@ internal sealed class DocumentSubmitter(DocumentOptions options, ILogger logger,
                     case DocumentOperationKind.Op when request.Kind == DocumentOperationKind.Create:
                         throw new DocumentException(DocumentErrorCodes.AlreadyCreated, "Document was created remotely");
                     case DocumentOperationKind.Op when op is not null:
-                        op = Transform(id, record!.Type, op, earlier.Parsed);
-                        transformed = true;
+                        (others ??= new List<JsonNode>(against.Count)).Add(earlier.Parsed);
                         break;
                     default:
                         break;
                 }
 
                 version++;
+            }
+
+            if (others is not null)
+            {
+                op = Transform(id, record!.Type, op!, others); // against every op since its version, in one pass
+                transformed = true;
             }
         }
 
@@ -344,12 +351,12 @@ internal sealed class DocumentSubmitter(DocumentOptions options, ILogger logger,
         return ops;
     }
 
-    private JsonNode Transform(string documentId, string typeUri, JsonNode op, JsonNode committed)
+    private JsonNode Transform(string documentId, string typeUri, JsonNode op, IReadOnlyList<JsonNode> committed)
     {
         IOtType type = Snapshots.TypeOf(documentId, typeUri);
         try
         {
-            return type.Transform(op, committed, OtSide.Left);
+            return OtSequence.TransformAgainst(type, op, committed, OtSide.Left);
         }
         catch (Exception ex) when (ex is not OperationCanceledException) // a type's failure, whatever it throws
         {

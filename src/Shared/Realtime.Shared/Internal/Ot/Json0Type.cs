@@ -11,7 +11,7 @@ namespace Realtime.Internal.Ot;
 /// <remarks>This class is the <see cref="IOtType"/> surface and inverts; the rest is split by concern: <see cref="Json0Apply"/>
 /// (applying components to a snapshot), <see cref="Json0Transform"/> (one component against another) and <see cref="Json0Compose"/>
 /// (appending a component to an operation, which compose, normalize and transform share).</remarks>
-internal sealed class Json0Type : IOtType, IComponentRules<Json0Component>
+internal sealed class Json0Type : IOtType, IComponentRules<Json0Component>, ISequenceTransform
 {
     public string Name => "json0";
 
@@ -44,6 +44,25 @@ internal sealed class Json0Type : IOtType, IComponentRules<Json0Component>
 
         List<Json0Component> result = PairwiseTransform.Transform<Json0Component, Json0Type>(Json0Component.ParseOp(op), Json0Component.ParseOp(other), side);
         return Json0Component.ToJson(result);
+    }
+
+    /// <summary>As <see cref="Transform"/> against each of <paramref name="others"/> in turn, with the operation parsed once and written
+    /// once (a late op on a busy document is transformed against every op committed since its version).</summary>
+    public JsonNode TransformAgainst(JsonNode op, IReadOnlyList<JsonNode> others, OtSide side)
+    {
+        ArgumentNullException.ThrowIfNull(op);
+        ArgumentNullException.ThrowIfNull(others);
+        List<Json0Component>? current = null;
+        foreach (JsonNode other in others)
+        {
+            ArgumentNullException.ThrowIfNull(other, nameof(others));
+            if (other is not JsonArray { Count: 0 })
+            {
+                current = PairwiseTransform.Transform<Json0Component, Json0Type>(current ?? Json0Component.ParseOp(op), Json0Component.ParseOp(other), side);
+            }
+        }
+
+        return current is null ? op.DeepClone() : Json0Component.ToJson(current);
     }
 
     public (JsonNode Left, JsonNode Right) TransformX(JsonNode left, JsonNode right)
