@@ -126,6 +126,40 @@ public abstract class DocumentStoreSpecification : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_milestone_keeps_its_time_and_trimming_keeps_history_from_the_newest_milestone_old_enough()
+    {
+        var start = new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero);
+        Assert.True(await Store.CommitAsync("d", Commit(0, DocumentOperationKind.Create, """{"type":"t","data":0}""", "0")));
+        for (int v = 1; v < 10; v++)
+        {
+            // Milestones at versions 3, 6 and 9, committed 2, 5 and 8 hours after the start.
+            StoredSnapshot snapshot = Snapshot(v + 1, $"{v + 1}") with { Time = start.AddHours(v) };
+            Assert.True(await Store.CommitAsync("d", new DocumentCommit(Op(v, DocumentOperationKind.Op, $"[{v}]"), "t", snapshot, (v + 1) % 3 == 0 ? snapshot : null)));
+        }
+
+        Assert.Equal(start.AddHours(5), (await Store.GetMilestoneAsync("d", 7))!.Time);
+        Assert.Null(await Store.TrimAsync("d", start.AddHours(1))); // no milestone that old: nothing removed
+        Assert.Equal(10, (await Store.GetOperationsAsync("d", 0, null)).Count);
+        Assert.Null(await Store.TrimAsync("none", start.AddHours(9)));
+
+        Assert.Equal(6, await Store.TrimAsync("d", start.AddHours(6.5))); // the milestones at 3 (2 h) and 6 (5 h) are old enough: 6 is kept
+        Assert.Equal([6L, 7L, 8L, 9L], (await Store.GetOperationsAsync("d", 0, null)).Select(op => op.Version));
+        Assert.Equal([7L, 8L], (await Store.GetOperationsAsync("d", 7, 9)).Select(op => op.Version));
+        Assert.Empty(await Store.GetOperationsAsync("d", 0, 5));
+        Assert.Null(await Store.GetMilestoneAsync("d", 5));
+        Assert.Equal(6, (await Store.GetMilestoneAsync("d", 8))!.Version);
+        Assert.Equal(new DocumentRecord(10, "t"), await Store.GetRecordAsync("d"));
+        Assert.Equal("10", Text((await Store.GetSnapshotAsync("d"))!.Fragments[StoredSnapshot.DefaultFragment]));
+
+        // The log goes on from there, and the record's compare-and-set with it.
+        Assert.True(await Store.CommitAsync("d", Commit(10, DocumentOperationKind.Op, "[10]", "11")));
+        Assert.False(await Store.CommitAsync("d", Commit(10, DocumentOperationKind.Op, "[10]", "11")));
+        Assert.Equal([9L, 10L], (await Store.GetOperationsAsync("d", 9, null)).Select(op => op.Version));
+        Assert.Equal(9, await Store.TrimAsync("d", start.AddDays(1)));
+        Assert.Equal([9L, 10L], (await Store.GetOperationsAsync("d", 0, null)).Select(op => op.Version));
+    }
+
+    [Fact]
     public async Task Delete_erases_everything_at_the_expected_version_only_and_the_id_starts_again_at_0()
     {
         Assert.True(await Store.CommitAsync("d", Commit(0, DocumentOperationKind.Create, """{"type":"t","data":0}""", "0", milestone: true)));

@@ -50,6 +50,9 @@ public sealed class DocumentStoreFailureTests
         public override ValueTask<StoredSnapshot?> GetMilestoneAsync(string documentId, long version, CancellationToken cancellationToken = default)
             => _inner.GetMilestoneAsync(documentId, version, cancellationToken);
 
+        public override ValueTask<long?> TrimAsync(string documentId, DateTimeOffset before, CancellationToken cancellationToken = default)
+            => _inner.TrimAsync(documentId, before, cancellationToken);
+
         public override ValueTask<bool> CommitAsync(string documentId, DocumentCommit commit, CancellationToken cancellationToken = default)
         {
             if (FailNextCommit is { } failure)

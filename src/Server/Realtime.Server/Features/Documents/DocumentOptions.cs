@@ -54,6 +54,12 @@ public sealed class DocumentOptions
     /// apply); 0 keeps none. Default <see cref="DefaultMilestoneInterval"/>.</summary>
     public int MilestoneInterval { get; set; } = DefaultMilestoneInterval;
 
+    /// <summary>How long the op log is kept in full: when a milestone is written, the store trims each document's history below the newest
+    /// milestone at least this old (<see cref="DocumentStore.TrimAsync"/>), so history and ops older than that can no longer be read (a
+    /// client asking gets code 13, "Missing operations"). <see langword="null"/> (the default): the whole log is kept. Needs
+    /// <see cref="MilestoneInterval"/> above 0.</summary>
+    public TimeSpan? Retention { get; set; }
+
     /// <summary>The registered types by name and by URI.</summary>
     internal IReadOnlyDictionary<string, IOtType> Types => Volatile.Read(ref _types);
 
@@ -123,6 +129,11 @@ public sealed class DocumentOptions
         ArgumentOutOfRangeException.ThrowIfNegative(MaxOpsPerSecond, "DocumentOptions.MaxOpsPerSecond");
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxSnapshotBytes, "DocumentOptions.MaxSnapshotBytes");
         ArgumentOutOfRangeException.ThrowIfNegative(MilestoneInterval, "DocumentOptions.MilestoneInterval");
+        if (Retention is { } retention && (retention < TimeSpan.Zero || MilestoneInterval == 0))
+        {
+            throw new ArgumentOutOfRangeException("DocumentOptions.Retention", retention,
+                "Retention must not be negative, and needs milestones (DocumentOptions.MilestoneInterval above 0) to keep history from.");
+        }
         if (MaxSnapshotBytes > maxMessageSize)
         {
             throw new ArgumentOutOfRangeException("DocumentOptions.MaxSnapshotBytes", MaxSnapshotBytes,

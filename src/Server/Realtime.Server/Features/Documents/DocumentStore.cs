@@ -66,4 +66,14 @@ public abstract class DocumentStore
     /// <param name="cancellationToken">Cancels the write.</param>
     /// <returns><see langword="true"/> when erased; <see langword="false"/> when the version differs (nothing is erased).</returns>
     public abstract ValueTask<bool> DeleteAsync(string documentId, long expectedVersion, CancellationToken cancellationToken = default);
+
+    /// <summary>Trims the document's history (<see cref="DocumentOptions.Retention"/>): finds the newest milestone whose
+    /// <see cref="StoredSnapshot.Time"/> is at or before <paramref name="before"/>, and removes the operations below its version and the
+    /// milestones older than it. History from that milestone on stays readable; the record and the latest snapshot are untouched.</summary>
+    /// <param name="documentId">The document.</param>
+    /// <param name="before">The newest commit time a milestone may have to be the new start of the history.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>The version of that milestone (the oldest version history can now reach), or <see langword="null"/> when no milestone is
+    /// old enough (nothing is removed).</returns>
+    public abstract ValueTask<long?> TrimAsync(string documentId, DateTimeOffset before, CancellationToken cancellationToken = default);
 }

@@ -36,9 +36,9 @@ public sealed class InMemoryDocumentStore : DocumentStore
                 return new([]);
             }
 
-            // The log starts at version 0 and has no gaps: a version is its index.
-            long start = Math.Clamp(from, 0, entry.Log.Count);
-            long end = Math.Clamp(to ?? entry.Log.Count, start, entry.Log.Count);
+            // The log has no gaps and starts at LogStart (0 until trimmed): a version less LogStart is its index.
+            long start = Math.Clamp(from - entry.LogStart, 0, entry.Log.Count);
+            long end = Math.Clamp((to ?? long.MaxValue) - entry.LogStart, start, entry.Log.Count);
             return new(entry.Log.GetRange((int)start, (int)(end - start)));
         }
     }
@@ -125,6 +125,32 @@ public sealed class InMemoryDocumentStore : DocumentStore
         }
     }
 
+    /// <inheritdoc/>
+    public override ValueTask<long?> TrimAsync(string documentId, DateTimeOffset before, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(documentId);
+        if (!_documents.TryGetValue(documentId, out Entry? entry))
+        {
+            return new((long?)null);
+        }
+
+        lock (entry)
+        {
+            int newest = entry.Milestones.FindLastIndex(m => m.Time <= before);
+            if (entry.Erased || newest < 0)
+            {
+                return new((long?)null);
+            }
+
+            long version = entry.Milestones[newest].Version;
+            entry.Milestones.RemoveRange(0, newest);
+            int trimmed = (int)Math.Clamp(version - entry.LogStart, 0, entry.Log.Count);
+            entry.Log.RemoveRange(0, trimmed);
+            entry.LogStart += trimmed;
+            return new(version);
+        }
+    }
+
     private T? Read<T>(string documentId, Func<Entry, T?> read)
         where T : class
     {
@@ -146,6 +172,7 @@ public sealed class InMemoryDocumentStore : DocumentStore
         public StoredSnapshot? Snapshot;
         public bool Erased;
         public readonly List<DocumentOperation> Log = [];
+        public long LogStart; // the version of Log[0]
         public readonly List<StoredSnapshot> Milestones = []; // in version order
     }
 }

@@ -12,4 +12,8 @@ public sealed record StoredSnapshot(long Version, string Type, IReadOnlyDictiona
 {
     /// <summary>The name of the one fragment of a type that keeps its content whole: <c>default</c>.</summary>
     public const string DefaultFragment = "default";
+
+    /// <summary>When the content was committed; a store keeps it for milestones (<see cref="DocumentStore.TrimAsync"/> goes by it).
+    /// <see langword="null"/> when unknown.</summary>
+    public DateTimeOffset? Time { get; init; }
 }

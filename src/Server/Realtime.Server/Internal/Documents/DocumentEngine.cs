@@ -14,12 +14,12 @@ internal sealed class DocumentEngine
     private readonly DocumentSubmitter _submitter;
     private readonly DocumentReader _reader;
 
-    public DocumentEngine(DocumentOptions options, DocumentStore store, ILogger logger, Action<string, Message, string?> broadcast)
+    public DocumentEngine(DocumentOptions options, DocumentStore store, ILogger logger, Action<string, Message, string?> broadcast, TimeProvider time)
     {
         Options = options;
         Logger = logger;
         var snapshots = new DocumentSnapshots(options, store, logger);
-        _submitter = new DocumentSubmitter(options, logger, snapshots, _active, broadcast);
+        _submitter = new DocumentSubmitter(options, logger, snapshots, _active, broadcast, time);
         _reader = new DocumentReader(options, logger, snapshots);
     }
 

@@ -30,7 +30,7 @@ internal sealed class DocumentFeature : RealtimeFeature
     /// <see cref="DocumentOptions.Store"/>, else the one registered in the application's services, else a new in-memory one.</summary>
     public DocumentEngine Engine => _engine ??= new DocumentEngine(
         Options, Options.Store ?? Server.Services?.GetService<DocumentStore>() ?? new InMemoryDocumentStore(), Server.Logger,
-        (room, message, except) => Broadcast(room, Channel, message, except));
+        (room, message, except) => Broadcast(room, Channel, message, except), Server.Time);
 
     /// <summary>The server-side API over this feature.</summary>
     public DocumentService Service => field ??= new DocumentService(this);

@@ -22,4 +22,10 @@ internal static partial class DocumentLog
 
     [LoggerMessage(105, LogLevel.Warning, "Document {DocumentId}: the stored type {Type} is not registered (DocumentOptions.AddType); its requests are refused with code 2.", EventName = "DocumentTypeUnknown")]
     public static partial void StoredTypeUnknown(ILogger logger, string documentId, string type);
+
+    [LoggerMessage(106, LogLevel.Debug, "Document {DocumentId}: history trimmed (DocumentOptions.Retention); it now starts at version {Version}.", EventName = "DocumentHistoryTrimmed")]
+    public static partial void HistoryTrimmed(ILogger logger, string documentId, long version);
+
+    [LoggerMessage(107, LogLevel.Warning, "Document {DocumentId}: trimming its history (DocumentOptions.Retention) failed; it is kept until the next milestone.", EventName = "DocumentTrimFailed")]
+    public static partial void TrimFailed(ILogger logger, string documentId, Exception exception);
 }

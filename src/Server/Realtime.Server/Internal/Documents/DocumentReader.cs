@@ -51,10 +51,17 @@ internal sealed class DocumentReader(DocumentOptions options, ILogger logger, Do
 
     /// <summary>The committed operations from <paramref name="from"/> on (fetch and subscribe with a version), each through
     /// <see cref="DocumentAction.ReadOp"/> middleware.</summary>
+    /// <exception cref="DocumentException">13 when the log no longer starts at <paramref name="from"/> (<see cref="DocumentOptions.Retention"/>).</exception>
     public async Task<IReadOnlyList<DocumentOperation>> ReadOperationsAsync(string documentId, ServerConnection? connection, JsonElement request, long from,
                                                                             long? to, CancellationToken cancellationToken)
     {
         IReadOnlyList<DocumentOperation> ops = await Store.GetOperationsAsync(documentId, from, to, cancellationToken).ConfigureAwait(false);
+        long first = ops.Count > 0 ? ops[0].Version : Math.Min(to ?? long.MaxValue, (await Store.GetRecordAsync(documentId, cancellationToken).ConfigureAwait(false))?.Version ?? 0);
+        if (first > from)
+        {
+            throw new DocumentException(DocumentErrorCodes.MissingOps, $"Missing operations: the log starts at version {first}, after {from} (DocumentOptions.Retention)");
+        }
+
         await CheckOperationsAsync(documentId, connection, request, ops).ConfigureAwait(false);
         return ops;
     }

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Realtime.Internal.Ot;
@@ -19,7 +18,7 @@ internal sealed record SubmitResult(long Version, string? Source, long Sequence,
 /// 2–6, from the document's gate in <see cref="ActiveDocuments"/> to the broadcast of the committed operation, with the payload helpers.
 /// </summary>
 internal sealed class DocumentSubmitter(DocumentOptions options, ILogger logger, DocumentSnapshots snapshots, ActiveDocuments active,
-                                        Action<string, Message, string?> broadcast)
+                                        Action<string, Message, string?> broadcast, TimeProvider time)
 {
     private readonly Action<string, Message, string?> _broadcast = broadcast;
 
@@ -246,9 +245,13 @@ internal sealed class DocumentSubmitter(DocumentOptions options, ILogger logger,
             else
             {
                 long next = version + 1;
-                StoredSnapshot snapshot = DocumentSnapshots.ToStored(next, type.Uri, json!);
+                StoredSnapshot snapshot = DocumentSnapshots.ToStored(next, type.Uri, json!) with { Time = time.GetUtcNow() };
                 StoredSnapshot? milestone = Options.MilestoneInterval > 0 && next % Options.MilestoneInterval == 0 ? snapshot : null;
                 written = await Store.CommitAsync(id, new DocumentCommit(entry, type.Uri, snapshot, milestone), cancellationToken).ConfigureAwait(false);
+                if (written && milestone is not null && Options.Retention is { } retention)
+                {
+                    await DocumentRetention.TrimAsync(Store, id, milestone.Time!.Value - retention, Logger).ConfigureAwait(false);
+                }
             }
         }
         catch
@@ -288,7 +291,7 @@ internal sealed class DocumentSubmitter(DocumentOptions options, ILogger logger,
         {
             case DocumentOperationKind.Create:
                 data = CreateSnapshot(type, request.ParsePayload());
-                payload = CreatePayload(type.Uri, request.Payload);
+                payload = DocumentPayloads.Create(type.Uri, request.Payload);
                 break;
             case DocumentOperationKind.Restore:
                 if (request.RestoreVersion <= 0 || request.RestoreVersion >= record!.Version)
@@ -303,7 +306,7 @@ internal sealed class DocumentSubmitter(DocumentOptions options, ILogger logger,
                 }
 
                 data = CreateSnapshot(type, request.ParsePayload());
-                payload = RestorePayload(request.RestoreVersion, request.Payload);
+                payload = DocumentPayloads.Restore(request.RestoreVersion, request.Payload);
                 break;
             case DocumentOperationKind.Delete:
                 payload = "true"u8.ToArray();
@@ -374,22 +377,6 @@ internal sealed class DocumentSubmitter(DocumentOptions options, ILogger logger,
         {
             throw new DocumentException(DocumentErrorCodes.ApplyFailed, ex.Message);
         }
-    }
-
-    private static byte[] CreatePayload(string typeUri, ReadOnlyMemory<byte> data)
-        => Concat($"{{\"type\":{JsonValue.Create(typeUri).ToJsonString()},\"data\":", data);
-
-    private static byte[] RestorePayload(long target, ReadOnlyMemory<byte> data) => Concat($"{{\"v\":{target},\"data\":", data);
-
-    private static byte[] Concat(string head, ReadOnlyMemory<byte> data)
-    {
-        byte[] start = Encoding.UTF8.GetBytes(head);
-        ReadOnlySpan<byte> value = data.IsEmpty ? "null"u8 : data.Span;
-        byte[] all = new byte[start.Length + value.Length + 1];
-        start.CopyTo(all, 0);
-        value.CopyTo(all.AsSpan(start.Length));
-        all[^1] = (byte)'}';
-        return all;
     }
 
     private static void FillOp(DocumentContext context, DocumentOperation op)
