@@ -79,6 +79,9 @@ public sealed class SqliteDocumentStore : DocumentStore, IDisposable
     /// <summary>How durable each commit is before it returns.</summary>
     public SqliteSynchronous Synchronous { get; }
 
+    /// <summary>The store's connections (for tests).</summary>
+    internal SqliteSessionPool Pool => _pool;
+
     /// <inheritdoc/>
     public override ValueTask<DocumentRecord?> GetRecordAsync(string documentId, CancellationToken cancellationToken = default)
     {
