@@ -57,7 +57,11 @@ public sealed class SqliteDocumentStore : DocumentStore, IDisposable
         {
             session = _pool.Open();
             long from = SqliteSchema.Migrate(session.Connection, Path);
-            if (from != SqliteSchema.CurrentVersion)
+            if (from == 0)
+            {
+                SqliteStoreLog.Created(logger, Path, SqliteSchema.CurrentVersion);
+            }
+            else if (from != SqliteSchema.CurrentVersion)
             {
                 SqliteStoreLog.Migrated(logger, Path, from, SqliteSchema.CurrentVersion);
             }

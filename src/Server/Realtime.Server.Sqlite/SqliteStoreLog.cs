@@ -11,4 +11,7 @@ internal static partial class SqliteStoreLog
 
     [LoggerMessage(2, LogLevel.Information, "The document store {Path} was migrated from schema version {From} to {To}.", EventName = "SqliteStoreMigrated")]
     public static partial void Migrated(ILogger logger, string path, long from, long to);
+
+    [LoggerMessage(3, LogLevel.Information, "The document store {Path} was created (schema version {SchemaVersion}).", EventName = "SqliteStoreCreated")]
+    public static partial void Created(ILogger logger, string path, long schemaVersion);
 }
