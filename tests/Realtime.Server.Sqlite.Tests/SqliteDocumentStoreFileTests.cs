@@ -93,6 +93,26 @@ public sealed class SqliteDocumentStoreFileTests(ITestOutputHelper output) : IDi
     }
 
     [Fact]
+    public async Task Stores_opening_one_new_file_at_once_all_open_it_and_share_its_documents()
+    {
+        // As apps of one machine starting together on the same file: one creates the schema, the others wait for it and find it.
+        SqliteDocumentStore[] stores = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => new SqliteDocumentStore(_database.File))));
+        try
+        {
+            Assert.True(await stores[0].CommitAsync("d", Commit(0, DocumentOperationKind.Create, "0")));
+            Assert.False(await stores[1].CommitAsync("d", Commit(0, DocumentOperationKind.Create, "1"))); // the compare-and-set spans stores
+            Assert.All(await Task.WhenAll(stores.Select(s => s.GetRecordAsync("d").AsTask())), r => Assert.Equal(new DocumentRecord(1, "t"), r));
+        }
+        finally
+        {
+            foreach (SqliteDocumentStore store in stores)
+            {
+                store.Dispose();
+            }
+        }
+    }
+
+    [Fact]
     public async Task Ids_and_sources_are_bound_as_values_never_read_as_SQL()
     {
         using var store = new SqliteDocumentStore(_database.File);
