@@ -57,6 +57,41 @@ public sealed class SqliteDocumentStoreFileTests(ITestOutputHelper output) : IDi
     }
 
     [Fact]
+    public void A_resent_op_is_looked_up_by_the_index_on_document_source_and_sequence()
+    {
+        using var store = new SqliteDocumentStore(_database.File);
+        SqliteSession session = store.Pool.Rent();
+        try
+        {
+            SqliteCommand command = session.Command("EXPLAIN QUERY PLAN " + SqliteStatements.FindOperation);
+            command.Parameters.AddWithValue("$id", "d");
+            command.Parameters.AddWithValue("$source", "s");
+            command.Parameters.AddWithValue("$sequence", 1);
+            using SqliteDataReader reader = command.ExecuteReader();
+            var plan = new List<string>();
+            while (reader.Read())
+            {
+                plan.Add(reader.GetString(3));
+            }
+
+            Assert.Contains(plan, step => step.Contains("USING INDEX operations_by_source (doc=? AND source=? AND sequence=?)", StringComparison.Ordinal));
+        }
+        finally
+        {
+            store.Pool.Return(session);
+        }
+    }
+
+    [Fact]
+    public async Task A_disposed_store_refuses_calls()
+    {
+        var store = new SqliteDocumentStore(_database.File);
+        store.Dispose();
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await store.GetRecordAsync("d"));
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await store.CommitAsync("d", Commit(0, DocumentOperationKind.Create, "0")));
+    }
+
+    [Fact]
     public void Synchronous_normal_is_one_option_away()
     {
         using var store = new SqliteDocumentStore(_database.File, new SqliteDocumentStoreOptions { Synchronous = SqliteSynchronous.Normal }, null);

@@ -204,7 +204,10 @@ public sealed class SqliteDocumentStore : DocumentStore, IDisposable
         }
     }
 
-    /// <summary>Closes the store's connections (the last one to close checkpoints the write-ahead log into the file). Calls in progress end first.</summary>
+    /// <summary>
+    /// Closes the store's connections (the last one to close checkpoints the write-ahead log into the file). A call in progress
+    /// finishes on its connection, which is closed then; a call made afterwards throws <see cref="ObjectDisposedException"/>.
+    /// </summary>
     public void Dispose() => _pool.Dispose();
 
     /// <summary>Runs a read on a connection of the pool; its failure (or cancellation) is the returned task's.</summary>

@@ -51,21 +51,24 @@ internal sealed class SqliteSessionPool : IDisposable
 
     public void Return(SqliteSession session)
     {
-        if (!_disposed && Interlocked.Increment(ref _idleCount) <= MaxIdle)
+        if (_disposed)
         {
-            _idle.Enqueue(session);
-            if (!_disposed)
-            {
-                return;
-            }
-
-            // Disposed meanwhile: whatever is idle is closed below and by Dispose.
-            Drain();
+            session.Dispose();
             return;
         }
 
-        Interlocked.Decrement(ref _idleCount);
-        session.Dispose();
+        if (Interlocked.Increment(ref _idleCount) > MaxIdle)
+        {
+            Interlocked.Decrement(ref _idleCount);
+            session.Dispose();
+            return;
+        }
+
+        _idle.Enqueue(session);
+        if (_disposed)
+        {
+            Drain(); // disposed meanwhile: close what is idle now
+        }
     }
 
     public static void Discard(SqliteSession session) => session.Dispose();

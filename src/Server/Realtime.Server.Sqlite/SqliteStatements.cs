@@ -19,10 +19,13 @@ internal static class SqliteStatements
         ORDER BY o.version
         """;
 
-    /// <summary>By the index on (doc, source, sequence).</summary>
+    /// <summary>
+    /// By the index on (doc, source, sequence), named: left to itself, the planner may prefer the key (doc, version) for the
+    /// ORDER BY and walk a document's whole log.
+    /// </summary>
     public const string FindOperation = """
         SELECT o.version, o.source, o.sequence, o.kind, o.payload
-        FROM documents d JOIN operations o ON o.doc = d.doc
+        FROM documents d JOIN operations o INDEXED BY operations_by_source ON o.doc = d.doc
         WHERE d.id = $id AND o.source = $source AND o.sequence = $sequence
         ORDER BY o.version DESC LIMIT 1
         """;
