@@ -13,8 +13,8 @@ namespace Realtime.Server.Sqlite;
 /// <remarks>
 /// <para>Thread-safe. Each call takes a connection of its own from a small pool (SQLite connections are not thread-safe). Writes
 /// (<see cref="CommitAsync"/>, <see cref="DeleteAsync"/>) are each one <c>BEGIN IMMEDIATE</c> transaction that compares the record's
-/// version and writes everything or nothing; this process's writes wait their turn asynchronously, another process's by SQLite's
-/// busy timeout (30 seconds).</para>
+/// version and writes everything or nothing; this process's writes wait their turn asynchronously, and wait for another process's
+/// write up to 30 seconds (Microsoft.Data.Sqlite's command timeout), then throw <see cref="SqliteException"/>.</para>
 /// <para>A commit returns once it is as durable as <see cref="SqliteDocumentStoreOptions.Synchronous"/> says: with the default,
 /// <see cref="SqliteSynchronous.Full"/>, it survives a power loss.</para>
 /// <para>Cancellation is honoured before a call starts and while a write waits its turn; a statement that has started (each is a
