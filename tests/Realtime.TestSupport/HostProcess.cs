@@ -59,6 +59,9 @@ public sealed class HostProcess : IAsyncDisposable
             start.ArgumentList.Add($"http://127.0.0.1:{port}");
         }
 
+        // The host keeps documents in data/documents.db under its content root, the test's folder here: in memory instead, unless the
+        // test names a store (a file of its own) in its variables.
+        start.Environment["Realtime__Documents__Store"] = "memory";
         foreach ((string key, string value) in environment)
         {
             start.Environment[key] = value;

@@ -16,6 +16,11 @@ if (builder.Configuration["Realtime:Redis:Configuration"] is { Length: > 0 } red
     realtime.AddStackExchangeRedis(redis, options => builder.Configuration.GetSection("Realtime:Redis").Bind(options));
 }
 
+// Shared documents (docs/stores.md): kept in a SQLite file, data/documents.db under the content root, so they survive a restart;
+// Realtime:Documents:Sqlite names another file (Realtime__Documents__Sqlite=/var/lib/realtime/documents.db), and
+// Realtime:Documents:Store=memory keeps them in memory instead (gone at a restart).
+DocumentStores.Add(builder, realtime);
+
 builder.Services.AddHealthChecks();
 
 // Dense mode: with Realtime:DenseListener:Port set (Realtime__DenseListener__Port=5001), Realtime is also served on that port by
@@ -31,6 +36,7 @@ DevelopmentStatusPage.AddInDevelopment(builder);
 Telemetry.AddWhenConfigured(builder);
 
 WebApplication app = builder.Build();
+DocumentStores.OpenAtStartup(app);
 
 // The demo page at / (wwwroot: chat, members and cursors, built on the browser client).
 app.UseDefaultFiles();

@@ -1,0 +1,249 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Realtime.Server.Sqlite;
+
+/// <summary>
+/// A <see cref="DocumentStore"/> in one SQLite file: document records, the op log, the latest snapshot (one row per fragment) and
+/// milestones survive a restart of the app. The file is in WAL mode (readers never wait for the writer); its schema is created and
+/// migrated by the store, and a file from a newer version of the store is refused. For one server: the nodes of a cluster need a
+/// store they share (PostgreSQL). See docs/stores.md.
+/// </summary>
+/// <remarks>
+/// <para>Thread-safe. Each call takes a connection of its own from a small pool (SQLite connections are not thread-safe). Writes
+/// (<see cref="CommitAsync"/>, <see cref="DeleteAsync"/>) are each one <c>BEGIN IMMEDIATE</c> transaction that compares the record's
+/// version and writes everything or nothing; this process's writes wait their turn asynchronously, and wait for another process's
+/// write up to 30 seconds (Microsoft.Data.Sqlite's command timeout), then throw <see cref="SqliteException"/>.</para>
+/// <para>A commit returns once it is as durable as <see cref="SqliteDocumentStoreOptions.Synchronous"/> says: with the default,
+/// <see cref="SqliteSynchronous.Full"/>, it survives a power loss.</para>
+/// <para>Cancellation is honoured before a call starts and while a write waits its turn; a statement that has started (each is a
+/// lookup by key) runs to its end, and a commit once started is either written whole or not at all.</para>
+/// </remarks>
+public sealed class SqliteDocumentStore : DocumentStore, IDisposable
+{
+    private readonly SqliteSessionPool _pool;
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+
+    /// <summary>Opens (or creates) the store in the file at <paramref name="path"/>, with the default options.</summary>
+    /// <param name="path">The SQLite file; its directory is created when missing. A relative path is taken from the current directory.</param>
+    public SqliteDocumentStore(string path)
+        : this(path, null, null)
+    {
+    }
+
+    /// <summary>Opens (or creates) the store in the file at <paramref name="path"/>: WAL mode on, the schema created or migrated.</summary>
+    /// <param name="path">The SQLite file; its directory is created when missing. A relative path is taken from the current directory.</param>
+    /// <param name="options">The store's settings, or <see langword="null"/> for the defaults.</param>
+    /// <param name="loggerFactory">Where the store logs (opening, migrations), or <see langword="null"/>.</param>
+    /// <exception cref="InvalidOperationException">The file has a schema version newer than this store knows, or cannot be put in WAL mode.</exception>
+    /// <exception cref="SqliteException">The file cannot be opened or is not a SQLite database.</exception>
+    public SqliteDocumentStore(string path, SqliteDocumentStoreOptions? options, ILoggerFactory? loggerFactory)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        options ??= new SqliteDocumentStoreOptions();
+        Path = System.IO.Path.GetFullPath(path);
+        Synchronous = options.Synchronous;
+        string? directory = System.IO.Path.GetDirectoryName(Path);
+        if (!string.IsNullOrEmpty(directory))
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        _pool = new SqliteSessionPool(Path, Synchronous);
+        ILogger logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<SqliteDocumentStore>();
+        SqliteSession? session = null;
+        try
+        {
+            session = _pool.Open();
+            long from = SqliteSchema.Migrate(session.Connection, Path);
+            if (from == 0)
+            {
+                SqliteStoreLog.Created(logger, Path, SqliteSchema.CurrentVersion);
+            }
+            else if (from != SqliteSchema.CurrentVersion)
+            {
+                SqliteStoreLog.Migrated(logger, Path, from, SqliteSchema.CurrentVersion);
+            }
+
+            SqliteStoreLog.Opened(logger, Path, session.Connection.ServerVersion, SqliteSchema.CurrentVersion, Synchronous);
+            _pool.Return(session);
+        }
+        catch
+        {
+            session?.Dispose();
+            _pool.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The file, as a full path.</summary>
+    public string Path { get; }
+
+    /// <summary>How durable each commit is before it returns.</summary>
+    public SqliteSynchronous Synchronous { get; }
+
+    /// <summary>The store's connections (for tests).</summary>
+    internal SqliteSessionPool Pool => _pool;
+
+    /// <inheritdoc/>
+    public override ValueTask<DocumentRecord?> GetRecordAsync(string documentId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(documentId);
+        return Read(documentId, static (session, id) =>
+        {
+            SqliteCommand command = session.Command(SqliteStatements.Record);
+            SqliteRows.Bind(command, "$id", id);
+            using SqliteDataReader reader = command.ExecuteReader();
+            return reader.Read() ? new DocumentRecord(reader.GetInt64(0), reader.GetString(1)) : null;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public override ValueTask<StoredSnapshot?> GetSnapshotAsync(string documentId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(documentId);
+        return Read(documentId, static (session, id) =>
+        {
+            SqliteCommand command = session.Command(SqliteStatements.Snapshot);
+            SqliteRows.Bind(command, "$id", id);
+            using SqliteDataReader reader = command.ExecuteReader();
+            return SqliteRows.Snapshot(reader);
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public override ValueTask<IReadOnlyList<DocumentOperation>> GetOperationsAsync(string documentId, long from, long? to,
+                                                                                     CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(documentId);
+        return Read((documentId, from, to), static (session, state) =>
+        {
+            SqliteCommand command = session.Command(SqliteStatements.Operations);
+            SqliteRows.Bind(command, "$id", state.documentId);
+            SqliteRows.Bind(command, "$from", state.from);
+            SqliteRows.Bind(command, "$to", state.to ?? long.MaxValue);
+            using SqliteDataReader reader = command.ExecuteReader();
+            var operations = new List<DocumentOperation>();
+            while (reader.Read())
+            {
+                operations.Add(SqliteRows.Operation(reader));
+            }
+
+            return (IReadOnlyList<DocumentOperation>)operations;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public override ValueTask<DocumentOperation?> FindOperationAsync(string documentId, string source, long sequence,
+                                                                     CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(documentId);
+        ArgumentNullException.ThrowIfNull(source);
+        return Read((documentId, source, sequence), static (session, state) =>
+        {
+            SqliteCommand command = session.Command(SqliteStatements.FindOperation);
+            SqliteRows.Bind(command, "$id", state.documentId);
+            SqliteRows.Bind(command, "$source", state.source);
+            SqliteRows.Bind(command, "$sequence", state.sequence);
+            using SqliteDataReader reader = command.ExecuteReader();
+            return reader.Read() ? SqliteRows.Operation(reader) : null;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public override ValueTask<StoredSnapshot?> GetMilestoneAsync(string documentId, long version, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(documentId);
+        return Read((documentId, version), static (session, state) =>
+        {
+            SqliteCommand command = session.Command(SqliteStatements.Milestone);
+            SqliteRows.Bind(command, "$id", state.documentId);
+            SqliteRows.Bind(command, "$version", state.version);
+            using SqliteDataReader reader = command.ExecuteReader();
+            return SqliteRows.Snapshot(reader);
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public override async ValueTask<bool> CommitAsync(string documentId, DocumentCommit commit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(documentId);
+        ArgumentNullException.ThrowIfNull(commit);
+        if (commit.Operation.Kind == DocumentOperationKind.Delete)
+        {
+            throw new ArgumentException("A delete erases the document: DeleteAsync.", nameof(commit));
+        }
+
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return Use((documentId, commit, cancellationToken), static (session, state) => SqliteWrites.Commit(session, state.documentId, state.commit,
+                                                                                                               state.cancellationToken));
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    /// <inheritdoc/>
+    public override async ValueTask<bool> DeleteAsync(string documentId, long expectedVersion, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(documentId);
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return Use((documentId, expectedVersion, cancellationToken), static (session, state) => SqliteWrites.Delete(session, state.documentId,
+                                                                                                                    state.expectedVersion,
+                                                                                                                    state.cancellationToken));
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Closes the store's connections (the last one to close checkpoints the write-ahead log into the file). A call in progress
+    /// finishes on its connection, which is closed then; a call made afterwards throws <see cref="ObjectDisposedException"/>.
+    /// </summary>
+    public void Dispose() => _pool.Dispose();
+
+    /// <summary>Runs a read on a connection of the pool; its failure (or cancellation) is the returned task's.</summary>
+    private ValueTask<T> Read<TState, T>(TState state, Func<SqliteSession, TState, T> read, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<T>(cancellationToken);
+        }
+
+        try
+        {
+            return new ValueTask<T>(Use(state, read));
+        }
+        catch (Exception exception)
+        {
+            return ValueTask.FromException<T>(exception);
+        }
+    }
+
+    /// <summary>Runs <paramref name="work"/> on a connection of the pool: returned to it afterwards, or closed when the work failed.</summary>
+    private T Use<TState, T>(TState state, Func<SqliteSession, TState, T> work)
+    {
+        SqliteSession session = _pool.Rent();
+        T result;
+        try
+        {
+            result = work(session, state);
+        }
+        catch
+        {
+            SqliteSessionPool.Discard(session);
+            throw;
+        }
+
+        _pool.Return(session);
+        return result;
+    }
+}

@@ -1,0 +1,148 @@
+using Microsoft.Data.Sqlite;
+
+namespace Realtime.Server.Sqlite;
+
+/// <summary>
+/// The store's two writes, each one <c>BEGIN IMMEDIATE</c> transaction (the file's write lock is taken first, so the version read
+/// is the version the write replaces: the compare-and-set). Nothing is written unless the version matches; a failure rolls back.
+/// </summary>
+internal static class SqliteWrites
+{
+    public static bool Commit(SqliteSession session, string documentId, DocumentCommit commit, CancellationToken cancellationToken)
+    {
+        DocumentOperation operation = commit.Operation;
+        using SqliteTransaction transaction = session.Connection.BeginTransaction(deferred: false);
+        (long Doc, long Version)? row = Lock(session, transaction, documentId);
+        if ((row?.Version ?? 0) != operation.Version)
+        {
+            return false; // rolled back by the transaction's disposal: nothing was written
+        }
+
+        long doc;
+        SqliteCommand command;
+        if (row is { } existing)
+        {
+            doc = existing.Doc;
+            command = session.Command(SqliteStatements.UpdateDocument, transaction);
+            SqliteRows.Bind(command, "$doc", doc);
+            SqliteRows.Bind(command, "$version", operation.Version + 1);
+            SqliteRows.Bind(command, "$type", commit.Type);
+            command.ExecuteNonQuery();
+        }
+        else
+        {
+            command = session.Command(SqliteStatements.InsertDocument, transaction);
+            SqliteRows.Bind(command, "$id", documentId);
+            SqliteRows.Bind(command, "$version", operation.Version + 1);
+            SqliteRows.Bind(command, "$type", commit.Type);
+            doc = (long)command.ExecuteScalar()!;
+        }
+
+        command = session.Command(SqliteStatements.InsertOperation, transaction);
+        SqliteRows.Bind(command, "$doc", doc);
+        SqliteRows.Bind(command, "$version", operation.Version);
+        SqliteRows.Bind(command, "$source", operation.Source);
+        SqliteRows.Bind(command, "$sequence", operation.Sequence);
+        SqliteRows.Bind(command, "$kind", SqliteRows.Kind(operation.Kind));
+        SqliteRows.BindBlob(command, "$payload", operation.Payload);
+        command.ExecuteNonQuery();
+
+        if (commit.Snapshot is { } snapshot)
+        {
+            WriteSnapshot(session, transaction, doc, snapshot);
+        }
+
+        if (commit.Milestone is { } milestone)
+        {
+            WriteMilestone(session, transaction, doc, milestone);
+        }
+
+        // The last moment a cancellation leaves nothing written.
+        cancellationToken.ThrowIfCancellationRequested();
+        transaction.Commit();
+        return true;
+    }
+
+    public static bool Delete(SqliteSession session, string documentId, long expectedVersion, CancellationToken cancellationToken)
+    {
+        using SqliteTransaction transaction = session.Connection.BeginTransaction(deferred: false);
+        (long Doc, long Version)? row = Lock(session, transaction, documentId);
+        if (row is not { } existing)
+        {
+            return expectedVersion == 0;
+        }
+
+        if (existing.Version != expectedVersion)
+        {
+            return false;
+        }
+
+        foreach (string sql in (ReadOnlySpan<string>)[SqliteStatements.DeleteOperations, SqliteStatements.DeleteSnapshotFragments,
+                                                      SqliteStatements.DeleteMilestoneFragments, SqliteStatements.DeleteMilestones,
+                                                      SqliteStatements.DeleteDocument])
+        {
+            SqliteCommand command = session.Command(sql, transaction);
+            SqliteRows.Bind(command, "$doc", existing.Doc);
+            command.ExecuteNonQuery();
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        transaction.Commit();
+        return true;
+    }
+
+    private static (long Doc, long Version)? Lock(SqliteSession session, SqliteTransaction transaction, string documentId)
+    {
+        SqliteCommand command = session.Command(SqliteStatements.Lock, transaction);
+        SqliteRows.Bind(command, "$id", documentId);
+        using SqliteDataReader reader = command.ExecuteReader();
+        return reader.Read() ? (reader.GetInt64(0), reader.GetInt64(1)) : null;
+    }
+
+    private static void WriteSnapshot(SqliteSession session, SqliteTransaction transaction, long doc, StoredSnapshot snapshot)
+    {
+        SqliteCommand command = session.Command(SqliteStatements.SetSnapshot, transaction);
+        SqliteRows.Bind(command, "$doc", doc);
+        SqliteRows.Bind(command, "$version", snapshot.Version);
+        SqliteRows.Bind(command, "$type", snapshot.Type);
+        command.ExecuteNonQuery();
+
+        command = session.Command(SqliteStatements.DeleteSnapshotFragments, transaction);
+        SqliteRows.Bind(command, "$doc", doc);
+        command.ExecuteNonQuery();
+        foreach ((string name, ReadOnlyMemory<byte> data) in snapshot.Fragments)
+        {
+            command = session.Command(SqliteStatements.InsertSnapshotFragment, transaction);
+            SqliteRows.Bind(command, "$doc", doc);
+            SqliteRows.Bind(command, "$name", name);
+            SqliteRows.BindBlob(command, "$data", data);
+            command.ExecuteNonQuery();
+        }
+    }
+
+    private static void WriteMilestone(SqliteSession session, SqliteTransaction transaction, long doc, StoredSnapshot milestone)
+    {
+        foreach (string sql in (ReadOnlySpan<string>)[SqliteStatements.DeleteMilestoneFragmentsFrom, SqliteStatements.DeleteMilestonesFrom])
+        {
+            SqliteCommand delete = session.Command(sql, transaction);
+            SqliteRows.Bind(delete, "$doc", doc);
+            SqliteRows.Bind(delete, "$version", milestone.Version);
+            delete.ExecuteNonQuery();
+        }
+
+        SqliteCommand command = session.Command(SqliteStatements.InsertMilestone, transaction);
+        SqliteRows.Bind(command, "$doc", doc);
+        SqliteRows.Bind(command, "$version", milestone.Version);
+        SqliteRows.Bind(command, "$type", milestone.Type);
+        command.ExecuteNonQuery();
+        foreach ((string name, ReadOnlyMemory<byte> data) in milestone.Fragments)
+        {
+            command = session.Command(SqliteStatements.InsertMilestoneFragment, transaction);
+            SqliteRows.Bind(command, "$doc", doc);
+            SqliteRows.Bind(command, "$version", milestone.Version);
+            SqliteRows.Bind(command, "$name", name);
+            SqliteRows.BindBlob(command, "$data", data);
+            command.ExecuteNonQuery();
+        }
+    }
+}
