@@ -20,7 +20,7 @@ internal sealed class DocumentCluster(PostgresFixture postgres, RedisFixture red
 
     public string Prefix { get; } = "cluster-" + Guid.NewGuid().ToString("N");
 
-    public async Task<RealtimeTestHost> StartNodeAsync()
+    public async Task<RealtimeTestHost> StartNodeAsync(Action<DocumentOptions>? configure = null)
     {
         RealtimeTestHost node = await RealtimeTestHost.StartAppAsync(builder =>
         {
@@ -29,7 +29,11 @@ internal sealed class DocumentCluster(PostgresFixture postgres, RedisFixture red
             builder.Services.AddRealtime()
                 .AddStackExchangeRedis(redis.Configuration, o => o.Prefix = Prefix)
                 .AddPostgresDocumentStore(postgres.ConnectionString, o => o.Schema = Schema);
-        }, app => app.MapRealtime(RealtimeTestHost.DefaultPath, server => server.UseDocuments(o => o.MaxOpsPerSecond = 0))).DefaultTimeout("a node to start");
+        }, app => app.MapRealtime(RealtimeTestHost.DefaultPath, server => server.UseDocuments(o =>
+        {
+            o.MaxOpsPerSecond = 0;
+            configure?.Invoke(o);
+        }))).DefaultTimeout("a node to start");
         _owned.Add(node);
         return node;
     }

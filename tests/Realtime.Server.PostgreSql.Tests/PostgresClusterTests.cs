@@ -197,6 +197,47 @@ public sealed class PostgresClusterTests(PostgresFixture postgres, RedisFixture 
         }
     }
 
+    [Theory]
+    [InlineData(null)]
+    [InlineData(0)]
+    public async Task A_submit_that_loses_the_commit_to_the_other_node_is_transformed_and_retried_up_to_MaxSubmitRetries(int? maxSubmitRetries)
+    {
+        await using var cluster = new DocumentCluster(postgres, redis);
+        RealtimeTestHost? other = null;
+        int interfered = 0;
+        RealtimeTestHost node = await cluster.StartNodeAsync(o =>
+        {
+            o.MaxSubmitRetries = maxSubmitRetries;
+
+            // Just before this node's first commit, the other node commits at the same version: this node's compare-and-set fails.
+            o.Use(DocumentAction.Commit, async (context, next) =>
+            {
+                if (context.Version == 1 && Interlocked.Exchange(ref interfered, 1) == 0)
+                {
+                    await other!.Server.GetDocumentService().SubmitAsync(Document, JsonNode.Parse("""[{"p":["items",0],"li":"other"}]""")!);
+                }
+
+                await next();
+            });
+        });
+        other = await cluster.StartNodeAsync();
+        await other.Server.GetDocumentService().CreateAsync(Document, "json0", JsonNode.Parse("""{"items":[]}""")).DefaultTimeout("the create");
+
+        Task<long> submitted = node.Server.GetDocumentService().SubmitAsync(Document, JsonNode.Parse("""[{"p":["items",0],"li":"mine"}]""")!, version: 1);
+        if (maxSubmitRetries == 0)
+        {
+            var refused = await Assert.ThrowsAsync<DocumentException>(() => submitted.DefaultTimeout("the submit"));
+            Assert.Equal(4, refused.Code);
+            Assert.Equal(2, (await cluster.Inspect().GetRecordAsync(Document))!.Version);
+            return;
+        }
+
+        Assert.Equal(2, await submitted.DefaultTimeout("the submit")); // applied after the other node's op, transformed against it
+        DocumentSnapshot fetched = await other.Server.GetDocumentService().FetchAsync(Document).DefaultTimeout("a fetch");
+        Assert.Equal(3, fetched.Version);
+        Assert.Equal("""{"items":["mine","other"]}""", fetched.Data!.ToJsonString());
+    }
+
     private static void AssertAck(string src, int seq, long version, JsonElement reply)
     {
         Assert.False(reply.TryGetProperty("error", out _), $"an ack, got {reply.GetRawText()}");
