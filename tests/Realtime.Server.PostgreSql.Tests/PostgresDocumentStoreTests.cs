@@ -58,6 +58,19 @@ public sealed class PostgresDocumentStoreTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task A_commit_at_a_version_the_op_log_already_holds_is_refused_by_its_primary_key_and_writes_nothing()
+    {
+        string schema = postgres.NewSchema();
+        await using PostgresDocumentStore store = postgres.NewStore(schema);
+        Assert.True(await store.CommitAsync("d", Commit(0, DocumentOperationKind.Create, "a", 0)));
+        await ExecuteAsync($"INSERT INTO {schema}.realtime_operations (document, version, source, sequence, kind, payload) VALUES ('d', 1, 'x', 1, 0, '[]')");
+
+        Assert.False(await store.CommitAsync("d", Commit(1, DocumentOperationKind.Op, "b", 1)));
+        Assert.Equal(1, (await store.GetRecordAsync("d"))!.Version);
+        Assert.Equal("\"a\"", Encoding.UTF8.GetString((await store.GetSnapshotAsync("d"))!.Fragments[StoredSnapshot.DefaultFragment].Span));
+    }
+
+    [Fact]
     public async Task Without_schema_creation_a_missing_table_is_a_clear_error_and_the_shipped_script_makes_the_store_work()
     {
         string schema = postgres.NewSchema();

@@ -174,7 +174,16 @@ public sealed class PostgresDocumentStore : DocumentStore, IAsyncDisposable
             NullableBigint(commit.Milestone?.Version), NullableText(commit.Milestone?.Type), milestone.names, milestone.data);
         await using (command.ConfigureAwait(false))
         {
-            return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! == 1;
+            try
+            {
+                return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! == 1;
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+            {
+                // The op log already holds an op at this version (a writer that wrote it another way): the version is taken, as when the
+                // record moved, and nothing of this statement was written.
+                return false;
+            }
         }
     }
 
