@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
 using Realtime.TestSupport;
 
@@ -186,6 +187,22 @@ public sealed class PostgresDocumentStoreTests(PostgresFixture postgres)
         var store = Assert.IsType<PostgresDocumentStore>(Assert.Single(provider.GetServices<DocumentStore>()));
         Assert.True(await store.CommitAsync("d", Commit(0, DocumentOperationKind.Create, "a", 0)));
         Assert.Throws<ArgumentException>(() => services.AddRealtime().AddPostgresDocumentStore(postgres.ConnectionString, o => o.TablePrefix = "Bad"));
+    }
+
+    [Fact]
+    public async Task The_health_check_is_healthy_with_the_database_and_degraded_without_its_tables()
+    {
+        foreach ((bool create, HealthStatus expected) in new[] { (true, HealthStatus.Healthy), (false, HealthStatus.Degraded) })
+        {
+            var services = new ServiceCollection();
+            services.AddLogging();
+            string schema = postgres.NewSchema();
+            services.AddRealtime().AddPostgresDocumentStore(postgres.ConnectionString, o => (o.Schema, o.CreateSchema) = (schema, create));
+            await using ServiceProvider provider = services.BuildServiceProvider();
+
+            HealthReport report = await provider.GetRequiredService<HealthCheckService>().CheckHealthAsync();
+            Assert.Equal(expected, report.Entries["realtime-postgres"].Status);
+        }
     }
 
     private async Task ExecuteAsync(string sql)

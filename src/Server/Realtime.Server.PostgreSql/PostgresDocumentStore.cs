@@ -80,6 +80,17 @@ public sealed class PostgresDocumentStore : DocumentStore, IAsyncDisposable
     /// <exception cref="InvalidOperationException">The tables are missing (and not to be created) or of a newer schema version.</exception>
     public ValueTask InitializeAsync(CancellationToken cancellationToken = default) => _schema.EnsureReadyAsync(cancellationToken);
 
+    /// <summary>Makes the tables ready (once), then runs a trivial statement: for the health check.</summary>
+    internal async Task PingAsync(CancellationToken cancellationToken)
+    {
+        await _schema.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        NpgsqlCommand command = _dataSource.CreateCommand("SELECT 1");
+        await using (command.ConfigureAwait(false))
+        {
+            await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <inheritdoc/>
     public override async ValueTask<DocumentRecord?> GetRecordAsync(string documentId, CancellationToken cancellationToken = default)
     {

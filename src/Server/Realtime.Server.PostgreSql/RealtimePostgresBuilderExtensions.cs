@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Realtime.Server;
 using Realtime.Server.PostgreSql;
@@ -21,7 +22,8 @@ public static class RealtimePostgresBuilderExtensions
     /// Keeps shared documents in PostgreSQL: registers a <see cref="PostgresDocumentStore"/> as the application's
     /// <see cref="DocumentStore"/> (replacing any registered before), which <c>UseDocuments</c> takes unless
     /// <see cref="DocumentOptions.Store"/> names another. Nodes of a cluster on the same database and tables share their documents; with the
-    /// Redis backplane their subscribers get every op. See docs/stores.md.
+    /// Redis backplane their subscribers get every op. Adds the health check <c>realtime-postgres</c>: degraded while the database cannot be
+    /// reached or its tables cannot be used. See docs/stores.md.
     /// </summary>
     /// <param name="builder">What <c>AddRealtime</c> returned.</param>
     /// <param name="connectionString">An Npgsql connection string. The store pools its connections (the string's <c>Maximum Pool Size</c>,
@@ -43,6 +45,9 @@ public static class RealtimePostgresBuilderExtensions
             ILoggerFactory? loggerFactory = sp.GetService<ILoggerFactory>();
             return new PostgresDocumentStore(PostgresDocumentStore.BuildDataSource(connectionString, loggerFactory), ownsDataSource: true, options, loggerFactory);
         });
+
+        // Degraded (not unhealthy: the node still serves its rooms) while the database cannot be reached or its tables cannot be used.
+        builder.Services.AddHealthChecks().AddCheck<PostgresDocumentStoreHealthCheck>("realtime-postgres", HealthStatus.Degraded);
         return builder;
     }
 }
