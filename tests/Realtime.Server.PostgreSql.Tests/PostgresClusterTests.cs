@@ -158,6 +158,41 @@ public sealed class PostgresClusterTests(PostgresFixture postgres, RedisFixture 
         Assert.Equal("""{"items":["mine","other"]}""", fetched.Data!.ToJsonString());
     }
 
+    [Fact]
+    public async Task A_document_outlives_every_node_and_a_new_node_serves_it_with_its_history()
+    {
+        await using var cluster = new DocumentCluster(postgres, redis);
+        RealtimeTestHost first = await cluster.StartNodeAsync();
+        DocumentService service = first.Server.GetDocumentService();
+        await service.CreateAsync(Document, "json0", JsonNode.Parse("""{"n":0}""")).DefaultTimeout("the create");
+        WirePeer subscriber = await cluster.ConnectAsync(first, Document);
+        await subscriber.AskAsync("""{"a":3}""");
+        for (int i = 0; i < 5; i++)
+        {
+            await service.SubmitAsync(Document, JsonNode.Parse("""[{"p":["n"],"na":1}]""")!).DefaultTimeout("a submit");
+        }
+
+        // Stopped once its broadcasts went out (the subscriber has them): a node stopped while publishing logs the publish as failed.
+        for (int v = 1; v <= 5; v++)
+        {
+            Assert.Equal(v, (await subscriber.ReceiveAsync()).GetProperty("v").GetInt64());
+        }
+
+        await subscriber.DisposeAsync();
+        await first.StopAsync();
+
+        RealtimeTestHost second = await cluster.StartNodeAsync();
+        DocumentService again = second.Server.GetDocumentService();
+        DocumentSnapshot fetched = await again.FetchAsync(Document).DefaultTimeout("a fetch");
+        Assert.Equal((6L, """{"n":5}"""), (fetched.Version, fetched.Data!.ToJsonString()));
+        DocumentSnapshot history = await again.FetchHistorySnapshotAsync(Document, 3).DefaultTimeout("a history fetch");
+        Assert.Equal((3L, """{"n":2}"""), (history.Version, history.Data!.ToJsonString()));
+        WirePeer next = await cluster.ConnectAsync(second, Document);
+        await next.AskAsync("""{"a":3}""");
+        Assert.Equal(6, await again.SubmitAsync(Document, JsonNode.Parse("""[{"p":["n"],"na":1}]""")!, version: 6).DefaultTimeout("a submit"));
+        Assert.Equal(6, (await next.ReceiveAsync()).GetProperty("v").GetInt64());
+    }
+
     private static void AssertAck(string src, int seq, long version, JsonElement reply)
     {
         Assert.False(reply.TryGetProperty("error", out _), $"an ack, got {reply.GetRawText()}");
