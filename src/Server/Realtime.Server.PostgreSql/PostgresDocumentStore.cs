@@ -1,0 +1,311 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Realtime.Server.PostgreSql;
+
+/// <summary>
+/// A <see cref="DocumentStore"/> in PostgreSQL: documents that outlive the process, shared by every node of a cluster connected to the
+/// same database (and the same <see cref="PostgresDocumentStoreOptions.Schema"/> and <see cref="PostgresDocumentStoreOptions.TablePrefix"/>).
+/// Registered with <c>AddPostgresDocumentStore</c>; see docs/stores.md.
+/// </summary>
+/// <remarks>
+/// <para>The database settles races between nodes: a commit is one statement that moves the document's record only if it is still at
+/// the operation's version, and writes the operation, the snapshot and the milestone from the moved row, so that the loser writes
+/// nothing (and its node reads what won, transforms and retries: <see cref="DocumentOptions.MaxSubmitRetries"/>). The op log's primary
+/// key (document, version) holds one operation per version.</para>
+/// <para>Connections come from an <see cref="NpgsqlDataSource"/> (Npgsql's pool, sized by the connection string's <c>Maximum Pool Size</c>);
+/// each call takes one for a single statement and gives it back. Every call honours its <see cref="CancellationToken"/>.</para>
+/// </remarks>
+public sealed class PostgresDocumentStore : DocumentStore, IAsyncDisposable
+{
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly bool _ownsDataSource;
+    private readonly PostgresStatements _sql;
+    private readonly PostgresSchemaInitializer _schema;
+
+    /// <summary>A store on the database of <paramref name="connectionString"/>, with the default options.</summary>
+    /// <param name="connectionString">An Npgsql connection string, for example <c>Host=db;Database=app;Username=app;Password=…</c>.</param>
+    public PostgresDocumentStore(string connectionString)
+        : this(connectionString, null)
+    {
+    }
+
+    /// <summary>A store on the database of <paramref name="connectionString"/>, with a connection pool of its own (released by
+    /// <see cref="DisposeAsync"/>).</summary>
+    /// <param name="connectionString">An Npgsql connection string, for example <c>Host=db;Database=app;Username=app;Password=…</c>.
+    /// Unless it says otherwise, the store's statements are prepared automatically (<c>Max Auto Prepare=16</c>).</param>
+    /// <param name="options">Where the tables are and whether the store creates them, or <see langword="null"/> for the defaults.</param>
+    public PostgresDocumentStore(string connectionString, PostgresDocumentStoreOptions? options)
+        : this(BuildDataSource(connectionString, null), ownsDataSource: true, options, null)
+    {
+    }
+
+    /// <summary>A store on an <see cref="NpgsqlDataSource"/> the application owns (and disposes: the store does not).</summary>
+    /// <param name="dataSource">Where connections come from.</param>
+    /// <param name="options">Where the tables are and whether the store creates them, or <see langword="null"/> for the defaults.</param>
+    public PostgresDocumentStore(NpgsqlDataSource dataSource, PostgresDocumentStoreOptions? options)
+        : this(dataSource, ownsDataSource: false, options, null)
+    {
+    }
+
+    internal PostgresDocumentStore(NpgsqlDataSource dataSource, bool ownsDataSource, PostgresDocumentStoreOptions? options, ILoggerFactory? loggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        options ??= new PostgresDocumentStoreOptions();
+        options.Validate();
+        _dataSource = dataSource;
+        _ownsDataSource = ownsDataSource;
+        _sql = new PostgresStatements(options);
+        ILogger logger = (ILogger?)loggerFactory?.CreateLogger("Realtime.Server.PostgreSql") ?? NullLogger.Instance;
+        _schema = new PostgresSchemaInitializer(dataSource, _sql, options, logger);
+    }
+
+    /// <summary>The schema script (the package's <c>content/Schema.sql</c>) for the names in <paramref name="options"/>: what the store runs
+    /// when <see cref="PostgresDocumentStoreOptions.CreateSchema"/> is on, for teams that run it in their own migrations instead.</summary>
+    /// <param name="options">The schema and table prefix, or <see langword="null"/> for the defaults.</param>
+    /// <returns>SQL statements, each safe to run again.</returns>
+    public static string GetSchemaScript(PostgresDocumentStoreOptions? options)
+    {
+        options ??= new PostgresDocumentStoreOptions();
+        options.Validate();
+        return PostgresStatements.Rename(PostgresStatements.ReadScript(), options);
+    }
+
+    /// <summary>Creates the tables (when <see cref="PostgresDocumentStoreOptions.CreateSchema"/> is on) and checks their version now, instead
+    /// of on the first read or write: to fail at startup rather than on the first document.</summary>
+    /// <param name="cancellationToken">Cancels the work.</param>
+    /// <returns>Done when the tables can be used.</returns>
+    /// <exception cref="InvalidOperationException">The tables are missing (and not to be created) or of a newer schema version.</exception>
+    public ValueTask InitializeAsync(CancellationToken cancellationToken = default) => _schema.EnsureReadyAsync(cancellationToken);
+
+    /// <summary>Makes the tables ready (once), then runs a trivial statement: for the health check.</summary>
+    internal async Task PingAsync(CancellationToken cancellationToken)
+    {
+        await _schema.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        NpgsqlCommand command = _dataSource.CreateCommand("SELECT 1");
+        await using (command.ConfigureAwait(false))
+        {
+            await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc/>
+    public override async ValueTask<DocumentRecord?> GetRecordAsync(string documentId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(documentId);
+        await _schema.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        NpgsqlCommand command = Command(_sql.GetRecord, Text(documentId));
+        await using (command.ConfigureAwait(false))
+        {
+            NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? new DocumentRecord(reader.GetInt64(0), reader.GetString(1)) : null;
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public override async ValueTask<StoredSnapshot?> GetSnapshotAsync(string documentId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(documentId);
+        await _schema.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        return await ReadSnapshotAsync(Command(_sql.GetSnapshot, Text(documentId)), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public override async ValueTask<IReadOnlyList<DocumentOperation>> GetOperationsAsync(string documentId, long from, long? to,
+                                                                                           CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(documentId);
+        await _schema.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        NpgsqlCommand command = Command(_sql.GetOperations, Text(documentId), Bigint(from), NullableBigint(to));
+        var operations = new List<DocumentOperation>();
+        await using (command.ConfigureAwait(false))
+        {
+            NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    operations.Add(ReadOperation(reader));
+                }
+            }
+        }
+
+        return operations;
+    }
+
+    /// <inheritdoc/>
+    public override async ValueTask<DocumentOperation?> FindOperationAsync(string documentId, string source, long sequence,
+                                                                           CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(documentId);
+        ArgumentNullException.ThrowIfNull(source);
+        await _schema.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        NpgsqlCommand command = Command(_sql.FindOperation, Text(documentId), Text(source), Bigint(sequence));
+        await using (command.ConfigureAwait(false))
+        {
+            NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadOperation(reader) : null;
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public override async ValueTask<StoredSnapshot?> GetMilestoneAsync(string documentId, long version, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(documentId);
+        await _schema.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        return await ReadSnapshotAsync(Command(_sql.GetMilestone, Text(documentId), Bigint(version)), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public override async ValueTask<bool> CommitAsync(string documentId, DocumentCommit commit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(documentId);
+        ArgumentNullException.ThrowIfNull(commit);
+        DocumentOperation op = commit.Operation;
+        if (op.Kind == DocumentOperationKind.Delete)
+        {
+            throw new ArgumentException("A delete erases the document: DeleteAsync.", nameof(commit));
+        }
+
+        await _schema.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        (NpgsqlParameter names, NpgsqlParameter data) snapshot = Fragments(commit.Snapshot);
+        (NpgsqlParameter names, NpgsqlParameter data) milestone = Fragments(commit.Milestone);
+        NpgsqlCommand command = Command(op.Version == 0 ? _sql.CommitFirst : _sql.CommitNext,
+            Text(documentId), Bigint(op.Version), Text(commit.Type), NullableText(op.Source), Bigint(op.Sequence),
+            new NpgsqlParameter<short> { TypedValue = (short)op.Kind }, Bytes(op.Payload),
+            NullableBigint(commit.Snapshot?.Version), NullableText(commit.Snapshot?.Type), snapshot.names, snapshot.data,
+            NullableBigint(commit.Milestone?.Version), NullableText(commit.Milestone?.Type), milestone.names, milestone.data);
+        await using (command.ConfigureAwait(false))
+        {
+            try
+            {
+                return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! == 1;
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+            {
+                // The op log already holds an op at this version (a writer that wrote it another way): the version is taken, as when the
+                // record moved, and nothing of this statement was written.
+                return false;
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public override async ValueTask<bool> DeleteAsync(string documentId, long expectedVersion, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(documentId);
+        await _schema.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        NpgsqlCommand command = expectedVersion == 0
+            ? Command(_sql.Absent, Text(documentId))
+            : Command(_sql.Delete, Text(documentId), Bigint(expectedVersion));
+        await using (command.ConfigureAwait(false))
+        {
+            object? result = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+            return result is true or 1L;
+        }
+    }
+
+    /// <summary>Releases the connection pool, when the store made it from a connection string.</summary>
+    /// <returns>Done when released.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        _schema.Dispose();
+        if (_ownsDataSource)
+        {
+            await _dataSource.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The data source of a connection string, with the store's logging and, unless the string sets it, automatic preparation.</summary>
+    internal static NpgsqlDataSource BuildDataSource(string connectionString, ILoggerFactory? loggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(connectionString);
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        if (!connectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase) && !connectionString.Contains("AutoPrepare", StringComparison.OrdinalIgnoreCase))
+        {
+            // The store runs a handful of statements over and over: prepared once per physical connection, they skip parsing and planning.
+            builder.ConnectionStringBuilder.MaxAutoPrepare = 16;
+        }
+
+        if (loggerFactory is not null)
+        {
+            builder.UseLoggerFactory(loggerFactory);
+        }
+
+        return builder.Build();
+    }
+
+    private NpgsqlCommand Command(string text, params NpgsqlParameter[] parameters)
+    {
+        NpgsqlCommand command = _dataSource.CreateCommand(text);
+        command.Parameters.AddRange(parameters);
+        return command;
+    }
+
+    private static async Task<StoredSnapshot?> ReadSnapshotAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        await using (command.ConfigureAwait(false))
+        {
+            NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                // One row per fragment (the left join gives one row with a null name when there is none).
+                (long Version, string Type)? header = null;
+                var fragments = new Dictionary<string, ReadOnlyMemory<byte>>(StringComparer.Ordinal);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    header ??= (reader.GetInt64(0), reader.GetString(1));
+                    if (!reader.IsDBNull(2))
+                    {
+                        fragments[reader.GetString(2)] = reader.GetFieldValue<byte[]>(3);
+                    }
+                }
+
+                return header is { } found ? new StoredSnapshot(found.Version, found.Type, fragments) : null;
+            }
+        }
+    }
+
+    private static DocumentOperation ReadOperation(NpgsqlDataReader reader)
+        => new(reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetInt64(2), (DocumentOperationKind)reader.GetInt16(3),
+               reader.GetFieldValue<byte[]>(4));
+
+    private static (NpgsqlParameter Names, NpgsqlParameter Data) Fragments(StoredSnapshot? snapshot)
+    {
+        if (snapshot is null)
+        {
+            return (new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
+                    new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
+        }
+
+        string[] names = new string[snapshot.Fragments.Count];
+        byte[][] data = new byte[names.Length][];
+        int i = 0;
+        foreach (KeyValuePair<string, ReadOnlyMemory<byte>> fragment in snapshot.Fragments)
+        {
+            names[i] = fragment.Key;
+            data[i++] = fragment.Value.ToArray();
+        }
+
+        return (new NpgsqlParameter<string[]> { TypedValue = names }, new NpgsqlParameter<byte[][]> { TypedValue = data, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
+    }
+
+    private static NpgsqlParameter<string> Text(string value) => new() { TypedValue = value };
+
+    private static NpgsqlParameter<long> Bigint(long value) => new() { TypedValue = value };
+
+    private static NpgsqlParameter NullableText(string? value) => new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text };
+
+    private static NpgsqlParameter NullableBigint(long? value) => new() { Value = value is { } v ? v : DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint };
+
+    private static NpgsqlParameter Bytes(ReadOnlyMemory<byte> value)
+        => new NpgsqlParameter<ReadOnlyMemory<byte>> { TypedValue = value, NpgsqlDbType = NpgsqlDbType.Bytea };
+}

@@ -1,0 +1,93 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Realtime.Testing;
+using Realtime.TestSupport;
+
+namespace Realtime.Server.PostgreSql.Tests;
+
+/// <summary>
+/// Nodes of one cluster: each an app with the Redis backplane (one prefix) and the PostgreSQL store (one schema), serving documents on
+/// <see cref="RealtimeTestHost.DefaultPath"/>. Error logs of any node fail the test when the cluster is disposed.
+/// </summary>
+internal sealed class DocumentCluster(PostgresFixture postgres, RedisFixture redis) : IAsyncDisposable
+{
+    private readonly List<IAsyncDisposable> _owned = [];
+    private readonly LogSink _logs = new(LogLevel.Warning);
+
+    public string Schema { get; } = postgres.NewSchema();
+
+    public string Prefix { get; } = "cluster-" + Guid.NewGuid().ToString("N");
+
+    public async Task<RealtimeTestHost> StartNodeAsync(Action<DocumentOptions>? configure = null)
+    {
+        RealtimeTestHost node = await RealtimeTestHost.StartAppAsync(builder =>
+        {
+            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            builder.Logging.AddProvider(_logs);
+            builder.Services.AddRealtime()
+                .AddStackExchangeRedis(redis.Configuration, o => o.Prefix = Prefix)
+                .AddPostgresDocumentStore(postgres.ConnectionString, o => o.Schema = Schema);
+        }, app => app.MapRealtime(RealtimeTestHost.DefaultPath, server => server.UseDocuments(o =>
+        {
+            o.MaxOpsPerSecond = 0;
+            configure?.Invoke(o);
+        }))).DefaultTimeout("a node to start");
+        _owned.Add(node);
+        return node;
+    }
+
+    /// <summary>A protocol v1 client of <paramref name="node"/> in room (document) <paramref name="documentId"/>.</summary>
+    public async Task<WirePeer> ConnectAsync(RealtimeTestHost node, string documentId)
+    {
+        var peer = new WirePeer(await RawProtocolClient.ConnectWelcomedAsync($"ws://127.0.0.1:{node.Port}{RealtimeTestHost.DefaultPath}",
+                                                                             "roomId=" + Uri.EscapeDataString(documentId)).DefaultTimeout("a peer to connect"));
+        _owned.Add(peer);
+        return peer;
+    }
+
+    /// <summary>A store of its own on the cluster's tables, to look at what was committed.</summary>
+    public PostgresDocumentStore Inspect()
+    {
+        PostgresDocumentStore store = postgres.NewStore(Schema);
+        _owned.Add(store);
+        return store;
+    }
+
+    public void Own(IAsyncDisposable disposable) => _owned.Add(disposable);
+
+    public async ValueTask DisposeAsync()
+    {
+        for (int i = _owned.Count - 1; i >= 0; i--)
+        {
+            await _owned[i].DisposeAsync();
+        }
+
+        _logs.AssertNoUnexpectedErrors();
+    }
+}
+
+/// <summary>A raw protocol v1 client speaking <c>ot-doc</c>: requests sent as JSON text, messages parsed.</summary>
+internal sealed class WirePeer(RawProtocolClient client) : IAsyncDisposable
+{
+    public string Id => client.ConnectionId!;
+
+    public Task SendAsync(string json) => client.SendTextAsync($$"""{"t":"msg","type":"ot-doc","data":{{json}}}""");
+
+    /// <summary>The next <c>ot-doc</c> message.</summary>
+    public async Task<JsonElement> ReceiveAsync()
+    {
+        JsonElement frame = JsonDocument.Parse(await client.ReceiveStartingWithAsync("{\"t\":\"msg\"").DefaultTimeout("an ot-doc message")).RootElement;
+        Assert.Equal("ot-doc", frame.GetProperty("type").GetString());
+        return frame.GetProperty("data").Clone();
+    }
+
+    public async Task<JsonElement> AskAsync(string json)
+    {
+        await SendAsync(json);
+        return await ReceiveAsync();
+    }
+
+    public ValueTask DisposeAsync() => client.DisposeAsync();
+}
