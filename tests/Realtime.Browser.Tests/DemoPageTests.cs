@@ -14,7 +14,7 @@ public sealed class DemoPageTests(BrowserFixture browser)
     public async Task Two_pages_in_one_room_see_each_other_in_the_member_list_a_chat_line_and_a_cursor_and_a_leave()
     {
         var logs = new LogSink();
-        await using var host = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.ConfigureLogging(l => l.AddProvider(logs)));
+        await using var host = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.UseSetting("Realtime:Documents:Store", "memory").ConfigureLogging(l => l.AddProvider(logs)));
         host.UseKestrel(0);
         host.StartServer();
         string origin = host.ClientOptions.BaseAddress.GetLeftPart(UriPartial.Authority);
@@ -58,7 +58,7 @@ public sealed class DemoPageTests(BrowserFixture browser)
     public async Task Two_pages_edit_one_shared_list_and_each_sees_the_others_items_and_removals()
     {
         var logs = new LogSink();
-        await using var host = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.ConfigureLogging(l => l.AddProvider(logs)));
+        await using var host = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.UseSetting("Realtime:Documents:Store", "memory").ConfigureLogging(l => l.AddProvider(logs)));
         host.UseKestrel(0);
         host.StartServer();
         string origin = host.ClientOptions.BaseAddress.GetLeftPart(UriPartial.Authority);

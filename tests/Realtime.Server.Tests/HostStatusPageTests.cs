@@ -11,7 +11,7 @@ public class HostStatusPageTests
     [Fact]
     public async Task In_development_a_loopback_request_over_kestrel_gets_the_data_and_one_without_an_address_gets_401()
     {
-        await using var host = new WebApplicationFactory<Program>();
+        await using var host = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.UseSetting("Realtime:Documents:Store", "memory"));
         host.UseKestrel(0);
         host.StartServer();
         using var http = new HttpClient { BaseAddress = host.ClientOptions.BaseAddress };
@@ -22,7 +22,7 @@ public class HostStatusPageTests
         Assert.Equal(0, json.RootElement.GetProperty("connections").GetProperty("total").GetInt32());
 
         // The in-memory test server's requests come from no address: not loopback, so refused like a remote one.
-        await using var inMemory = new WebApplicationFactory<Program>();
+        await using var inMemory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.UseSetting("Realtime:Documents:Store", "memory"));
         using HttpResponseMessage refused = await inMemory.CreateClient().GetAsync("/realtime/status/data").DefaultTimeout();
         Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
     }
@@ -30,7 +30,7 @@ public class HostStatusPageTests
     [Fact]
     public async Task In_production_the_host_does_not_map_it()
     {
-        await using var host = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.UseEnvironment("Production"));
+        await using var host = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.UseSetting("Realtime:Documents:Store", "memory").UseEnvironment("Production"));
         using HttpResponseMessage response = await host.CreateClient().GetAsync("/realtime/status").DefaultTimeout();
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
     }

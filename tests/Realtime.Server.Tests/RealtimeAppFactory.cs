@@ -53,6 +53,7 @@ public sealed class RealtimeAppFactory(Action<RealtimeOptions>? configure = null
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
+        builder.UseSetting("Realtime:Documents:Store", "memory"); // the host's default, a SQLite file under its content root, is not for tests
         builder.ConfigureLogging(logging => logging.ClearProviders().SetMinimumLevel(LogLevel.Debug).AddProvider(Logs));
         if (configure is not null)
         {

@@ -4,7 +4,9 @@ using Realtime.Server.Sqlite;
 /// <summary>
 /// Where the host keeps shared documents (docs/stores.md): in a SQLite file by default, <c>data/documents.db</c> under the content
 /// root unless <c>Realtime:Documents:Sqlite</c> names another file (its directory is created); <c>Realtime:Documents:Store</c> =
-/// <c>memory</c> keeps them in this process's memory instead (gone at a restart). <c>Realtime:Documents:Synchronous</c> = <c>Normal</c>
+/// <c>memory</c> keeps them in this process's memory instead (gone at a restart), and <c>postgres</c> in the PostgreSQL database of
+/// the connection string <c>Realtime:Documents:Postgres</c> (what nodes behind a load balancer share; setting that string alone
+/// chooses it). <c>Realtime:Documents:Synchronous</c> = <c>Normal</c>
 /// trades safety against a power loss for faster commits (the default, <c>Full</c>, flushes each commit to the disk).
 /// </summary>
 internal static class DocumentStores
@@ -15,16 +17,22 @@ internal static class DocumentStores
 
     internal const string SynchronousKey = "Realtime:Documents:Synchronous";
 
+    internal const string PostgresKey = "Realtime:Documents:Postgres";
+
     /// <summary>The SQLite file when <see cref="SqlitePathKey"/> is not set, relative to the content root.</summary>
     internal const string DefaultSqlitePath = "data/documents.db";
 
     /// <summary>Registers the configured store as the app's <see cref="DocumentStore"/> (none for <c>memory</c>: UseDocuments' own).</summary>
     public static void Add(WebApplicationBuilder builder, IRealtimeBuilder realtime)
     {
-        string store = builder.Configuration[StoreKey] is { Length: > 0 } configured ? configured : "sqlite";
+        string? postgres = builder.Configuration[PostgresKey] is { Length: > 0 } connection ? connection : null;
+        string store = builder.Configuration[StoreKey] is { Length: > 0 } configured ? configured : postgres is null ? "sqlite" : "postgres";
         switch (store.ToUpperInvariant())
         {
             case "MEMORY":
+                return;
+            case "POSTGRES":
+                realtime.AddPostgresDocumentStore(postgres ?? throw new InvalidOperationException($"{StoreKey} is '{store}': set {PostgresKey} to the connection string."));
                 return;
             case "SQLITE":
                 string path = builder.Configuration[SqlitePathKey] is { Length: > 0 } file ? file : DefaultSqlitePath;
@@ -36,7 +44,7 @@ internal static class DocumentStores
                 realtime.AddSqliteDocumentStore(path, options => options.Synchronous = synchronous); // relative: from the content root
                 return;
             default:
-                throw new InvalidOperationException($"{StoreKey} is '{store}': sqlite (the default) or memory.");
+                throw new InvalidOperationException($"{StoreKey} is '{store}': sqlite (the default), memory or postgres.");
         }
     }
 

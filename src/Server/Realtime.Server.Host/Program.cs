@@ -18,7 +18,8 @@ if (builder.Configuration["Realtime:Redis:Configuration"] is { Length: > 0 } red
 
 // Shared documents (docs/stores.md): kept in a SQLite file, data/documents.db under the content root, so they survive a restart;
 // Realtime:Documents:Sqlite names another file (Realtime__Documents__Sqlite=/var/lib/realtime/documents.db), and
-// Realtime:Documents:Store=memory keeps them in memory instead (gone at a restart).
+// Realtime:Documents:Store=memory keeps them in memory instead (gone at a restart), and Realtime:Documents:Postgres (a connection
+// string) in PostgreSQL, which the nodes of a cluster share.
 DocumentStores.Add(builder, realtime);
 
 builder.Services.AddHealthChecks();
