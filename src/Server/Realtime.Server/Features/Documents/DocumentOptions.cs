@@ -15,6 +15,11 @@ public sealed class DocumentOptions
     /// <summary>The default of <see cref="MaxSnapshotBytes"/>: 1 MiB, what a default <see cref="RealtimeOptions.MaxMessageSize"/> carries.</summary>
     public const int DefaultMaxSnapshotBytes = 1024 * 1024;
 
+    /// <summary>The default of <see cref="MaxSubmitRetries"/>: 10. One node never loses a race to itself (its submits to a document take
+    /// turns); a retry means another node committed to the same document meanwhile, and ten in a row means a document too contended to
+    /// serve its submitters in time, which code 4 tells them.</summary>
+    public const int DefaultMaxSubmitRetries = 10;
+
     /// <summary>The default of <see cref="MilestoneInterval"/>: 1000.</summary>
     public const int DefaultMilestoneInterval = 1000;
 
@@ -31,8 +36,8 @@ public sealed class DocumentOptions
     public DocumentStore? Store { get; set; }
 
     /// <summary>How often one submit may find the store changed by another node and start again (from reading the record) before it is
-    /// refused with code 4. <see langword="null"/> (the default, as the original): unlimited.</summary>
-    public int? MaxSubmitRetries { get; set; }
+    /// refused with code 4. Default <see cref="DefaultMaxSubmitRetries"/>; <see langword="null"/>: unlimited (the original's default).</summary>
+    public int? MaxSubmitRetries { get; set; } = DefaultMaxSubmitRetries;
 
     /// <summary>The largest operation, in bytes of its JSON (the <c>op</c> value as sent); a larger one is refused with code 1000 and nothing
     /// is committed. A create's or a restore's data is a whole snapshot and has <see cref="MaxSnapshotBytes"/> instead. Default
@@ -129,6 +134,7 @@ public sealed class DocumentOptions
         ArgumentOutOfRangeException.ThrowIfNegative(MaxOpsPerSecond, "DocumentOptions.MaxOpsPerSecond");
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxSnapshotBytes, "DocumentOptions.MaxSnapshotBytes");
         ArgumentOutOfRangeException.ThrowIfNegative(MilestoneInterval, "DocumentOptions.MilestoneInterval");
+        ArgumentOutOfRangeException.ThrowIfNegative(MaxSubmitRetries ?? 0, "DocumentOptions.MaxSubmitRetries");
         if (Retention is { } retention && (retention < TimeSpan.Zero || MilestoneInterval == 0))
         {
             throw new ArgumentOutOfRangeException("DocumentOptions.Retention", retention,
