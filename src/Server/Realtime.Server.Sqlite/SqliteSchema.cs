@@ -58,11 +58,12 @@ internal static class SqliteSchema
 
     /// <summary>
     /// Version 2: a milestone keeps when it was committed (<c>time</c>, Unix milliseconds UTC; null for a milestone written before,
-    /// which retention never finds old enough), indexed with its document for <see cref="SqliteStatements.TrimStart"/>.
+    /// which retention never finds old enough), indexed with its document and version (a covering index for
+    /// <see cref="SqliteStatements.TrimStart"/>).
     /// </summary>
     private const string Version2 = """
         ALTER TABLE milestones ADD COLUMN time INTEGER;
-        CREATE INDEX milestones_by_time ON milestones (doc, time);
+        CREATE INDEX milestones_by_time ON milestones (doc, time, version);
         """;
 
     /// <summary>The step from version <c>i</c> to <c>i + 1</c> is at index <c>i</c>. A new version adds a step; a step never changes.</summary>

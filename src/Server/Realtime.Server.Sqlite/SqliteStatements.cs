@@ -70,8 +70,8 @@ internal static class SqliteStatements
     // Trimming a document's history (retention).
 
     /// <summary>
-    /// The version of the newest milestone committed at or before $before (null when none), by the index on (doc, time), named: it
-    /// reads only the document's milestones old enough (after earlier trims, the one kept and those that aged since), where the key
+    /// The version of the newest milestone committed at or before $before (null when none), by the index on (doc, time, version),
+    /// named: it reads only the index entries of the document's milestones old enough (after earlier trims, the one kept and those that aged since), where the key
     /// (doc, version) would walk every newer one first. A null time is never old enough.
     /// </summary>
     public const string TrimStart = "SELECT max(version) FROM milestones INDEXED BY milestones_by_time WHERE doc = $doc AND time <= $before";
