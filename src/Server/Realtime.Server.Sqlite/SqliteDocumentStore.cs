@@ -6,17 +6,21 @@ namespace Realtime.Server.Sqlite;
 
 /// <summary>
 /// A <see cref="DocumentStore"/> in one SQLite file: document records, the op log, the latest snapshot (one row per fragment) and
-/// milestones survive a restart of the app. The file is in WAL mode (readers never wait for the writer); its schema is created and
-/// migrated by the store, and a file from a newer version of the store is refused. For one server: the nodes of a cluster need a
-/// store they share (PostgreSQL). See docs/stores.md.
+/// milestones (with their commit times, for <see cref="TrimAsync"/>) survive a restart of the app. The file is in WAL mode (readers
+/// never wait for the writer); its schema is created and migrated by the store, and a file from a newer version of the store is
+/// refused. For one server: the nodes of a cluster need a store they share (PostgreSQL). See docs/stores.md.
 /// </summary>
 /// <remarks>
 /// <para>Thread-safe. Each call takes a connection of its own from a small pool (SQLite connections are not thread-safe). Writes
-/// (<see cref="CommitAsync"/>, <see cref="DeleteAsync"/>) are each one <c>BEGIN IMMEDIATE</c> transaction that compares the record's
-/// version and writes everything or nothing; this process's writes wait their turn asynchronously, and wait for another process's
-/// write up to 30 seconds (Microsoft.Data.Sqlite's command timeout), then throw <see cref="SqliteException"/>.</para>
+/// (<see cref="CommitAsync"/>, <see cref="DeleteAsync"/>, <see cref="TrimAsync"/>) are each one <c>BEGIN IMMEDIATE</c> transaction
+/// that writes everything or nothing (a commit or a delete only when the record's version is the one expected); this process's
+/// writes wait their turn asynchronously, and wait for another process's write up to 30 seconds (Microsoft.Data.Sqlite's command
+/// timeout), then throw <see cref="SqliteException"/>.</para>
 /// <para>A commit returns once it is as durable as <see cref="SqliteDocumentStoreOptions.Synchronous"/> says: with the default,
 /// <see cref="SqliteSynchronous.Full"/>, it survives a power loss.</para>
+/// <para>A milestone's time is kept to the millisecond (the latest snapshot's is not kept). <see cref="TrimAsync"/> removes, in one
+/// transaction, the document's ops below the newest milestone old enough and the milestones below it, each a range of the document's
+/// own keys; a milestone from a file of schema version 1 has no time and is never old enough.</para>
 /// <para>Cancellation is honoured before a call starts and while a write waits its turn; a statement that has started (each is a
 /// lookup by key) runs to its end, and a commit once started is either written whole or not at all.</para>
 /// </remarks>
@@ -161,7 +165,7 @@ public sealed class SqliteDocumentStore : DocumentStore, IDisposable
             SqliteRows.Bind(command, "$id", state.documentId);
             SqliteRows.Bind(command, "$version", state.version);
             using SqliteDataReader reader = command.ExecuteReader();
-            return SqliteRows.Snapshot(reader);
+            return SqliteRows.Snapshot(reader, withTime: true);
         }, cancellationToken);
     }
 
@@ -197,6 +201,24 @@ public sealed class SqliteDocumentStore : DocumentStore, IDisposable
             return Use((documentId, expectedVersion, cancellationToken), static (session, state) => SqliteWrites.Delete(session, state.documentId,
                                                                                                                     state.expectedVersion,
                                                                                                                     state.cancellationToken));
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>One <c>BEGIN IMMEDIATE</c> transaction. Times are compared to the millisecond (a milestone's time is stored as Unix
+    /// milliseconds UTC): a milestone committed less than a millisecond after <paramref name="before"/> counts as old enough.</remarks>
+    public override async ValueTask<long?> TrimAsync(string documentId, DateTimeOffset before, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(documentId);
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return Use((documentId, before, cancellationToken), static (session, state) => SqliteWrites.Trim(session, state.documentId, state.before,
+                                                                                                             state.cancellationToken));
         }
         finally
         {

@@ -24,8 +24,14 @@ internal static class SqliteRows
     public static DocumentOperation Operation(SqliteDataReader reader)
         => new(reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetInt64(2), Kind(reader.GetString(3)), Blob(reader, 4));
 
-    /// <summary>A snapshot from rows of (version, type, fragment name, fragment data), or <see langword="null"/> when there is no row.</summary>
-    public static StoredSnapshot? Snapshot(SqliteDataReader reader)
+    /// <summary>Binds a time as Unix milliseconds UTC (a sortable integer; below a millisecond is dropped), or null.</summary>
+    public static void BindTime(SqliteCommand command, string name, DateTimeOffset? time) => Bind(command, name, time?.ToUnixTimeMilliseconds());
+
+    /// <summary>
+    /// A snapshot from rows of (version, type, fragment name, fragment data), and with <paramref name="withTime"/> its time (Unix
+    /// milliseconds, read back in UTC) in a fifth column; or <see langword="null"/> when there is no row.
+    /// </summary>
+    public static StoredSnapshot? Snapshot(SqliteDataReader reader, bool withTime = false)
     {
         if (!reader.Read())
         {
@@ -34,6 +40,7 @@ internal static class SqliteRows
 
         long version = reader.GetInt64(0);
         string type = reader.GetString(1);
+        DateTimeOffset? time = withTime && !reader.IsDBNull(4) ? DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)) : null;
         var fragments = new Dictionary<string, ReadOnlyMemory<byte>>(StringComparer.Ordinal);
         do
         {
@@ -44,7 +51,7 @@ internal static class SqliteRows
         }
         while (reader.Read());
 
-        return new StoredSnapshot(version, type, fragments);
+        return new StoredSnapshot(version, type, fragments) { Time = time };
     }
 
     public static string Kind(DocumentOperationKind kind) => kind switch

@@ -10,7 +10,7 @@ namespace Realtime.Server.Sqlite;
 internal static class SqliteSchema
 {
     /// <summary>The schema version this code writes and reads.</summary>
-    public const long CurrentVersion = 1;
+    public const long CurrentVersion = 2;
 
     /// <summary>
     /// Version 1. A document's row (<c>documents</c>: its record, and the latest snapshot's version and type) is keyed by a
@@ -56,16 +56,31 @@ internal static class SqliteSchema
         );
         """;
 
+    /// <summary>
+    /// Version 2: a milestone keeps when it was committed (<c>time</c>, Unix milliseconds UTC; null for a milestone written before,
+    /// which retention never finds old enough), indexed with its document and version (a covering index for
+    /// <see cref="SqliteStatements.TrimStart"/>).
+    /// </summary>
+    private const string Version2 = """
+        ALTER TABLE milestones ADD COLUMN time INTEGER;
+        CREATE INDEX milestones_by_time ON milestones (doc, time, version);
+        """;
+
     /// <summary>The step from version <c>i</c> to <c>i + 1</c> is at index <c>i</c>. A new version adds a step; a step never changes.</summary>
-    private static readonly string[] Migrations = [Version1];
+    private static readonly string[] Migrations = [Version1, Version2];
 
     /// <summary>
     /// Puts the file in WAL mode and brings its schema to <see cref="CurrentVersion"/>; refuses a file written by a newer version of
     /// the store. Safe when several processes open the same new file at once: the version is read again under the write lock.
     /// </summary>
+    /// <param name="connection">An open connection to the file.</param>
+    /// <param name="path">The file, for messages.</param>
+    /// <param name="target">The version to bring the file to: <see cref="CurrentVersion"/>, or an older one (for tests of the migration path).</param>
     /// <returns>The version the file had before (0 for a new file).</returns>
-    public static long Migrate(SqliteConnection connection, string path)
+    public static long Migrate(SqliteConnection connection, string path, long target = CurrentVersion)
     {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(target);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(target, CurrentVersion);
         string mode = Scalar(connection, null, "PRAGMA journal_mode = WAL")?.ToString() ?? "";
         if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
         {
@@ -74,20 +89,25 @@ internal static class SqliteSchema
         }
 
         long found = ReadVersion(connection, null, path);
-        if (found == CurrentVersion)
+        if (found >= target)
         {
             return found;
         }
 
         using SqliteTransaction transaction = connection.BeginTransaction(deferred: false); // BEGIN IMMEDIATE: one migrator at a time
         found = ReadVersion(connection, transaction, path);
-        for (long version = found; version < CurrentVersion; version++)
+        if (found >= target)
+        {
+            return found; // another process migrated it meanwhile
+        }
+
+        for (long version = found; version < target; version++)
         {
             Execute(connection, transaction, Migrations[version]);
         }
 
-        // A pragma cannot take a bound parameter; the value is this code's own constant.
-        Execute(connection, transaction, "PRAGMA user_version = " + CurrentVersion.ToString(CultureInfo.InvariantCulture));
+        // A pragma cannot take a bound parameter; the value is a version number of this code's.
+        Execute(connection, transaction, "PRAGMA user_version = " + target.ToString(CultureInfo.InvariantCulture));
         transaction.Commit();
         return found;
     }

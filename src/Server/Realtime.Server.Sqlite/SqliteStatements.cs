@@ -30,9 +30,9 @@ internal static class SqliteStatements
         ORDER BY o.version DESC LIMIT 1
         """;
 
-    /// <summary>The newest milestone at or below $version, one row per fragment.</summary>
+    /// <summary>The newest milestone at or below $version, one row per fragment, with its time.</summary>
     public const string Milestone = """
-        SELECT m.version, m.type, f.name, f.data
+        SELECT m.version, m.type, f.name, f.data, m.time
         FROM documents d
         JOIN milestones m ON m.doc = d.doc
             AND m.version = (SELECT max(version) FROM milestones WHERE doc = d.doc AND version <= $version)
@@ -63,9 +63,24 @@ internal static class SqliteStatements
 
     public const string DeleteMilestoneFragmentsFrom = "DELETE FROM milestone_fragments WHERE doc = $doc AND version >= $version";
 
-    public const string InsertMilestone = "INSERT INTO milestones (doc, version, type) VALUES ($doc, $version, $type)";
+    public const string InsertMilestone = "INSERT INTO milestones (doc, version, type, time) VALUES ($doc, $version, $type, $time)";
 
     public const string InsertMilestoneFragment = "INSERT INTO milestone_fragments (doc, version, name, data) VALUES ($doc, $version, $name, $data)";
+
+    // Trimming a document's history (retention).
+
+    /// <summary>
+    /// The version of the newest milestone committed at or before $before (null when none), by the index on (doc, time, version),
+    /// named: it reads only the index entries of the document's milestones old enough (after earlier trims, the one kept and those that aged since), where the key
+    /// (doc, version) would walk every newer one first. A null time is never old enough.
+    /// </summary>
+    public const string TrimStart = "SELECT max(version) FROM milestones INDEXED BY milestones_by_time WHERE doc = $doc AND time <= $before";
+
+    public const string DeleteOperationsBelow = "DELETE FROM operations WHERE doc = $doc AND version < $version";
+
+    public const string DeleteMilestonesBelow = "DELETE FROM milestones WHERE doc = $doc AND version < $version";
+
+    public const string DeleteMilestoneFragmentsBelow = "DELETE FROM milestone_fragments WHERE doc = $doc AND version < $version";
 
     // Erasing a document.
     public const string DeleteOperations = "DELETE FROM operations WHERE doc = $doc";

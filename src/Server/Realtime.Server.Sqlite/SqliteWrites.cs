@@ -3,8 +3,9 @@ using Microsoft.Data.Sqlite;
 namespace Realtime.Server.Sqlite;
 
 /// <summary>
-/// The store's two writes, each one <c>BEGIN IMMEDIATE</c> transaction (the file's write lock is taken first, so the version read
-/// is the version the write replaces: the compare-and-set). Nothing is written unless the version matches; a failure rolls back.
+/// The store's three writes, each one <c>BEGIN IMMEDIATE</c> transaction (the file's write lock is taken first, so the version read
+/// is the version the write replaces: the compare-and-set). Nothing is written unless the version matches (a trim compares none);
+/// a failure rolls back.
 /// </summary>
 internal static class SqliteWrites
 {
@@ -91,6 +92,41 @@ internal static class SqliteWrites
         return true;
     }
 
+    /// <summary>
+    /// Removes the document's ops below the newest milestone committed at or before <paramref name="before"/>, and the milestones
+    /// below it; the record, the latest snapshot and that milestone stay. Each statement is a range of the document's own keys.
+    /// </summary>
+    /// <returns>That milestone's version, or <see langword="null"/> when there is no such milestone (nothing is removed).</returns>
+    public static long? Trim(SqliteSession session, string documentId, DateTimeOffset before, CancellationToken cancellationToken)
+    {
+        using SqliteTransaction transaction = session.Connection.BeginTransaction(deferred: false);
+        if (Lock(session, transaction, documentId) is not { } existing)
+        {
+            return null;
+        }
+
+        SqliteCommand command = session.Command(SqliteStatements.TrimStart, transaction);
+        SqliteRows.Bind(command, "$doc", existing.Doc);
+        SqliteRows.BindTime(command, "$before", before);
+        if (command.ExecuteScalar() is not long version)
+        {
+            return null; // max() of no rows is NULL
+        }
+
+        foreach (string sql in (ReadOnlySpan<string>)[SqliteStatements.DeleteOperationsBelow, SqliteStatements.DeleteMilestoneFragmentsBelow,
+                                                      SqliteStatements.DeleteMilestonesBelow])
+        {
+            command = session.Command(sql, transaction);
+            SqliteRows.Bind(command, "$doc", existing.Doc);
+            SqliteRows.Bind(command, "$version", version);
+            command.ExecuteNonQuery();
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        transaction.Commit();
+        return version;
+    }
+
     private static (long Doc, long Version)? Lock(SqliteSession session, SqliteTransaction transaction, string documentId)
     {
         SqliteCommand command = session.Command(SqliteStatements.Lock, transaction);
@@ -134,6 +170,7 @@ internal static class SqliteWrites
         SqliteRows.Bind(command, "$doc", doc);
         SqliteRows.Bind(command, "$version", milestone.Version);
         SqliteRows.Bind(command, "$type", milestone.Type);
+        SqliteRows.BindTime(command, "$time", milestone.Time);
         command.ExecuteNonQuery();
         foreach ((string name, ReadOnlyMemory<byte> data) in milestone.Fragments)
         {
