@@ -55,6 +55,29 @@ public sealed class PostgresRetentionTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task Running_the_script_on_current_tables_waits_for_no_reader_of_them()
+    {
+        string schema = postgres.NewSchema();
+        await using (PostgresDocumentStore creator = postgres.NewStore(schema))
+        {
+            await creator.InitializeAsync();
+        }
+
+        // A long reader (a backup, say) holds its lock on the milestones: a node starting meanwhile is not held up by it.
+        await using var reader = new NpgsqlConnection(postgres.ConnectionString);
+        await reader.OpenAsync();
+        await using NpgsqlTransaction transaction = await reader.BeginTransactionAsync();
+        await using (var read = new NpgsqlCommand($"LOCK TABLE {schema}.realtime_milestones IN ACCESS SHARE MODE", reader, transaction))
+        {
+            await read.ExecuteNonQueryAsync();
+        }
+
+        await using PostgresDocumentStore store = postgres.NewStore(schema);
+        await store.InitializeAsync().AsTask().DefaultTimeout("the store to start beside the reader");
+        Assert.True(await store.CommitAsync("d", Commit(0, DocumentOperationKind.Create, milestoneAt: Start)));
+    }
+
+    [Fact]
     public async Task A_time_at_another_offset_is_kept_as_the_same_instant_to_the_microsecond()
     {
         await using PostgresDocumentStore store = postgres.NewStore();

@@ -69,7 +69,14 @@ CREATE TABLE IF NOT EXISTS public.realtime_schema (
 INSERT INTO public.realtime_schema (version) VALUES (1) ON CONFLICT (version) DO NOTHING;
 
 -- Upgrade from version 1 to 2: milestones keep when they were committed (for retention). Milestones written at version 1
--- have no time, and so are never trimmed from.
-ALTER TABLE public.realtime_milestones ADD COLUMN IF NOT EXISTS committed_at timestamptz NULL;
+-- have no time, and so are never trimmed from. Only tables below version 2 are altered: on current tables the script
+-- takes no lock that would hold up reads and commits (nor needs the right to alter them).
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM public.realtime_schema WHERE version >= 2) THEN
+        ALTER TABLE public.realtime_milestones ADD COLUMN IF NOT EXISTS committed_at timestamptz NULL;
+    END IF;
+END
+$$;
 
 INSERT INTO public.realtime_schema (version) VALUES (2) ON CONFLICT (version) DO NOTHING;
