@@ -140,7 +140,7 @@ public sealed class PostgresDocumentStoreTests(PostgresFixture postgres)
             await creator.InitializeAsync();
         }
 
-        await ExecuteAsync($"INSERT INTO {schema}.realtime_schema (version) VALUES (2)");
+        await ExecuteAsync($"INSERT INTO {schema}.realtime_schema (version) VALUES ({PostgresStatements.SchemaVersion + 1})");
         await using PostgresDocumentStore store = postgres.NewStore(schema);
         var error = await Assert.ThrowsAsync<InvalidOperationException>(async () => await store.InitializeAsync());
         Assert.Contains("newer", error.Message, StringComparison.Ordinal);

@@ -15,6 +15,9 @@ namespace Realtime.Server.PostgreSql;
 /// the operation's version, and writes the operation, the snapshot and the milestone from the moved row, so that the loser writes
 /// nothing (and its node reads what won, transforms and retries: <see cref="DocumentOptions.MaxSubmitRetries"/>). The op log's primary
 /// key (document, version) holds one operation per version.</para>
+/// <para>Milestones keep their commit time (<see cref="StoredSnapshot.Time"/>, schema version 2), which
+/// <see cref="DocumentOptions.Retention"/> trims the history by (<see cref="TrimAsync"/>, one statement too); the latest snapshot's time
+/// is not kept.</para>
 /// <para>Connections come from an <see cref="NpgsqlDataSource"/> (Npgsql's pool, sized by the connection string's <c>Maximum Pool Size</c>);
 /// each call takes one for a single statement and gives it back. Every call honours its <see cref="CancellationToken"/>.</para>
 /// </remarks>
@@ -65,7 +68,7 @@ public sealed class PostgresDocumentStore : DocumentStore, IAsyncDisposable
     /// <summary>The schema script (the package's <c>content/Schema.sql</c>) for the names in <paramref name="options"/>: what the store runs
     /// when <see cref="PostgresDocumentStoreOptions.CreateSchema"/> is on, for teams that run it in their own migrations instead.</summary>
     /// <param name="options">The schema and table prefix, or <see langword="null"/> for the defaults.</param>
-    /// <returns>SQL statements, each safe to run again.</returns>
+    /// <returns>SQL statements, each safe to run again; run on tables of an earlier schema version, they upgrade them in place.</returns>
     public static string GetSchemaScript(PostgresDocumentStoreOptions? options)
     {
         options ??= new PostgresDocumentStoreOptions();
@@ -73,11 +76,12 @@ public sealed class PostgresDocumentStore : DocumentStore, IAsyncDisposable
         return PostgresStatements.Rename(PostgresStatements.ReadScript(), options);
     }
 
-    /// <summary>Creates the tables (when <see cref="PostgresDocumentStoreOptions.CreateSchema"/> is on) and checks their version now, instead
+    /// <summary>Creates or upgrades the tables (when <see cref="PostgresDocumentStoreOptions.CreateSchema"/> is on) and checks their version now, instead
     /// of on the first read or write: to fail at startup rather than on the first document.</summary>
     /// <param name="cancellationToken">Cancels the work.</param>
     /// <returns>Done when the tables can be used.</returns>
-    /// <exception cref="InvalidOperationException">The tables are missing (and not to be created) or of a newer schema version.</exception>
+    /// <exception cref="InvalidOperationException">The tables are missing or of an older schema version (and not to be created), or of a
+    /// newer one.</exception>
     public ValueTask InitializeAsync(CancellationToken cancellationToken = default) => _schema.EnsureReadyAsync(cancellationToken);
 
     /// <summary>Makes the tables ready (once), then runs a trivial statement: for the health check.</summary>
@@ -182,7 +186,8 @@ public sealed class PostgresDocumentStore : DocumentStore, IAsyncDisposable
             Text(documentId), Bigint(op.Version), Text(commit.Type), NullableText(op.Source), Bigint(op.Sequence),
             new NpgsqlParameter<short> { TypedValue = (short)op.Kind }, Bytes(op.Payload),
             NullableBigint(commit.Snapshot?.Version), NullableText(commit.Snapshot?.Type), snapshot.names, snapshot.data,
-            NullableBigint(commit.Milestone?.Version), NullableText(commit.Milestone?.Type), milestone.names, milestone.data);
+            NullableBigint(commit.Milestone?.Version), NullableText(commit.Milestone?.Type), milestone.names, milestone.data,
+            NullableTime(commit.Milestone?.Time));
         await using (command.ConfigureAwait(false))
         {
             try
@@ -210,6 +215,23 @@ public sealed class PostgresDocumentStore : DocumentStore, IAsyncDisposable
         {
             object? result = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
             return result is true or 1L;
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>One statement: it finds the milestone among this document's only, by the milestones' primary key, and deletes by the
+    /// primary keys of the op log and the milestone tables. A commit on the same document at the same time neither waits for it nor
+    /// loses anything to it (the trim removes rows below a committed milestone; a commit writes at and above the record's version).
+    /// Milestone times are kept to the microsecond (<c>timestamptz</c>), the rest dropped; milestones written under schema version 1
+    /// have none, and are never old enough.</remarks>
+    public override async ValueTask<long?> TrimAsync(string documentId, DateTimeOffset before, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(documentId);
+        await _schema.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        NpgsqlCommand command = Command(_sql.Trim, Text(documentId), NullableTime(before));
+        await using (command.ConfigureAwait(false))
+        {
+            return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long version ? version : null;
         }
     }
 
@@ -258,18 +280,18 @@ public sealed class PostgresDocumentStore : DocumentStore, IAsyncDisposable
             await using (reader.ConfigureAwait(false))
             {
                 // One row per fragment (the left join gives one row with a null name when there is none).
-                (long Version, string Type)? header = null;
+                (long Version, string Type, DateTimeOffset? Time)? header = null;
                 var fragments = new Dictionary<string, ReadOnlyMemory<byte>>(StringComparer.Ordinal);
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    header ??= (reader.GetInt64(0), reader.GetString(1));
+                    header ??= (reader.GetInt64(0), reader.GetString(1), reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4));
                     if (!reader.IsDBNull(2))
                     {
                         fragments[reader.GetString(2)] = reader.GetFieldValue<byte[]>(3);
                     }
                 }
 
-                return header is { } found ? new StoredSnapshot(found.Version, found.Type, fragments) : null;
+                return header is { } found ? new StoredSnapshot(found.Version, found.Type, fragments) { Time = found.Time } : null;
             }
         }
     }
@@ -305,6 +327,10 @@ public sealed class PostgresDocumentStore : DocumentStore, IAsyncDisposable
     private static NpgsqlParameter NullableText(string? value) => new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text };
 
     private static NpgsqlParameter NullableBigint(long? value) => new() { Value = value is { } v ? v : DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint };
+
+    /// <summary>A <c>timestamptz</c>: Npgsql writes only times at offset zero, so the time is converted (the same instant).</summary>
+    private static NpgsqlParameter NullableTime(DateTimeOffset? value)
+        => new() { Value = value is { } v ? v.ToUniversalTime() : DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz };
 
     private static NpgsqlParameter Bytes(ReadOnlyMemory<byte> value)
         => new NpgsqlParameter<ReadOnlyMemory<byte>> { TypedValue = value, NpgsqlDbType = NpgsqlDbType.Bytea };

@@ -19,12 +19,13 @@ public sealed class PostgresDocumentStoreOptions
 
     /// <summary>
     /// Whether the store creates its tables (and <see cref="Schema"/>, when it does not exist) on first use: <see langword="true"/> by
-    /// default. Creation is idempotent (<c>CREATE TABLE IF NOT EXISTS</c>) and serialized between nodes by an advisory lock.
+    /// default. Creation is idempotent (<c>CREATE TABLE IF NOT EXISTS</c>), upgrades tables of an earlier schema version in place, and is
+    /// serialized between nodes by an advisory lock.
     /// </summary>
     /// <remarks>Teams that migrate their database themselves set this to <see langword="false"/> and run
     /// <see cref="PostgresDocumentStore.GetSchemaScript"/> (or the package's <c>content/Schema.sql</c>, written for the default names) in
-    /// their migrations; the store then only checks the schema's version, and fails with an <see cref="InvalidOperationException"/> naming
-    /// the missing tables.</remarks>
+    /// their migrations (running it again is also the upgrade to a new schema version); the store then only checks the schema's version,
+    /// and fails with an <see cref="InvalidOperationException"/> naming the missing tables, or saying the script is to be run again.</remarks>
     public bool CreateSchema { get; set; } = true;
 
     /// <summary>Throws when a name cannot be used.</summary>

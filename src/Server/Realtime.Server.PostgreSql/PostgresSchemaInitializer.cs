@@ -4,7 +4,7 @@ using Npgsql;
 namespace Realtime.Server.PostgreSql;
 
 /// <summary>
-/// Makes the store's tables ready before its first read or write: creates them (when <see cref="PostgresDocumentStoreOptions.CreateSchema"/>
+/// Makes the store's tables ready before its first read or write: creates or upgrades them (when <see cref="PostgresDocumentStoreOptions.CreateSchema"/>
 /// is on) in one transaction under an advisory lock, then checks the schema's version. Done once; a failure is tried again by the next call.
 /// </summary>
 internal sealed class PostgresSchemaInitializer(NpgsqlDataSource dataSource, PostgresStatements sql, PostgresDocumentStoreOptions options, ILogger logger)

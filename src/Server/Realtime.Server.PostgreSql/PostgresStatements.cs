@@ -7,7 +7,7 @@ namespace Realtime.Server.PostgreSql;
 internal sealed class PostgresStatements
 {
     /// <summary>The schema version this store reads and writes.</summary>
-    public const int SchemaVersion = 1;
+    public const int SchemaVersion = 2;
 
     private const string ScriptResource = "Realtime.Server.PostgreSql.Schema.sql";
 
@@ -26,7 +26,7 @@ internal sealed class PostgresStatements
         ReadVersion = $"SELECT max(version) FROM {VersionTable}";
         GetRecord = $"SELECT version, type FROM {documents} WHERE id = $1";
         GetSnapshot = $"""
-            SELECT d.snapshot_version, d.snapshot_type, f.name, f.data
+            SELECT d.snapshot_version, d.snapshot_type, f.name, f.data, NULL::timestamptz
             FROM {documents} d LEFT JOIN {fragments} f ON f.document = d.id
             WHERE d.id = $1 AND d.snapshot_version IS NOT NULL
             """;
@@ -41,8 +41,8 @@ internal sealed class PostgresStatements
             ORDER BY version DESC LIMIT 1
             """;
         GetMilestone = $"""
-            SELECT m.version, m.type, f.name, f.data
-            FROM (SELECT version, type FROM {milestones} WHERE document = $1 AND version <= $2 ORDER BY version DESC LIMIT 1) m
+            SELECT m.version, m.type, f.name, f.data, m.committed_at
+            FROM (SELECT version, type, committed_at FROM {milestones} WHERE document = $1 AND version <= $2 ORDER BY version DESC LIMIT 1) m
             LEFT JOIN {milestoneFragments} f ON f.document = $1 AND f.version = m.version
             """;
 
@@ -50,7 +50,7 @@ internal sealed class PostgresStatements
         // transaction changed meanwhile, and an INSERT waits for a concurrent one with the same id), and everything else is written
         // from the moved row, so that a lost race writes nothing. $1 id, $2 version, $3 type, $4 source, $5 sequence, $6 kind,
         // $7 payload, $8/$9 snapshot version and type (null: keep the stored one), $10/$11 its fragments' names and data,
-        // $12/$13 milestone version and type (null: none), $14/$15 its fragments' names and data.
+        // $12/$13 milestone version and type (null: none), $14/$15 its fragments' names and data, $16 its commit time.
         string writes = $"""
             logged AS (
                 INSERT INTO {operations} (document, version, source, sequence, kind, payload)
@@ -63,9 +63,9 @@ internal sealed class PostgresStatements
                 SELECT moved.id, u.name, u.data FROM moved, unnest($10::text[], $11::bytea[]) AS u(name, data)
                 ON CONFLICT (document, name) DO UPDATE SET data = excluded.data),
             marked AS (
-                INSERT INTO {milestones} (document, version, type)
-                SELECT moved.id, $12, $13 FROM moved WHERE $12::bigint IS NOT NULL
-                ON CONFLICT (document, version) DO UPDATE SET type = excluded.type),
+                INSERT INTO {milestones} (document, version, type, committed_at)
+                SELECT moved.id, $12, $13, $16 FROM moved WHERE $12::bigint IS NOT NULL
+                ON CONFLICT (document, version) DO UPDATE SET type = excluded.type, committed_at = excluded.committed_at),
             marked_fragments AS (
                 INSERT INTO {milestoneFragments} (document, version, name, data)
                 SELECT moved.id, $12, u.name, u.data FROM moved, unnest($14::text[], $15::bytea[]) AS u(name, data)
@@ -99,6 +99,22 @@ internal sealed class PostgresStatements
             SELECT count(*) FROM gone
             """;
         Absent = $"SELECT NOT EXISTS (SELECT 1 FROM {documents} WHERE id = $1)";
+
+        // A trim is one statement, on one snapshot of the tables: the newest milestone committed at or before $2 (among this
+        // document's milestones only, found by the primary key (document, version)), then, by the primary keys, the ops below
+        // its version and the older milestones. It touches only rows below a milestone that was committed whole, while a commit
+        // writes at and above the record's version (no milestone is above it), so the two never meet: a concurrent commit neither
+        // waits for the trim nor loses anything to it.
+        Trim = $"""
+            WITH kept AS (
+                SELECT version FROM {milestones}
+                WHERE document = $1 AND committed_at <= $2
+                ORDER BY version DESC LIMIT 1),
+            trimmed_log AS (DELETE FROM {operations} o USING kept WHERE o.document = $1 AND o.version < kept.version),
+            trimmed_milestones AS (DELETE FROM {milestones} m USING kept WHERE m.document = $1 AND m.version < kept.version),
+            trimmed_milestone_fragments AS (DELETE FROM {milestoneFragments} f USING kept WHERE f.document = $1 AND f.version < kept.version)
+            SELECT version FROM kept
+            """;
     }
 
     public string Schema { get; }
@@ -130,6 +146,9 @@ internal sealed class PostgresStatements
 
     /// <summary>Whether the document has no record (a delete at version 0).</summary>
     public string Absent { get; }
+
+    /// <summary>Removes the history below the newest milestone old enough; returns its version (no row: none is).</summary>
+    public string Trim { get; }
 
     /// <summary>The shipped script, which names the default schema and prefix, for <paramref name="options"/>' names.</summary>
     public static string Rename(string script, PostgresDocumentStoreOptions options)
