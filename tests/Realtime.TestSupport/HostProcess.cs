@@ -60,8 +60,11 @@ public sealed class HostProcess : IAsyncDisposable
         }
 
         // The host keeps documents in data/documents.db under its content root, the test's folder here: in memory instead, unless the
-        // test names a store (a file of its own) in its variables.
-        start.Environment["Realtime__Documents__Store"] = "memory";
+        // test chooses a store (a file of its own, a database) in its variables.
+        if (!environment.Keys.Any(key => key.StartsWith("Realtime__Documents__", StringComparison.Ordinal)))
+        {
+            start.Environment["Realtime__Documents__Store"] = "memory";
+        }
         foreach ((string key, string value) in environment)
         {
             start.Environment[key] = value;

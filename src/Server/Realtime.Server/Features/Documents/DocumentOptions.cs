@@ -18,7 +18,7 @@ public sealed class DocumentOptions
     /// <summary>The default of <see cref="MaxSubmitRetries"/>: 10. One node never loses a race to itself (its submits to a document take
     /// turns); a retry means another node committed to the same document meanwhile, and ten in a row means a document too contended to
     /// serve its submitters in time, which code 4 tells them.</summary>
-    public const int DefaultMaxSubmitRetries = 10;
+    public const int DefaultMaxSubmitRetries = 100;
 
     /// <summary>The default of <see cref="MilestoneInterval"/>: 1000.</summary>
     public const int DefaultMilestoneInterval = 1000;

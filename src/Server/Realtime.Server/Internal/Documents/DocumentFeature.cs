@@ -17,6 +17,7 @@ internal sealed class DocumentFeature : RealtimeFeature
 
     private readonly ConditionalWeakTable<ServerConnection, OpBucket> _buckets = [];
     private DocumentEngine? _engine;
+    private object? _engineLock;
 
     public DocumentFeature(DocumentOptions options)
         : base("ot-doc", [DocumentWire.MessageType])
@@ -28,9 +29,9 @@ internal sealed class DocumentFeature : RealtimeFeature
 
     /// <summary>The pipeline; built on first use, when the server (its logger and services) is known. Its store is
     /// <see cref="DocumentOptions.Store"/>, else the one registered in the application's services, else a new in-memory one.</summary>
-    public DocumentEngine Engine => _engine ??= new DocumentEngine(
+    public DocumentEngine Engine => LazyInitializer.EnsureInitialized(ref _engine, ref _engineLock, () => new DocumentEngine(
         Options, Options.Store ?? Server.Services?.GetService<DocumentStore>() ?? new InMemoryDocumentStore(), Server.Logger,
-        (room, message, except) => Broadcast(room, Channel, message, except), Server.Time);
+        (room, message, except) => Broadcast(room, Channel, message, except), Server.Time)); // one engine (and store) even when first used at once
 
     /// <summary>The server-side API over this feature.</summary>
     public DocumentService Service => field ??= new DocumentService(this);

@@ -56,10 +56,20 @@ internal sealed class DocumentReader(DocumentOptions options, ILogger logger, Do
                                                                             long? to, CancellationToken cancellationToken)
     {
         IReadOnlyList<DocumentOperation> ops = await Store.GetOperationsAsync(documentId, from, to, cancellationToken).ConfigureAwait(false);
-        long first = ops.Count > 0 ? ops[0].Version : Math.Min(to ?? long.MaxValue, (await Store.GetRecordAsync(documentId, cancellationToken).ConfigureAwait(false))?.Version ?? 0);
-        if (first > from)
+        if (ops.Count == 0 && to is null && (await Store.GetRecordAsync(documentId, cancellationToken).ConfigureAwait(false))?.Version > from)
         {
-            throw new DocumentException(DocumentErrorCodes.MissingOps, $"Missing operations: the log starts at version {first}, after {from} (DocumentOptions.Retention)");
+            // Nothing from `from` on, yet the document is past it: an op committed between the two reads (read again), or a log trimmed
+            // past everything (still nothing).
+            ops = await Store.GetOperationsAsync(documentId, from, to, cancellationToken).ConfigureAwait(false);
+            if (ops.Count == 0)
+            {
+                throw new DocumentException(DocumentErrorCodes.MissingOps, $"Missing operations: the log holds none from version {from} (DocumentOptions.Retention)");
+            }
+        }
+
+        if (ops.Count > 0 && ops[0].Version > from)
+        {
+            throw new DocumentException(DocumentErrorCodes.MissingOps, $"Missing operations: the log starts at version {ops[0].Version}, after {from} (DocumentOptions.Retention)");
         }
 
         await CheckOperationsAsync(documentId, connection, request, ops).ConfigureAwait(false);
