@@ -15,9 +15,10 @@ public sealed class DocumentOptions
     /// <summary>The default of <see cref="MaxSnapshotBytes"/>: 1 MiB, what a default <see cref="RealtimeOptions.MaxMessageSize"/> carries.</summary>
     public const int DefaultMaxSnapshotBytes = 1024 * 1024;
 
-    /// <summary>The default of <see cref="MaxSubmitRetries"/>: 10. One node never loses a race to itself (its submits to a document take
-    /// turns); a retry means another node committed to the same document meanwhile, and ten in a row means a document too contended to
-    /// serve its submitters in time, which code 4 tells them.</summary>
+    /// <summary>The default of <see cref="MaxSubmitRetries"/>: 100. One node never loses a race to itself (its submits to a document take
+    /// turns); a retry means another node committed to the same document meanwhile. A node that lost one re-reads the document and can
+    /// lose a dozen in a row to a node committing back to back (seen with two editors per node), so the bound is loose: it stops a submit
+    /// that could wait without end, and code 4 tells its client.</summary>
     public const int DefaultMaxSubmitRetries = 100;
 
     /// <summary>The default of <see cref="MilestoneInterval"/>: 1000.</summary>
