@@ -178,6 +178,23 @@ public abstract class DocumentStoreSpecification : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_create_gives_the_record_its_incarnation_until_the_delete()
+    {
+        Assert.True(await Store.CommitAsync("d", Commit(0, DocumentOperationKind.Create, """{"type":"t","data":0}""", "0") with { Incarnation = "first" }));
+        Assert.True(await Store.CommitAsync("d", Commit(1, DocumentOperationKind.Op, "[1]", "1") with { Incarnation = "ignored" }));
+        Assert.Equal("first", (await Store.GetRecordAsync("d"))!.Incarnation);
+
+        Assert.True(await Store.DeleteAsync("d", 2));
+        Assert.True(await Store.CommitAsync("d", Commit(0, DocumentOperationKind.Create, """{"type":"t","data":5}""", "5") with { Incarnation = "second" }));
+        Assert.True(await Store.CommitAsync("d", Commit(1, DocumentOperationKind.Op, "[1]", "6")));
+        DocumentRecord record = (await Store.GetRecordAsync("d"))!;
+        Assert.Equal((2L, "t", "second"), (record.Version, record.Type, record.Incarnation)); // the same version as before the delete, told apart
+
+        Assert.True(await Store.CommitAsync("e", Commit(0, DocumentOperationKind.Create, """{"type":"t","data":0}""", "0")));
+        Assert.Null((await Store.GetRecordAsync("e"))!.Incarnation);
+    }
+
+    [Fact]
     public async Task Documents_are_apart()
     {
         Assert.True(await Store.CommitAsync("a", Commit(0, DocumentOperationKind.Create, """{"type":"t","data":0}""", "0")));

@@ -11,4 +11,9 @@ namespace Realtime.Server;
 /// <param name="Snapshot">The latest snapshot after the write (its version is the new version), or <see langword="null"/> to leave the
 /// stored one as it is (older than the record: readers rebuild the rest from the log).</param>
 /// <param name="Milestone">When set, a milestone snapshot to keep for history reads (at its own version).</param>
-public sealed record DocumentCommit(DocumentOperation Operation, string Type, StoredSnapshot? Snapshot, StoredSnapshot? Milestone);
+public sealed record DocumentCommit(DocumentOperation Operation, string Type, StoredSnapshot? Snapshot, StoredSnapshot? Milestone)
+{
+    /// <summary>For the commit at version 0 (the create that makes the record): the id of the document's new life, kept in its record
+    /// (<see cref="DocumentRecord.Incarnation"/>). Ignored at other versions.</summary>
+    public string? Incarnation { get; init; }
+}

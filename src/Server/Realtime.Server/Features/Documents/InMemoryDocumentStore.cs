@@ -81,7 +81,10 @@ public sealed class InMemoryDocumentStore : DocumentStore
                 }
 
                 entry.Log.Add(commit.Operation);
-                entry.Record = new DocumentRecord(commit.Operation.Version + 1, commit.Type);
+                entry.Record = new DocumentRecord(commit.Operation.Version + 1, commit.Type)
+                {
+                    Incarnation = entry.Record is null ? commit.Incarnation : entry.Record.Incarnation,
+                };
                 if (commit.Snapshot is not null)
                 {
                     entry.Snapshot = commit.Snapshot;
