@@ -31,4 +31,27 @@ public sealed class DocumentRecentOpsTests
         Assert.Equal(Snapshot(0, "room1", 5, "b1", "x", "a1", "a2", "b2"), await a.AskAsync("""{"a":0}"""));
         Assert.Equal(Snapshot(0, "room1", 5, "b1", "x", "a1", "a2", "b2"), await b.AskAsync("""{"a":0}"""));
     }
+
+    [Fact]
+    public async Task A_document_deleted_and_created_again_on_another_node_is_not_taken_for_the_one_before()
+    {
+        var store = new InMemoryDocumentStore();
+        await using KestrelRealtimeHost one = await StartAsync(o => o.Store = store);
+        await using KestrelRealtimeHost two = await StartAsync(o => o.Store = store);
+        await using DocPeer a = await DocPeer.ConnectAsync(one, compatibility: true);
+        await using DocPeer b = await DocPeer.ConnectAsync(two, compatibility: false);
+        Assert.Equal(Ack(a.Id, 1, 0), await a.AskAsync(Create(1, "x")));
+        Assert.Equal(Ack(a.Id, 2, 1), await a.AskAsync(Insert(2, 1, 1, "a1"))); // node one holds ["x","a1"] at version 2
+
+        // Node two deletes it, creates it again and commits one op: version 2 again, another document.
+        Assert.Equal(Ack(b.Id, 1, 2), await b.AskAsync("""{"a":5,"seq":1,"v":2,"x":{},"del":true}"""));
+        Assert.Equal(Ack(b.Id, 2, 0), await b.AskAsync(Create(2, "y")));
+        Assert.Equal(Ack(b.Id, 3, 1), await b.AskAsync(Insert(3, 1, 1, "b1")));
+
+        // a's op, written against version 2, lands on the new document as it is in the store.
+        Assert.Equal(Ack(a.Id, 3, 2), await a.AskAsync(Insert(3, 2, 2, "a2")));
+        Assert.Equal(Snapshot(0, "room1", 3, "y", "b1", "a2"), await a.AskAsync("""{"a":0}"""));
+        Assert.Equal("""["y","b1","a2"]""", (await one.Server.GetDocumentService().FetchAsync("room1")).Data!.ToJsonString());
+        Assert.Equal("""["y","b1","a2"]""", (await two.Server.GetDocumentService().FetchAsync("room1")).Data!.ToJsonString());
+    }
 }

@@ -16,20 +16,22 @@ public sealed class RecentOpsTests
             document.Remember(new CommittedOp(Op(v)));
         }
 
-        document.Set(20, "t", null);
-        Assert.Equal([17L, 18L, 19L], document.Recent(17, 20)!.Select(op => op.Operation.Version));
-        Assert.Equal(ActiveDocument.RecentCapacity, document.Recent(20 - ActiveDocument.RecentCapacity, 20)!.Length);
-        Assert.Null(document.Recent(20 - ActiveDocument.RecentCapacity - 1, 20)); // the oldest were overwritten
-        Assert.Null(document.Recent(17, 21)); // the live snapshot is not at 21: another writer may have committed 20
-        Assert.Empty(document.Recent(20, 20)!);
+        document.Set(20, "t", null, "one");
+        DocumentRecord at20 = new(20, "t") { Incarnation = "one" };
+        Assert.Equal([17L, 18L, 19L], document.Recent(17, at20)!.Select(op => op.Operation.Version));
+        Assert.Equal(ActiveDocument.RecentCapacity, document.Recent(20 - ActiveDocument.RecentCapacity, at20)!.Length);
+        Assert.Null(document.Recent(20 - ActiveDocument.RecentCapacity - 1, at20)); // the oldest were overwritten
+        Assert.Null(document.Recent(17, at20 with { Version = 21 })); // the store is at 21: another writer committed 20
+        Assert.Null(document.Recent(17, at20 with { Incarnation = "two" })); // deleted and created again elsewhere, at the same version
+        Assert.Empty(document.Recent(20, at20)!);
 
-        document.Set(21, "t", null); // a version no op was remembered for
-        Assert.Null(document.Recent(19, 21));
+        document.Set(21, "t", null, "one"); // a version no op was remembered for
+        Assert.Null(document.Recent(19, at20 with { Version = 21 }));
 
         document.Invalidate();
         Assert.Equal(-1, document.Version);
-        document.Set(20, "t", null);
-        Assert.Null(document.Recent(19, 20)); // dropped with the live snapshot
+        document.Set(20, "t", null, "one");
+        Assert.Null(document.Recent(19, at20)); // dropped with the live snapshot
     }
 
     [Fact]

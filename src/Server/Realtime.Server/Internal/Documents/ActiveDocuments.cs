@@ -95,29 +95,40 @@ internal sealed class ActiveDocument(string id)
 
     public JsonNode? Data { get; private set; }
 
-    public void Set(long version, string? type, JsonNode? data)
+    /// <summary>The incarnation of the record <see cref="Data"/> belongs to (<see cref="DocumentRecord.Incarnation"/>).</summary>
+    public string? Incarnation { get; private set; }
+
+    public void Set(long version, string? type, JsonNode? data, string? incarnation)
     {
         Version = version;
         Type = type;
         Data = data;
+        Incarnation = incarnation;
     }
+
+    /// <summary>Whether the live snapshot is the store's: the record's version, type and incarnation (a document deleted and created again
+    /// by another node can reach the same version and type).</summary>
+    public bool IsCurrent(DocumentRecord record)
+        => Version == record.Version && string.Equals(Type, record.Type, StringComparison.Ordinal)
+           && string.Equals(Incarnation, record.Incarnation, StringComparison.Ordinal);
 
     /// <summary>Drops the live snapshot and the recent operations: an apply that threw (it may have half changed it), a write that did
     /// not happen, a delete.</summary>
     public void Invalidate()
     {
-        Set(-1, null, null);
+        Set(-1, null, null, null);
         Array.Clear(_recent);
     }
 
     /// <summary>Keeps a committed operation for the submits after it (the newest <see cref="RecentCapacity"/>, by version).</summary>
     public void Remember(CommittedOp op) => _recent[op.Operation.Version % RecentCapacity] = op;
 
-    /// <summary>The committed operations from <paramref name="from"/> up to, not including, <paramref name="to"/>, if every one is kept;
-    /// trusted only while the live snapshot is at the store's version (<paramref name="to"/>), as the snapshot is.</summary>
-    public CommittedOp[]? Recent(long from, long to)
+    /// <summary>The committed operations from <paramref name="from"/> up to, not including, the record's version, if every one is kept;
+    /// trusted only while the live snapshot is the store's (<see cref="IsCurrent"/>), as the snapshot is.</summary>
+    public CommittedOp[]? Recent(long from, DocumentRecord record)
     {
-        if (Version != to || to - from > RecentCapacity)
+        long to = record.Version;
+        if (!IsCurrent(record) || to - from > RecentCapacity)
         {
             return null;
         }

@@ -90,7 +90,7 @@ internal sealed class DocumentSnapshots(DocumentOptions options, DocumentStore s
     /// rebuilt from the log when the stored snapshot is older than the record).</summary>
     public async ValueTask<JsonNode?> LiveSnapshotAsync(ActiveDocument document, DocumentRecord record, CancellationToken cancellationToken)
     {
-        if (document.Version == record.Version && document.Type == record.Type)
+        if (document.IsCurrent(record))
         {
             return document.Data;
         }
@@ -102,7 +102,7 @@ internal sealed class DocumentSnapshots(DocumentOptions options, DocumentStore s
         }
 
         (_, JsonNode? data) = await RebuildAsync(document.Id, stored, record.Version, cancellationToken).ConfigureAwait(false);
-        document.Set(record.Version, record.Type, data);
+        document.Set(record.Version, record.Type, data, record.Incarnation);
         return data;
     }
 

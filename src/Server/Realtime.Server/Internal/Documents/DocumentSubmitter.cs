@@ -161,7 +161,7 @@ internal sealed class DocumentSubmitter(DocumentOptions options, ILogger logger,
         if (version < current)
         {
             // The ops this node committed (or read) last, when the live snapshot is current; else the log.
-            against = document.Recent(version, current) ?? await ReadOperationsAsync(document, version, current, cancellationToken).ConfigureAwait(false);
+            against = document.Recent(version, record!) ?? await ReadOperationsAsync(document, version, current, cancellationToken).ConfigureAwait(false);
             if (against.Count != current - version)
             {
                 throw new DocumentException(DocumentErrorCodes.MissingOps, $"Missing operations: the log holds {against.Count} of the {current - version} from version {version}");
@@ -231,6 +231,7 @@ internal sealed class DocumentSubmitter(DocumentOptions options, ILogger logger,
         DocumentOperation entry;
         JsonNode? data;
         bool written;
+        string? incarnation = request.Kind == DocumentOperationKind.Create ? Guid.NewGuid().ToString("N") : record?.Incarnation;
         try
         {
             byte[]? json;
@@ -247,7 +248,7 @@ internal sealed class DocumentSubmitter(DocumentOptions options, ILogger logger,
                 long next = version + 1;
                 StoredSnapshot snapshot = DocumentSnapshots.ToStored(next, type.Uri, json!) with { Time = time.GetUtcNow() };
                 StoredSnapshot? milestone = Options.MilestoneInterval > 0 && next % Options.MilestoneInterval == 0 ? snapshot : null;
-                written = await Store.CommitAsync(id, new DocumentCommit(entry, type.Uri, snapshot, milestone), cancellationToken).ConfigureAwait(false);
+                written = await Store.CommitAsync(id, new DocumentCommit(entry, type.Uri, snapshot, milestone) { Incarnation = incarnation }, cancellationToken).ConfigureAwait(false);
                 if (written && milestone is not null && Options.Retention is { } retention)
                 {
                     await DocumentRetention.TrimAsync(Store, id, milestone.Time!.Value - retention, Logger).ConfigureAwait(false);
@@ -269,11 +270,11 @@ internal sealed class DocumentSubmitter(DocumentOptions options, ILogger logger,
         if (request.Kind == DocumentOperationKind.Delete)
         {
             document.Invalidate();
-            document.Set(0, null, null);
+            document.Set(0, null, null, null);
         }
         else
         {
-            document.Set(version + 1, type.Uri, data);
+            document.Set(version + 1, type.Uri, data, incarnation);
             document.Remember(kept);
         }
 
