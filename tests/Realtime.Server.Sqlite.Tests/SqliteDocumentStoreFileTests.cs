@@ -8,7 +8,7 @@ using Xunit.Abstractions;
 
 namespace Realtime.Server.Sqlite.Tests;
 
-/// <summary>What the SQLite store does with its file: it survives reopening, carries its schema version, runs in WAL mode.</summary>
+/// <summary>What the SQLite store does with its file: it survives reopening, carries its schema version (and is migrated from an older one), runs in WAL mode.</summary>
 public sealed class SqliteDocumentStoreFileTests(ITestOutputHelper output) : IDisposable
 {
     private readonly TempDatabase _database = new();
@@ -35,6 +35,51 @@ public sealed class SqliteDocumentStoreFileTests(ITestOutputHelper output) : IDi
             Assert.Equal(1L, (await reopened.FindOperationAsync("d", "b", 7))?.Version);
             Assert.Equal("{}", Text((await reopened.GetMilestoneAsync("d", 5))!.Fragments["default"]));
             Assert.Equal(new DocumentRecord(1, "t"), await reopened.GetRecordAsync("e"));
+        }
+    }
+
+    [Fact]
+    public async Task A_version_2_file_is_migrated_to_version_3_keeps_its_documents_without_an_incarnation_and_a_new_create_gives_one()
+    {
+        using (SqliteConnection connection = Open())
+        {
+            // A file as the store of schema version 2 wrote it: "d" at version 2 (a timed milestone at 1, the snapshot at 2), "e" at 1.
+            Assert.Equal(0L, SqliteSchema.Migrate(connection, _database.File, target: 2));
+            Execute(connection, """
+                INSERT INTO documents (doc, id, version, type, snapshot_version, snapshot_type) VALUES (1, 'd', 2, 't', 2, 't'), (2, 'e', 1, 't', 1, 't');
+                INSERT INTO operations (doc, version, source, sequence, kind, payload) VALUES
+                    (1, 0, 's', 1, 'create', x'7B7D'), (1, 1, 's', 2, 'op', x'5B5D'), (2, 0, 's', 1, 'create', x'35');
+                INSERT INTO snapshot_fragments (doc, name, data) VALUES (1, 'default', CAST('"2"' AS BLOB)), (2, 'default', CAST('5' AS BLOB));
+                INSERT INTO milestones (doc, version, type, time) VALUES (1, 1, 't', 1000);
+                INSERT INTO milestone_fragments (doc, version, name, data) VALUES (1, 1, 'default', CAST('"1"' AS BLOB));
+                """);
+            Assert.Equal(2L, Scalar(connection, "PRAGMA user_version"));
+        }
+
+        using (var store = new SqliteDocumentStore(_database.File))
+        {
+            DocumentRecord record = (await store.GetRecordAsync("d"))!;
+            Assert.Equal((2L, "t", (string?)null), (record.Version, record.Type, record.Incarnation));
+            Assert.Null((await store.GetRecordAsync("e"))!.Incarnation);
+            Assert.Equal("\"2\"", Text((await store.GetSnapshotAsync("d"))!.Fragments["default"]));
+            Assert.Equal([0L, 1L], (await store.GetOperationsAsync("d", 0, null)).Select(op => op.Version));
+            Assert.Equal(1L, (await store.FindOperationAsync("d", "s", 2))?.Version);
+            StoredSnapshot milestone = (await store.GetMilestoneAsync("d", 1))!;
+            Assert.Equal((1L, "\"1\"", (DateTimeOffset?)DateTimeOffset.FromUnixTimeMilliseconds(1000)),
+                         (milestone.Version, Text(milestone.Fragments["default"]), milestone.Time));
+
+            // A commit after the migration keeps the record's (null) incarnation; a create after a delete gives one.
+            Assert.True(await store.CommitAsync("d", Commit(2, DocumentOperationKind.Op, "\"3\"", sequence: 3) with { Incarnation = "ignored" }));
+            Assert.Equal(new DocumentRecord(3, "t"), await store.GetRecordAsync("d"));
+            Assert.True(await store.DeleteAsync("e", 1));
+            Assert.True(await store.CommitAsync("e", Commit(0, DocumentOperationKind.Create, "6") with { Incarnation = "e2" }));
+            Assert.Equal("e2", (await store.GetRecordAsync("e"))!.Incarnation);
+        }
+
+        using (SqliteConnection connection = Open())
+        {
+            Assert.Equal(3L, Scalar(connection, "PRAGMA user_version"));
+            Assert.Contains("incarnation", Rows(connection, "SELECT name FROM pragma_table_info('documents')"));
         }
     }
 

@@ -16,7 +16,7 @@ public sealed class SqliteRetentionTests : IDisposable
     public void Dispose() => _database.Dispose();
 
     [Fact]
-    public async Task A_version_1_file_is_migrated_to_version_2_keeps_its_documents_and_its_untimed_milestones_are_never_old_enough()
+    public async Task A_version_1_file_is_migrated_through_version_2_keeps_its_documents_and_its_untimed_milestones_are_never_old_enough()
     {
         using (SqliteConnection connection = Open())
         {
@@ -56,7 +56,6 @@ public sealed class SqliteRetentionTests : IDisposable
         using (SqliteConnection connection = Open())
         {
             Assert.Equal(SqliteSchema.CurrentVersion, Scalar(connection, "PRAGMA user_version"));
-            Assert.Equal(2L, SqliteSchema.CurrentVersion);
             Assert.Contains("milestones_by_time", Rows(connection, "SELECT name FROM sqlite_schema WHERE type = 'index'"));
         }
     }

@@ -5,10 +5,10 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Realtime.Server.Sqlite;
 
 /// <summary>
-/// A <see cref="DocumentStore"/> in one SQLite file: document records, the op log, the latest snapshot (one row per fragment) and
-/// milestones (with their commit times, for <see cref="TrimAsync"/>) survive a restart of the app. The file is in WAL mode (readers
-/// never wait for the writer); its schema is created and migrated by the store, and a file from a newer version of the store is
-/// refused. For one server: the nodes of a cluster need a store they share (PostgreSQL). See docs/stores.md.
+/// A <see cref="DocumentStore"/> in one SQLite file: document records (with their incarnations), the op log, the latest snapshot (one
+/// row per fragment) and milestones (with their commit times, for <see cref="TrimAsync"/>) survive a restart of the app. The file is in
+/// WAL mode (readers never wait for the writer); its schema is created and migrated by the store, and a file from a newer version of the
+/// store is refused. For one server: the nodes of a cluster need a store they share (PostgreSQL). See docs/stores.md.
 /// </summary>
 /// <remarks>
 /// <para>Thread-safe. Each call takes a connection of its own from a small pool (SQLite connections are not thread-safe). Writes
@@ -99,7 +99,9 @@ public sealed class SqliteDocumentStore : DocumentStore, IDisposable
             SqliteCommand command = session.Command(SqliteStatements.Record);
             SqliteRows.Bind(command, "$id", id);
             using SqliteDataReader reader = command.ExecuteReader();
-            return reader.Read() ? new DocumentRecord(reader.GetInt64(0), reader.GetString(1)) : null;
+            return reader.Read()
+                ? new DocumentRecord(reader.GetInt64(0), reader.GetString(1)) { Incarnation = reader.IsDBNull(2) ? null : reader.GetString(2) }
+                : null;
         }, cancellationToken);
     }
 

@@ -10,7 +10,7 @@ namespace Realtime.Server.Sqlite;
 internal static class SqliteSchema
 {
     /// <summary>The schema version this code writes and reads.</summary>
-    public const long CurrentVersion = 2;
+    public const long CurrentVersion = 3;
 
     /// <summary>
     /// Version 1. A document's row (<c>documents</c>: its record, and the latest snapshot's version and type) is keyed by a
@@ -66,8 +66,16 @@ internal static class SqliteSchema
         CREATE INDEX milestones_by_time ON milestones (doc, time, version);
         """;
 
+    /// <summary>
+    /// Version 3: a document's row keeps its incarnation (<c>incarnation</c>: the one its create gave, <see cref="DocumentRecord.Incarnation"/>;
+    /// null for a document created before, or by a create that gave none).
+    /// </summary>
+    private const string Version3 = """
+        ALTER TABLE documents ADD COLUMN incarnation TEXT;
+        """;
+
     /// <summary>The step from version <c>i</c> to <c>i + 1</c> is at index <c>i</c>. A new version adds a step; a step never changes.</summary>
-    private static readonly string[] Migrations = [Version1, Version2];
+    private static readonly string[] Migrations = [Version1, Version2, Version3];
 
     /// <summary>
     /// Puts the file in WAL mode and brings its schema to <see cref="CurrentVersion"/>; refuses a file written by a newer version of

@@ -3,7 +3,7 @@ namespace Realtime.Server.Sqlite;
 /// <summary>The store's statements: constant text, every value a bound parameter (<c>$name</c>).</summary>
 internal static class SqliteStatements
 {
-    public const string Record = "SELECT version, type FROM documents WHERE id = $id";
+    public const string Record = "SELECT version, type, incarnation FROM documents WHERE id = $id";
 
     /// <summary>The latest snapshot, one row per fragment (one row with a null name when it has none), read in one statement.</summary>
     public const string Snapshot = """
@@ -43,7 +43,10 @@ internal static class SqliteStatements
     // Writes, in a BEGIN IMMEDIATE transaction.
     public const string Lock = "SELECT doc, version FROM documents WHERE id = $id";
 
-    public const string InsertDocument = "INSERT INTO documents (id, version, type) VALUES ($id, $version, $type) RETURNING doc";
+    /// <summary>The create's row: the only write of its incarnation, which an update leaves as it is until the row is deleted.</summary>
+    public const string InsertDocument = """
+        INSERT INTO documents (id, version, type, incarnation) VALUES ($id, $version, $type, $incarnation) RETURNING doc
+        """;
 
     public const string UpdateDocument = "UPDATE documents SET version = $version, type = $type WHERE doc = $doc";
 

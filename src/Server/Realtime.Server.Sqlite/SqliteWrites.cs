@@ -36,6 +36,7 @@ internal static class SqliteWrites
             SqliteRows.Bind(command, "$id", documentId);
             SqliteRows.Bind(command, "$version", operation.Version + 1);
             SqliteRows.Bind(command, "$type", commit.Type);
+            SqliteRows.Bind(command, "$incarnation", commit.Incarnation); // no row: the version is 0, the create's
             doc = (long)command.ExecuteScalar()!;
         }
 
