@@ -147,6 +147,47 @@ public sealed class PostgresDocumentStoreTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task A_version_2_schema_is_upgraded_to_3_on_first_use_keeping_its_records_without_an_incarnation()
+    {
+        string schema = postgres.NewSchema();
+        await using (PostgresDocumentStore creator = postgres.NewStore(schema))
+        {
+            Assert.True(await creator.CommitAsync("d", Commit(0, DocumentOperationKind.Create, "a", 0)));
+            Assert.True(await creator.CommitAsync("d", Commit(1, DocumentOperationKind.Op, "a", 1)));
+        }
+
+        // What schema version 2 made: records without an incarnation.
+        await ExecuteAsync($"ALTER TABLE {schema}.realtime_documents DROP COLUMN incarnation");
+        await ExecuteAsync($"DELETE FROM {schema}.realtime_schema WHERE version > 2");
+
+        // Without schema creation, the store refuses the older tables and says what to do.
+        await using (PostgresDocumentStore migrating = postgres.NewStore(schema, createSchema: false))
+        {
+            var error = await Assert.ThrowsAsync<InvalidOperationException>(async () => await migrating.InitializeAsync());
+            Assert.Contains("run the schema script again", error.Message, StringComparison.Ordinal);
+        }
+
+        // With it (the default), the store's first use upgrades them, keeping the records, which have no incarnation.
+        await using PostgresDocumentStore store = postgres.NewStore(schema);
+        await store.InitializeAsync();
+        Assert.Equal(3, PostgresStatements.SchemaVersion);
+        Assert.Equal(PostgresStatements.SchemaVersion, await ScalarAsync<int>($"SELECT max(version) FROM {schema}.realtime_schema"));
+        Assert.Equal(new DocumentRecord(2, "t"), await store.GetRecordAsync("d"));
+        Assert.Equal(2, (await store.GetOperationsAsync("d", 0, null)).Count);
+        Assert.True(await store.CommitAsync("d", Commit(2, DocumentOperationKind.Op, "a", 2) with { Incarnation = "ignored" }));
+        Assert.Null((await store.GetRecordAsync("d"))!.Incarnation);
+
+        // Documents created after the upgrade keep their create's incarnation.
+        Assert.True(await store.CommitAsync("e", Commit(0, DocumentOperationKind.Create, "a", 3) with { Incarnation = "e1" }));
+        Assert.Equal(new DocumentRecord(1, "t") { Incarnation = "e1" }, await store.GetRecordAsync("e"));
+
+        // Running the shipped script on upgraded tables changes nothing.
+        await ExecuteAsync(PostgresDocumentStore.GetSchemaScript(new PostgresDocumentStoreOptions { Schema = schema }));
+        Assert.Equal("e1", (await store.GetRecordAsync("e"))!.Incarnation);
+        Assert.Equal(new DocumentRecord(3, "t"), await store.GetRecordAsync("d"));
+    }
+
+    [Fact]
     public async Task A_commit_waiting_on_a_locked_record_is_cancelled_by_its_token_and_writes_nothing()
     {
         string schema = postgres.NewSchema();
@@ -211,6 +252,14 @@ public sealed class PostgresDocumentStoreTests(PostgresFixture postgres)
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync();
+    }
+
+    private async Task<T> ScalarAsync<T>(string sql)
+    {
+        await using var connection = new NpgsqlConnection(postgres.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (T)(await command.ExecuteScalarAsync())!;
     }
 
     /// <summary>A commit at <paramref name="version"/> by <paramref name="source"/>, whose snapshot is the source's name.</summary>

@@ -13,7 +13,7 @@ public sealed class PostgresRetentionTests(PostgresFixture postgres)
     private static readonly DateTimeOffset Start = new(2026, 12, 1, 0, 0, 0, TimeSpan.Zero);
 
     [Fact]
-    public async Task A_version_1_schema_is_upgraded_to_2_on_first_use_and_its_milestones_without_a_time_are_never_trimmed_from()
+    public async Task A_version_1_schema_is_upgraded_on_first_use_and_its_milestones_without_a_time_are_never_trimmed_from()
     {
         string schema = postgres.NewSchema();
         await using (PostgresDocumentStore creator = postgres.NewStore(schema))
@@ -207,10 +207,12 @@ public sealed class PostgresRetentionTests(PostgresFixture postgres)
         }
     }
 
-    /// <summary>Brings tables made by the current script back to what schema version 1 made: no time on milestones, version 1.</summary>
+    /// <summary>Brings tables made by the current script back to what schema version 1 made: no time on milestones, no incarnation on
+    /// records, version 1.</summary>
     private async Task MakeVersion1Async(string schema)
     {
         await ExecuteAsync($"ALTER TABLE {schema}.realtime_milestones DROP COLUMN committed_at");
+        await ExecuteAsync($"ALTER TABLE {schema}.realtime_documents DROP COLUMN incarnation");
         await ExecuteAsync($"DELETE FROM {schema}.realtime_schema WHERE version > 1");
     }
 

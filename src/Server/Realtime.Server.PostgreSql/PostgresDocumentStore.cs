@@ -18,6 +18,9 @@ namespace Realtime.Server.PostgreSql;
 /// <para>Milestones keep their commit time (<see cref="StoredSnapshot.Time"/>, schema version 2), which
 /// <see cref="DocumentOptions.Retention"/> trims the history by (<see cref="TrimAsync"/>, one statement too); the latest snapshot's time
 /// is not kept.</para>
+/// <para>A document's record keeps its <see cref="DocumentRecord.Incarnation"/> (schema version 3): the create's
+/// (<see cref="DocumentCommit.Incarnation"/>), written when the commit at version 0 inserts the record, until the delete removes it;
+/// records from before version 3 have none.</para>
 /// <para>Connections come from an <see cref="NpgsqlDataSource"/> (Npgsql's pool, sized by the connection string's <c>Maximum Pool Size</c>);
 /// each call takes one for a single statement and gives it back. Every call honours its <see cref="CancellationToken"/>.</para>
 /// </remarks>
@@ -106,7 +109,9 @@ public sealed class PostgresDocumentStore : DocumentStore, IAsyncDisposable
             NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
-                return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? new DocumentRecord(reader.GetInt64(0), reader.GetString(1)) : null;
+                return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+                    ? new DocumentRecord(reader.GetInt64(0), reader.GetString(1)) { Incarnation = reader.IsDBNull(2) ? null : reader.GetString(2) }
+                    : null;
             }
         }
     }
@@ -182,12 +187,19 @@ public sealed class PostgresDocumentStore : DocumentStore, IAsyncDisposable
         await _schema.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
         (NpgsqlParameter names, NpgsqlParameter data) snapshot = Fragments(commit.Snapshot);
         (NpgsqlParameter names, NpgsqlParameter data) milestone = Fragments(commit.Milestone);
-        NpgsqlCommand command = Command(op.Version == 0 ? _sql.CommitFirst : _sql.CommitNext,
+        bool first = op.Version == 0;
+        NpgsqlCommand command = Command(first ? _sql.CommitFirst : _sql.CommitNext,
             Text(documentId), Bigint(op.Version), Text(commit.Type), NullableText(op.Source), Bigint(op.Sequence),
             new NpgsqlParameter<short> { TypedValue = (short)op.Kind }, Bytes(op.Payload),
             NullableBigint(commit.Snapshot?.Version), NullableText(commit.Snapshot?.Type), snapshot.names, snapshot.data,
             NullableBigint(commit.Milestone?.Version), NullableText(commit.Milestone?.Type), milestone.names, milestone.data,
             NullableTime(commit.Milestone?.Time));
+        if (first)
+        {
+            // The create inserts the record: its incarnation goes with it (a later commit leaves the record's as it is).
+            command.Parameters.Add(NullableText(commit.Incarnation));
+        }
+
         await using (command.ConfigureAwait(false))
         {
             try

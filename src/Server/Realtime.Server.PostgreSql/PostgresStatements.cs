@@ -7,7 +7,7 @@ namespace Realtime.Server.PostgreSql;
 internal sealed class PostgresStatements
 {
     /// <summary>The schema version this store reads and writes.</summary>
-    public const int SchemaVersion = 2;
+    public const int SchemaVersion = 3;
 
     private const string ScriptResource = "Realtime.Server.PostgreSql.Schema.sql";
 
@@ -24,7 +24,7 @@ internal sealed class PostgresStatements
         Script = Rename(ReadScript(), options);
 
         ReadVersion = $"SELECT max(version) FROM {VersionTable}";
-        GetRecord = $"SELECT version, type FROM {documents} WHERE id = $1";
+        GetRecord = $"SELECT version, type, incarnation FROM {documents} WHERE id = $1";
         GetSnapshot = $"""
             SELECT d.snapshot_version, d.snapshot_type, f.name, f.data, NULL::timestamptz
             FROM {documents} d LEFT JOIN {fragments} f ON f.document = d.id
@@ -50,7 +50,8 @@ internal sealed class PostgresStatements
         // transaction changed meanwhile, and an INSERT waits for a concurrent one with the same id), and everything else is written
         // from the moved row, so that a lost race writes nothing. $1 id, $2 version, $3 type, $4 source, $5 sequence, $6 kind,
         // $7 payload, $8/$9 snapshot version and type (null: keep the stored one), $10/$11 its fragments' names and data,
-        // $12/$13 milestone version and type (null: none), $14/$15 its fragments' names and data, $16 its commit time.
+        // $12/$13 milestone version and type (null: none), $14/$15 its fragments' names and data, $16 its commit time, and, at
+        // version 0 only, $17 the incarnation (the record's for as long as it exists: only the insert writes it).
         string writes = $"""
             logged AS (
                 INSERT INTO {operations} (document, version, source, sequence, kind, payload)
@@ -74,8 +75,8 @@ internal sealed class PostgresStatements
             """;
         CommitFirst = $"""
             WITH moved AS (
-                INSERT INTO {documents} (id, version, type, snapshot_version, snapshot_type)
-                VALUES ($1, $2 + 1, $3, $8, $9)
+                INSERT INTO {documents} (id, version, type, snapshot_version, snapshot_type, incarnation)
+                VALUES ($1, $2 + 1, $3, $8, $9, $17)
                 ON CONFLICT (id) DO NOTHING
                 RETURNING id),
             {writes}

@@ -1,4 +1,4 @@
--- The tables of the Realtime PostgreSQL document store (package Realtime.Server.PostgreSql), schema version 2.
+-- The tables of the Realtime PostgreSQL document store (package Realtime.Server.PostgreSql), schema version 3.
 --
 -- The store runs this script itself when PostgresDocumentStoreOptions.CreateSchema is on (the default), in one transaction
 -- under an advisory lock, so that nodes starting together do not race. Teams that migrate their own database turn it off and
@@ -7,14 +7,16 @@
 -- Every statement can run again: nothing is dropped, and tables of an earlier version are upgraded in place (see the
 -- upgrade steps below), so running this script is also the migration from any earlier version.
 
--- One row per existing document: its version (the number of committed operations, a create counting), its type, and the
--- version and type of its latest stored snapshot (null before the first; it may lag the version of the document).
+-- One row per existing document: its version (the number of committed operations, a create counting), its type, the
+-- version and type of its latest stored snapshot (null before the first; it may lag the version of the document), and its
+-- incarnation: which life of the document this is, given by the create that inserted the row (null when it gave none).
 CREATE TABLE IF NOT EXISTS public.realtime_documents (
     id               text   NOT NULL PRIMARY KEY,
     version          bigint NOT NULL,
     type             text   NOT NULL,
     snapshot_version bigint NULL,
-    snapshot_type    text   NULL
+    snapshot_type    text   NULL,
+    incarnation      text   NULL
 );
 
 -- The op log: the operation committed at each version. The primary key settles a race between nodes: one op per version.
@@ -80,3 +82,15 @@ END
 $$;
 
 INSERT INTO public.realtime_schema (version) VALUES (2) ON CONFLICT (version) DO NOTHING;
+
+-- Upgrade from version 2 to 3: a document's record keeps its incarnation (given by its create). Documents created before
+-- have none (null). As above, only tables below version 3 are altered.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM public.realtime_schema WHERE version >= 3) THEN
+        ALTER TABLE public.realtime_documents ADD COLUMN IF NOT EXISTS incarnation text NULL;
+    END IF;
+END
+$$;
+
+INSERT INTO public.realtime_schema (version) VALUES (3) ON CONFLICT (version) DO NOTHING;
