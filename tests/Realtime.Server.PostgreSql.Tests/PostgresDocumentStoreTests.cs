@@ -98,6 +98,11 @@ public sealed class PostgresDocumentStoreTests(PostgresFixture postgres)
         Assert.Contains("CREATE TABLE IF NOT EXISTS docs.app_operations", renamed, StringComparison.Ordinal);
         Assert.DoesNotContain("public.", renamed, StringComparison.Ordinal);
         Assert.DoesNotContain("realtime_", renamed, StringComparison.Ordinal);
+
+        // A schema whose name holds the default prefix is not renamed again.
+        string overlapping = PostgresDocumentStore.GetSchemaScript(new PostgresDocumentStoreOptions { Schema = "realtime_app", TablePrefix = "rt_" });
+        Assert.Contains("CREATE TABLE IF NOT EXISTS realtime_app.rt_operations", overlapping, StringComparison.Ordinal);
+        Assert.DoesNotContain("rt_app.", overlapping, StringComparison.Ordinal);
     }
 
     [Theory]

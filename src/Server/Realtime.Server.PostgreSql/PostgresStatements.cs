@@ -152,9 +152,13 @@ internal sealed class PostgresStatements
     public string Trim { get; }
 
     /// <summary>The shipped script, which names the default schema and prefix, for <paramref name="options"/>' names.</summary>
+    /// <remarks>One pass over the script, so a name that contains a default one (a schema <c>realtime_app</c>) is not renamed again.</remarks>
     public static string Rename(string script, PostgresDocumentStoreOptions options)
-        => script.Replace(PostgresDocumentStoreOptions.DefaultSchema + ".", options.Schema + ".", StringComparison.Ordinal)
-                 .Replace(PostgresDocumentStoreOptions.DefaultTablePrefix, options.TablePrefix, StringComparison.Ordinal);
+        => System.Text.RegularExpressions.Regex.Replace(
+            script,
+            System.Text.RegularExpressions.Regex.Escape(PostgresDocumentStoreOptions.DefaultSchema + ".") + "|" + System.Text.RegularExpressions.Regex.Escape(PostgresDocumentStoreOptions.DefaultTablePrefix),
+            match => match.Value == PostgresDocumentStoreOptions.DefaultSchema + "." ? options.Schema + "." : options.TablePrefix,
+            System.Text.RegularExpressions.RegexOptions.CultureInvariant);
 
     public static string ReadScript()
     {
