@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Realtime.Client;
 using Realtime.Testing;
@@ -75,7 +74,7 @@ public sealed class PostgresClusterRestartTests(PostgresFixture postgres, RedisF
             Assert.Equal(version, (await store.GetOperationsAsync(Document, 0, null)).Count);
             foreach (SharedDocument doc in docs)
             {
-                await WaitForVersionAsync(doc, version);
+                await EditorWaits.WaitForVersionAsync(doc, version);
             }
 
             JsonNode expected = docs[0].Data!;
@@ -91,19 +90,6 @@ public sealed class PostgresClusterRestartTests(PostgresFixture postgres, RedisF
             {
                 doc.Dispose();
             }
-        }
-    }
-
-    /// <summary>Waits until <paramref name="doc"/> has applied every op up to <paramref name="version"/> and has none of its own pending.</summary>
-    private static async Task WaitForVersionAsync(SharedDocument doc, long version)
-    {
-        using var changed = new SemaphoreSlim(0);
-        using IDisposable subscription = doc.On(SharedDocumentEvents.Op, _ => changed.Release());
-        var clock = Stopwatch.StartNew();
-        while (doc.Version < version || doc.HasPendingOps)
-        {
-            Assert.True(clock.Elapsed < TaskTimeoutExtensions.DefaultTimeoutSpan, $"a client stayed at version {doc.Version} (expected {version}).");
-            await changed.WaitAsync(TimeSpan.FromMilliseconds(50)); // sleep-ok: a cap on awaiting the op event (an ack raises none)
         }
     }
 }

@@ -1,9 +1,9 @@
+using Xunit;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using Realtime.TestSupport;
 
-namespace Realtime.Server.StackExchangeRedis.Tests;
+namespace Realtime.TestSupport;
 
 /// <summary>
 /// A real <c>redis-server</c>, started as a child process on a free loopback port (no persistence) and killed at the end. Where it is
