@@ -64,7 +64,7 @@ public sealed class PostgresDocumentStoreTests(PostgresFixture postgres)
         string schema = postgres.NewSchema();
         await using PostgresDocumentStore store = postgres.NewStore(schema);
         Assert.True(await store.CommitAsync("d", Commit(0, DocumentOperationKind.Create, "a", 0)));
-        await ExecuteAsync($"INSERT INTO {schema}.realtime_operations (document, version, source, sequence, kind, payload) VALUES ('d', 1, 'x', 1, 0, '[]')");
+        await postgres.ExecuteAsync($"INSERT INTO {schema}.realtime_operations (document, version, source, sequence, kind, payload) VALUES ('d', 1, 'x', 1, 0, '[]')");
 
         Assert.False(await store.CommitAsync("d", Commit(1, DocumentOperationKind.Op, "b", 1)));
         Assert.Equal(1, (await store.GetRecordAsync("d"))!.Version);
@@ -82,8 +82,8 @@ public sealed class PostgresDocumentStoreTests(PostgresFixture postgres)
         Assert.Contains("GetSchemaScript", error.Message, StringComparison.Ordinal);
 
         // A team's migration: the schema, then the script for its names.
-        await ExecuteAsync($"CREATE SCHEMA {schema}");
-        await ExecuteAsync(PostgresDocumentStore.GetSchemaScript(new PostgresDocumentStoreOptions { Schema = schema }));
+        await postgres.ExecuteAsync($"CREATE SCHEMA {schema}");
+        await postgres.ExecuteAsync(PostgresDocumentStore.GetSchemaScript(new PostgresDocumentStoreOptions { Schema = schema }));
         Assert.True(await store.CommitAsync("d", Commit(0, DocumentOperationKind.Create, "a", 0)));
         Assert.Equal(1, (await store.GetRecordAsync("d"))!.Version);
     }
@@ -145,7 +145,7 @@ public sealed class PostgresDocumentStoreTests(PostgresFixture postgres)
             await creator.InitializeAsync();
         }
 
-        await ExecuteAsync($"INSERT INTO {schema}.realtime_schema (version) VALUES ({PostgresStatements.SchemaVersion + 1})");
+        await postgres.ExecuteAsync($"INSERT INTO {schema}.realtime_schema (version) VALUES ({PostgresStatements.SchemaVersion + 1})");
         await using PostgresDocumentStore store = postgres.NewStore(schema);
         var error = await Assert.ThrowsAsync<InvalidOperationException>(async () => await store.InitializeAsync());
         Assert.Contains("newer", error.Message, StringComparison.Ordinal);
@@ -162,8 +162,8 @@ public sealed class PostgresDocumentStoreTests(PostgresFixture postgres)
         }
 
         // What schema version 2 made: records without an incarnation.
-        await ExecuteAsync($"ALTER TABLE {schema}.realtime_documents DROP COLUMN incarnation");
-        await ExecuteAsync($"DELETE FROM {schema}.realtime_schema WHERE version > 2");
+        await postgres.ExecuteAsync($"ALTER TABLE {schema}.realtime_documents DROP COLUMN incarnation");
+        await postgres.ExecuteAsync($"DELETE FROM {schema}.realtime_schema WHERE version > 2");
 
         // Without schema creation, the store refuses the older tables and says what to do.
         await using (PostgresDocumentStore migrating = postgres.NewStore(schema, createSchema: false))
@@ -176,7 +176,7 @@ public sealed class PostgresDocumentStoreTests(PostgresFixture postgres)
         await using PostgresDocumentStore store = postgres.NewStore(schema);
         await store.InitializeAsync();
         Assert.Equal(3, PostgresStatements.SchemaVersion);
-        Assert.Equal(PostgresStatements.SchemaVersion, await ScalarAsync<int>($"SELECT max(version) FROM {schema}.realtime_schema"));
+        Assert.Equal(PostgresStatements.SchemaVersion, await postgres.ScalarAsync<int>($"SELECT max(version) FROM {schema}.realtime_schema"));
         Assert.Equal(new DocumentRecord(2, "t"), await store.GetRecordAsync("d"));
         Assert.Equal(2, (await store.GetOperationsAsync("d", 0, null)).Count);
         Assert.True(await store.CommitAsync("d", Commit(2, DocumentOperationKind.Op, "a", 2) with { Incarnation = "ignored" }));
@@ -187,7 +187,7 @@ public sealed class PostgresDocumentStoreTests(PostgresFixture postgres)
         Assert.Equal(new DocumentRecord(1, "t") { Incarnation = "e1" }, await store.GetRecordAsync("e"));
 
         // Running the shipped script on upgraded tables changes nothing.
-        await ExecuteAsync(PostgresDocumentStore.GetSchemaScript(new PostgresDocumentStoreOptions { Schema = schema }));
+        await postgres.ExecuteAsync(PostgresDocumentStore.GetSchemaScript(new PostgresDocumentStoreOptions { Schema = schema }));
         Assert.Equal("e1", (await store.GetRecordAsync("e"))!.Incarnation);
         Assert.Equal(new DocumentRecord(3, "t"), await store.GetRecordAsync("d"));
     }
@@ -249,22 +249,6 @@ public sealed class PostgresDocumentStoreTests(PostgresFixture postgres)
             HealthReport report = await provider.GetRequiredService<HealthCheckService>().CheckHealthAsync();
             Assert.Equal(expected, report.Entries["realtime-postgres"].Status);
         }
-    }
-
-    private async Task ExecuteAsync(string sql)
-    {
-        await using var connection = new NpgsqlConnection(postgres.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
-    }
-
-    private async Task<T> ScalarAsync<T>(string sql)
-    {
-        await using var connection = new NpgsqlConnection(postgres.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        return (T)(await command.ExecuteScalarAsync())!;
     }
 
     /// <summary>A commit at <paramref name="version"/> by <paramref name="source"/>, whose snapshot is the source's name.</summary>

@@ -1,3 +1,5 @@
+using Npgsql;
+
 namespace Realtime.Server.PostgreSql.Tests;
 
 /// <summary>One PostgreSQL server for every test of the collection; each test keeps its tables in a schema of its own.</summary>
@@ -16,6 +18,24 @@ public sealed class PostgresFixture : IAsyncLifetime
     /// <summary>A store on a schema of its own (created by the store), or on <paramref name="schema"/>.</summary>
     public PostgresDocumentStore NewStore(string? schema = null, bool createSchema = true)
         => new(ConnectionString, new PostgresDocumentStoreOptions { Schema = schema ?? NewSchema(), CreateSchema = createSchema });
+
+    /// <summary>Runs SQL on the server (to look at what a store wrote, or to make tables of an older schema).</summary>
+    public async Task ExecuteAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>The first value SQL gives.</summary>
+    public async Task<T> ScalarAsync<T>(string sql)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
 
     public async Task InitializeAsync()
     {

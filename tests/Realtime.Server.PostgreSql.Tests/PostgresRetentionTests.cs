@@ -34,7 +34,7 @@ public sealed class PostgresRetentionTests(PostgresFixture postgres)
         // With it (the default), the store's first use upgrades them, keeping what is there.
         await using PostgresDocumentStore store = postgres.NewStore(schema);
         await store.InitializeAsync();
-        Assert.Equal(PostgresStatements.SchemaVersion, await ScalarAsync<int>($"SELECT max(version) FROM {schema}.realtime_schema"));
+        Assert.Equal(PostgresStatements.SchemaVersion, await postgres.ScalarAsync<int>($"SELECT max(version) FROM {schema}.realtime_schema"));
         Assert.Equal(new DocumentRecord(2, "t"), await store.GetRecordAsync("d"));
         StoredSnapshot old = (await store.GetMilestoneAsync("d", 1))!;
         Assert.Equal(1, old.Version);
@@ -50,7 +50,7 @@ public sealed class PostgresRetentionTests(PostgresFixture postgres)
         Assert.Null(await store.GetMilestoneAsync("d", 2));
 
         // Running the shipped script on upgraded tables changes nothing.
-        await ExecuteAsync(PostgresDocumentStore.GetSchemaScript(new PostgresDocumentStoreOptions { Schema = schema }));
+        await postgres.ExecuteAsync(PostgresDocumentStore.GetSchemaScript(new PostgresDocumentStoreOptions { Schema = schema }));
         Assert.Equal(Start.AddHours(1), (await store.GetMilestoneAsync("d", 3))!.Time);
     }
 
@@ -164,8 +164,8 @@ public sealed class PostgresRetentionTests(PostgresFixture postgres)
         // A last trim reaches the last milestone, and commits go on from there.
         Assert.Equal(Versions, await trimmer.TrimAsync("d", Start.AddSeconds(Versions)));
         Assert.Empty(await trimmer.GetOperationsAsync("d", 0, null));
-        Assert.Equal(1, await ScalarAsync<long>($"SELECT count(*) FROM {schema}.realtime_milestones"));
-        Assert.Equal(1, await ScalarAsync<long>($"SELECT count(*) FROM {schema}.realtime_milestone_fragments"));
+        Assert.Equal(1, await postgres.ScalarAsync<long>($"SELECT count(*) FROM {schema}.realtime_milestones"));
+        Assert.Equal(1, await postgres.ScalarAsync<long>($"SELECT count(*) FROM {schema}.realtime_milestone_fragments"));
         Assert.True(await committer.CommitAsync("d", Commit(Versions, DocumentOperationKind.Op, milestoneAt: null)));
         Assert.Single(await trimmer.GetOperationsAsync("d", 0, null));
     }
@@ -211,25 +211,9 @@ public sealed class PostgresRetentionTests(PostgresFixture postgres)
     /// records, version 1.</summary>
     private async Task MakeVersion1Async(string schema)
     {
-        await ExecuteAsync($"ALTER TABLE {schema}.realtime_milestones DROP COLUMN committed_at");
-        await ExecuteAsync($"ALTER TABLE {schema}.realtime_documents DROP COLUMN incarnation");
-        await ExecuteAsync($"DELETE FROM {schema}.realtime_schema WHERE version > 1");
-    }
-
-    private async Task ExecuteAsync(string sql)
-    {
-        await using var connection = new NpgsqlConnection(postgres.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
-    }
-
-    private async Task<T> ScalarAsync<T>(string sql)
-    {
-        await using var connection = new NpgsqlConnection(postgres.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        return (T)(await command.ExecuteScalarAsync())!;
+        await postgres.ExecuteAsync($"ALTER TABLE {schema}.realtime_milestones DROP COLUMN committed_at");
+        await postgres.ExecuteAsync($"ALTER TABLE {schema}.realtime_documents DROP COLUMN incarnation");
+        await postgres.ExecuteAsync($"DELETE FROM {schema}.realtime_schema WHERE version > 1");
     }
 
     /// <summary>A commit at <paramref name="version"/> whose snapshot is also a milestone made at <paramref name="milestoneAt"/> (none

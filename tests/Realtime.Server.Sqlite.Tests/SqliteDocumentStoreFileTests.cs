@@ -5,6 +5,8 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Internal;
 using Xunit.Abstractions;
 
+using static Realtime.Server.Sqlite.Tests.SqliteCommands;
+
 namespace Realtime.Server.Sqlite.Tests;
 
 /// <summary>What the SQLite store does with its file: it survives reopening, carries its schema version (and is migrated from an older one), runs in WAL mode.</summary>
@@ -276,34 +278,6 @@ public sealed class SqliteDocumentStoreFileTests : IDisposable
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = _database.File, Pooling = false }.ToString());
         connection.Open();
         return connection;
-    }
-
-    private static object? Scalar(SqliteConnection connection, string sql)
-    {
-        using SqliteCommand command = connection.CreateCommand();
-        command.CommandText = sql;
-        return command.ExecuteScalar();
-    }
-
-    private static void Execute(SqliteConnection connection, string sql)
-    {
-        using SqliteCommand command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
-    }
-
-    private static List<string> Rows(SqliteConnection connection, string sql)
-    {
-        using SqliteCommand command = connection.CreateCommand();
-        command.CommandText = sql;
-        using SqliteDataReader reader = command.ExecuteReader();
-        var rows = new List<string>();
-        while (reader.Read())
-        {
-            rows.Add(reader.GetString(0));
-        }
-
-        return rows;
     }
 
     private static DocumentOperation Op(long version, string payload, string? source = "s", long sequence = 1,

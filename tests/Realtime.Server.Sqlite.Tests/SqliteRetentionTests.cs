@@ -1,6 +1,8 @@
 using System.Text;
 using Microsoft.Data.Sqlite;
 
+using static Realtime.Server.Sqlite.Tests.SqliteCommands;
+
 namespace Realtime.Server.Sqlite.Tests;
 
 /// <summary>
@@ -151,34 +153,6 @@ public sealed class SqliteRetentionTests : IDisposable
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = _database.File, Pooling = false }.ToString());
         connection.Open();
         return connection;
-    }
-
-    private static object? Scalar(SqliteConnection connection, string sql)
-    {
-        using SqliteCommand command = connection.CreateCommand();
-        command.CommandText = sql;
-        return command.ExecuteScalar();
-    }
-
-    private static void Execute(SqliteConnection connection, string sql)
-    {
-        using SqliteCommand command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
-    }
-
-    private static List<string> Rows(SqliteConnection connection, string sql)
-    {
-        using SqliteCommand command = connection.CreateCommand();
-        command.CommandText = sql;
-        using SqliteDataReader reader = command.ExecuteReader();
-        var rows = new List<string>();
-        while (reader.Read())
-        {
-            rows.Add(reader.GetString(0));
-        }
-
-        return rows;
     }
 
     /// <summary>The op at <paramref name="version"/> with the snapshot after it, and with a time a milestone of that snapshot.</summary>
