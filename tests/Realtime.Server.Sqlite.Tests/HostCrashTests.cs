@@ -20,7 +20,7 @@ public sealed class HostCrashTests(ITestOutputHelper output) : IDisposable
     public void Dispose() => _database.Dispose();
 
     [Fact]
-    public async Task A_host_killed_mid_burst_loses_no_acknowledged_op_and_its_version_equals_its_log()
+    public async Task A_host_killed_mid_burst_loses_no_acknowledged_op_its_version_equals_its_log_and_its_history_reads_after_the_restart()
     {
         var environment = new Dictionary<string, string>
         {
@@ -105,6 +105,13 @@ public sealed class HostCrashTests(ITestOutputHelper output) : IDisposable
             Assert.Equal(version - 1, keys.Count); // the create, then one key per op: nothing applied twice, nothing missing
             Assert.Equal(keys.Order(StringComparer.Ordinal),
                          ops.Skip(1).Select(op => op.GetProperty("op")[0].GetProperty("p")[0].GetString()!).Order(StringComparer.Ordinal));
+
+            // History from before the kill, rebuilt by the restarted host from the file: the document after the create and the ops below it.
+            long middle = version / 2;
+            JsonElement history = await client.AskAsync($$"""{"a":2,"id":"history","v":{{middle}}}""");
+            Assert.Equal(middle, history.GetProperty("data").GetProperty("v").GetInt64());
+            Assert.Equal(ops.Skip(1).Take((int)middle - 1).Select(op => op.GetProperty("op")[0].GetProperty("p")[0].GetString()!).Order(StringComparer.Ordinal),
+                         history.GetProperty("data").GetProperty("data").EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
         }
     }
 }
