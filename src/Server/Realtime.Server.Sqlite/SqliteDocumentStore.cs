@@ -181,33 +181,18 @@ public sealed class SqliteDocumentStore : DocumentStore, IDisposable
             throw new ArgumentException("A delete erases the document: DeleteAsync.", nameof(commit));
         }
 
-        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            return Use((documentId, commit, cancellationToken), static (session, state) => SqliteWrites.Commit(session, state.documentId, state.commit,
-                                                                                                               state.cancellationToken));
-        }
-        finally
-        {
-            _writeGate.Release();
-        }
+        return await WriteAsync((documentId, commit, cancellationToken), static (session, state) => SqliteWrites.Commit(session, state.documentId,
+                                                                                                                          state.commit, state.cancellationToken),
+                                cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
     public override async ValueTask<bool> DeleteAsync(string documentId, long expectedVersion, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(documentId);
-        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            return Use((documentId, expectedVersion, cancellationToken), static (session, state) => SqliteWrites.Delete(session, state.documentId,
-                                                                                                                    state.expectedVersion,
-                                                                                                                    state.cancellationToken));
-        }
-        finally
-        {
-            _writeGate.Release();
-        }
+        return await WriteAsync((documentId, expectedVersion, cancellationToken), static (session, state) => SqliteWrites.Delete(session, state.documentId,
+                                                                                                                                  state.expectedVersion, state.cancellationToken),
+                                cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -216,16 +201,9 @@ public sealed class SqliteDocumentStore : DocumentStore, IDisposable
     public override async ValueTask<long?> TrimAsync(string documentId, DateTimeOffset before, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(documentId);
-        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            return Use((documentId, before, cancellationToken), static (session, state) => SqliteWrites.Trim(session, state.documentId, state.before,
-                                                                                                             state.cancellationToken));
-        }
-        finally
-        {
-            _writeGate.Release();
-        }
+        return await WriteAsync((documentId, before, cancellationToken), static (session, state) => SqliteWrites.Trim(session, state.documentId, state.before,
+                                                                                                                        state.cancellationToken),
+                                cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -249,6 +227,20 @@ public sealed class SqliteDocumentStore : DocumentStore, IDisposable
         catch (Exception exception)
         {
             return ValueTask.FromException<T>(exception);
+        }
+    }
+
+    /// <summary>Runs a write on a connection of the pool, after this store's writes before it (in turn, rather than in SQLite's busy loop).</summary>
+    private async ValueTask<T> WriteAsync<TState, T>(TState state, Func<SqliteSession, TState, T> write, CancellationToken cancellationToken)
+    {
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return Use(state, write);
+        }
+        finally
+        {
+            _writeGate.Release();
         }
     }
 

@@ -11,13 +11,8 @@ public sealed class DocumentRecentOpsTests
     [Fact]
     public async Task A_late_op_is_transformed_against_what_another_node_committed_to_the_shared_store()
     {
-        var store = new InMemoryDocumentStore();
-        await using KestrelRealtimeHost one = await StartAsync(o => o.Store = store);
-        await using KestrelRealtimeHost two = await StartAsync(o => o.Store = store);
-        await using DocPeer a = await DocPeer.ConnectAsync(one, compatibility: true);
-        await using DocPeer b = await DocPeer.ConnectAsync(two, compatibility: false);
-        Assert.Equal(Ack(a.Id, 1, 0), await a.AskAsync(Create(1, "x")));
-        Assert.Equal(Ack(a.Id, 2, 1), await a.AskAsync(Insert(2, 1, 1, "a1")));
+        await using TwoNodes nodes = await TwoNodesAsync(); // node one holds ["x","a1"] at version 2
+        (KestrelRealtimeHost one, KestrelRealtimeHost two, DocPeer a, DocPeer b) = (nodes.One, nodes.Two, nodes.A, nodes.B);
         Assert.Equal(Ack(b.Id, 1, 2), await b.AskAsync(Insert(1, 2, 0, "b1"))); // on the other node: [b1, x, a1]
 
         // a has not seen b1: its op at version 2 is transformed against it (and gets it first), then acknowledged at 3.
@@ -35,13 +30,8 @@ public sealed class DocumentRecentOpsTests
     [Fact]
     public async Task A_document_deleted_and_created_again_on_another_node_is_not_taken_for_the_one_before()
     {
-        var store = new InMemoryDocumentStore();
-        await using KestrelRealtimeHost one = await StartAsync(o => o.Store = store);
-        await using KestrelRealtimeHost two = await StartAsync(o => o.Store = store);
-        await using DocPeer a = await DocPeer.ConnectAsync(one, compatibility: true);
-        await using DocPeer b = await DocPeer.ConnectAsync(two, compatibility: false);
-        Assert.Equal(Ack(a.Id, 1, 0), await a.AskAsync(Create(1, "x")));
-        Assert.Equal(Ack(a.Id, 2, 1), await a.AskAsync(Insert(2, 1, 1, "a1"))); // node one holds ["x","a1"] at version 2
+        await using TwoNodes nodes = await TwoNodesAsync(); // node one holds ["x","a1"] at version 2
+        (KestrelRealtimeHost one, KestrelRealtimeHost two, DocPeer a, DocPeer b) = (nodes.One, nodes.Two, nodes.A, nodes.B);
 
         // Node two deletes it, creates it again and commits one op: version 2 again, another document.
         Assert.Equal(Ack(b.Id, 1, 2), await b.AskAsync("""{"a":5,"seq":1,"v":2,"x":{},"del":true}"""));
@@ -53,5 +43,28 @@ public sealed class DocumentRecentOpsTests
         Assert.Equal(Snapshot(0, "room1", 3, "y", "b1", "a2"), await a.AskAsync("""{"a":0}"""));
         Assert.Equal("""["y","b1","a2"]""", (await one.Server.GetDocumentService().FetchAsync("room1")).Data!.ToJsonString());
         Assert.Equal("""["y","b1","a2"]""", (await two.Server.GetDocumentService().FetchAsync("room1")).Data!.ToJsonString());
+    }
+
+    /// <summary>Two nodes on one store, a peer on each (a on one, b on two), and a document a created and edited: ["x","a1"] at version 2.</summary>
+    private static async Task<TwoNodes> TwoNodesAsync()
+    {
+        var store = new InMemoryDocumentStore();
+        KestrelRealtimeHost one = await StartAsync(o => o.Store = store);
+        KestrelRealtimeHost two = await StartAsync(o => o.Store = store);
+        var nodes = new TwoNodes(one, two, await DocPeer.ConnectAsync(one, compatibility: true), await DocPeer.ConnectAsync(two, compatibility: false));
+        Assert.Equal(Ack(nodes.A.Id, 1, 0), await nodes.A.AskAsync(Create(1, "x")));
+        Assert.Equal(Ack(nodes.A.Id, 2, 1), await nodes.A.AskAsync(Insert(2, 1, 1, "a1")));
+        return nodes;
+    }
+
+    private sealed record TwoNodes(KestrelRealtimeHost One, KestrelRealtimeHost Two, DocPeer A, DocPeer B) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await A.DisposeAsync();
+            await B.DisposeAsync();
+            await One.DisposeAsync();
+            await Two.DisposeAsync();
+        }
     }
 }
