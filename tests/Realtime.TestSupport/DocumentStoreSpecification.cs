@@ -181,7 +181,7 @@ public abstract class DocumentStoreSpecification : IAsyncLifetime
     public async Task The_create_gives_the_record_its_incarnation_until_the_delete()
     {
         Assert.True(await Store.CommitAsync("d", Commit(0, DocumentOperationKind.Create, """{"type":"t","data":0}""", "0") with { Incarnation = "first" }));
-        Assert.True(await Store.CommitAsync("d", Commit(1, DocumentOperationKind.Op, "[1]", "1") with { Incarnation = "ignored" }));
+        Assert.True(await Store.CommitAsync("d", Commit(1, DocumentOperationKind.Op, "[1]", "1") with { Incarnation = "first" }));
         Assert.Equal("first", (await Store.GetRecordAsync("d"))!.Incarnation);
 
         Assert.True(await Store.DeleteAsync("d", 2));
@@ -192,6 +192,27 @@ public abstract class DocumentStoreSpecification : IAsyncLifetime
 
         Assert.True(await Store.CommitAsync("e", Commit(0, DocumentOperationKind.Create, """{"type":"t","data":0}""", "0")));
         Assert.Null((await Store.GetRecordAsync("e"))!.Incarnation);
+    }
+
+    [Fact]
+    public async Task A_commit_prepared_against_an_earlier_life_of_the_document_is_refused_at_the_same_version()
+    {
+        Assert.True(await Store.CommitAsync("d", Commit(0, DocumentOperationKind.Create, """{"type":"t","data":0}""", "0") with { Incarnation = "first" }));
+        Assert.True(await Store.DeleteAsync("d", 1));
+        Assert.True(await Store.CommitAsync("d", Commit(0, DocumentOperationKind.Create, """{"type":"t","data":5}""", "5") with { Incarnation = "second" }));
+
+        // A node that last saw the first life writes at version 1, the second life's version too: the record does not move.
+        Assert.False(await Store.CommitAsync("d", Commit(1, DocumentOperationKind.Op, "[1]", "1") with { Incarnation = "first" }));
+        Assert.Equal((1L, "second"), ((await Store.GetRecordAsync("d"))!.Version, (await Store.GetRecordAsync("d"))!.Incarnation));
+        Assert.Single(await Store.GetOperationsAsync("d", 0, null));
+
+        Assert.True(await Store.CommitAsync("d", Commit(1, DocumentOperationKind.Op, "[1]", "6") with { Incarnation = "second" }));
+        Assert.Equal(2, (await Store.GetRecordAsync("d"))!.Version);
+
+        // A record without an incarnation (written before stores kept one) moves for a commit that names one.
+        Assert.True(await Store.CommitAsync("e", Commit(0, DocumentOperationKind.Create, """{"type":"t","data":0}""", "0")));
+        Assert.True(await Store.CommitAsync("e", Commit(1, DocumentOperationKind.Op, "[1]", "1") with { Incarnation = "any" }));
+        Assert.Equal(2, (await Store.GetRecordAsync("e"))!.Version);
     }
 
     [Fact]

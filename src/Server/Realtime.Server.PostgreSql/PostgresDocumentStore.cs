@@ -194,11 +194,8 @@ public sealed class PostgresDocumentStore : DocumentStore, IAsyncDisposable
             NullableBigint(commit.Snapshot?.Version), NullableText(commit.Snapshot?.Type), snapshot.names, snapshot.data,
             NullableBigint(commit.Milestone?.Version), NullableText(commit.Milestone?.Type), milestone.names, milestone.data,
             NullableTime(commit.Milestone?.Time));
-        if (first)
-        {
-            // The create inserts the record: its incarnation goes with it (a later commit leaves the record's as it is).
-            command.Parameters.Add(NullableText(commit.Incarnation));
-        }
+        // The create inserts the record with its incarnation; a later commit moves the record only if it is of the same life.
+        command.Parameters.Add(NullableText(commit.Incarnation));
 
         await using (command.ConfigureAwait(false))
         {

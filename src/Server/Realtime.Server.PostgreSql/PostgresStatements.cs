@@ -50,8 +50,9 @@ internal sealed class PostgresStatements
         // transaction changed meanwhile, and an INSERT waits for a concurrent one with the same id), and everything else is written
         // from the moved row, so that a lost race writes nothing. $1 id, $2 version, $3 type, $4 source, $5 sequence, $6 kind,
         // $7 payload, $8/$9 snapshot version and type (null: keep the stored one), $10/$11 its fragments' names and data,
-        // $12/$13 milestone version and type (null: none), $14/$15 its fragments' names and data, $16 its commit time, and, at
-        // version 0 only, $17 the incarnation (the record's for as long as it exists: only the insert writes it).
+        // $12/$13 milestone version and type (null: none), $14/$15 its fragments' names and data, $16 its commit time, and $17 the
+        // incarnation: at version 0 the new record's (for as long as it exists: only the insert writes it); later, the life the write
+        // was prepared against (when not null, a record of another life does not move).
         string writes = $"""
             logged AS (
                 INSERT INTO {operations} (document, version, source, sequence, kind, payload)
@@ -85,7 +86,7 @@ internal sealed class PostgresStatements
             WITH moved AS (
                 UPDATE {documents}
                 SET version = $2 + 1, type = $3, snapshot_version = coalesce($8, snapshot_version), snapshot_type = coalesce($9, snapshot_type)
-                WHERE id = $1 AND version = $2
+                WHERE id = $1 AND version = $2 AND ($17::text IS NULL OR incarnation IS NULL OR incarnation = $17::text)
                 RETURNING id),
             {writes}
             """;

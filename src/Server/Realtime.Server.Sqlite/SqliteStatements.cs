@@ -41,7 +41,7 @@ internal static class SqliteStatements
         """;
 
     // Writes, in a BEGIN IMMEDIATE transaction.
-    public const string Lock = "SELECT doc, version FROM documents WHERE id = $id";
+    public const string Lock = "SELECT doc, version, incarnation FROM documents WHERE id = $id";
 
     /// <summary>The create's row: the only write of its incarnation, which an update leaves as it is until the row is deleted.</summary>
     public const string InsertDocument = """

@@ -13,10 +13,11 @@ internal static class SqliteWrites
     {
         DocumentOperation operation = commit.Operation;
         using SqliteTransaction transaction = session.Connection.BeginTransaction(deferred: false);
-        (long Doc, long Version)? row = Lock(session, transaction, documentId);
-        if ((row?.Version ?? 0) != operation.Version)
+        (long Doc, long Version, string? Incarnation)? row = Lock(session, transaction, documentId);
+        if ((row?.Version ?? 0) != operation.Version
+            || (row?.Incarnation is { } kept && commit.Incarnation is { } expected && !string.Equals(kept, expected, StringComparison.Ordinal)))
         {
-            return false; // rolled back by the transaction's disposal: nothing was written
+            return false; // rolled back by the transaction's disposal: nothing was written (another version, or another life of the document)
         }
 
         long doc;
@@ -68,7 +69,7 @@ internal static class SqliteWrites
     public static bool Delete(SqliteSession session, string documentId, long expectedVersion, CancellationToken cancellationToken)
     {
         using SqliteTransaction transaction = session.Connection.BeginTransaction(deferred: false);
-        (long Doc, long Version)? row = Lock(session, transaction, documentId);
+        (long Doc, long Version, string? Incarnation)? row = Lock(session, transaction, documentId);
         if (row is not { } existing)
         {
             return expectedVersion == 0;
@@ -128,12 +129,12 @@ internal static class SqliteWrites
         return version;
     }
 
-    private static (long Doc, long Version)? Lock(SqliteSession session, SqliteTransaction transaction, string documentId)
+    private static (long Doc, long Version, string? Incarnation)? Lock(SqliteSession session, SqliteTransaction transaction, string documentId)
     {
         SqliteCommand command = session.Command(SqliteStatements.Lock, transaction);
         SqliteRows.Bind(command, "$id", documentId);
         using SqliteDataReader reader = command.ExecuteReader();
-        return reader.Read() ? (reader.GetInt64(0), reader.GetInt64(1)) : null;
+        return reader.Read() ? (reader.GetInt64(0), reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetString(2)) : null;
     }
 
     private static void WriteSnapshot(SqliteSession session, SqliteTransaction transaction, long doc, StoredSnapshot snapshot)

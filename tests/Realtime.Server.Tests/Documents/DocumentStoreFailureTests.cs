@@ -31,10 +31,21 @@ public sealed class DocumentStoreFailureTests
     {
         private readonly InMemoryDocumentStore _inner = new();
 
+        private int _recordReads;
+
         public Exception? FailNextCommit { get; set; }
 
+        /// <summary>The store underneath, for writes of "another node" that this one's live state does not know about.</summary>
+        public InMemoryDocumentStore Inner => _inner;
+
+        /// <summary>How many times a record was read.</summary>
+        public int RecordReads => Volatile.Read(ref _recordReads);
+
         public override ValueTask<DocumentRecord?> GetRecordAsync(string documentId, CancellationToken cancellationToken = default)
-            => _inner.GetRecordAsync(documentId, cancellationToken);
+        {
+            Interlocked.Increment(ref _recordReads);
+            return _inner.GetRecordAsync(documentId, cancellationToken);
+        }
 
         public override ValueTask<StoredSnapshot?> GetSnapshotAsync(string documentId, CancellationToken cancellationToken = default)
             => _inner.GetSnapshotAsync(documentId, cancellationToken);

@@ -14,6 +14,8 @@ namespace Realtime.Server;
 public sealed record DocumentCommit(DocumentOperation Operation, string Type, StoredSnapshot? Snapshot, StoredSnapshot? Milestone)
 {
     /// <summary>For the commit at version 0 (the create that makes the record): the id of the document's new life, kept in its record
-    /// (<see cref="DocumentRecord.Incarnation"/>). Ignored at other versions.</summary>
+    /// (<see cref="DocumentRecord.Incarnation"/>). At a later version, the life the write was prepared against: when set, the record
+    /// moves only if its incarnation is the same (or it has none, as records written before stores kept one), so that a write prepared
+    /// against a document that was deleted and created again meanwhile, by another node, is refused even at the same version.</summary>
     public string? Incarnation { get; init; }
 }

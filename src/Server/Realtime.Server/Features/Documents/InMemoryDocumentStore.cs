@@ -75,7 +75,7 @@ public sealed class InMemoryDocumentStore : DocumentStore
                     continue; // deleted between the lookup and the lock: take the new entry
                 }
 
-                if ((entry.Record?.Version ?? 0) != commit.Operation.Version)
+                if ((entry.Record?.Version ?? 0) != commit.Operation.Version || !SameLife(entry.Record, commit))
                 {
                     return new(false);
                 }
@@ -168,6 +168,10 @@ public sealed class InMemoryDocumentStore : DocumentStore
             return entry.Erased ? null : read(entry);
         }
     }
+
+    /// <summary>Whether a commit after version 0 was prepared against the record's life (<see cref="DocumentCommit.Incarnation"/>).</summary>
+    private static bool SameLife(DocumentRecord? record, DocumentCommit commit)
+        => record?.Incarnation is not { } kept || commit.Incarnation is not { } expected || string.Equals(kept, expected, StringComparison.Ordinal);
 
     private sealed class Entry
     {

@@ -98,12 +98,20 @@ internal sealed class ActiveDocument(string id)
     /// <summary>The incarnation of the record <see cref="Data"/> belongs to (<see cref="DocumentRecord.Incarnation"/>).</summary>
     public string? Incarnation { get; private set; }
 
+    /// <summary>
+    /// The store's record as this node last knew it (from its own commit, or a read), while the live snapshot is kept; <see langword="null"/>
+    /// otherwise. An op may be written against it without reading the record first: where another node has moved the record since, the
+    /// store's compare-and-set refuses the write, and the submit starts again from a fresh read.
+    /// </summary>
+    public DocumentRecord? Assumed { get; private set; }
+
     public void Set(long version, string? type, JsonNode? data, string? incarnation)
     {
         Version = version;
         Type = type;
         Data = data;
         Incarnation = incarnation;
+        Assumed = version > 0 && type is not null ? new DocumentRecord(version, type) { Incarnation = incarnation } : null;
     }
 
     /// <summary>Whether the live snapshot is the store's: the record's version, type and incarnation (a document deleted and created again

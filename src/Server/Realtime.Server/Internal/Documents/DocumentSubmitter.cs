@@ -122,7 +122,13 @@ internal sealed class DocumentSubmitter(DocumentOptions options, ILogger logger,
                                                      CancellationToken cancellationToken)
     {
         string id = document.Id;
-        DocumentRecord? record = await Store.GetRecordAsync(id, cancellationToken).ConfigureAwait(false);
+
+        // An op is written against the record this node last knew, unless it names a newer version (another node has moved on): the
+        // store's compare-and-set settles whether that record is still the store's (a refusal invalidates it, and the retry reads).
+        // Every other kind reads the record: its checks (already created, does not exist, the delete's version) are not settled there.
+        DocumentRecord? record = request.Kind == DocumentOperationKind.Op && document.Assumed is { } assumed && request.Version <= assumed.Version
+            ? assumed
+            : await Store.GetRecordAsync(id, cancellationToken).ConfigureAwait(false);
         long current = record?.Version ?? 0;
         long version;
         if (request.Version is { } sent)
