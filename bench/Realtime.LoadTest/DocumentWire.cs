@@ -123,6 +123,9 @@ internal abstract class DocumentWire
     /// </summary>
     public virtual string? NodeDriver => null;
 
+    /// <summary>How many server processes serve the system (two share one redis-server and one PostgreSQL).</summary>
+    public virtual int Nodes => 1;
+
     /// <summary>The URL of a connection to <paramref name="document"/>, with the client-chosen 20-character <paramref name="connectionId"/> where the wire has one.</summary>
     public abstract Uri Url(int port, string document, string connectionId);
 
@@ -149,9 +152,10 @@ internal abstract class DocumentWire
     {
         "realtime" => new OtDocWire("Realtime", "documents"),
         "realtime-node" => new OtDocWire("Realtime (Node driver)", "documents", "ot-original"),
+        "realtime-2" => new OtDocWire("Realtime, two nodes", "documents", nodes: 2),
         "original" => new OtDocWire("original (Node)", "ot-original", "ot-original"),
         "sharedb" => new ShareDbWire(),
-        _ => throw new ArgumentException($"Unknown document system '{system}' (realtime, realtime-node, original, sharedb)."),
+        _ => throw new ArgumentException($"Unknown document system '{system}' (realtime, realtime-node, realtime-2, original, sharedb)."),
     };
 
     protected static Task<string> ReceiveTextAsync(WebSocket socket, CancellationToken cancellationToken)
@@ -166,7 +170,7 @@ internal abstract class DocumentWire
 /// <c>["ot-doc", {…}, compressed]</c>; the document is the room. The same bytes reach the original's Node server and
 /// Realtime's compatibility endpoint.
 /// </summary>
-internal sealed class OtDocWire(string name, string serverSystem, string? nodeDriver = null) : DocumentWire
+internal sealed class OtDocWire(string name, string serverSystem, string? nodeDriver = null, int nodes = 1) : DocumentWire
 {
     private static readonly byte[] Pong = "3"u8.ToArray();
 
@@ -175,6 +179,8 @@ internal sealed class OtDocWire(string name, string serverSystem, string? nodeDr
     public override string ServerSystem => serverSystem;
 
     public override string? NodeDriver => nodeDriver;
+
+    public override int Nodes => nodes;
 
     public override Uri Url(int port, string document, string connectionId)
         => new($"ws://127.0.0.1:{port}/collaboration/?EIO=4&transport=websocket&id={connectionId}&roomId={document}");

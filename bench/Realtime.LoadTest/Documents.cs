@@ -24,7 +24,7 @@ internal sealed record DocumentSettings(int OneDocumentEditors, int Documents, i
 internal static class Documents
 {
     /// <summary>Every editor's op: add 1 to the counter <c>n</c>, so the final document says how many ops were applied.</summary>
-    private const string Op = "[{\"p\":[\"n\"],\"na\":1}]";
+    public const string Op = "[{\"p\":[\"n\"],\"na\":1}]";
 
     private const string InitialData = "{\"n\":0}";
 
@@ -34,9 +34,9 @@ internal static class Documents
     private static readonly TimeSpan ReplyTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>Names of the figures that add up over rounds instead of keeping the best.</summary>
-    private static readonly string[] Summed = ["ops lost or doubled", "errors"];
+    public static readonly string[] Summed = ["ops lost or doubled", "errors"];
 
-    public static async Task<int> RunAsync(string[] systems, DocumentSettings settings, int repeat, string root, string configuration)
+    public static async Task<int> RunAsync(string[] systems, DocumentSettings settings, DocumentStoreKind store, int repeat, string root, string configuration)
     {
         (string Name, int Documents, int Editors)[] scenarios =
         [
@@ -53,11 +53,12 @@ internal static class Documents
                 foreach (string system in systems)
                 {
                     DocumentWire wire = DocumentWire.For(system);
-                    await using ServerProcess server = await ServerProcess.StartAsync(wire.ServerSystem, root, configuration);
-                    Console.Error.WriteLine($"== {wire.Name}: {scenario}… (server pid {server.ProcessId}{(repeat > 1 ? $", round {round + 1} of {repeat}" : "")})");
+                    await using DocumentDeployment server = await DocumentDeployment.StartAsync(wire, store, root, configuration);
+                    Console.Error.WriteLine($"== {wire.Name}: {scenario}… (server pid {string.Join(", ", server.Nodes.Select(n => n.ProcessId))}{(repeat > 1 ? $", round {round + 1} of {repeat}" : "")})");
                     List<Metric> figures = wire.NodeDriver is { } driver
                         ? await RunNodeDriverAsync(Path.Combine(root, "bench", "peers", driver), server, scenario, documents, editors, settings)
                         : await RunScenarioAsync(wire, server, scenario, documents, editors, settings);
+
                     figures.ForEach(m => Console.Error.WriteLine($"      {m.Name}: {m.Value.ToString(m.Format, CultureInfo.InvariantCulture)}"));
                     best[(system, scenario)] = best.TryGetValue((system, scenario), out List<Metric>? earlier) ? [.. earlier.Zip(figures, Best)] : figures;
                 }
@@ -66,7 +67,7 @@ internal static class Documents
 
         var results = systems.ToDictionary(s => DocumentWire.For(s).Name, s => scenarios.SelectMany(c => best[(s, c.Name)]).ToList());
         HashSet<string> nodeDriven = [.. systems.Select(DocumentWire.For).Where(w => w.NodeDriver is not null).Select(w => w.Name)];
-        Console.WriteLine(Markdown(results, nodeDriven, settings, configuration, repeat));
+        Console.WriteLine(DocumentReport.Markdown(results, nodeDriven, settings, store, configuration, repeat));
 
         double failures = results.Values.SelectMany(m => m).Where(m => Summed.Contains(m.Name)).Sum(m => m.Value);
         bool idle = results.Values.SelectMany(m => m).Any(m => m.Name == "committed ops/s" && m.Value == 0);
@@ -89,9 +90,9 @@ internal static class Documents
     /// each document with its first editor, then lets every editor submit op after op (one in flight) through a warm-up and
     /// the measured window; then checks each document's counter against the acks its editors received.
     /// </summary>
-    private static async Task<List<Metric>> RunScenarioAsync(DocumentWire wire, ServerProcess server, string scenario, int documents, int editors, DocumentSettings settings)
+    private static async Task<List<Metric>> RunScenarioAsync(DocumentWire wire, DocumentDeployment server, string scenario, int documents, int editors, DocumentSettings settings)
     {
-        DocumentClient[][] rooms = await ConnectAsync(wire, server.Port, documents, editors);
+        DocumentClient[][] rooms = await ConnectAsync(wire, server.Ports, documents, editors);
         DocumentClient[] all = [.. rooms.SelectMany(r => r)];
         try
         {
@@ -134,7 +135,7 @@ internal static class Documents
                     Interlocked.CompareExchange(ref firstError, ex.Message, null);
                 }
             }))];
-            (TimeSpan cpu, TimeSpan clientCpu, TimeSpan window) = await phase.RunAsync(server);
+            (TimeSpan cpu, TimeSpan databaseCpu, TimeSpan clientCpu, TimeSpan window) = await phase.RunAsync(server);
             await Task.WhenAll(loops);
             if (firstError is not null)
             {
@@ -150,17 +151,7 @@ internal static class Documents
             });
 
             long[] latencies = [.. samples.SelectMany(s => s).Order()];
-            return
-            [
-                new(scenario, "committed ops/s", measuredOps / window.TotalSeconds, true),
-                new(scenario, "p50 submit-to-ack µs", Micros(latencies, 0.50), false),
-                new(scenario, "p99 submit-to-ack µs", Micros(latencies, 0.99), false),
-                new(scenario, "server CPU µs per op", measuredOps == 0 ? double.NaN : cpu.TotalMicroseconds / measuredOps, false, "N1"),
-                new(scenario, "server CPU s", cpu.TotalSeconds, false, "N2"),
-                new(scenario, "load client CPU s", clientCpu.TotalSeconds, false, "N2"),
-                new(scenario, "ops lost or doubled", mismatched, false),
-                new(scenario, "errors", errors, false),
-            ];
+            return Figures(server, scenario, measuredOps, window.TotalSeconds, Micros(latencies, 0.50), Micros(latencies, 0.99), cpu, databaseCpu, clientCpu, mismatched, errors);
         }
         finally
         {
@@ -173,7 +164,7 @@ internal static class Documents
     /// one-op-in-flight loop as <see cref="RunScenarioAsync"/>): it prints "measuring" and "over" around the measured window,
     /// when the server's CPU time is read, and then its figures as one line of JSON.
     /// </summary>
-    private static async Task<List<Metric>> RunNodeDriverAsync(string folder, ServerProcess server, string scenario, int documents, int editors, DocumentSettings settings)
+    private static async Task<List<Metric>> RunNodeDriverAsync(string folder, DocumentDeployment server, string scenario, int documents, int editors, DocumentSettings settings)
     {
         var start = new ProcessStartInfo("node")
         {
@@ -183,7 +174,7 @@ internal static class Documents
             ArgumentList =
             {
                 "driver.js",
-                server.Port.ToString(CultureInfo.InvariantCulture),
+                server.Ports[0].ToString(CultureInfo.InvariantCulture),
                 documents.ToString(CultureInfo.InvariantCulture),
                 editors.ToString(CultureInfo.InvariantCulture),
                 ((long)settings.Warmup.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
@@ -201,6 +192,7 @@ internal static class Documents
         driver.BeginErrorReadLine();
         using var timeout = new CancellationTokenSource(settings.Warmup + settings.Duration + TimeSpan.FromMinutes(5));
         TimeSpan before = server.CpuTime, cpu = TimeSpan.Zero, clientBefore = TimeSpan.Zero, clientCpu = TimeSpan.Zero;
+        TimeSpan databaseBefore = TimeSpan.Zero, databaseCpu = TimeSpan.Zero;
         string? result = null;
         try
         {
@@ -209,11 +201,13 @@ internal static class Documents
                 if (line == "measuring")
                 {
                     before = server.CpuTime;
+                    databaseBefore = server.DatabaseCpuTime;
                     clientBefore = ServerProcess.CpuTimeOf(driver.Id);
                 }
                 else if (line == "over")
                 {
                     cpu = server.CpuTime - before;
+                    databaseCpu = server.DatabaseCpuTime - databaseBefore;
                     clientCpu = ServerProcess.CpuTimeOf(driver.Id) - clientBefore;
                 }
                 else if (line.StartsWith('{'))
@@ -240,29 +234,43 @@ internal static class Documents
             Console.Error.WriteLine($"      {Number("errors")} editor(s) stopped on an error; the first: {r.GetProperty("firstError").GetString()}");
         }
 
-        return
+        return Figures(server, scenario, measuredOps, windowSeconds, Number("p50"), Number("p99"), cpu, databaseCpu, clientCpu, Number("mismatched"), Number("errors"));
+    }
+
+    /// <summary>One scenario's figures, the database's CPU among them when the system has one.</summary>
+    private static List<Metric> Figures(DocumentDeployment server, string scenario, long measuredOps, double windowSeconds, double p50, double p99,
+                                        TimeSpan cpu, TimeSpan databaseCpu, TimeSpan clientCpu, double mismatched, double errors)
+    {
+        List<Metric> figures =
         [
             new(scenario, "committed ops/s", measuredOps / windowSeconds, true),
-            new(scenario, "p50 submit-to-ack µs", Number("p50"), false),
-            new(scenario, "p99 submit-to-ack µs", Number("p99"), false),
+            new(scenario, "p50 submit-to-ack µs", p50, false),
+            new(scenario, "p99 submit-to-ack µs", p99, false),
             new(scenario, "server CPU µs per op", measuredOps == 0 ? double.NaN : cpu.TotalMicroseconds / measuredOps, false, "N1"),
             new(scenario, "server CPU s", cpu.TotalSeconds, false, "N2"),
             new(scenario, "load client CPU s", clientCpu.TotalSeconds, false, "N2"),
-            new(scenario, "ops lost or doubled", Number("mismatched"), false),
-            new(scenario, "errors", Number("errors"), false),
+            new(scenario, "ops lost or doubled", mismatched, false),
+            new(scenario, "errors", errors, false),
         ];
+        if (server.Database is not null)
+        {
+            figures.Insert(5, new(scenario, "database CPU µs per op", measuredOps == 0 ? double.NaN : databaseCpu.TotalMicroseconds / measuredOps, false, "N1"));
+        }
+
+        return figures;
     }
 
-    private static async Task<DocumentClient[][]> ConnectAsync(DocumentWire wire, int port, int documents, int editors)
+    /// <summary>Editor <c>e</c> of document <c>d</c> connects to node <c>(d × editors + e) mod nodes</c>: on two nodes, each document's editors are split between them.</summary>
+    private static async Task<DocumentClient[][]> ConnectAsync(DocumentWire wire, IReadOnlyList<int> ports, int documents, int editors)
     {
         using var parallel = new SemaphoreSlim(64);
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        return await Task.WhenAll(Enumerable.Range(0, documents).Select(d => Task.WhenAll(Enumerable.Range(0, editors).Select(async _ =>
+        return await Task.WhenAll(Enumerable.Range(0, documents).Select(d => Task.WhenAll(Enumerable.Range(0, editors).Select(async e =>
         {
             await parallel.WaitAsync(timeout.Token);
             try
             {
-                return await DocumentClient.ConnectAsync(wire, port, "doc" + d.ToString(CultureInfo.InvariantCulture), timeout.Token);
+                return await DocumentClient.ConnectAsync(wire, ports[((d * editors) + e) % ports.Count], "doc" + d.ToString(CultureInfo.InvariantCulture), timeout.Token);
             }
             finally
             {
@@ -306,83 +314,6 @@ internal static class Documents
     private static double Micros(long[] sortedTimestampDeltas, double quantile)
         => sortedTimestampDeltas.Length == 0 ? double.NaN : sortedTimestampDeltas[(int)(quantile * (sortedTimestampDeltas.Length - 1))] * 1_000_000.0 / Stopwatch.Frequency;
 
-    /// <summary>
-    /// The table: each system's figures; Realtime's ratio to each peer, measured through the same load client (the Node driver's
-    /// Realtime row against the original when it ran, the C# client's against ShareDB); and the issue's target, judged against
-    /// the better peer of each row (the higher ops/s, the lower µs).
-    /// </summary>
-    private static string Markdown(Dictionary<string, List<Metric>> results, HashSet<string> nodeDriven, DocumentSettings settings, string configuration, int repeat)
-    {
-        const string Ours = "Realtime";
-        string[] systems = [.. results.Keys];
-        string[] peers = [.. systems.Where(s => !s.StartsWith(Ours, StringComparison.Ordinal))];
-        string? OursFor(string peer)
-        {
-            string? sameClient = systems.FirstOrDefault(s => s.StartsWith(Ours, StringComparison.Ordinal) && nodeDriven.Contains(s) == nodeDriven.Contains(peer));
-            return sameClient ?? (systems.Contains(Ours) ? Ours : null);
-        }
-
-        Metric? Find(string system, Metric like) => results[system].FirstOrDefault(x => x.Scenario == like.Scenario && x.Name == like.Name);
-        var text = new StringBuilder();
-        text.AppendLine(CultureInfo.InvariantCulture, $"Document benchmark ({configuration}, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd}); ratio = Realtime ÷ peer, each through the same load client; target judged against the better peer.");
-        text.AppendLine();
-        text.Append("| scenario | metric | ").Append(string.Join(" | ", systems));
-        foreach (string peer in peers)
-        {
-            text.Append(" | ÷ ").Append(peer);
-        }
-
-        text.AppendLine(" | target (vs the better peer) |");
-        text.Append("|---|---|").Append(string.Concat(Enumerable.Repeat("---:|", systems.Length + peers.Length))).AppendLine("---|");
-        foreach (Metric row in results[systems[0]])
-        {
-            text.Append(CultureInfo.InvariantCulture, $"| {row.Scenario} | {row.Name} |");
-            foreach (string system in systems)
-            {
-                Metric? m = Find(system, row);
-                text.Append(' ').Append(m is null || double.IsNaN(m.Value) ? "–" : m.Value.ToString(m.Format, CultureInfo.InvariantCulture)).Append(" |");
-            }
-
-            bool comparable = !Summed.Contains(row.Name) && !row.Name.EndsWith("CPU s", StringComparison.Ordinal);
-            var ratios = new Dictionary<string, double>();
-            foreach (string peer in peers)
-            {
-                Metric? theirs = Find(peer, row);
-                Metric? our = OursFor(peer) is { } o ? Find(o, row) : null;
-                if (comparable && our is not null && theirs is not null && theirs.Value != 0 && !double.IsNaN(theirs.Value) && !double.IsNaN(our.Value))
-                {
-                    ratios[peer] = our.Value / theirs.Value;
-                }
-
-                text.Append(' ').Append(ratios.TryGetValue(peer, out double r) ? r.ToString("0.00", CultureInfo.InvariantCulture) + "×" : "–").Append(" |");
-            }
-
-            string target = "–";
-            (double Bound, bool AtLeast)? goal = row.Name switch
-            {
-                "committed ops/s" => (5.0, true),
-                "p99 submit-to-ack µs" => (0.5, false),
-                "server CPU µs per op" => (0.3, false),
-                _ => null,
-            };
-            string[] measured = [.. peers.Where(p => Find(p, row) is { } m && !double.IsNaN(m.Value))];
-            if (goal is { } g && measured.Length > 0)
-            {
-                string better = row.HigherIsBetter ? measured.MaxBy(p => Find(p, row)!.Value)! : measured.MinBy(p => Find(p, row)!.Value)!;
-                string bound = $"{(g.AtLeast ? "≥" : "≤")} {g.Bound.ToString("0.0", CultureInfo.InvariantCulture)}×";
-                target = ratios.TryGetValue(better, out double r)
-                    ? $"{bound}: {((g.AtLeast ? r >= g.Bound : r <= g.Bound) ? "met" : "missed")} ({better})"
-                    : $"{bound}: no Realtime figure";
-            }
-
-            text.AppendLine(CultureInfo.InvariantCulture, $" {target} |");
-        }
-
-        text.AppendLine();
-        text.AppendLine(CultureInfo.InvariantCulture, $"Settings: best of {repeat} run(s) per scenario and system (ops lost or doubled, errors: their sum); each editor one connection with one json0 op `{Op}` in flight, the next sent on the previous one's ack; {settings.Warmup.TotalSeconds} s warm-up, {settings.Duration.TotalSeconds} s measured; load client: {string.Join(", ", systems.Select(s => $"{s} {(nodeDriven.Contains(s) ? "Node driver" : "C#")}"))}.");
-        return text.ToString();
-    }
-
     /// <summary>Warm-up, then the measured window, then over.</summary>
     private sealed class Phase(DocumentSettings settings)
     {
@@ -394,16 +325,16 @@ internal static class Documents
 
         /// <summary>Runs the phases; returns the server's CPU time and this process's (the load client's) over the measured window, and
         /// the window's real length (a starved process wakes late).</summary>
-        public async Task<(TimeSpan Server, TimeSpan Client, TimeSpan Window)> RunAsync(ServerProcess server)
+        public async Task<(TimeSpan Server, TimeSpan Database, TimeSpan Client, TimeSpan Window)> RunAsync(DocumentDeployment server)
         {
             await Task.Delay(settings.Warmup);
-            TimeSpan before = server.CpuTime, clientBefore = Process.GetCurrentProcess().TotalProcessorTime;
+            TimeSpan before = server.CpuTime, databaseBefore = server.DatabaseCpuTime, clientBefore = Process.GetCurrentProcess().TotalProcessorTime;
             var window = Stopwatch.StartNew();
             _phase = 1;
             await Task.Delay(settings.Duration);
             _phase = 2;
             window.Stop();
-            return (server.CpuTime - before, Process.GetCurrentProcess().TotalProcessorTime - clientBefore, window.Elapsed);
+            return (server.CpuTime - before, server.DatabaseCpuTime - databaseBefore, Process.GetCurrentProcess().TotalProcessorTime - clientBefore, window.Elapsed);
         }
     }
 }

@@ -18,6 +18,11 @@ using Realtime.LoadTest;
 //                                                                               the document benchmark (Documents.cs): Realtime, the original's
 //                                                                               Node document server and ShareDB (--systems realtime,realtime-node,original,sharedb);
 //                                                                               with --smoke, seconds per scenario; fails on an op lost, doubled or refused
+//   dotnet run -c Release --project bench/Realtime.LoadTest -- --documents --store postgres --systems realtime,realtime-2,sharedb
+//                                                                               the same on durable stores (DocumentDeployment.cs): --store sqlite
+//                                                                               (Realtime's SQLite store) or postgres (a fresh PostgreSQL per system:
+//                                                                               Realtime's store, sharedb-postgres, js-collaboration-ot-postgres);
+//                                                                               realtime-2 is two Realtime nodes on one redis-server and that PostgreSQL
 string[] systems = ["realtime"];
 string[]? only = null;
 LoadSettings settings = LoadSettings.Full;
@@ -25,6 +30,7 @@ bool smoke = false;
 bool scaleOut = false;
 bool documents = false;
 bool systemsChosen = false;
+DocumentStoreKind store = DocumentStoreKind.Memory;
 double? seconds = null;
 int repeat = 1;
 for (int i = 0; i < args.Length; i++)
@@ -59,8 +65,11 @@ for (int i = 0; i < args.Length; i++)
         case "--documents":
             documents = true;
             break;
+        case "--store":
+            store = Enum.Parse<DocumentStoreKind>(args[++i], ignoreCase: true);
+            break;
         default:
-            Console.Error.WriteLine($"Unknown argument {args[i]}. Use --all, --systems a,b, --smoke, --scale-out, --documents, --scenarios a,b, --repeat n or --seconds n.");
+            Console.Error.WriteLine($"Unknown argument {args[i]}. Use --all, --systems a,b, --smoke, --scale-out, --documents, --store memory|sqlite|postgres, --scenarios a,b, --repeat n or --seconds n.");
             return 2;
     }
 }
@@ -75,7 +84,7 @@ if (documents)
         documentSettings = documentSettings with { Duration = TimeSpan.FromSeconds(measured) };
     }
 
-    return await Documents.RunAsync(systemsChosen ? systems : Documents.AllSystems, documentSettings, repeat, root, configuration);
+    return await Documents.RunAsync(systemsChosen ? systems : Documents.AllSystems, documentSettings, store, repeat, root, configuration);
 }
 
 (string Name, Func<Wire, ServerProcess, LoadSettings, Task<List<Metric>>> Run)[] scenarios =

@@ -60,8 +60,8 @@ internal sealed class ServerProcess : IAsyncDisposable
 
             // The document benchmark (Documents.cs): the Realtime peer with UseDocuments, and the two Node document servers.
             "documents" => WithDocuments(DotNet(repositoryRoot, configuration, "RealtimePeer", port)),
-            "ot-original" => await NodeAsync(repositoryRoot, port, "ot-original", "@mescius/js-collaboration-ot"),
-            "sharedb" => await NodeAsync(repositoryRoot, port, "sharedb", "sharedb"),
+            "ot-original" => await NodeAsync(repositoryRoot, port, "ot-original", "@mescius/js-collaboration-ot-postgres"),
+            "sharedb" => await NodeAsync(repositoryRoot, port, "sharedb", "sharedb-postgres"),
             _ => throw new ArgumentException(system),
         };
         foreach ((string name, string value) in environment ?? new Dictionary<string, string>())
@@ -152,7 +152,8 @@ internal sealed class ServerProcess : IAsyncDisposable
         return start;
     }
 
-    /// <summary>A Node peer in bench/peers/<paramref name="peer"/>, its packages installed from its lock file on first use.</summary>
+    /// <summary>A Node peer in bench/peers/<paramref name="peer"/>, its packages installed from its lock file on first use (or when
+    /// <paramref name="package"/>, its newest dependency, is missing).</summary>
     private static async Task<ProcessStartInfo> NodeAsync(string root, int port, string peer = "socketio", string package = "socket.io")
     {
         string folder = Path.Combine(root, "bench", "peers", peer);

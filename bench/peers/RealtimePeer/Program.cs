@@ -22,6 +22,17 @@ if (Environment.GetEnvironmentVariable("BENCH_REDIS") is { Length: > 0 } redis)
     realtime.AddStackExchangeRedis(redis);
 }
 
+// The document benchmark on a durable store (Documents.cs, --store): a SQLite file, or a PostgreSQL database (shared by both
+// nodes of the two-node system); unset, the in-memory store.
+if (Environment.GetEnvironmentVariable("BENCH_SQLITE") is { Length: > 0 } sqlite)
+{
+    realtime.AddSqliteDocumentStore(sqlite);
+}
+else if (Environment.GetEnvironmentVariable("BENCH_POSTGRES") is { Length: > 0 } postgres)
+{
+    realtime.AddPostgresDocumentStore(postgres);
+}
+
 static void Relay(RealtimeServer server) => server.On(ServerEvents.Message, ctx =>
 {
     if (ctx.Type == "echo")
