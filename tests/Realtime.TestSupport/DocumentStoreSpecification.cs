@@ -216,6 +216,43 @@ public abstract class DocumentStoreSpecification : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_group_of_commits_is_written_in_order_with_the_last_snapshot()
+    {
+        Assert.True(await Store.CommitAsync("d", Commit(0, DocumentOperationKind.Create, """{"type":"t","data":0}""", "0") with { Incarnation = "i" }));
+        DocumentCommit[] group =
+        [
+            Commit(1, DocumentOperationKind.Op, "[1]", "1", sequence: 2) with { Snapshot = null, Incarnation = "i" },
+            Commit(2, DocumentOperationKind.Op, "[2]", "2", sequence: 3) with { Snapshot = null, Incarnation = "i", Milestone = Snapshot(3, "2") },
+            Commit(3, DocumentOperationKind.Op, "[3]", "3", sequence: 4) with { Incarnation = "i" },
+        ];
+
+        Assert.Equal(3, await Store.CommitManyAsync("d", group));
+        Assert.Equal(4, (await Store.GetRecordAsync("d"))!.Version);
+        Assert.Equal(["[1]", "[2]", "[3]"], (await Store.GetOperationsAsync("d", 1, null)).Select(o => Text(o.Payload)));
+        StoredSnapshot latest = (await Store.GetSnapshotAsync("d"))!;
+        Assert.Equal((4L, "3"), (latest.Version, Text(latest.Fragments[StoredSnapshot.DefaultFragment])));
+        Assert.Equal(3, (await Store.GetMilestoneAsync("d", 3))!.Version);
+        Assert.Equal(0, await Store.CommitManyAsync("d", []));
+    }
+
+    [Fact]
+    public async Task A_group_writes_nothing_after_a_refused_commit()
+    {
+        Assert.True(await Store.CommitAsync("d", Commit(0, DocumentOperationKind.Create, """{"type":"t","data":0}""", "0")));
+
+        // The first is at a version the record is not at: nothing is written.
+        Assert.Equal(0, await Store.CommitManyAsync("d", [Commit(2, DocumentOperationKind.Op, "[2]", "2"), Commit(3, DocumentOperationKind.Op, "[3]", "3")]));
+        Assert.Equal(1, (await Store.GetRecordAsync("d"))!.Version);
+
+        // The second is refused (it wants version 3, the record will be at 2): whatever else, nothing after it, and the record says
+        // exactly what the log holds.
+        int written = await Store.CommitManyAsync("d", [Commit(1, DocumentOperationKind.Op, "[1]", "1"), Commit(3, DocumentOperationKind.Op, "[3]", "3")]);
+        Assert.InRange(written, 0, 1);
+        Assert.Equal(1 + written, (await Store.GetRecordAsync("d"))!.Version);
+        Assert.Equal(1 + written, (await Store.GetOperationsAsync("d", 0, null)).Count);
+    }
+
+    [Fact]
     public async Task Documents_are_apart()
     {
         Assert.True(await Store.CommitAsync("a", Commit(0, DocumentOperationKind.Create, """{"type":"t","data":0}""", "0")));

@@ -185,18 +185,8 @@ public sealed class PostgresDocumentStore : DocumentStore, IAsyncDisposable
         }
 
         await _schema.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
-        (NpgsqlParameter names, NpgsqlParameter data) snapshot = Fragments(commit.Snapshot);
-        (NpgsqlParameter names, NpgsqlParameter data) milestone = Fragments(commit.Milestone);
-        bool first = op.Version == 0;
-        NpgsqlCommand command = Command(first ? _sql.CommitFirst : _sql.CommitNext,
-            Text(documentId), Bigint(op.Version), Text(commit.Type), NullableText(op.Source), Bigint(op.Sequence),
-            new NpgsqlParameter<short> { TypedValue = (short)op.Kind }, Bytes(op.Payload),
-            NullableBigint(commit.Snapshot?.Version), NullableText(commit.Snapshot?.Type), snapshot.names, snapshot.data,
-            NullableBigint(commit.Milestone?.Version), NullableText(commit.Milestone?.Type), milestone.names, milestone.data,
-            NullableTime(commit.Milestone?.Time));
-        // The create inserts the record with its incarnation; a later commit moves the record only if it is of the same life.
-        command.Parameters.Add(NullableText(commit.Incarnation));
-
+        (string text, NpgsqlParameter[] parameters) = CommitStatement(documentId, commit);
+        NpgsqlCommand command = Command(text, parameters);
         await using (command.ConfigureAwait(false))
         {
             try
@@ -210,6 +200,96 @@ public sealed class PostgresDocumentStore : DocumentStore, IAsyncDisposable
                 return false;
             }
         }
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>One transaction: the commits go in one batch of statements after <c>BEGIN</c> (one round trip), each the compare-and-set of
+    /// <see cref="CommitAsync"/>, then <c>COMMIT</c>: one durable flush for them all. If any is refused, the transaction is rolled back and
+    /// none is written (a later one could otherwise follow another writer's op at the version the refused one wanted).</remarks>
+    public override async ValueTask<int> CommitManyAsync(string documentId, IReadOnlyList<DocumentCommit> commits, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(documentId);
+        ArgumentNullException.ThrowIfNull(commits);
+        if (commits.Count <= 1)
+        {
+            return commits.Count == 0 ? 0 : await CommitAsync(documentId, commits[0], cancellationToken).ConfigureAwait(false) ? 1 : 0;
+        }
+
+        if (commits.Any(c => c.Operation.Kind == DocumentOperationKind.Delete))
+        {
+            throw new ArgumentException("A delete erases the document: DeleteAsync.", nameof(commits));
+        }
+
+        await _schema.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
+            {
+                var batch = new NpgsqlBatch(connection, transaction);
+                await using (batch.ConfigureAwait(false))
+                {
+                    foreach (DocumentCommit commit in commits)
+                    {
+                        (string text, NpgsqlParameter[] parameters) = CommitStatement(documentId, commit);
+                        var statement = new NpgsqlBatchCommand(text);
+                        statement.Parameters.AddRange(parameters);
+                        batch.BatchCommands.Add(statement);
+                    }
+
+                    int written = 0;
+                    try
+                    {
+                        NpgsqlDataReader reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                        await using (reader.ConfigureAwait(false))
+                        {
+                            do
+                            {
+                                if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false) && reader.GetInt64(0) == 1)
+                                {
+                                    written++;
+                                }
+                            }
+                            while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false));
+                        }
+                    }
+                    catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+                    {
+                        return 0; // as CommitAsync: the version is taken; the transaction is rolled back by its disposal
+                    }
+
+                    if (written < commits.Count)
+                    {
+                        await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
+                        return 0;
+                    }
+
+                    await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                    return written;
+                }
+            }
+        }
+    }
+
+    /// <summary>A commit's statement and its parameters (see <see cref="PostgresStatements"/>).</summary>
+    private (string Text, NpgsqlParameter[] Parameters) CommitStatement(string documentId, DocumentCommit commit)
+    {
+        DocumentOperation op = commit.Operation;
+        (NpgsqlParameter names, NpgsqlParameter data) snapshot = Fragments(commit.Snapshot);
+        (NpgsqlParameter names, NpgsqlParameter data) milestone = Fragments(commit.Milestone);
+        NpgsqlParameter[] parameters =
+        [
+            Text(documentId), Bigint(op.Version), Text(commit.Type), NullableText(op.Source), Bigint(op.Sequence),
+            new NpgsqlParameter<short> { TypedValue = (short)op.Kind }, Bytes(op.Payload),
+            NullableBigint(commit.Snapshot?.Version), NullableText(commit.Snapshot?.Type), snapshot.names, snapshot.data,
+            NullableBigint(commit.Milestone?.Version), NullableText(commit.Milestone?.Type), milestone.names, milestone.data,
+            NullableTime(commit.Milestone?.Time),
+
+            // The create inserts the record with its incarnation; a later commit moves the record only if it is of the same life.
+            NullableText(commit.Incarnation),
+        ];
+        return (op.Version == 0 ? _sql.CommitFirst : _sql.CommitNext, parameters);
     }
 
     /// <inheritdoc/>

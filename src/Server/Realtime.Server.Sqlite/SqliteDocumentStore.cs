@@ -187,6 +187,24 @@ public sealed class SqliteDocumentStore : DocumentStore, IDisposable
     }
 
     /// <inheritdoc/>
+    /// <remarks>One <c>BEGIN IMMEDIATE</c> transaction for them all (one sync of the file): all are written, or none when any is refused.</remarks>
+    public override async ValueTask<int> CommitManyAsync(string documentId, IReadOnlyList<DocumentCommit> commits, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(documentId);
+        ArgumentNullException.ThrowIfNull(commits);
+        if (commits.Any(c => c.Operation.Kind == DocumentOperationKind.Delete))
+        {
+            throw new ArgumentException("A delete erases the document: DeleteAsync.", nameof(commits));
+        }
+
+        return commits.Count == 0
+            ? 0
+            : await WriteAsync((documentId, commits, cancellationToken), static (session, state) => SqliteWrites.CommitMany(session, state.documentId,
+                                                                                                                          state.commits, state.cancellationToken),
+                               cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
     public override async ValueTask<bool> DeleteAsync(string documentId, long expectedVersion, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(documentId);

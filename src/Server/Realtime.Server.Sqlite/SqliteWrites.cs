@@ -11,13 +11,45 @@ internal static class SqliteWrites
 {
     public static bool Commit(SqliteSession session, string documentId, DocumentCommit commit, CancellationToken cancellationToken)
     {
-        DocumentOperation operation = commit.Operation;
         using SqliteTransaction transaction = session.Connection.BeginTransaction(deferred: false);
+        if (!Write(session, transaction, documentId, commit))
+        {
+            return false; // rolled back by the transaction's disposal: nothing was written (another version, or another life of the document)
+        }
+
+        // The last moment a cancellation leaves nothing written.
+        cancellationToken.ThrowIfCancellationRequested();
+        transaction.Commit();
+        return true;
+    }
+
+    /// <summary>Several commits in one transaction (one sync of the file for all): all written, or none (0) when any is refused.</summary>
+    public static int CommitMany(SqliteSession session, string documentId, IReadOnlyList<DocumentCommit> commits, CancellationToken cancellationToken)
+    {
+        using SqliteTransaction transaction = session.Connection.BeginTransaction(deferred: false);
+        foreach (DocumentCommit commit in commits)
+        {
+            if (!Write(session, transaction, documentId, commit))
+            {
+                return 0; // rolled back by the transaction's disposal
+            }
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        transaction.Commit();
+        return commits.Count;
+    }
+
+    /// <summary>One commit's compare-and-set and writes, in <paramref name="transaction"/>; <see langword="false"/> (nothing written) when
+    /// the record is at another version or of another life.</summary>
+    private static bool Write(SqliteSession session, SqliteTransaction transaction, string documentId, DocumentCommit commit)
+    {
+        DocumentOperation operation = commit.Operation;
         (long Doc, long Version, string? Incarnation)? row = Lock(session, transaction, documentId);
         if ((row?.Version ?? 0) != operation.Version
             || (row?.Incarnation is { } kept && commit.Incarnation is { } expected && !string.Equals(kept, expected, StringComparison.Ordinal)))
         {
-            return false; // rolled back by the transaction's disposal: nothing was written (another version, or another life of the document)
+            return false;
         }
 
         long doc;
@@ -60,9 +92,6 @@ internal static class SqliteWrites
             WriteMilestone(session, transaction, doc, milestone);
         }
 
-        // The last moment a cancellation leaves nothing written.
-        cancellationToken.ThrowIfCancellationRequested();
-        transaction.Commit();
         return true;
     }
 

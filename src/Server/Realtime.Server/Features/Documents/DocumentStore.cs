@@ -59,6 +59,32 @@ public abstract class DocumentStore
     /// writer won), and nothing was written.</returns>
     public abstract ValueTask<bool> CommitAsync(string documentId, DocumentCommit commit, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Writes several committed operations of one document, at consecutive versions, each as <see cref="CommitAsync"/> writes one (a
+    /// compare-and-set on its version and incarnation), stopping at the first refused: the server's group commit, when several submits to
+    /// one document wait their turn on a node. A store that can should write them in one transaction, so that one durable flush serves them
+    /// all; this default calls <see cref="CommitAsync"/> for each in turn.
+    /// </summary>
+    /// <param name="documentId">The document.</param>
+    /// <param name="commits">The commits in version order. Every one but the last may come without a snapshot (the last one's is the
+    /// snapshot after them all).</param>
+    /// <param name="cancellationToken">Cancels the write (then the commits not yet written are not, and the caller reads again).</param>
+    /// <returns>How many were written: the first ones, in order (0 when the first was refused; a store writing them in one transaction
+    /// may write none when any is refused). Never one after a refused one: it was prepared against the refused one's op.</returns>
+    public virtual async ValueTask<int> CommitManyAsync(string documentId, IReadOnlyList<DocumentCommit> commits, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(commits);
+        for (int i = 0; i < commits.Count; i++)
+        {
+            if (!await CommitAsync(documentId, commits[i], cancellationToken).ConfigureAwait(false))
+            {
+                return i;
+            }
+        }
+
+        return commits.Count;
+    }
+
     /// <summary>Erases the document, if it is still at <paramref name="expectedVersion"/>: its record, op log, snapshot and milestones,
     /// so that it is as if it never existed (version 0).</summary>
     /// <param name="documentId">The document.</param>

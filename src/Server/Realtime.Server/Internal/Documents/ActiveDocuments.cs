@@ -68,9 +68,12 @@ internal sealed class ActiveDocuments
     }
 }
 
-/// <summary>One document's gate and live snapshot. The snapshot fields are read and written only by the submit holding the gate.</summary>
+/// <summary>One document's submit queue and live snapshot. The snapshot fields are read and written only by the one drain of the queue.</summary>
 internal sealed class ActiveDocument(string id)
 {
+    private readonly Queue<PendingSubmit> _pending = new();
+    private bool _draining;
+
     /// <summary>How many committed operations a document keeps (<see cref="Remember"/>): enough for the ops in flight of a dozen editors,
     /// few enough (a few KB) to hold for thousands of documents.</summary>
     public const int RecentCapacity = 16;
@@ -79,8 +82,44 @@ internal sealed class ActiveDocument(string id)
 
     public string Id { get; } = id;
 
-    /// <summary>Held by one submit at a time; waiters are served in arrival order.</summary>
-    public SemaphoreSlim Gate { get; } = new(1, 1);
+    /// <summary>Queues a submit; <see langword="true"/> when the caller is to drain the queue (no drain is running), until
+    /// <see cref="TakeGroup"/> finds it empty.</summary>
+    public bool Enqueue(PendingSubmit submit)
+    {
+        lock (_pending)
+        {
+            _pending.Enqueue(submit);
+            if (_draining)
+            {
+                return false;
+            }
+
+            _draining = true;
+            return true;
+        }
+    }
+
+    /// <summary>The next submits in arrival order, at most <paramref name="max"/>; <see langword="null"/> when there are none, which ends
+    /// the drain (the next <see cref="Enqueue"/> starts one).</summary>
+    public PendingSubmit[]? TakeGroup(int max)
+    {
+        lock (_pending)
+        {
+            if (_pending.Count == 0)
+            {
+                _draining = false;
+                return null;
+            }
+
+            var group = new PendingSubmit[Math.Min(max, _pending.Count)];
+            for (int i = 0; i < group.Length; i++)
+            {
+                group[i] = _pending.Dequeue();
+            }
+
+            return group;
+        }
+    }
 
     /// <summary>Under <see cref="ActiveDocuments"/>' lock.</summary>
     public int Users { get; set; }

@@ -1,6 +1,4 @@
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
-using Realtime.Internal.Ot;
 
 namespace Realtime.Server.Internal.Documents;
 
@@ -14,35 +12,39 @@ namespace Realtime.Server.Internal.Documents;
 internal sealed record SubmitResult(long Version, string? Source, long Sequence, CommittedOp? Committed, IReadOnlyList<CommittedOp> TransformedAgainst);
 
 /// <summary>
-/// The submit pipeline of docs/documents.md after the shape checks of step 1 (<see cref="SubmitRequest"/>): the op size limit, then steps
-/// 2–6, from the document's gate in <see cref="ActiveDocuments"/> to the broadcast of the committed operation, with the payload helpers.
+/// The submit pipeline of docs/documents.md after the shape checks of step 1 (<see cref="SubmitRequest"/>): the op size limit, then each
+/// document's queue on this node, drained by one submitter at a time (<see cref="ActiveDocument"/>): steps 2–5 for each submit
+/// (<see cref="DocumentPreparer"/>), the store's write — for consecutive ops prepared from memory, one <see cref="DocumentStore.CommitManyAsync"/>
+/// for the group (a group commit) — and step 6, the broadcasts and replies in version order.
 /// </summary>
 internal sealed class DocumentSubmitter(DocumentOptions options, ILogger logger, DocumentSnapshots snapshots, ActiveDocuments active,
                                         Action<string, Message, string?> broadcast, TimeProvider time)
 {
+    /// <summary>The most submits one drain takes from a document's queue at a time (and so the largest group written together).</summary>
+    internal const int MaxGroup = 64;
+
     private readonly Action<string, Message, string?> _broadcast = broadcast;
+    private readonly DocumentPreparer _preparer = new(options, logger, snapshots, time);
 
     private DocumentOptions Options { get; } = options;
 
     private ILogger Logger { get; } = logger;
 
-    private DocumentSnapshots Snapshots { get; } = snapshots;
-
     private ActiveDocuments Active { get; } = active;
 
-    private DocumentStore Store => Snapshots.Store;
+    private DocumentStore Store => snapshots.Store;
 
     /// <summary>The <see cref="DocumentOptions.MaxOpBytes"/> limit (<see cref="DocumentOptions.MaxSnapshotBytes"/> for a create's or a restore's
-    /// data), then the submit pipeline from step 2 (docs/documents.md): one submit at a
-    /// time per document on this node, middleware, the version checks, the transform, apply, the compare-and-set commit (retried from
-    /// reading the record when another writer won), and the broadcast to the document's other subscribers.</summary>
+    /// data), then the submit pipeline from step 2 (docs/documents.md): the document's queue on this node, middleware, the version checks,
+    /// the transform, apply, the compare-and-set commit (retried from reading the record when another writer won), and the broadcast to
+    /// the document's other subscribers.</summary>
     /// <exception cref="DocumentException">The submit is refused; nothing is committed (except after an <see cref="DocumentAction.AfterWrite"/> refusal).</exception>
     /// <param name="documentId">The document.</param>
     /// <param name="connection">The submitter; <see langword="null"/> for the server-side API.</param>
     /// <param name="request">The submit.</param>
-    /// <param name="reply">Sends the submitter its transformed-against ops and its ack: called under the document's gate after the broadcast
+    /// <param name="reply">Sends the submitter its transformed-against ops and its ack: called in the document's turn after the broadcast
     /// and <see cref="DocumentAction.AfterWrite"/>, so the ack reaches the submitter before any later op's broadcast.</param>
-    /// <param name="cancellationToken">Cancels waiting.</param>
+    /// <param name="cancellationToken">Cancels waiting: a submit not yet taken from the queue is dropped.</param>
     public async Task<SubmitResult> SubmitAsync(string documentId, ServerConnection? connection, SubmitRequest request,
                                                 Func<SubmitResult, ValueTask>? reply, CancellationToken cancellationToken)
     {
@@ -62,333 +64,260 @@ internal sealed class DocumentSubmitter(DocumentOptions options, ILogger logger,
         }
 
         ActiveDocument document = Active.Acquire(documentId, pin: connection is not null);
-        SubmitResult result;
         try
         {
-            await document.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-            try
+            var submit = new PendingSubmit(connection, request, reply, cancellationToken);
+            if (document.Enqueue(submit))
             {
-                await DocumentMiddlewareRunner.RunAsync(Options, DocumentAction.Submit, documentId, connection, request.Request, Logger).ConfigureAwait(false);
-                result = await CommitWithRetriesAsync(document, connection, request, cancellationToken).ConfigureAwait(false);
-                if (result.Committed is { } committed)
-                {
-                    // Under the gate, so that broadcasts leave in version order; serialized once for every subscriber (and kept for the
-                    // submitters of later ops transformed against this one).
-                    _broadcast(documentId, committed.Wire, connection?.Id);
-                    await DocumentMiddlewareRunner.RunAsync(Options, DocumentAction.AfterWrite, documentId, connection, request.Request, Logger,
-                                                           context => FillOp(context, committed.Operation)).ConfigureAwait(false);
-                }
+                await DrainAsync(document).ConfigureAwait(false);
+            }
 
-                // Still under the gate (step 10 in the document's queue): the submitter's ack is queued before the next op's broadcast.
-                if (reply is not null)
-                {
-                    await reply(result).ConfigureAwait(false);
-                }
-            }
-            finally
-            {
-                document.Gate.Release();
-            }
+            return await submit.Completion.ConfigureAwait(false);
         }
         finally
         {
             Active.Release(document);
         }
-
-        return result;
     }
 
-    private async Task<SubmitResult> CommitWithRetriesAsync(ActiveDocument document, ServerConnection? connection, SubmitRequest request,
-                                                            CancellationToken cancellationToken)
+    /// <summary>Runs the document's queue until it is empty: one group at a time, in arrival order. Only one drain runs per document.</summary>
+    private async Task DrainAsync(ActiveDocument document)
     {
-        for (int retry = 0; ; retry++)
+        while (document.TakeGroup(MaxGroup) is { } group)
         {
-            if (await TryCommitAsync(document, connection, request, cancellationToken).ConfigureAwait(false) is { } result)
+            try
+            {
+                await RunGroupAsync(document, group).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                // Not expected (every submit's own failure is its own); whatever is left of the group fails with it, the queue goes on.
+                document.Invalidate();
+                foreach (PendingSubmit submit in group)
+                {
+                    submit.Fail(ex);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// One group from the queue, in order. Each submit that can be prepared from memory joins the ones before it, to be written together;
+    /// any other is written on its own, after them. A submit refused or failed while being prepared is answered after the ones prepared
+    /// before it are written.
+    /// </summary>
+    private async Task RunGroupAsync(ActiveDocument document, PendingSubmit[] group)
+    {
+        var ready = new List<(PendingSubmit Submit, PreparedSubmit Prepared)>(group.Length);
+        foreach (PendingSubmit submit in group)
+        {
+            if (submit.CancellationToken.IsCancellationRequested)
+            {
+                submit.Cancel();
+                continue;
+            }
+
+            try
+            {
+                await DocumentMiddlewareRunner.RunAsync(Options, DocumentAction.Submit, document.Id, submit.Connection, submit.Request.Request, Logger)
+                    .ConfigureAwait(false);
+                if (DocumentPreparer.PreparesFromMemory(document, submit.Request))
+                {
+                    ready.Add((submit, await _preparer.PrepareAsync(document, submit.Connection, submit.Request, submit.CancellationToken).ConfigureAwait(false)));
+                    continue;
+                }
+
+                await WriteGroupAsync(document, ready).ConfigureAwait(false);
+                SubmitResult result = await CommitWithRetriesAsync(document, submit, submit.CancellationToken).ConfigureAwait(false);
+                await FinishAsync(document, submit, result).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                await WriteGroupAsync(document, ready).ConfigureAwait(false);
+                submit.Fail(ex);
+            }
+        }
+
+        await WriteGroupAsync(document, ready).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Writes the prepared group with one <see cref="DocumentStore.CommitManyAsync"/> (every snapshot but the last left out), then answers
+    /// each submit in order. Those the store refused (another writer moved the record first) start again on their own from a fresh read.
+    /// Empties <paramref name="ready"/>; never throws (each submit gets its own outcome).
+    /// </summary>
+    private async Task WriteGroupAsync(ActiveDocument document, List<(PendingSubmit Submit, PreparedSubmit Prepared)> ready)
+    {
+        if (ready.Count == 0)
+        {
+            return;
+        }
+
+        (PendingSubmit Submit, PreparedSubmit Prepared)[] group = [.. ready];
+        ready.Clear();
+        var commits = new List<DocumentCommit>(group.Length);
+        foreach ((_, PreparedSubmit prepared) in group)
+        {
+            if (prepared.Commit is { } commit)
+            {
+                commits.Add(commit);
+            }
+        }
+
+        int written;
+        try
+        {
+            for (int i = 0; i < commits.Count - 1; i++)
+            {
+                commits[i] = commits[i] with { Snapshot = null }; // the last one's snapshot is the group's
+            }
+
+            // Not cancelled by one submitter's connection: the write is the group's.
+            written = commits.Count == 0 ? 0 : await Store.CommitManyAsync(document.Id, commits, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            document.Invalidate();
+            foreach ((PendingSubmit submit, PreparedSubmit prepared) in group)
+            {
+                if (prepared.Commit is null)
+                {
+                    await FinishAsync(document, submit, prepared.Result).ConfigureAwait(false); // a resend: answered as it was
+                }
+                else
+                {
+                    submit.Fail(ex);
+                }
+            }
+
+            return;
+        }
+
+        if (written < commits.Count)
+        {
+            document.Invalidate();
+            DocumentLog.CommitConflict(Logger, document.Id, commits[written].Operation.Version, 1);
+        }
+
+        int index = 0;
+        foreach ((PendingSubmit submit, PreparedSubmit prepared) in group)
+        {
+            if (prepared.Commit is not null && index++ >= written)
+            {
+                try
+                {
+                    if (Options.MaxSubmitRetries < 1)
+                    {
+                        throw new DocumentException(DocumentErrorCodes.MaxRetriesExceeded, "Maximum submit retries exceeded");
+                    }
+
+                    SubmitResult again = await CommitWithRetriesAsync(document, submit, submit.CancellationToken, tried: 1).ConfigureAwait(false);
+                    await FinishAsync(document, submit, again).ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    submit.Fail(ex);
+                }
+
+                continue;
+            }
+
+            if (prepared.Commit is { Milestone: not null } withMilestone)
+            {
+                await TrimAsync(document.Id, withMilestone).ConfigureAwait(false);
+            }
+
+            await FinishAsync(document, submit, prepared.Result).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Step 6 for one written submit: the broadcast (serialized once for every subscriber, and kept for the submitters of later
+    /// ops transformed against it), <see cref="DocumentAction.AfterWrite"/>, then the submitter's reply; a failure there is the submitter's only.</summary>
+    private async Task FinishAsync(ActiveDocument document, PendingSubmit submit, SubmitResult result)
+    {
+        try
+        {
+            if (result.Committed is { } committed)
+            {
+                _broadcast(document.Id, committed.Wire, submit.Connection?.Id);
+                await DocumentMiddlewareRunner.RunAsync(Options, DocumentAction.AfterWrite, document.Id, submit.Connection, submit.Request.Request, Logger,
+                                                       context => DocumentPreparer.FillOp(context, committed.Operation)).ConfigureAwait(false);
+            }
+
+            if (submit.Reply is { } reply)
+            {
+                await reply(result).ConfigureAwait(false);
+            }
+
+            submit.Complete(result);
+        }
+        catch (Exception ex)
+        {
+            submit.Fail(ex);
+        }
+    }
+
+    /// <summary>One submit on its own: prepared from a fresh read when the last try lost to another writer, at most
+    /// <see cref="DocumentOptions.MaxSubmitRetries"/> times again in all (<paramref name="tried"/>: the tries already lost, in a group).</summary>
+    private async Task<SubmitResult> CommitWithRetriesAsync(ActiveDocument document, PendingSubmit submit, CancellationToken cancellationToken, int tried = 0)
+    {
+        for (int retry = tried; ; retry++)
+        {
+            if (await TryCommitAsync(document, submit, cancellationToken).ConfigureAwait(false) is { } result)
             {
                 return result;
             }
 
             document.Invalidate();
-            DocumentLog.CommitConflict(Logger, document.Id, request.Version ?? -1, retry + 1);
-            if (retry >= Options.MaxSubmitRetries)
+            DocumentLog.CommitConflict(Logger, document.Id, submit.Request.Version ?? -1, retry + 1);
+            if (retry + 1 > Options.MaxSubmitRetries)
             {
                 throw new DocumentException(DocumentErrorCodes.MaxRetriesExceeded, "Maximum submit retries exceeded");
             }
         }
     }
 
-    /// <summary>Steps 3–5 (docs/documents.md) once; <see langword="null"/> when the store's compare-and-set failed (start again).</summary>
-    private async Task<SubmitResult?> TryCommitAsync(ActiveDocument document, ServerConnection? connection, SubmitRequest request,
-                                                     CancellationToken cancellationToken)
+    /// <summary>Steps 3–5 once, then the store's write; <see langword="null"/> when the store's compare-and-set failed (start again).</summary>
+    private async Task<SubmitResult?> TryCommitAsync(ActiveDocument document, PendingSubmit submit, CancellationToken cancellationToken)
     {
-        string id = document.Id;
-
-        // An op is written against the record this node last knew, unless it names a newer version (another node has moved on): the
-        // store's compare-and-set settles whether that record is still the store's (a refusal invalidates it, and the retry reads).
-        // Every other kind reads the record: its checks (already created, does not exist, the delete's version) are not settled there.
-        DocumentRecord? record = request.Kind == DocumentOperationKind.Op && document.Assumed is { } assumed && request.Version <= assumed.Version
-            ? assumed
-            : await Store.GetRecordAsync(id, cancellationToken).ConfigureAwait(false);
-        long current = record?.Version ?? 0;
-        long version;
-        if (request.Version is { } sent)
-        {
-            version = sent;
-        }
-        else if (request.Kind == DocumentOperationKind.Create && record is not null)
-        {
-            // A create without a version on an existing document: a resend of one that was committed, or a late one.
-            if (request.Source is not null
-                && await Store.FindOperationAsync(id, request.Source, request.Sequence, cancellationToken).ConfigureAwait(false) is { } earlier)
-            {
-                return new SubmitResult(earlier.Version, earlier.Source, earlier.Sequence, null, []);
-            }
-
-            throw new DocumentException(DocumentErrorCodes.AlreadyCreated, "Invalid op submitted. Document already created");
-        }
-        else
-        {
-            version = current;
-        }
-
-        if (version > current)
-        {
-            throw new DocumentException(DocumentErrorCodes.VersionTooNew, "Invalid op submitted. Op version newer than current snapshot");
-        }
-
-        JsonNode? op = request.Kind == DocumentOperationKind.Op ? request.ParsePayload() : null;
-        if (request.Kind == DocumentOperationKind.Op && op is null)
-        {
-            throw new DocumentException(DocumentErrorCodes.InvalidOp, "Invalid op: null");
-        }
-
-        bool transformed = false;
-        IReadOnlyList<CommittedOp> against = [];
-        if (version < current)
-        {
-            // The ops this node committed (or read) last, when the live snapshot is current; else the log.
-            against = document.Recent(version, record!) ?? await ReadOperationsAsync(document, version, current, cancellationToken).ConfigureAwait(false);
-            if (against.Count != current - version)
-            {
-                throw new DocumentException(DocumentErrorCodes.MissingOps, $"Missing operations: the log holds {against.Count} of the {current - version} from version {version}");
-            }
-
-            List<JsonNode>? others = null;
-            foreach (CommittedOp earlier in against)
-            {
-                DocumentOperation committed = earlier.Operation;
-                if (request.Source is not null && committed.Source == request.Source && committed.Sequence == request.Sequence)
-                {
-                    return new SubmitResult(committed.Version, committed.Source, committed.Sequence, null, []); // a resend: acknowledged, not applied again
-                }
-
-                if (committed.Version != version)
-                {
-                    throw new DocumentException(DocumentErrorCodes.TransformVersionMismatch, "Invalid op version during the transform");
-                }
-
-                switch (committed.Kind)
-                {
-                    case DocumentOperationKind.Delete:
-                        throw new DocumentException(DocumentErrorCodes.WasDeleted, "Document was deleted");
-                    case DocumentOperationKind.Restore:
-                        throw new DocumentException(DocumentErrorCodes.WasRestored, "Document was restored, please refetch");
-                    case DocumentOperationKind.Create:
-                        throw new DocumentException(DocumentErrorCodes.AlreadyCreated, "Document was created remotely");
-                    case DocumentOperationKind.Op when request.Kind == DocumentOperationKind.Create:
-                        throw new DocumentException(DocumentErrorCodes.AlreadyCreated, "Document was created remotely");
-                    case DocumentOperationKind.Op when op is not null:
-                        (others ??= new List<JsonNode>(against.Count)).Add(earlier.Parsed);
-                        break;
-                    default:
-                        break;
-                }
-
-                version++;
-            }
-
-            if (others is not null)
-            {
-                op = Transform(id, record!.Type, op!, others); // against every op since its version, in one pass
-                transformed = true;
-            }
-        }
-
-        if (request.Kind == DocumentOperationKind.Create && record is not null)
-        {
-            throw new DocumentException(DocumentErrorCodes.AlreadyCreated, "Invalid op submitted. Document already created");
-        }
-
-        if (request.Kind != DocumentOperationKind.Create && record is null)
-        {
-            throw new DocumentException(DocumentErrorCodes.DoesNotExist, "Document does not exist");
-        }
-
-        IOtType type = request.CreateType ?? Snapshots.TypeOf(id, record!.Type);
-        await DocumentMiddlewareRunner.RunAsync(Options, DocumentAction.Apply, id, connection, request.Request, Logger, context =>
-        {
-            context.Op = op;
-            context.Version = version;
-        }).ConfigureAwait(false);
-
-        // From the apply (in place, on the live snapshot) until the store has the write, any refusal or failure — the size limit, the
-        // Commit middleware, a serializer's or the store's exception, a cancellation — leaves the live snapshot changed by an op that
-        // was never written: it is dropped, and the next submit reads the stored one.
-        DocumentOperation entry;
-        JsonNode? data;
+        PreparedSubmit prepared = await _preparer.PrepareAsync(document, submit.Connection, submit.Request, cancellationToken).ConfigureAwait(false);
         bool written;
-        string? incarnation = request.Kind == DocumentOperationKind.Create ? Guid.NewGuid().ToString("N") : record?.Incarnation;
         try
         {
-            byte[]? json;
-            (entry, data, json) = await ApplyAsync(document, record, request, type, op, transformed, version, cancellationToken).ConfigureAwait(false);
-            DocumentOperation applied = entry;
-            await DocumentMiddlewareRunner.RunAsync(Options, DocumentAction.Commit, id, connection, request.Request, Logger, context => FillOp(context, applied))
-                .ConfigureAwait(false);
-            if (request.Kind == DocumentOperationKind.Delete)
+            if (prepared.DeleteVersion is { } current)
             {
-                written = await Store.DeleteAsync(id, current, cancellationToken).ConfigureAwait(false);
+                written = await Store.DeleteAsync(document.Id, current, cancellationToken).ConfigureAwait(false);
+                if (written)
+                {
+                    document.Invalidate();
+                    document.Set(0, null, null, null);
+                }
+            }
+            else if (prepared.Commit is { } commit)
+            {
+                written = await Store.CommitAsync(document.Id, commit, cancellationToken).ConfigureAwait(false);
+                if (written && commit.Milestone is not null)
+                {
+                    await TrimAsync(document.Id, commit).ConfigureAwait(false);
+                }
             }
             else
             {
-                long next = version + 1;
-                StoredSnapshot snapshot = DocumentSnapshots.ToStored(next, type.Uri, json!) with { Time = time.GetUtcNow() };
-                StoredSnapshot? milestone = Options.MilestoneInterval > 0 && next % Options.MilestoneInterval == 0 ? snapshot : null;
-                written = await Store.CommitAsync(id, new DocumentCommit(entry, type.Uri, snapshot, milestone) { Incarnation = incarnation }, cancellationToken).ConfigureAwait(false);
-                if (written && milestone is not null && Options.Retention is { } retention)
-                {
-                    await DocumentRetention.TrimAsync(Store, id, milestone.Time!.Value - retention, Logger).ConfigureAwait(false);
-                }
+                return prepared.Result; // a resend: acknowledged as it was
             }
         }
         catch
         {
-            document.Invalidate();
+            document.Invalidate(); // the live snapshot moved ahead of a write that may not have happened
             throw;
         }
 
-        if (!written)
-        {
-            return null;
-        }
-
-        var kept = new CommittedOp(entry);
-        if (request.Kind == DocumentOperationKind.Delete)
-        {
-            document.Invalidate();
-            document.Set(0, null, null, null);
-        }
-        else
-        {
-            document.Set(version + 1, type.Uri, data, incarnation);
-            document.Remember(kept);
-        }
-
-        return new SubmitResult(version, request.Source, request.Sequence, kept, against);
+        return written ? prepared.Result : null;
     }
 
-    /// <summary>Step 5's apply: the log entry, the new live snapshot and its JSON (for the store and the size limit).</summary>
-    private async ValueTask<(DocumentOperation Entry, JsonNode? Data, byte[]? Json)> ApplyAsync(ActiveDocument document, DocumentRecord? record, SubmitRequest request,
-                                                                                               IOtType type, JsonNode? op, bool transformed, long version,
-                                                                                               CancellationToken cancellationToken)
-    {
-        JsonNode? data = null;
-        ReadOnlyMemory<byte> payload;
-        switch (request.Kind)
-        {
-            case DocumentOperationKind.Create:
-                data = CreateSnapshot(type, request.ParsePayload());
-                payload = DocumentPayloads.Create(type.Uri, request.Payload);
-                break;
-            case DocumentOperationKind.Restore:
-                if (request.RestoreVersion <= 0 || request.RestoreVersion >= record!.Version)
-                {
-                    throw new DocumentException(DocumentErrorCodes.InvalidRestoreVersion,
-                        $"Target version {request.RestoreVersion} is invalid. Current version is {record!.Version}");
-                }
-
-                if (request.Payload.IsEmpty)
-                {
-                    throw new DocumentException(DocumentErrorCodes.MissingRestoreData, "Restore data is missing");
-                }
-
-                data = CreateSnapshot(type, request.ParsePayload());
-                payload = DocumentPayloads.Restore(request.RestoreVersion, request.Payload);
-                break;
-            case DocumentOperationKind.Delete:
-                payload = "true"u8.ToArray();
-                break;
-            default:
-                JsonNode? snapshot = await Snapshots.LiveSnapshotAsync(document, record!, cancellationToken).ConfigureAwait(false);
-                try
-                {
-                    data = type.Apply(snapshot, op!);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException) // a type's failure, whatever it throws
-                {
-                    throw new DocumentException(DocumentErrorCodes.ApplyFailed, ex.Message);
-                }
-
-                payload = transformed ? DocumentWire.Serialize(op) : request.Payload;
-                break;
-        }
-
-        var entry = new DocumentOperation(version, request.Source, request.Sequence, request.Kind, payload);
-        if (request.Kind == DocumentOperationKind.Delete)
-        {
-            return (entry, null, null);
-        }
-
-        byte[] json = DocumentWire.SerializeSnapshot(data); // and the depth limit
-        if (json.Length > Options.MaxSnapshotBytes)
-        {
-            throw new DocumentException(DocumentErrorCodes.Unknown,
-                $"Snapshot too large: {json.Length} bytes after this op, more than the limit of {Options.MaxSnapshotBytes} (DocumentOptions.MaxSnapshotBytes)");
-        }
-
-        return (entry, data, json);
-    }
-
-    /// <summary>Reads committed operations from the log, and keeps them for the submits after this one.</summary>
-    private async Task<CommittedOp[]> ReadOperationsAsync(ActiveDocument document, long from, long to, CancellationToken cancellationToken)
-    {
-        CommittedOp[] ops = CommittedOp.Wrap(await Store.GetOperationsAsync(document.Id, from, to, cancellationToken).ConfigureAwait(false));
-        foreach (CommittedOp op in ops)
-        {
-            document.Remember(op);
-        }
-
-        return ops;
-    }
-
-    private JsonNode Transform(string documentId, string typeUri, JsonNode op, IReadOnlyList<JsonNode> committed)
-    {
-        IOtType type = Snapshots.TypeOf(documentId, typeUri);
-        try
-        {
-            return OtSequence.TransformAgainst(type, op, committed, OtSide.Left);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException) // a type's failure, whatever it throws
-        {
-            throw new DocumentException(DocumentErrorCodes.TransformFailed, "Op transform failed: " + ex.Message);
-        }
-    }
-
-    private static JsonNode? CreateSnapshot(IOtType type, JsonNode? data)
-    {
-        try
-        {
-            return type.Create(data);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            throw new DocumentException(DocumentErrorCodes.ApplyFailed, ex.Message);
-        }
-    }
-
-    private static void FillOp(DocumentContext context, DocumentOperation op)
-    {
-        context.Version = op.Version;
-        context.Op = op.Kind == DocumentOperationKind.Op ? JsonNode.Parse(op.Payload.Span) : null;
-    }
+    /// <summary>A milestone was written: with <see cref="DocumentOptions.Retention"/> set, the history older than it may go.</summary>
+    private ValueTask TrimAsync(string documentId, DocumentCommit commit)
+        => Options.Retention is { } retention
+            ? DocumentRetention.TrimAsync(Store, documentId, commit.Milestone!.Time!.Value - retention, Logger)
+            : ValueTask.CompletedTask;
 }
