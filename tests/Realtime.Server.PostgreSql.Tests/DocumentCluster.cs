@@ -9,15 +9,17 @@ namespace Realtime.Server.PostgreSql.Tests;
 
 /// <summary>
 /// Nodes of one cluster: each an app with the Redis backplane (one prefix) and the PostgreSQL store (one schema), serving documents on
-/// <see cref="RealtimeTestHost.DefaultPath"/>. Error logs of any node fail the test when the cluster is disposed.
+/// <see cref="RealtimeTestHost.DefaultPath"/>, in this process or (<see cref="StartHostProcessAsync"/>) as the runnable host in a child
+/// process, to be killed. Error logs of the nodes in this process fail the test when the cluster is disposed.
 /// </summary>
-internal sealed class DocumentCluster(PostgresFixture postgres, RedisFixture redis) : IAsyncDisposable
+/// <param name="schema">The schema of the tables: a new one by default, or <c>public</c>, the only one the runnable host uses.</param>
+internal sealed class DocumentCluster(PostgresFixture postgres, RedisFixture redis, string? schema = null) : IAsyncDisposable
 {
     private readonly List<IAsyncDisposable> _owned = [];
     private readonly LogSink _logs = new(LogLevel.Warning);
     private string[] _expectedErrors = [];
 
-    public string Schema { get; } = postgres.NewSchema();
+    public string Schema { get; } = schema ?? postgres.NewSchema();
 
     public string Prefix { get; } = "cluster-" + Guid.NewGuid().ToString("N");
 
@@ -36,6 +38,25 @@ internal sealed class DocumentCluster(PostgresFixture postgres, RedisFixture red
             o.MaxOpsPerSecond = 0;
             configure?.Invoke(o);
         })), port).DefaultTimeout("a node to start");
+        _owned.Add(node);
+        return node;
+    }
+
+    /// <summary>
+    /// Starts a node as the runnable host in a child process (on a free port or on <paramref name="port"/>), configured by its environment
+    /// variables as a deployment's are: the cluster's PostgreSQL (in schema <c>public</c>, which the host does not let one change) and
+    /// Redis prefix, and no limit on ops per second (as <see cref="StartNodeAsync"/>: editors that await each op can go past 100).
+    /// </summary>
+    public async Task<HostProcess> StartHostProcessAsync(int port = 0)
+    {
+        Assert.Equal(PostgresDocumentStoreOptions.DefaultSchema, Schema);
+        HostProcess node = await HostProcess.StartAsync(new Dictionary<string, string>
+        {
+            ["Realtime__Documents__Postgres"] = postgres.ConnectionString,
+            ["Realtime__Redis__Configuration"] = redis.Configuration,
+            ["Realtime__Redis__Prefix"] = Prefix,
+            ["Realtime__Documents__MaxOpsPerSecond"] = "0",
+        }, port: port);
         _owned.Add(node);
         return node;
     }
