@@ -17,14 +17,13 @@ internal sealed class DocumentCluster(PostgresFixture postgres, RedisFixture red
 {
     private readonly List<IAsyncDisposable> _owned = [];
     private readonly LogSink _logs = new(LogLevel.Warning);
-    private string[] _expectedErrors = [];
 
     public string Schema { get; } = schema ?? postgres.NewSchema();
 
     public string Prefix { get; } = "cluster-" + Guid.NewGuid().ToString("N");
 
-    /// <summary>Starts a node, on a free port or on <paramref name="port"/> (a node restarted where its clients reconnect).</summary>
-    public async Task<RealtimeTestHost> StartNodeAsync(Action<DocumentOptions>? configure = null, int port = 0)
+    /// <summary>Starts a node in this process, on a free port.</summary>
+    public async Task<RealtimeTestHost> StartNodeAsync(Action<DocumentOptions>? configure = null)
     {
         RealtimeTestHost node = await RealtimeTestHost.StartAppAsync(builder =>
         {
@@ -37,7 +36,7 @@ internal sealed class DocumentCluster(PostgresFixture postgres, RedisFixture red
         {
             o.MaxOpsPerSecond = 0;
             configure?.Invoke(o);
-        })), port).DefaultTimeout("a node to start");
+        }))).DefaultTimeout("a node to start");
         _owned.Add(node);
         return node;
     }
@@ -80,9 +79,6 @@ internal sealed class DocumentCluster(PostgresFixture postgres, RedisFixture red
 
     public void Own(IAsyncDisposable disposable) => _owned.Add(disposable);
 
-    /// <summary>Error logs with these event names do not fail the test (a node killed on purpose).</summary>
-    public void ExpectErrors(params string[] eventNames) => _expectedErrors = eventNames;
-
     public async ValueTask DisposeAsync()
     {
         for (int i = _owned.Count - 1; i >= 0; i--)
@@ -90,7 +86,7 @@ internal sealed class DocumentCluster(PostgresFixture postgres, RedisFixture red
             await _owned[i].DisposeAsync();
         }
 
-        _logs.AssertNoUnexpectedErrors(_expectedErrors);
+        _logs.AssertNoUnexpectedErrors();
     }
 }
 
