@@ -9,20 +9,29 @@ namespace Realtime.Server.PostgreSql.Tests;
 
 /// <summary>
 /// Nodes of one cluster: each an app with the Redis backplane (one prefix) and the PostgreSQL store (one schema), serving documents on
-/// <see cref="RealtimeTestHost.DefaultPath"/>. Error logs of any node fail the test when the cluster is disposed.
+/// <see cref="RealtimeTestHost.DefaultPath"/>, in this process or (<see cref="StartHostProcessAsync"/>) as the runnable host in a child
+/// process, to be killed. Error logs of the nodes in this process fail the test when the cluster is disposed.
 /// </summary>
-internal sealed class DocumentCluster(PostgresFixture postgres, RedisFixture redis) : IAsyncDisposable
+/// <param name="schema">The schema of the tables: a new one by default, or <c>public</c>, the only one the runnable host uses.</param>
+internal sealed class DocumentCluster(PostgresFixture postgres, RedisFixture redis, string? schema = null) : IAsyncDisposable
 {
+    /// <summary>
+    /// The nodes' <see cref="DocumentOptions.MaxSubmitRetries"/>, far past the default (100): with two editors per node awaiting 500 ops
+    /// each, a node committing back to back made the other lose up to 84 races in a row, and in 2 runs of 12 more than 100
+    /// (docs/stores.md, "Commits, races and retries"). Every editor's op must be applied, so the bound only stops a submit that would
+    /// wait without end.
+    /// </summary>
+    public const int SubmitRetries = 10_000;
+
     private readonly List<IAsyncDisposable> _owned = [];
     private readonly LogSink _logs = new(LogLevel.Warning);
-    private string[] _expectedErrors = [];
 
-    public string Schema { get; } = postgres.NewSchema();
+    public string Schema { get; } = schema ?? postgres.NewSchema();
 
     public string Prefix { get; } = "cluster-" + Guid.NewGuid().ToString("N");
 
-    /// <summary>Starts a node, on a free port or on <paramref name="port"/> (a node restarted where its clients reconnect).</summary>
-    public async Task<RealtimeTestHost> StartNodeAsync(Action<DocumentOptions>? configure = null, int port = 0)
+    /// <summary>Starts a node in this process, on a free port.</summary>
+    public async Task<RealtimeTestHost> StartNodeAsync(Action<DocumentOptions>? configure = null)
     {
         RealtimeTestHost node = await RealtimeTestHost.StartAppAsync(builder =>
         {
@@ -34,8 +43,30 @@ internal sealed class DocumentCluster(PostgresFixture postgres, RedisFixture red
         }, app => app.MapRealtime(RealtimeTestHost.DefaultPath, server => server.UseDocuments(o =>
         {
             o.MaxOpsPerSecond = 0;
+            o.MaxSubmitRetries = SubmitRetries;
             configure?.Invoke(o);
-        })), port).DefaultTimeout("a node to start");
+        }))).DefaultTimeout("a node to start");
+        _owned.Add(node);
+        return node;
+    }
+
+    /// <summary>
+    /// Starts a node as the runnable host in a child process (on a free port or on <paramref name="port"/>), configured by its environment
+    /// variables as a deployment's are: the cluster's PostgreSQL (in schema <c>public</c>, which the host does not let one change) and
+    /// Redis prefix, no limit on ops per second (editors that await each op can go past 100) and <see cref="SubmitRetries"/>, as
+    /// <see cref="StartNodeAsync"/>.
+    /// </summary>
+    public async Task<HostProcess> StartHostProcessAsync(int port = 0)
+    {
+        Assert.Equal(PostgresDocumentStoreOptions.DefaultSchema, Schema);
+        HostProcess node = await HostProcess.StartAsync(new Dictionary<string, string>
+        {
+            ["Realtime__Documents__Postgres"] = postgres.ConnectionString,
+            ["Realtime__Redis__Configuration"] = redis.Configuration,
+            ["Realtime__Redis__Prefix"] = Prefix,
+            ["Realtime__Documents__MaxOpsPerSecond"] = "0",
+            ["Realtime__Documents__MaxSubmitRetries"] = SubmitRetries.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        }, port: port);
         _owned.Add(node);
         return node;
     }
@@ -59,9 +90,6 @@ internal sealed class DocumentCluster(PostgresFixture postgres, RedisFixture red
 
     public void Own(IAsyncDisposable disposable) => _owned.Add(disposable);
 
-    /// <summary>Error logs with these event names do not fail the test (a node killed on purpose).</summary>
-    public void ExpectErrors(params string[] eventNames) => _expectedErrors = eventNames;
-
     public async ValueTask DisposeAsync()
     {
         for (int i = _owned.Count - 1; i >= 0; i--)
@@ -69,7 +97,7 @@ internal sealed class DocumentCluster(PostgresFixture postgres, RedisFixture red
             await _owned[i].DisposeAsync();
         }
 
-        _logs.AssertNoUnexpectedErrors(_expectedErrors);
+        _logs.AssertNoUnexpectedErrors();
     }
 }
 

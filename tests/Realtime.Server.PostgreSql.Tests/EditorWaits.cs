@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json.Nodes;
 using Realtime.Client;
 using Realtime.TestSupport;
 
@@ -7,6 +8,20 @@ namespace Realtime.Server.PostgreSql.Tests;
 /// <summary>Waits on C# <see cref="SharedDocument"/> editors.</summary>
 internal static class EditorWaits
 {
+    /// <summary>Waits until every one of <paramref name="docs"/> is at <paramref name="version"/>, asserts they hold the same data, and
+    /// returns it.</summary>
+    public static async Task<JsonNode> WaitForAllAtAsync(IReadOnlyList<SharedDocument> docs, long version)
+    {
+        foreach (SharedDocument doc in docs)
+        {
+            await WaitForVersionAsync(doc, version);
+        }
+
+        JsonNode data = docs[0].Data!;
+        Assert.All(docs, doc => Assert.True(JsonNode.DeepEquals(data, doc.Data), $"a client diverged: {doc.Data!.ToJsonString()}"));
+        return data;
+    }
+
     /// <summary>Waits until <paramref name="doc"/> has applied every op up to <paramref name="version"/> and has none of its own pending.</summary>
     public static async Task WaitForVersionAsync(SharedDocument doc, long version)
     {

@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 namespace Realtime.TestSupport;
 
-/// <summary>The runnable host as a child process on a free loopback port, configured by environment variables: a node that can be killed.</summary>
+/// <summary>The runnable host as a child process on a loopback port, configured by environment variables: a node that can be killed.</summary>
 public sealed class HostProcess : IAsyncDisposable
 {
     private readonly Process _process;
@@ -36,12 +36,13 @@ public sealed class HostProcess : IAsyncDisposable
     /// <summary>Starts the host with its HTTP port on 127.0.0.1 and these variables (for example <c>Realtime__Redis__Configuration</c>); ready once it has started.</summary>
     /// <param name="environment">The variables the host is started with, beside the test process's own.</param>
     /// <param name="urlsInEnvironment">Gives the host its URL as <c>ASPNETCORE_URLS</c> rather than with <c>--urls</c>.</param>
-    public static async Task<HostProcess> StartAsync(IReadOnlyDictionary<string, string> environment, bool urlsInEnvironment = false)
+    /// <param name="port">The port, for a host started again where its clients knew it; 0 (the default): a free one.</param>
+    public static async Task<HostProcess> StartAsync(IReadOnlyDictionary<string, string> environment, bool urlsInEnvironment = false, int port = 0)
     {
         // The host built beside this test (the same configuration: Debug or Release).
         string configuration = Path.GetFileName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)))!;
         string host = Path.Combine(RepositoryPaths.Root, "src", "Server", "Realtime.Server.Host", "bin", configuration, "net10.0", "Realtime.Server.Host.dll");
-        int port = FreePort();
+        port = port == 0 ? FreePort() : port;
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,

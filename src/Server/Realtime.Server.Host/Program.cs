@@ -48,7 +48,15 @@ app.UseStaticFiles();
 // docs/documents.md) their "ot-doc" messages; neither is relayed.
 app.MapRealtime("/realtime", server => server
     .UsePresence()
-    .UseDocuments(documents => documents.AddType(OtTypes.Json0).AddType(OtTypes.TextUnicode))
+    .UseDocuments(documents =>
+    {
+        documents.AddType(OtTypes.Json0).AddType(OtTypes.TextUnicode);
+
+        // Each connection's submits per second (Realtime__Documents__MaxOpsPerSecond=0 turns the limit off), and how often a submit
+        // that lost its commit to another node starts again before it is refused with code 4 (docs/stores.md).
+        documents.MaxOpsPerSecond = builder.Configuration.GetValue("Realtime:Documents:MaxOpsPerSecond", DocumentOptions.DefaultMaxOpsPerSecond);
+        documents.MaxSubmitRetries = builder.Configuration.GetValue("Realtime:Documents:MaxSubmitRetries", DocumentOptions.DefaultMaxSubmitRetries);
+    })
     .On(ServerEvents.Message, ctx => ctx.Connection.Broadcast(ctx.Message)));
 // The original JavaScript collaboration framework's clients: new Client(url, { path: "/collaboration/" }).
 // Both endpoints share one RealtimeServer, so the relay hook above serves this one too (and a room can mix both kinds of client).

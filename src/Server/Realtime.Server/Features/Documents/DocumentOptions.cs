@@ -16,9 +16,10 @@ public sealed class DocumentOptions
     public const int DefaultMaxSnapshotBytes = 1024 * 1024;
 
     /// <summary>The default of <see cref="MaxSubmitRetries"/>: 100. One node never loses a race to itself (its submits to a document take
-    /// turns); a retry means another node committed to the same document meanwhile. A node that lost one re-reads the document and can
-    /// lose a dozen in a row to a node committing back to back (seen with two editors per node), so the bound is loose: it stops a submit
-    /// that could wait without end, and code 4 tells its client.</summary>
+    /// turns); a retry means another node committed to the same document meanwhile. A node that lost one re-reads the document, which
+    /// takes longer than the winner's next commit, so it can lose many in a row to a node committing back to back: with two editors per
+    /// node each awaiting 500 ops, up to 84 in a row were seen, and in 2 runs of 12 more than 100 (refused). The bound stops a submit that
+    /// could wait without end, and code 4 tells its client.</summary>
     public const int DefaultMaxSubmitRetries = 100;
 
     /// <summary>The default of <see cref="MilestoneInterval"/>: 1000.</summary>
