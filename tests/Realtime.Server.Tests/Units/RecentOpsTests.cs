@@ -11,6 +11,7 @@ public sealed class RecentOpsTests
     public void The_ops_since_a_version_come_back_only_while_all_are_kept_and_the_live_snapshot_is_current()
     {
         var document = new ActiveDocument("d");
+        document.Set(0, "t", null, "one"); // the life the ops below belong to
         for (long v = 0; v < 20; v++)
         {
             document.Remember(new CommittedOp(Op(v)));
@@ -32,6 +33,10 @@ public sealed class RecentOpsTests
         Assert.Equal(-1, document.Version);
         document.Set(20, "t", null, "one");
         Assert.Null(document.Recent(19, at20)); // dropped with the live snapshot
+
+        document.Remember(new CommittedOp(Op(20)));
+        document.Set(21, "t", null, "two");
+        Assert.Null(document.Recent(20, at20 with { Version = 21, Incarnation = "two" })); // another life's ops go when its snapshot comes
     }
 
     [Fact]

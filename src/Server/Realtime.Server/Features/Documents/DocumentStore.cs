@@ -76,9 +76,16 @@ public abstract class DocumentStore
         ArgumentNullException.ThrowIfNull(commits);
         for (int i = 0; i < commits.Count; i++)
         {
-            if (!await CommitAsync(documentId, commits[i], cancellationToken).ConfigureAwait(false))
+            try
             {
-                return i;
+                if (!await CommitAsync(documentId, commits[i], cancellationToken).ConfigureAwait(false))
+                {
+                    return i;
+                }
+            }
+            catch (Exception) when (i > 0)
+            {
+                return i; // the first ones are written: the caller tries the rest again on their own, which meets the failure there
             }
         }
 

@@ -99,6 +99,21 @@ internal sealed class ActiveDocument(string id)
         }
     }
 
+    /// <summary>Ends the drain if the queue is empty (<see langword="true"/>); otherwise the drain goes on (<see langword="false"/>).</summary>
+    public bool TryEndDrain()
+    {
+        lock (_pending)
+        {
+            if (_pending.Count > 0)
+            {
+                return false;
+            }
+
+            _draining = false;
+            return true;
+        }
+    }
+
     /// <summary>The next submits in arrival order, at most <paramref name="max"/>; <see langword="null"/> when there are none, which ends
     /// the drain (the next <see cref="Enqueue"/> starts one).</summary>
     public PendingSubmit[]? TakeGroup(int max)
@@ -139,18 +154,25 @@ internal sealed class ActiveDocument(string id)
 
     /// <summary>
     /// The store's record as this node last knew it (from its own commit, or a read), while the live snapshot is kept; <see langword="null"/>
-    /// otherwise. An op may be written against it without reading the record first: where another node has moved the record since, the
-    /// store's compare-and-set refuses the write, and the submit starts again from a fresh read.
+    /// otherwise, and for a record without an incarnation (from before stores kept one). An op may be written against it without reading
+    /// the record first: where another node has moved the record since (or made it a new life), the store's compare-and-set refuses the
+    /// write, and the submit starts again from a fresh read.
     /// </summary>
     public DocumentRecord? Assumed { get; private set; }
 
     public void Set(long version, string? type, JsonNode? data, string? incarnation)
     {
+        if (!string.Equals(Incarnation, incarnation, StringComparison.Ordinal))
+        {
+            Array.Clear(_recent); // another life's ops can have the same versions
+        }
+
         Version = version;
         Type = type;
         Data = data;
         Incarnation = incarnation;
-        Assumed = version > 0 && type is not null ? new DocumentRecord(version, type) { Incarnation = incarnation } : null;
+        // Only a record with an incarnation: without one, the compare-and-set cannot tell a document deleted and created again elsewhere.
+        Assumed = version > 0 && type is not null && incarnation is not null ? new DocumentRecord(version, type) { Incarnation = incarnation } : null;
     }
 
     /// <summary>Whether the live snapshot is the store's: the record's version, type and incarnation (a document deleted and created again

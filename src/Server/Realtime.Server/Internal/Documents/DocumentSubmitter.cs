@@ -69,9 +69,11 @@ internal sealed class DocumentSubmitter(DocumentOptions options, ILogger logger,
             var submit = new PendingSubmit(connection, request, reply, cancellationToken);
             if (document.Enqueue(submit))
             {
-                await DrainAsync(document).ConfigureAwait(false);
+                await DrainAsync(document, submit).ConfigureAwait(false);
             }
 
+            // Not cut short by the token: the request (a view of the received message) is the queue's until its turn has come (a
+            // cancelled submit is dropped then).
             return await submit.Completion.ConfigureAwait(false);
         }
         finally
@@ -80,8 +82,12 @@ internal sealed class DocumentSubmitter(DocumentOptions options, ILogger logger,
         }
     }
 
-    /// <summary>Runs the document's queue until it is empty: one group at a time, in arrival order. Only one drain runs per document.</summary>
-    private async Task DrainAsync(ActiveDocument document)
+    /// <summary>
+    /// Runs the document's queue until it is empty: one group at a time, in arrival order. Only one drain runs per document. The submitter
+    /// that started it (<paramref name="own"/>) drains only until its own submit is answered; whatever is queued then is drained on the
+    /// thread pool, so that its connection's next message is not held up by the others' load.
+    /// </summary>
+    private async Task DrainAsync(ActiveDocument document, PendingSubmit? own)
     {
         while (document.TakeGroup(MaxGroup) is { } group)
         {
@@ -98,7 +104,30 @@ internal sealed class DocumentSubmitter(DocumentOptions options, ILogger logger,
                     submit.Fail(ex);
                 }
             }
+
+            if (own is not null && own.Completion.IsCompleted && !document.TryEndDrain())
+            {
+                HandOver(document);
+                return;
+            }
         }
+    }
+
+    /// <summary>Goes on with the document's drain on the thread pool, holding the document for it.</summary>
+    private void HandOver(ActiveDocument document)
+    {
+        ActiveDocument held = Active.Acquire(document.Id, pin: false); // the same entry: this drain's submitter still holds it
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await DrainAsync(held, null).ConfigureAwait(false);
+            }
+            finally
+            {
+                Active.Release(held);
+            }
+        });
     }
 
     /// <summary>
@@ -180,9 +209,13 @@ internal sealed class DocumentSubmitter(DocumentOptions options, ILogger logger,
             document.Invalidate();
             foreach ((PendingSubmit submit, PreparedSubmit prepared) in group)
             {
-                if (prepared.Commit is null)
+                if (prepared.Commit is null && !DependsOnGroup(prepared, commits))
                 {
-                    await FinishAsync(document, submit, prepared.Result).ConfigureAwait(false); // a resend: answered as it was
+                    await FinishAsync(document, submit, prepared.Result).ConfigureAwait(false); // a resend of an earlier write: answered as it was
+                }
+                else if (prepared.Commit is null)
+                {
+                    await RetryAloneAsync(document, submit, tried: 0).ConfigureAwait(false); // its original may not be written: ask the store
                 }
                 else
                 {
@@ -202,23 +235,15 @@ internal sealed class DocumentSubmitter(DocumentOptions options, ILogger logger,
         int index = 0;
         foreach ((PendingSubmit submit, PreparedSubmit prepared) in group)
         {
+            if (prepared.Commit is null && written < commits.Count && DependsOnGroup(prepared, commits))
+            {
+                await RetryAloneAsync(document, submit, tried: 0).ConfigureAwait(false); // a resend of an op of the group, which is not all written
+                continue;
+            }
+
             if (prepared.Commit is not null && index++ >= written)
             {
-                try
-                {
-                    if (Options.MaxSubmitRetries < 1)
-                    {
-                        throw new DocumentException(DocumentErrorCodes.MaxRetriesExceeded, "Maximum submit retries exceeded");
-                    }
-
-                    SubmitResult again = await CommitWithRetriesAsync(document, submit, submit.CancellationToken, tried: 1).ConfigureAwait(false);
-                    await FinishAsync(document, submit, again).ConfigureAwait(false);
-                }
-                catch (Exception ex)
-                {
-                    submit.Fail(ex);
-                }
-
+                await RetryAloneAsync(document, submit, tried: 1).ConfigureAwait(false);
                 continue;
             }
 
@@ -228,6 +253,30 @@ internal sealed class DocumentSubmitter(DocumentOptions options, ILogger logger,
             }
 
             await FinishAsync(document, submit, prepared.Result).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Whether a resend found among the group's own ops (not yet written when it was prepared) is acknowledged by the group's write.</summary>
+    private static bool DependsOnGroup(PreparedSubmit resend, List<DocumentCommit> commits)
+        => commits.Count > 0 && resend.Result.Version >= commits[0].Operation.Version;
+
+    /// <summary>A submit of a group the store did not take whole, on its own from a fresh read (<paramref name="tried"/>: the group's try,
+    /// when it was one of its commits); never throws.</summary>
+    private async Task RetryAloneAsync(ActiveDocument document, PendingSubmit submit, int tried)
+    {
+        try
+        {
+            if (tried > 0 && Options.MaxSubmitRetries < tried)
+            {
+                throw new DocumentException(DocumentErrorCodes.MaxRetriesExceeded, "Maximum submit retries exceeded");
+            }
+
+            SubmitResult result = await CommitWithRetriesAsync(document, submit, submit.CancellationToken, tried).ConfigureAwait(false);
+            await FinishAsync(document, submit, result).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            submit.Fail(ex);
         }
     }
 
