@@ -82,6 +82,9 @@ internal sealed class ActiveDocument(string id)
 
     public string Id { get; } = id;
 
+    /// <summary>Held by one submit at a time, in arrival order, where submits are not grouped (the in-memory store).</summary>
+    public SemaphoreSlim Gate { get; } = new(1, 1);
+
     /// <summary>Queues a submit; <see langword="true"/> when the caller is to drain the queue (no drain is running), until
     /// <see cref="TakeGroup"/> finds it empty.</summary>
     public bool Enqueue(PendingSubmit submit)
