@@ -172,13 +172,11 @@ public sealed class DocumentGroupCommitTests
     }
 
     /// <summary>An in-memory store that can hold its next write until released, fail its next group's, or let "another node" write first.</summary>
-    private sealed class HeldStore : DocumentStore
+    private sealed class HeldStore : WrappedDocumentStore
     {
         private readonly TaskCompletionSource _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private bool _holding;
-
-        public InMemoryDocumentStore Inner { get; } = new();
 
         /// <summary>The sizes of the groups written (<see cref="CommitManyAsync"/> calls), in order.</summary>
         public List<int> Groups { get; } = [];
@@ -241,28 +239,5 @@ public sealed class DocumentGroupCommitTests
             await _release.Task.DefaultTimeout("the test to release the write");
             return true;
         }
-
-        public override ValueTask<DocumentRecord?> GetRecordAsync(string documentId, CancellationToken cancellationToken = default)
-            => Inner.GetRecordAsync(documentId, cancellationToken);
-
-        public override ValueTask<StoredSnapshot?> GetSnapshotAsync(string documentId, CancellationToken cancellationToken = default)
-            => Inner.GetSnapshotAsync(documentId, cancellationToken);
-
-        public override ValueTask<IReadOnlyList<DocumentOperation>> GetOperationsAsync(string documentId, long from, long? to,
-                                                                                       CancellationToken cancellationToken = default)
-            => Inner.GetOperationsAsync(documentId, from, to, cancellationToken);
-
-        public override ValueTask<DocumentOperation?> FindOperationAsync(string documentId, string source, long sequence,
-                                                                         CancellationToken cancellationToken = default)
-            => Inner.FindOperationAsync(documentId, source, sequence, cancellationToken);
-
-        public override ValueTask<StoredSnapshot?> GetMilestoneAsync(string documentId, long version, CancellationToken cancellationToken = default)
-            => Inner.GetMilestoneAsync(documentId, version, cancellationToken);
-
-        public override ValueTask<long?> TrimAsync(string documentId, DateTimeOffset before, CancellationToken cancellationToken = default)
-            => Inner.TrimAsync(documentId, before, cancellationToken);
-
-        public override ValueTask<bool> DeleteAsync(string documentId, long expectedVersion, CancellationToken cancellationToken = default)
-            => Inner.DeleteAsync(documentId, expectedVersion, cancellationToken);
     }
 }

@@ -27,16 +27,11 @@ public sealed class DocumentStoreFailureTests
     }
 
     /// <summary>An <see cref="InMemoryDocumentStore"/> whose next <see cref="CommitAsync"/> throws <see cref="FailNextCommit"/> once.</summary>
-    internal sealed class FailingStore : DocumentStore
+    internal sealed class FailingStore : WrappedDocumentStore
     {
-        private readonly InMemoryDocumentStore _inner = new();
-
         private int _recordReads;
 
         public Exception? FailNextCommit { get; set; }
-
-        /// <summary>The store underneath, for writes of "another node" that this one's live state does not know about.</summary>
-        public InMemoryDocumentStore Inner => _inner;
 
         /// <summary>How many times a record was read.</summary>
         public int RecordReads => Volatile.Read(ref _recordReads);
@@ -44,25 +39,8 @@ public sealed class DocumentStoreFailureTests
         public override ValueTask<DocumentRecord?> GetRecordAsync(string documentId, CancellationToken cancellationToken = default)
         {
             Interlocked.Increment(ref _recordReads);
-            return _inner.GetRecordAsync(documentId, cancellationToken);
+            return Inner.GetRecordAsync(documentId, cancellationToken);
         }
-
-        public override ValueTask<StoredSnapshot?> GetSnapshotAsync(string documentId, CancellationToken cancellationToken = default)
-            => _inner.GetSnapshotAsync(documentId, cancellationToken);
-
-        public override ValueTask<IReadOnlyList<DocumentOperation>> GetOperationsAsync(string documentId, long from, long? to,
-                                                                                       CancellationToken cancellationToken = default)
-            => _inner.GetOperationsAsync(documentId, from, to, cancellationToken);
-
-        public override ValueTask<DocumentOperation?> FindOperationAsync(string documentId, string source, long sequence,
-                                                                         CancellationToken cancellationToken = default)
-            => _inner.FindOperationAsync(documentId, source, sequence, cancellationToken);
-
-        public override ValueTask<StoredSnapshot?> GetMilestoneAsync(string documentId, long version, CancellationToken cancellationToken = default)
-            => _inner.GetMilestoneAsync(documentId, version, cancellationToken);
-
-        public override ValueTask<long?> TrimAsync(string documentId, DateTimeOffset before, CancellationToken cancellationToken = default)
-            => _inner.TrimAsync(documentId, before, cancellationToken);
 
         public override ValueTask<bool> CommitAsync(string documentId, DocumentCommit commit, CancellationToken cancellationToken = default)
         {
@@ -72,10 +50,7 @@ public sealed class DocumentStoreFailureTests
                 throw failure;
             }
 
-            return _inner.CommitAsync(documentId, commit, cancellationToken);
+            return Inner.CommitAsync(documentId, commit, cancellationToken);
         }
-
-        public override ValueTask<bool> DeleteAsync(string documentId, long expectedVersion, CancellationToken cancellationToken = default)
-            => _inner.DeleteAsync(documentId, expectedVersion, cancellationToken);
     }
 }
