@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using NpgsqlTypes;
+using static Realtime.Server.PostgreSql.PostgresParameters;
 
 namespace Realtime.Server.PostgreSql;
 
@@ -388,39 +389,4 @@ public sealed class PostgresDocumentStore : DocumentStore, IAsyncDisposable
     private static DocumentOperation ReadOperation(NpgsqlDataReader reader)
         => new(reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetInt64(2), (DocumentOperationKind)reader.GetInt16(3),
                reader.GetFieldValue<byte[]>(4));
-
-    private static (NpgsqlParameter Names, NpgsqlParameter Data) Fragments(StoredSnapshot? snapshot)
-    {
-        if (snapshot is null)
-        {
-            return (new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
-                    new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
-        }
-
-        string[] names = new string[snapshot.Fragments.Count];
-        byte[][] data = new byte[names.Length][];
-        int i = 0;
-        foreach (KeyValuePair<string, ReadOnlyMemory<byte>> fragment in snapshot.Fragments)
-        {
-            names[i] = fragment.Key;
-            data[i++] = fragment.Value.ToArray();
-        }
-
-        return (new NpgsqlParameter<string[]> { TypedValue = names }, new NpgsqlParameter<byte[][]> { TypedValue = data, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
-    }
-
-    private static NpgsqlParameter<string> Text(string value) => new() { TypedValue = value };
-
-    private static NpgsqlParameter<long> Bigint(long value) => new() { TypedValue = value };
-
-    private static NpgsqlParameter NullableText(string? value) => new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text };
-
-    private static NpgsqlParameter NullableBigint(long? value) => new() { Value = value is { } v ? v : DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint };
-
-    /// <summary>A <c>timestamptz</c>: Npgsql writes only times at offset zero, so the time is converted (the same instant).</summary>
-    private static NpgsqlParameter NullableTime(DateTimeOffset? value)
-        => new() { Value = value is { } v ? v.ToUniversalTime() : DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz };
-
-    private static NpgsqlParameter Bytes(ReadOnlyMemory<byte> value)
-        => new NpgsqlParameter<ReadOnlyMemory<byte>> { TypedValue = value, NpgsqlDbType = NpgsqlDbType.Bytea };
 }
